@@ -99,9 +99,9 @@ class ActivityConfig:
     joint: DeltaLimits = DeltaLimits((-5, 5), (-5, 5), (-5, 5), (-3, 3), (0, 0), (0, 3), None)
     public: DeltaLimits = DeltaLimits((-5, 5), (-5, 5), (-3, 3), (-2, 2), None, (0, 3), None)
     max_invitees: int = 4
-    joint_turns: tuple[int, int] = (5, 20)  # dialogue length of an LLM-played joint activity
-    # Turns the rule-based mind speaks in a joint activity (0 = outcome judged without dialogue).
-    rule_dialogue_turns: int = 0
+    # Rounds of dialogue in a joint activity or encounter; every participant speaks once a round.
+    # The paper plays 5-20 turns; one round keeps rule runs fast and LLM runs affordable.
+    dialogue_rounds: int = 1
 
 
 @dataclass(frozen=True)

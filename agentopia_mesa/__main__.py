@@ -1,0 +1,5 @@
+import sys
+
+from agentopia_mesa.cli import main
+
+sys.exit(main())

@@ -1,0 +1,135 @@
+"""The ``agentopia`` command: run simulations and make worlds.
+
+Bad input ends with one line on stderr naming the field and the fix, exit code 2, and no run
+directory left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from agentopia_mesa.config import SimulationConfig
+
+
+class UsageError(ValueError):
+    """Bad input from the command line: reported in one line, exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (UsageError, ValueError, FileNotFoundError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"agentopia: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("agentopia: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agentopia", description="Long-term life simulation in agent societies (Agentopia on Mesa).")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="simulate a town and write a run directory")
+    run.add_argument("--world", default="apartment", help="built-in world name or path to a world .json (default: apartment)")
+    run.add_argument("--years", type=int, default=10, help="simulated years (default: 10)")
+    run.add_argument("--residents", type=int, default=None, help="number of residents (default: all of the world's)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument("--weeks-per-year", type=int, default=None, help="weeks in a simulated year (default: 10, as the paper)")
+    run.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<world>-seed<seed>)")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_run)
+
+    world = commands.add_parser("world", help="list, check and make worlds")
+    world_commands = world.add_subparsers(dest="world_command", required=True)
+    listing = world_commands.add_parser("list", help="list the built-in worlds")
+    listing.set_defaults(handler=_world_list)
+    check = world_commands.add_parser("check", help="validate a world file")
+    check.add_argument("path", type=Path)
+    check.set_defaults(handler=_world_check)
+    new = world_commands.add_parser("new", help="generate a world of N residents from a theme and a seed")
+    new.add_argument("--theme", default="apartment", help="apartment, school or rivertown")
+    new.add_argument("--residents", type=int, default=100)
+    new.add_argument("--seed", type=int, default=0)
+    new.add_argument("--name", default=None, help="world name (default: the theme)")
+    new.add_argument("--out", type=Path, required=True, help="where to write the world .json")
+    new.set_defaults(handler=_world_new)
+    return parser
+
+
+def _run(args) -> int:
+    from tqdm import tqdm
+
+    from agentopia_mesa.model import AgentopiaModel
+    from agentopia_mesa.runs import prepare_run_dir, run_metadata, write_results, write_start
+
+    if args.years < 1:
+        raise UsageError(f"--years: must be at least 1, got {args.years}")
+    if args.residents is not None and args.residents < 1:
+        raise UsageError(f"--residents: must be at least 1, got {args.residents}")
+    config = SimulationConfig()
+    if args.weeks_per_year is not None:
+        if args.weeks_per_year < 1:
+            raise UsageError(f"--weeks-per-year: must be at least 1, got {args.weeks_per_year}")
+        config = config.with_overrides(calendar={"weeks_per_year": args.weeks_per_year})
+    model = AgentopiaModel(world=args.world, residents=args.residents, years=args.years, seed=args.seed, config=config)
+    out = args.out or Path("runs") / f"{model.world.name}-seed{args.seed}"
+    out = prepare_run_dir(out, overwrite=args.overwrite)
+    meta = run_metadata(model, str(args.world), args.seed)
+    write_start(out, model, meta)
+    started = time.perf_counter()
+    with tqdm(total=model.total_weeks, unit="week", disable=args.quiet, desc=model.world.name) as bar:
+        def progress(m):
+            bar.set_postfix_str(f"Y{m.calendar.year} ties {m.ties.n_ties()}", refresh=False)
+            bar.update(1)
+
+        model.run(progress)
+    wall = time.perf_counter() - started
+    paths = write_results(out, model, meta, wall)
+    if not args.quiet:
+        print(paths["summary"].read_text(encoding="utf-8"), end="")
+    print(f"run directory: {out}")
+    return 0
+
+
+def _world_list(args) -> int:
+    from agentopia_mesa.world.loader import builtin_world_names, load_world
+
+    for name in builtin_world_names():
+        world = load_world(name)
+        print(f"{name:12s} {len(world.residents):4d} residents  {world.title}")
+    return 0
+
+
+def _world_check(args) -> int:
+    from agentopia_mesa.world.loader import load_world
+
+    world = load_world(args.path)
+    print(f"{args.path}: ok ({len(world.residents)} residents, {len(world.places)} places, {len(world.jobs)} jobs)")
+    return 0
+
+
+def _world_new(args) -> int:
+    from agentopia_mesa.runs import write_json
+    from agentopia_mesa.world.generate import THEMES, generate_world
+
+    if args.theme not in THEMES:
+        raise UsageError(f"--theme: unknown theme {args.theme!r}; choose one of {', '.join(THEMES)}")
+    if args.residents < 1:
+        raise UsageError(f"--residents: must be at least 1, got {args.residents}")
+    world = generate_world(args.theme, residents=args.residents, seed=args.seed, name=args.name)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(args.out, world.model_dump(mode="json"))
+    print(f"wrote {args.out}: {len(world.residents)} residents, {len(world.places)} places, {len(world.jobs)} jobs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Year-end settlement of the life reward: residents rate each other, then the pure formulas in
+``reward.py`` turn ratings, fulfilment history and deposits into rewards, returns and advantages.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from agentopia_mesa import reward
+from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.minds.questions import RatingQuestion
+
+REWARD_COLUMNS = [
+    "year", "name", "social", "subjective", "economic", "z_social", "z_subjective", "z_economic", "total",
+    "misery_penalties", "liked_by", "respected_by", "return", "advantage",
+]
+
+
+def collect_ratings(model) -> None:
+    """Every resident privately rates its most recently met acquaintances (at most 20)."""
+    limit = model.config.reward.max_related_for_ranking
+    questions = [RatingQuestion(r, people=model.ties.recently_met(r.name, limit)) for r in model.residents]
+    for question, decision in zip(questions, ask_all(questions), strict=True):
+        allowed = set(question.people)
+        model.ties.set_ratings(
+            question.resident.name,
+            {x.name: (x.affection, x.respect) for x in decision.ratings if x.name in allowed},
+        )
+
+
+def settle_life_reward(model) -> None:
+    """Ratings, then this year's life reward for every resident; returns and advantages of all years."""
+    cfg, cal = model.config.reward, model.calendar
+    collect_ratings(model)
+    names = [r.name for r in model.residents]
+    affection = model.ties.ratings(model.ties.affection)
+    respect = model.ties.ratings(model.ties.respect)
+    social = reward.social_reward(affection, respect, names, cfg)
+    period = cal.config.weeks_per_year
+    history = {r.name: [*r.history[-(period - 1):], r.state.snapshot()] if period > 1 else [r.state.snapshot()] for r in model.residents}
+    subjective = reward.subjective_reward(history, cfg)
+    economic = reward.economic_reward(
+        {r.name: r.deposit_at_period_start for r in model.residents}, {r.name: r.state.deposit for r in model.residents}
+    )
+    totals = reward.life_reward(social, {n: s.score for n, s in subjective.items()}, economic, cfg)
+    metrics = reward.social_metrics(affection, respect, names, cfg)
+    for r in model.residents:
+        t = totals[r.name]
+        row = {
+            "year": cal.year, "name": r.name, "social": t.social, "subjective": t.subjective, "economic": t.economic,
+            "z_social": t.z_social, "z_subjective": t.z_subjective, "z_economic": t.z_economic, "total": t.total,
+            "misery_penalties": subjective[r.name].penalties,
+            "liked_by": metrics[r.name]["liked_by_count"], "respected_by": metrics[r.name]["respected_by_count"],
+        }
+        model.reward_rows.append(row)
+        r.reward = row
+        r.history = []
+    _update_returns(model)
+
+
+def _update_returns(model) -> None:
+    """Normalised discounted returns and advantages over the years so far (final at the run's end)."""
+    gamma = model.config.reward.gamma
+    by_name: dict[str, list[dict]] = {}
+    for row in model.reward_rows:
+        by_name.setdefault(row["name"], []).append(row)
+    for rows in by_name.values():
+        totals = [row["total"] for row in rows]
+        for row, g, a in zip(rows, reward.normalised_returns(totals, gamma), reward.advantages(totals, gamma), strict=True):
+            row["return"], row["advantage"] = g, a
+
+
+def reward_table(model) -> pd.DataFrame:
+    return pd.DataFrame(model.reward_rows, columns=REWARD_COLUMNS)

@@ -1,0 +1,141 @@
+"""Typed decisions: one pydantic model per stage.
+
+These are what any Mind returns. Length limits keep LLM answers short and their JSON schemas
+(``Decision.model_json_schema()``) are what an LLM backend is asked to follow. Names, places,
+items and ids are plain strings here; whether they exist is checked against the world by the
+stage that applies the decision (``minds/validation.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+LivingStandardName = Literal["frugal", "moderate", "comfortable", "luxurious"]
+Intention = Literal["rest", "study", "work", "exercise", "leisure", "shopping", "socialize"]
+SoloActivity = Literal["rest", "study", "work", "exercise", "leisure", "shopping"]
+
+Short = Annotated[str, StringConstraints(max_length=120)]
+Line = Annotated[str, StringConstraints(max_length=300)]
+Paragraph = Annotated[str, StringConstraints(max_length=800)]
+PersonName = Annotated[str, StringConstraints(max_length=60)]
+Score = Annotated[int, Field(ge=0, le=100)]
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PlanDecision(Decision):
+    """Plan stage: goals, this week's living standard and one intention per day."""
+
+    long_term_goals: Line
+    short_term_goals: Line
+    living_standard: LivingStandardName
+    intentions: list[Intention] = Field(max_length=7)
+
+
+class Message(Decision):
+    to: PersonName
+    text: Line
+
+
+class Proposal(Decision):
+    """Invite up to four acquaintances to a joint activity, this week or up to 4 weeks ahead."""
+
+    activity: Short
+    invitees: list[PersonName] = Field(min_length=1, max_length=4)
+    required: list[PersonName] = Field(default=[], max_length=4)
+    day: int = Field(ge=1, le=7)
+    weeks_ahead: int = Field(default=0, ge=0, le=4)
+    place: Short
+    message: Line = ""
+
+
+class Reply(Decision):
+    activity_id: Short
+    accept: bool
+    message: Line = ""
+
+
+class Cancel(Decision):
+    activity_id: Short
+    message: Line = ""
+
+
+class ContactDecision(Decision):
+    """One contact round: messages, proposals, replies to invitations, cancellations."""
+
+    messages: list[Message] = Field(default=[], max_length=5)
+    proposals: list[Proposal] = Field(default=[], max_length=2)
+    replies: list[Reply] = Field(default=[], max_length=10)
+    cancellations: list[Cancel] = Field(default=[], max_length=2)
+
+
+class SignupDecision(Decision):
+    """Public events to join this week (ids), at most one per day."""
+
+    events: list[Short] = Field(default=[], max_length=7)
+
+
+class SoloDecision(Decision):
+    """What to do alone in a free slot, and where (a place key; empty = the usual place)."""
+
+    activity: SoloActivity
+    skill: Short = ""
+    place: Short = ""
+    description: Line = ""
+
+
+class PurchaseDecision(Decision):
+    """Which offered item to buy, or empty for none."""
+
+    item: Short = ""
+
+
+class Utterance(Decision):
+    """One turn in a joint activity or encounter."""
+
+    speech: Paragraph
+    gift_to: PersonName = ""
+    gift_item: Short = ""
+    leave: bool = False
+
+
+class NoteUpdate(Decision):
+    about: PersonName
+    summary: Line
+
+
+class ReviewDecision(Decision):
+    """Weekly review: diary summary and reflection, notebook updates."""
+
+    summary: Paragraph
+    reflection: Paragraph
+    notes: list[NoteUpdate] = Field(default=[], max_length=10)
+
+
+class DiscardDecision(Decision):
+    items: list[Short] = Field(default=[], max_length=60)
+
+
+STAY = "STAY"
+
+
+class JobWishDecision(Decision):
+    """Up to three ranked job wishes (job keys); ``STAY`` keeps the current job."""
+
+    wishes: list[Short] = Field(default=[], max_length=3)
+
+
+class Rating(Decision):
+    name: PersonName
+    affection: Score
+    respect: Score
+
+
+class RatingDecision(Decision):
+    """Private yearly ratings of one's most relevant acquaintances (paper §6.1)."""
+
+    ratings: list[Rating] = Field(default=[], max_length=20)

@@ -1,0 +1,269 @@
+"""RuleMind: a needs- and goal-driven policy for every stage; the baseline and the LLM fallback.
+
+Utilities are simple, readable and seeded: a need below comfort pulls towards the activity that
+restores it, traits tilt the balance (extraverts socialise, the curious study), money pressure
+sends people to extra work, and liking decides whom to invite and whom to accept.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import singledispatchmethod
+
+from agentopia_mesa.minds import decisions as d
+from agentopia_mesa.minds import questions as q
+from agentopia_mesa.minds.base import Mind
+from agentopia_mesa.residents.resident import Resident
+
+COMFORT = 60  # a need below this is felt
+
+
+def _liking(resident: Resident, other: str) -> float:
+    tie = resident.model.ties.acquaintance.get_edge_data(resident.name, other)
+    if not tie:
+        return 0.0
+    return tie["familiarity"] / 100 + tie["sentiment"]
+
+
+def _work_skill(resident: Resident) -> str:
+    job = resident.job
+    skills = resident.state.skills
+    if job and job.min_skills:
+        return max(sorted(job.min_skills), key=lambda s: skills.get(s, 0))
+    return max(sorted(skills), key=lambda s: skills[s]) if skills else "odd jobs"
+
+
+class RuleMind(Mind):
+    name = "rules"
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+
+    @singledispatchmethod
+    def decide(self, question: q.Question) -> d.Decision:
+        raise TypeError(f"RuleMind cannot answer {type(question).__name__}")
+
+    # -- plan ---------------------------------------------------------------------------------
+    @decide.register
+    def _(self, question: q.PlanQuestion) -> d.PlanDecision:
+        r = question.resident
+        economy = r.model.config.economy
+        income, deposit = r.weekly_income, r.state.deposit
+        standard = economy.cheapest_standard.name
+        for s in sorted(economy.living_standards, key=lambda s: -s.weekly_cost):
+            if s.name not in question.affordable:
+                continue
+            # Ten weeks at this standard must leave a reserve of four frugal weeks.
+            reserve_ok = deposit + 10 * (income - s.weekly_cost) >= 4 * economy.cheapest_standard.weekly_cost
+            thrift_ok = s.weekly_cost <= income * 1.1 + deposit * 0.02 or r.need("material") < 35
+            if reserve_ok and thrift_ok:
+                standard = s.name
+                break
+        intentions = self._intentions(r, question.days)
+        job = r.job
+        long_term = r.profile.motivation or "Build a life I am satisfied with."
+        focus = max(intentions, key=intentions.count)
+        short_term = f"This week: mostly {focus}; keep my {min(r.needs, key=r.needs.get)} from slipping."
+        if job:
+            long_term = f"{long_term} Grow as {job.role} at {job.organisation}."[:300]
+        return d.PlanDecision(long_term_goals=long_term[:300], short_term_goals=short_term,
+                              living_standard=standard, intentions=intentions)
+
+    def _intentions(self, r: Resident, days: int) -> list[str]:
+        needs, t, deposit = r.needs, r.traits, r.state.deposit
+        weekly_cost = r.model.config.economy.standard("moderate").weekly_cost
+        money_pressure = max(0.0, 8 - deposit / max(1, weekly_cost))  # weeks of savings short of 8
+        weights = {
+            "socialize": max(1.0, COMFORT - needs["social"] + t.get("extraversion", 50) / 3),
+            "leisure": max(1.0, COMFORT - needs["mood"] + 5),
+            "rest": max(0.5, (55 - r.state.vitality) * 1.5),
+            "study": max(1.0, (COMFORT - needs["esteem"]) * 0.6 + t.get("curiosity", 50) / 5),
+            "work": max(0.5, money_pressure * 6 + (r.job is None) * 10),
+            "exercise": max(0.5, r.talents.get("health", 50) / 6 + (60 - r.state.vitality) * 0.3),
+            "shopping": max(0.2, (55 - needs["material"]) * (deposit > 800)),
+        }
+        kinds = list(weights)
+        chosen = []
+        for _ in range(days):
+            pick = self.rng.choices(kinds, [weights[k] for k in kinds])[0]
+            weights[pick] /= 2  # variety across the week
+            chosen.append(pick)
+        return chosen
+
+    # -- contact ------------------------------------------------------------------------------
+    @decide.register
+    def _(self, question: q.ContactQuestion) -> d.ContactDecision:
+        r, rng = question.resident, self.rng
+        extraversion = r.traits.get("extraversion", 50) / 100
+        free = {w: list(days) for w, days in question.free_days.items()}
+        replies = []
+        for inv in question.invitations:
+            days_free = free.get(inv.weeks_ahead, [])
+            p = (0.35 + (COMFORT - r.need("social")) / 100 + 0.3 * _liking(r, inv.proposer)
+                 + (extraversion - 0.5) * 0.4 - 0.4 * (r.state.vitality < 25))
+            accept = inv.day in days_free and rng.random() < p
+            if accept:
+                days_free.remove(inv.day)
+            replies.append(d.Reply(activity_id=inv.activity_id, accept=accept))
+        proposals, messages = [], []
+        if question.round == 1 and question.known and question.places:
+            social_days = [day for day, kind in enumerate(r.intentions, 1) if kind == "socialize" and day in free.get(0, [])]
+            for day in social_days[:2]:
+                proposals.append(self._proposal(r, question, day, 0))
+            if rng.random() < extraversion / 4:
+                ahead = rng.randint(1, 3)
+                if free.get(ahead):
+                    proposals.append(self._proposal(r, question, rng.choice(free[ahead]), ahead))
+            proposals = proposals[:2]
+        if question.round in (1, 3) and question.known and rng.random() < 0.3 + extraversion / 2:
+            close = question.known[:8]
+            messages.append(d.Message(to=rng.choice(close), text="Thinking of you - how has your week been?"))
+        cancellations = []
+        if r.state.vitality < 15 and question.own_activities and rng.random() < 0.5:
+            cancellations.append(d.Cancel(activity_id=question.own_activities[0].activity_id, message="I'm exhausted, sorry."))
+        return d.ContactDecision(messages=messages, proposals=proposals, replies=replies, cancellations=cancellations)
+
+    def _proposal(self, r: Resident, question: q.ContactQuestion, day: int, weeks_ahead: int) -> d.Proposal:
+        rng = self.rng
+        known = question.known
+        weights = [5 + 100 * max(0.0, _liking(r, n)) for n in known]
+        n_invite = min(len(known), rng.choice((1, 1, 2, 3)))
+        invitees: list[str] = []
+        while len(invitees) < n_invite:
+            pick = rng.choices(known, weights)[0]
+            if pick not in invitees:
+                invitees.append(pick)
+        place = rng.choice(question.places)
+        name = r.model.places[place].name
+        return d.Proposal(activity=f"Meet at {name}"[:120], invitees=invitees, day=day, weeks_ahead=weeks_ahead,
+                          place=place, message=f"Want to meet at {name}?"[:300])
+
+    # -- public events ------------------------------------------------------------------------
+    @decide.register
+    def _(self, question: q.SignupQuestion) -> d.SignupDecision:
+        r, rng = question.resident, self.rng
+        job_skills = set(r.job.min_skills) if r.job else set()
+        chosen, days = [], set()
+        for e in question.events:
+            if e.day in days or e.day not in question.free_days or len(chosen) >= 2:
+                continue
+            intention = r.intentions[e.day - 1] if e.day <= len(r.intentions) else ""
+            p = (0.08 + r.traits.get("curiosity", 50) / 400 + max(0, COMFORT - r.need("social")) / 200
+                 + 0.15 * (e.skill in job_skills) + 0.15 * (intention in ("socialize", "leisure", "exercise", "study")))
+            if rng.random() < p:
+                chosen.append(e.event_id)
+                days.add(e.day)
+        return d.SignupDecision(events=chosen)
+
+    # -- a free slot alone --------------------------------------------------------------------
+    @decide.register
+    def _(self, question: q.SoloQuestion) -> d.SoloDecision:
+        r, rng = question.resident, self.rng
+        activity = question.intention
+        if activity == "socialize":
+            activity = "leisure"
+        if activity == "shopping" and r.state.deposit < 300:
+            activity = "leisure"
+        if r.state.vitality < 20:
+            activity = "rest"
+        skill = ""
+        if activity == "study":
+            own = sorted(r.job.min_skills) if r.job and r.job.min_skills else sorted(r.state.skills)
+            skill = rng.choice(own) if own else "general knowledge"
+        elif activity == "work":
+            skill = _work_skill(r)
+        options = question.places.get(activity, [])
+        place = rng.choice(options) if options else ""
+        return d.SoloDecision(activity=activity, skill=skill, place=place)
+
+    @decide.register
+    def _(self, question: q.PurchaseQuestion) -> d.PurchaseDecision:
+        r = question.resident
+        economy = r.model.config.economy
+        budget = min(r.state.deposit * 0.1, r.state.deposit - 4 * economy.cheapest_standard.weekly_cost)
+        if r.need("material") > 80 or budget <= 0:
+            return d.PurchaseDecision(item="")
+        fitting = [o for o in question.offers if o.price <= budget]
+        if not fitting or self.rng.random() > 0.3 + (COMFORT - r.need("material")) / 60:
+            return d.PurchaseDecision(item="")
+        return d.PurchaseDecision(item=max(fitting, key=lambda o: (o.price, o.item)).item)
+
+    # -- joint activities ---------------------------------------------------------------------
+    @decide.register
+    def _(self, question: q.TurnQuestion) -> d.Utterance:
+        r, rng = question.resident, self.rng
+        others = [p for p in question.participants if p != r.name]
+        friend = max(others, key=lambda n: (_liking(r, n), n)) if others else ""
+        gift_to = gift_item = ""
+        if friend and r.state.possessions and _liking(r, friend) > 0.8 and rng.random() < 0.1:
+            gift_to, gift_item = friend, min(r.state.possessions, key=lambda p: p.price).name
+        speech = f"Good to see you, {friend.split()[0]}." if friend else "Nice to be here."
+        return d.Utterance(speech=speech, gift_to=gift_to, gift_item=gift_item)
+
+    # -- review and settle --------------------------------------------------------------------
+    @decide.register
+    def _(self, question: q.ReviewQuestion) -> d.ReviewDecision:
+        r = question.resident
+        done = [rec.title for rec in question.records]
+        summary = ("This week I " + "; ".join(done) + ".") if done else "A quiet week."
+        low = min(r.needs, key=r.needs.get)
+        reflection = f"I feel my {low} is lowest ({r.needs[low]}); next week I should look after it."
+        notes = []
+        for name in question.met[:10]:
+            tie = r.model.ties.acquaintance.get_edge_data(r.name, name)
+            feeling = "we get on well" if tie and tie["sentiment"] > 0.2 else "it was a bit awkward" if tie and tie["sentiment"] < -0.2 else "it was fine"
+            notes.append(d.NoteUpdate(about=name, summary=f"Spent time together; {feeling}."))
+        return d.ReviewDecision(summary=summary[:800], reflection=reflection, notes=notes)
+
+    @decide.register
+    def _(self, question: q.DiscardQuestion) -> d.DiscardDecision:
+        items = sorted(question.resident.state.possessions, key=lambda p: (p.price, p.acquired))
+        return d.DiscardDecision(items=[p.name for p in items[: question.at_least]])
+
+    # -- year end -----------------------------------------------------------------------------
+    @decide.register
+    def _(self, question: q.JobWishQuestion) -> d.JobWishDecision:
+        r = question.resident
+        leniency = r.model.config.career.skill_match_leniency
+        current = r.job.weekly_income if r.job else -1
+        better = [
+            j for j in question.jobs
+            if j.eligible and j.vacancies > 0 and j.key != r.job_key and j.weekly_income > current * 1.05
+            and _fits(j, r, leniency)
+        ]
+        better.sort(key=lambda j: (-j.weekly_income, j.key))
+        wishes = [j.key for j in better[:2]]
+        if r.job_key:
+            wishes.append(d.STAY)
+        elif len(better) > 2:
+            wishes.append(better[2].key)
+        if not r.job_key and not wishes:
+            fallback = sorted((j for j in question.jobs if j.eligible and j.vacancies > 0 and _fits(j, r, leniency)),
+                              key=lambda j: (-j.weekly_income, j.key))
+            wishes = [j.key for j in fallback[:3]]
+        return d.JobWishDecision(wishes=wishes)
+
+    @decide.register
+    def _(self, question: q.RatingQuestion) -> d.RatingDecision:
+        r, rng = question.resident, self.rng
+        model = r.model
+        ratings = []
+        for name in question.people:
+            tie = model.ties.acquaintance.get_edge_data(r.name, name) or {}
+            other = model.residents_by_name[name]
+            sentiment, interactions = tie.get("sentiment", 0.0), tie.get("interactions", 0)
+            affection = (50 + 35 * sentiment + min(12, interactions) + 4 * tie.get("gifts", 0)
+                         - 6 * tie.get("conflicts", 0) + (tie.get("familiarity", 0) - 50) / 5 + rng.gauss(0, 4))
+            best_skill = max(other.state.skills.values(), default=0)
+            respect = (45 + 20 * sentiment + other.weekly_income / 25 + min(20, best_skill / 10)
+                       + (other.talents.get("integrity", 50) - 50) / 5 - 3 * tie.get("conflicts", 0) + rng.gauss(0, 4))
+            ratings.append(d.Rating(name=name, affection=_score(affection), respect=_score(respect)))
+        return d.RatingDecision(ratings=ratings)
+
+
+def _fits(job: q.JobView, r: Resident, leniency: float) -> bool:
+    return all(r.state.skills.get(s, 0) >= leniency * m for s, m in job.min_skills.items())
+
+
+def _score(x: float) -> int:
+    return int(max(0, min(100, round(x))))

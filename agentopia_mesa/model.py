@@ -1,0 +1,175 @@
+"""AgentopiaModel: a town of residents living week by week (one Mesa step = one week)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import mesa
+from mesa.discrete_space import OrthogonalMooreGrid
+
+from agentopia_mesa.calendar import Calendar
+from agentopia_mesa.config import SimulationConfig
+from agentopia_mesa.environment import Environment
+from agentopia_mesa.life import reward_table, settle_life_reward
+from agentopia_mesa.metrics import AGENTTYPE_REPORTERS, MODEL_REPORTERS
+from agentopia_mesa.minds.base import Mind
+from agentopia_mesa.minds.rule_mind import RuleMind
+from agentopia_mesa.residents.resident import Resident
+from agentopia_mesa.residents.state import NEEDS, ResidentState
+from agentopia_mesa.scheduling import Schedule
+from agentopia_mesa.society import SocialTies
+from agentopia_mesa.stages.activities import activity_days
+from agentopia_mesa.stages.contact import contact
+from agentopia_mesa.stages.plan import plan
+from agentopia_mesa.stages.public_events import public_events
+from agentopia_mesa.stages.review import review, settle
+from agentopia_mesa.stages.week_start import week_start
+from agentopia_mesa.stages.year_end import year_end
+from agentopia_mesa.world.loader import WorldError, load_world, resize_world
+from agentopia_mesa.world.place import Place
+from agentopia_mesa.world.schema import ResidentSpec, WorldSpec
+
+MindFactory = Callable[["AgentopiaModel", ResidentSpec, int], Mind]
+
+
+class AgentopiaModel(mesa.Model):
+    """A town where residents plan, meet, work, spend and are rewarded, for ``years`` years.
+
+    Args:
+        world: a built-in world name, a world file path, or a ``WorldSpec``.
+        residents: how many residents (default: all of the world's).
+        years: simulated years; the model stops running after the last week.
+        seed: random seed (ignored when ``rng`` is given, as ``mesa.batch_run`` does).
+        config: every constant of the simulation (``SimulationConfig``).
+        minds: who decides for each resident: ``None`` (all ``RuleMind``), one ``Mind`` for
+            everyone, or a factory ``(model, resident_spec, index) -> Mind``.
+    """
+
+    def __init__(
+        self,
+        world: str | Path | WorldSpec = "apartment",
+        residents: int | None = None,
+        years: int = 10,
+        seed: int | None = 0,
+        rng=None,
+        config: SimulationConfig | None = None,
+        minds: Mind | MindFactory | None = None,
+    ):
+        if years < 1:
+            raise WorldError(f"years: must be at least 1, got {years}")
+        spec = world if isinstance(world, WorldSpec) else load_world(world)
+        if residents is not None:
+            spec = resize_world(spec, residents)
+        super().__init__(rng=rng if rng is not None else seed)
+        self.world = spec
+        self.config = config or SimulationConfig()
+        self.calendar = Calendar(self.config.calendar)
+        self.years = years
+        self.total_weeks = years * self.config.calendar.weeks_per_year
+        self.weeks_done = 0
+        self.environment = Environment(self.config, self.random)
+        self.schedule = Schedule()
+        self.counts: Counter = Counter()
+        self.inbox: dict[str, list[tuple[str, str]]] = {}
+        self.public_events: list = []
+        self.event_last_used: dict[str, int] = {}
+        self.jobs = {j.key: j for j in spec.jobs}
+        self.initial_job_count = len(self.jobs)
+        self.job_changes_total = 0
+        self.job_changes_this_year = 0
+        self.reward_rows: list[dict] = []  # one per resident per year, see settle_life_reward
+
+        self.grid = OrthogonalMooreGrid((spec.grid.width, spec.grid.height), torus=False, random=self.random)
+        self.places = {p.key: Place(self, p, self.grid[(p.x, p.y)]) for p in spec.places}
+        self._build_place_index()
+        self.ties = SocialTies(self.config.social, [r.name for r in spec.residents])
+        self.residents = self._make_residents(spec, minds)
+        self.residents_by_name = {r.name: r for r in self.residents}
+        self._initial_ties(spec)
+
+        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS, agenttype_reporters=AGENTTYPE_REPORTERS)
+        self.datacollector.collect(self)
+
+    # -- the weekly cycle ---------------------------------------------------------------------
+    def step(self) -> None:
+        """One week, as in the paper: start, plan, events, contact, five days, review, settle."""
+        week_start(self)
+        plan(self)
+        public_events(self)
+        contact(self)
+        activity_days(self)
+        review(self)
+        settle(self)
+        if self.calendar.is_year_end:
+            year_end(self)
+        self.weeks_done += 1
+        self.datacollector.collect(self)
+        self.calendar.week_index += 1
+        if self.weeks_done >= self.total_weeks:
+            self.running = False
+
+    def run(self, progress: Callable[[AgentopiaModel], None] | None = None) -> None:
+        while self.running:
+            self.step()
+            if progress:
+                progress(self)
+
+    # -- life reward --------------------------------------------------------------------------
+    def settle_life_reward(self) -> None:
+        settle_life_reward(self)
+
+    def reward_table(self):
+        """Life reward per resident per year, with returns and advantages (a pandas DataFrame)."""
+        return reward_table(self)
+
+    # -- building -----------------------------------------------------------------------------
+    def _make_residents(self, spec: WorldSpec, minds) -> list[Resident]:
+        rule_mind = RuleMind(self.random)
+        residents = []
+        for i, profile in enumerate(spec.residents):
+            if minds is None:
+                mind = rule_mind
+            elif isinstance(minds, Mind):
+                mind = minds
+            else:
+                mind = minds(self, profile, i)
+            state = ResidentState(
+                vitality=self.config.needs.start_vitality,
+                needs={n: self.config.needs.start_fulfilment for n in NEEDS},
+                skills=dict(profile.skills),
+                deposit=profile.deposit,
+            )
+            residents.append(Resident(self, profile, self.places[profile.home], mind, state))
+        return residents
+
+    def _initial_ties(self, spec: WorldSpec) -> None:
+        homes = {r.name: r.home for r in spec.residents}
+        for r in spec.residents:
+            for other in r.acquaintances:
+                family = homes[other] == r.home
+                self.ties.meet(r.name, other, -1, familiarity=50.0 if family else 40.0, family=family)
+                self.residents_by_name[r.name].notebook.person(other).write(
+                    f"{other}: someone I already know{' (we share a home)' if family else ''}.", "", "before", -1)
+        self.ties.total.formed = 0
+        self.ties.week.formed = 0
+
+    def _build_place_index(self) -> None:
+        public = [p for p in self.places.values() if p.is_public]
+        self.social_places = [p.key for p in public if p.affords("socialize") or p.affords("leisure")]
+        self._public_for = {a: [p.key for p in public if p.affords(a)] for a in ("study", "exercise", "leisure", "shopping")}
+        self._work_places = [p.key for p in self.places.values() if p.affords("work")]
+
+    def solo_places(self, r: Resident) -> dict[str, list[str]]:
+        """Where each solo activity can happen for ``r``: home for rest, its workplace for work."""
+        job = r.job
+        home = r.home.key
+        return {
+            "rest": [home],
+            "study": self._public_for["study"] + [home],
+            "work": [job.place] if job and job.work else self._work_places or [home],
+            "exercise": self._public_for["exercise"] or [home],
+            "leisure": self._public_for["leisure"] + [home],
+            "shopping": self._public_for["shopping"] or [home],
+        }

@@ -1,0 +1,86 @@
+"""A resident: a Mesa ``CellAgent`` with a profile, a state, a notebook and a mind."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mesa.discrete_space import CellAgent
+
+from agentopia_mesa.residents.notebook import Notebook
+from agentopia_mesa.residents.state import NEEDS, ResidentState
+from agentopia_mesa.world.schema import ResidentSpec
+
+if TYPE_CHECKING:
+    from agentopia_mesa.minds.base import Mind
+    from agentopia_mesa.world.place import Place
+
+
+@dataclass
+class ActivityRecord:
+    """What a resident did in one slot, and how it changed its state."""
+
+    when: str
+    kind: str  # solo activity name, "joint", "public" or "encounter"
+    title: str
+    place: str
+    with_people: tuple[str, ...] = ()
+    changes: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+
+class Resident(CellAgent):
+    def __init__(self, model, profile: ResidentSpec, home: Place, mind: Mind, state: ResidentState):
+        super().__init__(model)
+        self.profile = profile
+        self.name = profile.name
+        self.traits = dict(profile.traits)
+        self.talents = dict(profile.talents)
+        self.job_key: str | None = profile.job
+        self.home = home
+        self.mind = mind
+        self.state = state
+        self.notebook = Notebook()
+        self.living_standard = "frugal"
+        self.intentions: list[str] = []
+        self.records: list[ActivityRecord] = []  # this week's activities
+        self.last_records: list[ActivityRecord] = []  # last week's
+        self.year_counts: Counter = Counter()  # activities by kind this year, for profile drift
+        self.history: list[dict[str, int]] = []  # week-begin snapshots of the current reward period
+        self.deposit_at_period_start = state.deposit
+        self.activity = "at home"
+        self.place: Place = home
+        self.jobs_held = 1 if profile.job else 0
+        self.reward: dict[str, float] = {}  # latest life reward components
+        self.cell = home.cell
+
+    @property
+    def age(self) -> int:
+        return self.model.calendar.year - self.profile.birth_year
+
+    @property
+    def job(self):
+        return self.model.jobs.get(self.job_key) if self.job_key else None
+
+    @property
+    def weekly_income(self) -> int:
+        job = self.job
+        return (job.weekly_income if job else 0) + self.profile.extra_income
+
+    def need(self, name: str) -> int:
+        return self.state.needs[name]
+
+    @property
+    def needs(self) -> dict[str, int]:
+        return {n: self.state.needs[n] for n in NEEDS}
+
+    def go_to(self, place: Place, activity: str) -> None:
+        """Walk to ``place`` on the grid for the day's activity."""
+        self.place = place
+        self.activity = activity
+        if self.cell is not place.cell:
+            self.cell = place.cell
+
+    def __repr__(self) -> str:
+        return f"Resident({self.name!r})"

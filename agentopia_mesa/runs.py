@@ -1,0 +1,126 @@
+"""The run directory: everything one simulation writes (config, metrics, rewards, summary, plots)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+from importlib.metadata import version
+from pathlib import Path
+
+import pandas as pd
+
+from agentopia_mesa.economy import gini
+from agentopia_mesa.metrics import ACTIVITY_KINDS
+from agentopia_mesa.plots import overview_figure
+from agentopia_mesa.residents.state import NEEDS
+
+
+class RunDirError(ValueError):
+    pass
+
+
+def prepare_run_dir(out: Path, overwrite: bool = False) -> Path:
+    """Create ``out``; refuse to mix a new run into a non-empty directory unless ``overwrite``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise RunDirError(f"out: {out} exists and is not a directory; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise RunDirError(f"out: {out} already holds files; choose another --out or pass --overwrite")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_json(path: Path, data) -> None:
+    """Write then rename, so a crash never leaves half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def run_metadata(model, world_arg: str, seed: int | None) -> dict:
+    return {
+        "world": world_arg,
+        "world_name": model.world.name,
+        "residents": len(model.residents),
+        "years": model.years,
+        "seed": seed,
+        "config": model.config.to_dict(),
+        "config_digest": model.config.digest(),
+        "versions": {
+            "agentopia-mesa": version("agentopia-mesa"),
+            "mesa": version("mesa"),
+            "networkx": version("networkx"),
+            "python": platform.python_version(),
+        },
+    }
+
+
+def write_start(out: Path, model, meta: dict) -> None:
+    write_json(out / "config.json", meta)
+    write_json(out / "world.json", model.world.model_dump(mode="json"))
+
+
+def write_results(out: Path, model, meta: dict, wall_seconds: float) -> dict[str, Path]:
+    """Metrics, per-resident rows, rewards, summary and the overview plot."""
+    metrics = model.datacollector.get_model_vars_dataframe()
+    residents = model.datacollector.get_agenttype_vars_dataframe(type(model.residents[0])).reset_index()
+    rewards = model.reward_table()
+    paths = {
+        "metrics": out / "metrics.csv",
+        "residents": out / "residents.csv",
+        "rewards": out / "rewards.csv",
+        "summary": out / "summary.txt",
+        "plot": out / "overview.png",
+    }
+    write_csv(paths["metrics"], metrics)
+    write_csv(paths["residents"], residents)
+    write_csv(paths["rewards"], rewards)
+    summary = summarise(model, metrics, rewards, meta, wall_seconds)
+    paths["summary"].write_text(summary, encoding="utf-8")
+    overview_figure(metrics, rewards, paths["plot"], f"{model.world.title}: {len(model.residents)} residents, {model.years} years")
+    return paths
+
+
+def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, wall_seconds: float) -> str:
+    first, last = metrics.iloc[0], metrics.iloc[-1]
+    start_deposits = [r.profile.deposit for r in model.residents]
+    lines = [
+        f"Agentopia-Mesa run: {model.world.title} ({meta['world']}), {len(model.residents)} residents, "
+        f"{model.years} years x {model.config.calendar.weeks_per_year} weeks, seed {meta['seed']}",
+        f"wall time: {wall_seconds:.2f} s ({wall_seconds / max(1, model.weeks_done) * 1000:.1f} ms per week)",
+        "",
+        "needs (mean, start -> end): "
+        + ", ".join(f"{n} {first[f'mean_{n}']:.0f}->{last[f'mean_{n}']:.0f}" for n in ("vitality", *NEEDS)),
+        f"deposits: mean {first['mean_deposit']:.0f} -> {last['mean_deposit']:.0f}, "
+        f"Gini {gini(start_deposits):.2f} -> {last['gini_deposit']:.2f}",
+        f"ties: {first['ties']:.0f} -> {last['ties']:.0f} (formed {model.ties.total.formed}, "
+        f"lost {model.ties.total.dissolved}); mutual friendships {last['friendships']:.0f}",
+        f"jobs: {model.job_changes_total} job changes; {len(model.jobs) - model.initial_job_count} new jobs created; "
+        f"{last['employed']:.0f} employed at the end",
+        "activities: " + ", ".join(f"{k} {int(metrics[f'n_{k}'].sum())}" for k in ACTIVITY_KINDS),
+        f"purchases {int(metrics['purchases'].sum())}, messages {int(metrics['messages'].sum())}, gifts {int(metrics['gifts'].sum())}",
+    ]
+    if not rewards.empty:
+        lines += ["", "life reward by year (total: mean / sd / min / max; raw components: mean and sd)"]
+        for year, g in rewards.groupby("year"):
+            lines.append(
+                f"  {year}: total {g['total'].mean():+.2f} / {g['total'].std(ddof=0):.2f} / {g['total'].min():+.2f} / "
+                f"{g['total'].max():+.2f}; social {g['social'].mean():.4f}+-{g['social'].std(ddof=0):.4f}, "
+                f"subjective {g['subjective'].mean():.1f}+-{g['subjective'].std(ddof=0):.1f}, "
+                f"economic {g['economic'].mean():.0f}+-{g['economic'].std(ddof=0):.0f}; "
+                f"advantage mean {g['advantage'].mean():+.3f}"
+            )
+        final = rewards[rewards["year"] == rewards["year"].max()].sort_values("total", ascending=False)
+        top = ", ".join(f"{row.name} ({row.total:+.2f})" for row in final.head(3).itertuples())
+        lines.append(f"  best lives in the last year: {top}")
+    return "\n".join(lines) + "\n"

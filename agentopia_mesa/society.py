@@ -1,0 +1,134 @@
+"""Social ties: who knows whom, how well, and how their time together went.
+
+The acquaintance graph is a networkx ``DiGraph``: an edge ``a -> b`` means *a knows b* and holds
+a's side of the relationship (familiarity 0-100, sentiment -1..1, interaction counts). Ties form
+when people first meet, strengthen with shared activities and messages, and fade without contact
+until they are lost. The yearly affection and respect ratings (paper §6.1) live in two more
+``DiGraph``s whose edge attribute ``score`` is the 0-100 rating.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from agentopia_mesa.config import SocialConfig
+
+
+@dataclass
+class TieCounters:
+    formed: int = 0
+    dissolved: int = 0
+
+
+class SocialTies:
+    def __init__(self, config: SocialConfig, residents: list[str]):
+        self.config = config
+        self.acquaintance = nx.DiGraph()
+        self.acquaintance.add_nodes_from(residents)
+        self.affection = nx.DiGraph()
+        self.respect = nx.DiGraph()
+        self.affection.add_nodes_from(residents)
+        self.respect.add_nodes_from(residents)
+        self.week = TieCounters()
+        self.total = TieCounters()
+
+    # -- forming and using ties -------------------------------------------------------------
+    def meet(self, a: str, b: str, week_index: int, familiarity: float | None = None, family: bool = False) -> bool:
+        """a and b get to know each other (both directions). Returns True if a tie was new."""
+        new = False
+        start = self.config.first_meeting_familiarity if familiarity is None else familiarity
+        for x, y in ((a, b), (b, a)):
+            if not self.acquaintance.has_edge(x, y):
+                self.acquaintance.add_edge(
+                    x, y, familiarity=start, sentiment=0.0, interactions=0, conflicts=0,
+                    gifts=0, messages=0, last_week=week_index, since=week_index, family=family,
+                )
+                new = True
+            elif family:
+                self.acquaintance[x][y]["family"] = True
+        if new:
+            self.week.formed += 1
+            self.total.formed += 1
+        return new
+
+    def interact(self, a: str, b: str, quality: float, week_index: int) -> None:
+        """a spent time with b and it went with ``quality`` in [-1, 1] (from a's side)."""
+        self.meet(a, b, week_index)
+        tie = self.acquaintance[a][b]
+        gain = self.config.familiarity_gain * (0.5 + 0.5 * quality)
+        tie["familiarity"] = min(100.0, max(0.0, tie["familiarity"] + gain))
+        tie["sentiment"] = 0.7 * tie["sentiment"] + 0.3 * quality
+        tie["interactions"] += 1
+        if quality < -0.3:
+            tie["conflicts"] += 1
+        tie["last_week"] = week_index
+
+    def message(self, sender: str, recipient: str, week_index: int) -> None:
+        for x, y in ((sender, recipient), (recipient, sender)):
+            if self.acquaintance.has_edge(x, y):
+                tie = self.acquaintance[x][y]
+                tie["familiarity"] = min(100.0, tie["familiarity"] + self.config.message_gain)
+                tie["messages"] += 1
+                tie["last_week"] = week_index
+
+    def gift(self, giver: str, receiver: str) -> None:
+        """receiver records a gift from giver."""
+        if self.acquaintance.has_edge(receiver, giver):
+            self.acquaintance[receiver][giver]["gifts"] += 1
+
+    def fade(self, week_index: int) -> None:
+        """Weekly fading of ties without contact last week; lost ties are removed."""
+        self.week = TieCounters()
+        lost = []
+        for a, b, tie in self.acquaintance.edges(data=True):
+            if tie["last_week"] >= week_index - 1 or tie["family"]:
+                continue
+            tie["familiarity"] -= self.config.weekly_fade
+            if tie["familiarity"] < self.config.lost_touch_below:
+                lost.append((a, b))
+        if lost:
+            self.acquaintance.remove_edges_from(lost)
+            self.week.dissolved += len(lost)
+            self.total.dissolved += len(lost)
+
+    # -- reading ------------------------------------------------------------------------------
+    def knows(self, a: str, b: str) -> bool:
+        return self.acquaintance.has_edge(a, b)
+
+    def tie(self, a: str, b: str) -> dict:
+        return self.acquaintance[a][b]
+
+    def acquaintances(self, a: str) -> list[str]:
+        """People a knows, closest first (ties broken by name)."""
+        adj = self.acquaintance[a]
+        return sorted(adj, key=lambda b: (-adj[b]["familiarity"], b))
+
+    def recently_met(self, a: str, limit: int) -> list[str]:
+        """People a interacted with most recently (ties by familiarity, then name)."""
+        adj = self.acquaintance[a]
+        return sorted(adj, key=lambda b: (-adj[b]["last_week"], -adj[b]["familiarity"], b))[:limit]
+
+    def is_friend(self, a: str, b: str) -> bool:
+        tie = self.acquaintance.get_edge_data(a, b)
+        return bool(tie) and tie["familiarity"] >= self.config.friendship_threshold and tie["sentiment"] > 0
+
+    def n_ties(self) -> int:
+        """Undirected acquaintance ties (pairs where at least one knows the other)."""
+        return self.acquaintance.to_undirected(as_view=True).number_of_edges()
+
+    def n_friendships(self) -> int:
+        """Mutual friendships: both sides familiar and positive."""
+        return sum(1 for a, b in self.acquaintance.edges if a < b and self.is_friend(a, b) and self.is_friend(b, a))
+
+    def set_ratings(self, rater: str, ratings: dict[str, tuple[float, float]]) -> None:
+        """Replace rater's private (affection, respect) ratings of others."""
+        for graph in (self.affection, self.respect):
+            graph.remove_edges_from(list(graph.out_edges(rater)))
+        for ratee, (affection, respect) in ratings.items():
+            self.affection.add_edge(rater, ratee, score=float(affection))
+            self.respect.add_edge(rater, ratee, score=float(respect))
+
+    def ratings(self, graph: nx.DiGraph) -> dict[str, dict[str, float]]:
+        return {rater: {ratee: d["score"] for ratee, d in graph[rater].items()} for rater in graph}

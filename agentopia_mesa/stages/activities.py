@@ -1,0 +1,196 @@
+"""Activity days (paper §4, stage 5): one free-time slot per resident per day.
+
+Each day: booked residents go to their joint activity or public event; everyone else decides a
+solo activity and walks to where it happens; idle residents at the same public place may run
+into each other (an encounter replaces their solo plans); then every activity is played and its
+outcome applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agentopia_mesa.economy import material_gain, shop_offers
+from agentopia_mesa.environment import apply_changes, clamp_changes
+from agentopia_mesa.events import draw_encounters, split_groups
+from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.minds.questions import PurchaseQuestion, SoloQuestion, TurnQuestion
+from agentopia_mesa.residents.resident import ActivityRecord, Resident
+from agentopia_mesa.residents.state import Possession
+
+
+@dataclass
+class Gathering:
+    """People spending a slot together: a joint activity or an encounter."""
+
+    kind: str  # "joint" or "encounter"
+    title: str
+    place: str
+    people: list[Resident]
+    transcript: list[str] = field(default_factory=list)
+    gifts: list[tuple[str, str]] = field(default_factory=list)  # (giver, receiver)
+
+
+def activity_days(model) -> None:
+    for day in model.calendar.days:
+        activity_day(model, day)
+
+
+def activity_day(model, day: int) -> None:
+    cal = model.calendar
+    bookings = model.schedule.day(cal.day_index(day))
+    joint: dict[str, list[Resident]] = {}
+    public: dict[str, list[Resident]] = {}
+    idle: list[Resident] = []
+    for r in model.residents:
+        booking = bookings.get(r.name)
+        if booking is None:
+            idle.append(r)
+        elif booking.kind == "joint":
+            joint.setdefault(booking.ref, []).append(r)
+        else:
+            public.setdefault(booking.ref, []).append(r)
+
+    gatherings = []
+    for activity_id, people in joint.items():
+        activity = model.schedule.activities[activity_id]
+        if len(people) >= 2:
+            gatherings.append(Gathering("joint", activity.name, activity.place, people))
+        else:
+            idle.extend(people)  # everyone else dropped out
+        activity.status = "done"
+
+    questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r)) for r in idle]
+    plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(questions), strict=True)}
+    for r in idle:
+        plan = plans[r.name]
+        r.go_to(model.places[_solo_place(model, r, plan)], plan.activity)
+    idle_at: dict[str, list[str]] = {}
+    for r in idle:
+        if r.place.is_public:
+            idle_at.setdefault(r.place.key, []).append(r.name)
+    met = set()
+    for a, b, place in draw_encounters(idle_at, model.ties, cal.week_index, model.random, model.config.events):
+        people = [model.residents_by_name[a], model.residents_by_name[b]]
+        gatherings.append(Gathering("encounter", f"Ran into each other at {model.places[place].name}", place, people))
+        met.update((a, b))
+
+    for g in gatherings:
+        for p in g.people:
+            p.go_to(model.places[g.place], g.title)
+    _play_together(model, gatherings, day)
+    _public_events(model, public, day)
+    _solo(model, [r for r in idle if r.name not in met], plans, day)
+
+
+def _solo_place(model, r: Resident, plan) -> str:
+    options = model.solo_places(r).get(plan.activity) or [r.home.key]
+    return plan.place if plan.place in options else options[0]
+
+
+def _record(model, r: Resident, day: int, kind: str, title: str, place: str, changes: dict,
+            with_people: tuple[str, ...] = (), note: str = "") -> None:
+    when = model.calendar.stamp("activity", day)
+    r.records.append(ActivityRecord(when, kind, title, place, with_people, changes, note))
+    r.year_counts[kind] += 1
+    model.counts[kind] += 1
+
+
+def _play_together(model, gatherings: list[Gathering], day: int) -> None:
+    """Dialogue rounds (every participant speaks once a round), then the environment's verdict."""
+    rounds = model.config.activity.dialogue_rounds
+    for turn in range(1, rounds + 1):
+        questions = [
+            TurnQuestion(p, activity=g.title, place=g.place, participants=tuple(x.name for x in g.people),
+                         transcript=list(g.transcript), turn=turn)
+            for g in gatherings for p in g.people
+        ]
+        owners = [g for g in gatherings for _ in g.people]
+        for g, question, utterance in zip(owners, questions, ask_all(questions), strict=True):
+            speaker = question.resident
+            g.transcript.append(f"{speaker.name}: {utterance.speech}")
+            if utterance.gift_to and _give(model, speaker, utterance.gift_to, utterance.gift_item):
+                g.gifts.append((speaker.name, utterance.gift_to))
+    week = model.calendar.week_index
+    for g in gatherings:
+        bonus = {receiver: 0.3 for _, receiver in g.gifts}
+        scale = 0.7 if g.kind == "encounter" else 1.0
+        skill = "fitness" if model.places[g.place].affords("exercise") and g.kind == "joint" else None
+        changes, quality = model.environment.joint(g.people, model.ties, skill=skill, bonus=bonus, scale=scale)
+        names = tuple(p.name for p in g.people)
+        for giver, receiver in g.gifts:
+            model.ties.gift(giver, receiver)
+        for p in g.people:
+            apply_changes(p, changes[p.name])
+            for other in names:
+                if other != p.name:
+                    if model.ties.meet(p.name, other, week):
+                        p.notebook.person(other).write(
+                            f"Met {other} ({g.title}).", "First impression formed.", model.calendar.stamp("activity", day), week)
+                    model.ties.interact(p.name, other, quality[p.name, other], week)
+            _record(model, p, day, g.kind, g.title, g.place, changes[p.name], tuple(n for n in names if n != p.name))
+
+
+def _give(model, giver: Resident, receiver_name: str, item: str) -> bool:
+    owned = next((p for p in giver.state.possessions if p.name == item), None)
+    receiver = model.residents_by_name.get(receiver_name)
+    if owned is None or receiver is None or receiver is giver:
+        return False
+    giver.state.possessions.remove(owned)
+    receiver.state.possessions.append(owned)
+    model.counts["gifts"] += 1
+    return True
+
+
+def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
+    events = {e.event_id: e for e in model.public_events}
+    week = model.calendar.week_index
+    for event_id, people in public.items():
+        event = events.get(event_id)
+        if event is None:
+            continue
+        place = model.places[event.place]
+        for group in split_groups([p.name for p in people], model.config.events.group_thresholds):
+            for name in group:
+                p = model.residents_by_name[name]
+                p.go_to(place, event.name)
+                changes = model.environment.public(p, event.skill)
+                apply_changes(p, changes)
+                others = [n for n in group if n != name]
+                noticed: tuple[str, ...] = ()
+                if others and model.random.random() < p.traits.get("extraversion", 50) / 300:
+                    other = model.random.choice(others)
+                    if model.ties.meet(name, other, week, familiarity=10.0):
+                        p.notebook.person(other).write(f"Noticed {other} at {event.name}.", "", model.calendar.stamp("activity", day), week)
+                    noticed = (other,)
+                _record(model, p, day, "public", event.name, event.place, changes, noticed)
+
+
+def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
+    env, economy = model.environment, model.config.economy
+    shoppers = []
+    for r in people:
+        plan = plans[r.name]
+        changes, note = env.solo(r, plan.activity, plan.skill or "general knowledge")
+        apply_changes(r, changes)
+        if plan.activity == "shopping":
+            shoppers.append((r, changes, note))
+        else:
+            _record(model, r, day, plan.activity, note, r.place.key, changes)
+    if not shoppers:
+        return
+    questions = [
+        PurchaseQuestion(r, offers=shop_offers(model.world.price_list, r.state.deposit, model.random, economy))
+        for r, _, _ in shoppers
+    ]
+    for (r, changes, note), question, decision in zip(shoppers, questions, ask_all(questions), strict=True):
+        offer = next((o for o in question.offers if o.item == decision.item), None)
+        if offer is not None and offer.price <= r.state.deposit:
+            bought = clamp_changes({"money": -offer.price, "material": material_gain(offer.price)}, model.config.activity.solo)
+            r.state.change_deposit(-offer.price)  # the price is paid in full, whatever the money limit
+            r.state.change_need("material", bought.get("material", 0))
+            r.state.possessions.append(Possession(offer.item, offer.price, model.calendar.stamp("activity", day)))
+            changes = {**changes, "money": -offer.price, "material": bought.get("material", 0)}
+            note = f"bought {offer.item} for {offer.price}"
+            model.counts["purchases"] += 1
+        _record(model, r, day, "shopping", note, r.place.key, changes)

@@ -1,0 +1,107 @@
+"""Contact and scheduling (paper §4, stages 3-4).
+
+Several rounds of messages, joint-activity proposals, replies and cancellations; then the
+rules in ``scheduling.py`` settle proposals into activities and tell losers why.
+"""
+
+from __future__ import annotations
+
+from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.minds.questions import ContactQuestion, Invitation
+from agentopia_mesa.scheduling import JointActivity
+
+
+def contact(model) -> None:
+    cal = model.calendar
+    for round_ in range(1, cal.config.contact_rounds + 1):
+        pending, own = _activities_by_person(model)
+        questions = [_question(model, r, round_, pending.get(r.name, []), own.get(r.name, [])) for r in model.residents]
+        inbox_next: dict[str, list[tuple[str, str]]] = {}
+        for question, decision in zip(questions, ask_all(questions), strict=True):
+            _apply(model, question, decision, inbox_next)
+        model.inbox = inbox_next
+    settlement = model.schedule.settle()
+    for name, activity, reason in settlement.losers:
+        _tell(model.inbox, name, "scheduler", f"You could not join '{activity.name}': {reason}.")
+    for activity_id, reason in settlement.failed.items():
+        activity = model.schedule.activities[activity_id]
+        _tell(model.inbox, activity.proposer, "scheduler", f"'{activity.name}' will not happen: {reason}.")
+    for name, booking in settlement.displaced:
+        _tell(model.inbox, name, "scheduler", f"You dropped a {booking.kind} booking for a joint activity.")
+    model.counts["joint_confirmed"] += len(settlement.confirmed)
+    model.counts["joint_failed"] += len(settlement.failed)
+
+
+def _tell(inbox: dict, name: str, sender: str, text: str) -> None:
+    inbox.setdefault(name, []).append((sender, text))
+
+
+def _view(model, a: JointActivity, viewer: str) -> Invitation:
+    cal = model.calendar
+    weeks_ahead, day0 = divmod(a.day_index - cal.day_index(1), cal.config.days_per_week)
+    others = tuple(n for n in (a.proposer, *a.invitees) if n != viewer)
+    return Invitation(a.activity_id, a.name, a.proposer, weeks_ahead, day0 + 1, cal.describe_day(a.day_index), a.place, others)
+
+
+def _activities_by_person(model) -> tuple[dict[str, list[Invitation]], dict[str, list[Invitation]]]:
+    """Invitations awaiting each person's answer, and the activities each person could cancel."""
+    pending: dict[str, list[Invitation]] = {}
+    own: dict[str, list[Invitation]] = {}
+    for a in model.schedule.activities.values():
+        if a.status == "proposed":
+            own.setdefault(a.proposer, []).append(_view(model, a, a.proposer))
+            for n in a.invitees:
+                if n not in a.replies:
+                    pending.setdefault(n, []).append(_view(model, a, n))
+        elif a.status == "confirmed":
+            for n in a.participants:
+                own.setdefault(n, []).append(_view(model, a, n))
+    return pending, own
+
+
+def _question(model, r, round_: int, invitations: list[Invitation], own: list[Invitation]) -> ContactQuestion:
+    cal, schedule = model.calendar, model.schedule
+    free_days = {}
+    for ahead in range(cal.config.max_weeks_ahead + 1):
+        free_days[ahead] = [d for d in cal.days if schedule.booking(r.name, cal.day_index(d, ahead)) is None]
+    return ContactQuestion(
+        r, round=round_, rounds=cal.config.contact_rounds, inbox=model.inbox.pop(r.name, []),
+        invitations=invitations, own_activities=own, known=model.ties.acquaintances(r.name),
+        free_days=free_days, places=model.social_places,
+    )
+
+
+def _apply(model, question: ContactQuestion, decision, inbox_next: dict) -> None:
+    r, cal, schedule = question.resident, model.calendar, model.schedule
+    known = set(question.known)
+    for m in decision.messages:
+        if m.to in known:
+            _tell(inbox_next, m.to, r.name, m.text)
+            model.ties.message(r.name, m.to, cal.week_index)
+            model.counts["messages"] += 1
+    for p in decision.proposals:
+        invitees = [n for n in dict.fromkeys(p.invitees) if n in known]
+        if not invitees or p.place not in model.places or p.day > cal.config.days_per_week:
+            model.counts["invalid_actions"] += 1
+            continue
+        activity = schedule.propose(
+            r.name, p.activity, invitees, [n for n in p.required if n in invitees], p.place,
+            cal.day_index(p.day, p.weeks_ahead), p.message,
+        )
+        for n in invitees:
+            _tell(inbox_next, n, r.name, f"Invitation {activity.activity_id}: {p.activity} - {p.message}")
+        model.counts["proposals"] += 1
+    for reply in decision.replies:
+        activity = schedule.activities.get(reply.activity_id)
+        if activity is None or activity.status != "proposed":
+            continue
+        activity.answer(r.name, reply.accept, schedule.next_seq())
+        if reply.message:
+            _tell(inbox_next, activity.proposer, r.name, reply.message)
+    for cancel in decision.cancellations:
+        activity = schedule.activities.get(cancel.activity_id)
+        if activity is None:
+            continue
+        for n in schedule.cancel(activity, r.name):
+            _tell(inbox_next, n, r.name, f"About '{activity.name}': {cancel.message or 'I cannot make it.'}")
+        model.counts["cancellations"] += 1

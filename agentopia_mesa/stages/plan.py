@@ -1,0 +1,26 @@
+"""Plan (paper §4, stage 1): goals, the week's living standard and one intention per day."""
+
+from __future__ import annotations
+
+from agentopia_mesa.economy import affordable_standards, resolve_living_standard
+from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.minds.questions import PlanQuestion
+
+
+def plan(model) -> None:
+    economy, cal = model.config.economy, model.calendar
+    days = cal.config.days_per_week
+    questions = [PlanQuestion(r, affordable=affordable_standards(r.state.deposit, economy), days=days) for r in model.residents]
+    for question, decision in zip(questions, ask_all(questions), strict=True):
+        r = question.resident
+        standard = resolve_living_standard(decision.living_standard, r.state.deposit, economy)
+        r.living_standard = standard.name
+        r.state.change_deposit(-standard.weekly_cost)
+        r.state.change_need("material", standard.material_change)
+        intentions = list(decision.intentions[:days])
+        r.intentions = intentions + ["rest"] * (days - len(intentions))
+        r.notebook.general.write(
+            f"Long-term: {decision.long_term_goals} Short-term: {decision.short_term_goals}",
+            "", cal.stamp("plan"), cal.week_index,
+        )
+        model.counts[f"standard_{standard.name}"] += 1
