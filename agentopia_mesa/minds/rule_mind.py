@@ -8,7 +8,6 @@ sends people to extra work, and liking decides whom to invite and whom to accept
 from __future__ import annotations
 
 import random
-from functools import singledispatchmethod
 
 from agentopia_mesa.minds import decisions as d
 from agentopia_mesa.minds import questions as q
@@ -38,14 +37,22 @@ class RuleMind(Mind):
 
     def __init__(self, rng: random.Random):
         self.rng = rng
+        self._answer = {
+            q.PlanQuestion: self._plan, q.ContactQuestion: self._contact, q.SignupQuestion: self._signup,
+            q.SoloQuestion: self._solo, q.PurchaseQuestion: self._purchase, q.TurnQuestion: self._turn,
+            q.ReviewQuestion: self._review, q.DiscardQuestion: self._discard, q.JobWishQuestion: self._job_wishes,
+            q.RatingQuestion: self._ratings,
+        }
 
-    @singledispatchmethod
     def decide(self, question: q.Question) -> d.Decision:
-        raise TypeError(f"RuleMind cannot answer {type(question).__name__}")
+        try:
+            answer = self._answer[type(question)]
+        except KeyError:
+            raise TypeError(f"RuleMind cannot answer {type(question).__name__}") from None
+        return answer(question)
 
     # -- plan ---------------------------------------------------------------------------------
-    @decide.register
-    def _(self, question: q.PlanQuestion) -> d.PlanDecision:
+    def _plan(self, question: q.PlanQuestion) -> d.PlanDecision:
         r = question.resident
         economy = r.model.config.economy
         income, deposit = r.weekly_income, r.state.deposit
@@ -91,8 +98,7 @@ class RuleMind(Mind):
         return chosen
 
     # -- contact ------------------------------------------------------------------------------
-    @decide.register
-    def _(self, question: q.ContactQuestion) -> d.ContactDecision:
+    def _contact(self, question: q.ContactQuestion) -> d.ContactDecision:
         r, rng = question.resident, self.rng
         extraversion = r.traits.get("extraversion", 50) / 100
         free = {w: list(days) for w, days in question.free_days.items()}
@@ -139,8 +145,7 @@ class RuleMind(Mind):
                           place=place, message=f"Want to meet at {name}?"[:300])
 
     # -- public events ------------------------------------------------------------------------
-    @decide.register
-    def _(self, question: q.SignupQuestion) -> d.SignupDecision:
+    def _signup(self, question: q.SignupQuestion) -> d.SignupDecision:
         r, rng = question.resident, self.rng
         job_skills = set(r.job.min_skills) if r.job else set()
         chosen, days = [], set()
@@ -156,8 +161,7 @@ class RuleMind(Mind):
         return d.SignupDecision(events=chosen)
 
     # -- a free slot alone --------------------------------------------------------------------
-    @decide.register
-    def _(self, question: q.SoloQuestion) -> d.SoloDecision:
+    def _solo(self, question: q.SoloQuestion) -> d.SoloDecision:
         r, rng = question.resident, self.rng
         activity = question.intention
         if activity == "socialize":
@@ -176,8 +180,7 @@ class RuleMind(Mind):
         place = rng.choice(options) if options else ""
         return d.SoloDecision(activity=activity, skill=skill, place=place)
 
-    @decide.register
-    def _(self, question: q.PurchaseQuestion) -> d.PurchaseDecision:
+    def _purchase(self, question: q.PurchaseQuestion) -> d.PurchaseDecision:
         r = question.resident
         economy = r.model.config.economy
         budget = min(r.state.deposit * 0.1, r.state.deposit - 4 * economy.cheapest_standard.weekly_cost)
@@ -189,8 +192,7 @@ class RuleMind(Mind):
         return d.PurchaseDecision(item=max(fitting, key=lambda o: (o.price, o.item)).item)
 
     # -- joint activities ---------------------------------------------------------------------
-    @decide.register
-    def _(self, question: q.TurnQuestion) -> d.Utterance:
+    def _turn(self, question: q.TurnQuestion) -> d.Utterance:
         r, rng = question.resident, self.rng
         others = [p for p in question.participants if p != r.name]
         friend = max(others, key=lambda n: (_liking(r, n), n)) if others else ""
@@ -201,8 +203,7 @@ class RuleMind(Mind):
         return d.Utterance(speech=speech, gift_to=gift_to, gift_item=gift_item)
 
     # -- review and settle --------------------------------------------------------------------
-    @decide.register
-    def _(self, question: q.ReviewQuestion) -> d.ReviewDecision:
+    def _review(self, question: q.ReviewQuestion) -> d.ReviewDecision:
         r = question.resident
         done = [rec.title for rec in question.records]
         summary = ("This week I " + "; ".join(done) + ".") if done else "A quiet week."
@@ -215,14 +216,12 @@ class RuleMind(Mind):
             notes.append(d.NoteUpdate(about=name, summary=f"Spent time together; {feeling}."))
         return d.ReviewDecision(summary=summary[:800], reflection=reflection, notes=notes)
 
-    @decide.register
-    def _(self, question: q.DiscardQuestion) -> d.DiscardDecision:
+    def _discard(self, question: q.DiscardQuestion) -> d.DiscardDecision:
         items = sorted(question.resident.state.possessions, key=lambda p: (p.price, p.acquired))
         return d.DiscardDecision(items=[p.name for p in items[: question.at_least]])
 
     # -- year end -----------------------------------------------------------------------------
-    @decide.register
-    def _(self, question: q.JobWishQuestion) -> d.JobWishDecision:
+    def _job_wishes(self, question: q.JobWishQuestion) -> d.JobWishDecision:
         r = question.resident
         leniency = r.model.config.career.skill_match_leniency
         current = r.job.weekly_income if r.job else -1
@@ -243,8 +242,7 @@ class RuleMind(Mind):
             wishes = [j.key for j in fallback[:3]]
         return d.JobWishDecision(wishes=wishes)
 
-    @decide.register
-    def _(self, question: q.RatingQuestion) -> d.RatingDecision:
+    def _ratings(self, question: q.RatingQuestion) -> d.RatingDecision:
         r, rng = question.resident, self.rng
         model = r.model
         ratings = []

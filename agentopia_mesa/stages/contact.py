@@ -13,9 +13,14 @@ from agentopia_mesa.scheduling import JointActivity
 
 def contact(model) -> None:
     cal = model.calendar
+    # Bookings change only at settlement, so free days are the same in every round.
+    free = {r.name: _free_days(model, r.name) for r in model.residents}
     for round_ in range(1, cal.config.contact_rounds + 1):
         pending, own = _activities_by_person(model)
-        questions = [_question(model, r, round_, pending.get(r.name, []), own.get(r.name, [])) for r in model.residents]
+        questions = [
+            _question(model, r, round_, pending.get(r.name, []), own.get(r.name, []), free[r.name])
+            for r in model.residents
+        ]
         inbox_next: dict[str, list[tuple[str, str]]] = {}
         for question, decision in zip(questions, ask_all(questions), strict=True):
             _apply(model, question, decision, inbox_next)
@@ -59,15 +64,21 @@ def _activities_by_person(model) -> tuple[dict[str, list[Invitation]], dict[str,
     return pending, own
 
 
-def _question(model, r, round_: int, invitations: list[Invitation], own: list[Invitation]) -> ContactQuestion:
+def _free_days(model, name: str) -> dict[int, list[int]]:
+    """Days without a booking, per number of weeks ahead (0 = this week)."""
     cal, schedule = model.calendar, model.schedule
-    free_days = {}
-    for ahead in range(cal.config.max_weeks_ahead + 1):
-        free_days[ahead] = [d for d in cal.days if schedule.booking(r.name, cal.day_index(d, ahead)) is None]
+    return {
+        ahead: [d for d in cal.days if schedule.booking(name, cal.day_index(d, ahead)) is None]
+        for ahead in range(cal.config.max_weeks_ahead + 1)
+    }
+
+
+def _question(model, r, round_: int, invitations: list[Invitation], own: list[Invitation], free_days) -> ContactQuestion:
+    cal = model.calendar
     return ContactQuestion(
         r, round=round_, rounds=cal.config.contact_rounds, inbox=model.inbox.pop(r.name, []),
         invitations=invitations, own_activities=own, known=model.ties.acquaintances(r.name),
-        free_days=free_days, places=model.social_places,
+        free_days={ahead: list(days) for ahead, days in free_days.items()}, places=model.social_places,
     )
 
 
