@@ -118,7 +118,7 @@ class Environment:
             proposal = {
                 "social": scale * (2 + 3 * q + extraversion),
                 "mood": scale * (1 + 3 * q + self.rng.uniform(-1, 1)),
-                "esteem": scale * (1.5 * q + (a.talents.get("communication", 50) - 50) / 50),
+                "esteem": scale * (1 + 1.5 * q + (a.talents.get("communication", 50) - 50) / 50),
                 "vitality": self.rng.randint(-1, 2),
             }
             if skill:
@@ -132,7 +132,7 @@ class Environment:
         proposal = {
             "mood": r.randint(0, 2) + (person.traits.get("curiosity", 50) > 60),
             "social": r.randint(1, 3),
-            "esteem": r.randint(0, 2),
+            "esteem": r.randint(1, 2),
             "vitality": r.randint(-1, 1),
         }
         if skill:

@@ -18,6 +18,8 @@ from agentopia_mesa.config import SocialConfig
 
 @dataclass
 class TieCounters:
+    """Directed acquaintance edges (a knows b) created and lost."""
+
     formed: int = 0
     dissolved: int = 0
 
@@ -37,7 +39,7 @@ class SocialTies:
     # -- forming and using ties -------------------------------------------------------------
     def meet(self, a: str, b: str, week_index: int, familiarity: float | None = None, family: bool = False) -> bool:
         """a and b get to know each other (both directions). Returns True if a tie was new."""
-        new = False
+        new = 0
         start = self.config.first_meeting_familiarity if familiarity is None else familiarity
         for x, y in ((a, b), (b, a)):
             if not self.acquaintance.has_edge(x, y):
@@ -45,13 +47,12 @@ class SocialTies:
                     x, y, familiarity=start, sentiment=0.0, interactions=0, conflicts=0,
                     gifts=0, messages=0, last_week=week_index, since=week_index, family=family,
                 )
-                new = True
+                new += 1
             elif family:
                 self.acquaintance[x][y]["family"] = True
-        if new:
-            self.week.formed += 1
-            self.total.formed += 1
-        return new
+        self.week.formed += new
+        self.total.formed += new
+        return new > 0
 
     def interact(self, a: str, b: str, quality: float, week_index: int) -> None:
         """a spent time with b and it went with ``quality`` in [-1, 1] (from a's side)."""

@@ -62,7 +62,8 @@ class RuleMind(Mind):
                 continue
             # Ten weeks at this standard must leave a reserve of four frugal weeks.
             reserve_ok = deposit + 10 * (income - s.weekly_cost) >= 4 * economy.cheapest_standard.weekly_cost
-            thrift_ok = s.weekly_cost <= income * 1.1 + deposit * 0.02 or r.need("material") < 35
+            # Spend what comes in plus a sliver of savings; a very deprived resident splurges a little.
+            thrift_ok = s.weekly_cost <= income * 1.1 + deposit * 0.01 or (r.need("material") < 30 and s.weekly_cost <= income + 100)
             if reserve_ok and thrift_ok:
                 standard = s.name
                 break

@@ -15,10 +15,11 @@ def contact(model) -> None:
     cal = model.calendar
     # Bookings change only at settlement, so free days are the same in every round.
     free = {r.name: _free_days(model, r.name) for r in model.residents}
+    known = {r.name: model.ties.acquaintances(r.name) for r in model.residents}
     for round_ in range(1, cal.config.contact_rounds + 1):
         pending, own = _activities_by_person(model)
         questions = [
-            _question(model, r, round_, pending.get(r.name, []), own.get(r.name, []), free[r.name])
+            _question(model, r, round_, pending.get(r.name, []), own.get(r.name, []), free[r.name], known[r.name])
             for r in model.residents
         ]
         inbox_next: dict[str, list[tuple[str, str]]] = {}
@@ -73,11 +74,11 @@ def _free_days(model, name: str) -> dict[int, list[int]]:
     }
 
 
-def _question(model, r, round_: int, invitations: list[Invitation], own: list[Invitation], free_days) -> ContactQuestion:
+def _question(model, r, round_: int, invitations: list[Invitation], own: list[Invitation], free_days, known) -> ContactQuestion:
     cal = model.calendar
     return ContactQuestion(
         r, round=round_, rounds=cal.config.contact_rounds, inbox=model.inbox.pop(r.name, []),
-        invitations=invitations, own_activities=own, known=model.ties.acquaintances(r.name),
+        invitations=invitations, own_activities=own, known=known,
         free_days={ahead: list(days) for ahead, days in free_days.items()}, places=model.social_places,
     )
 

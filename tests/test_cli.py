@@ -1,0 +1,78 @@
+"""The `agentopia` command: a real run writes a run directory; bad input is one line and exit 2."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from agentopia_mesa.cli import main
+
+
+def test_run_writes_a_complete_run_directory(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--world", "school", "--residents", "20", "--years", "2", "--seed", "5", "--out", str(out), "--quiet"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"config.json", "world.json", "metrics.csv", "residents.csv", "rewards.csv", "summary.txt", "overview.png"} <= names
+    config = json.loads((out / "config.json").read_text())
+    assert (config["residents"], config["years"], config["seed"]) == (20, 2, 5)
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert len(metrics) == 2 * 10 + 1
+    rewards = pd.read_csv(out / "rewards.csv")
+    assert len(rewards) == 20 * 2 and set(rewards["year"]) == {2020, 2021}
+    assert (out / "overview.png").stat().st_size > 10_000
+    assert "life reward by year" in (out / "summary.txt").read_text()
+    assert f"run directory: {out}" in capsys.readouterr().out
+
+
+def test_existing_run_directory_is_not_overwritten_by_accident(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    assert main(["run", "--residents", "3", "--years", "1", "--out", str(out), "--quiet"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "precious"
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["--world", "atlantis"], "unknown world 'atlantis'"),
+    (["--residents", "0"], "--residents"),
+    (["--years", "-1"], "--years"),
+    (["--weeks-per-year", "0"], "--weeks-per-year"),
+])
+def test_bad_input_is_one_line_exit_2_and_leaves_nothing(tmp_path, capsys, args, field):
+    out = tmp_path / "never"
+    assert main(["run", "--out", str(out), "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("agentopia: error:")
+    assert field in err
+    assert not out.exists()
+
+
+def test_broken_world_file_names_the_field(tmp_path, capsys):
+    world = json.loads(subprocess.run(
+        [sys.executable, "-c", "from agentopia_mesa.world.loader import load_world; print(load_world('apartment').model_dump_json())"],
+        capture_output=True, text=True, check=True).stdout)
+    world["jobs"][3]["place"] = "bakery-that-does-not-exist"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(world))
+    out = tmp_path / "never"
+    assert main(["run", "--world", str(path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "jobs[3].place" in err and "bakery-that-does-not-exist" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_world_new_and_check(tmp_path, capsys):
+    path = tmp_path / "town.json"
+    assert main(["world", "new", "--theme", "rivertown", "--residents", "37", "--seed", "9", "--out", str(path)]) == 0
+    assert main(["world", "check", str(path)]) == 0
+    assert "37 residents" in capsys.readouterr().out
+    assert main(["world", "new", "--theme", "mars", "--out", str(tmp_path / "x.json")]) == 2
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "agentopia_mesa", "world", "list"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert {"apartment", "school", "rivertown"} <= {line.split()[0] for line in result.stdout.splitlines()}
