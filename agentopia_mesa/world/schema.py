@@ -100,7 +100,7 @@ class ResidentSpec(_Strict):
 
     name: Name
     birth_year: int = Field(ge=1800, le=2200)
-    gender: Annotated[str, StringConstraints(max_length=30)]
+    gender: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
     introduction: Text = ""
     appearance: Text = ""
     traits: dict[Name, Level] = {}
@@ -160,7 +160,8 @@ class WorldSpec(_Strict):
             if (p.x, p.y) in taken:
                 raise ValueError(f"places[{i}] ({p.key}): cell ({p.x}, {p.y}) is already taken by {taken[p.x, p.y]}")
             taken[p.x, p.y] = p.key
-        jobs = {j.key for j in self.jobs}
+        jobs = {j.key: j for j in self.jobs}
+        holders: dict[str, int] = {}
         for i, j in enumerate(self.jobs):
             if j.place not in places:
                 raise ValueError(f"jobs[{i}].place: {j.place!r} is not a place; add it to places or fix the key")
@@ -173,6 +174,13 @@ class WorldSpec(_Strict):
             home = places.get(r.home)
             if home is None or home.kind != "home":
                 raise ValueError(f"residents[{i}].home ({r.name}): {r.home!r} is not a place of kind 'home'")
+            if r.job is not None:
+                holders[r.job] = holders.get(r.job, 0) + 1
+                if holders[r.job] > jobs[r.job].capacity:
+                    raise ValueError(
+                        f"residents[{i}].job ({r.name}): {r.job!r} already has its capacity of "
+                        f"{jobs[r.job].capacity} holders; raise the job's capacity or choose another job"
+                    )
             for other in r.acquaintances:
                 if other not in names:
                     raise ValueError(f"residents[{i}].acquaintances ({r.name}): {other!r} is not a resident")
