@@ -189,6 +189,25 @@ class SimulationConfig:
         blob = json.dumps(self.to_dict(), sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
+    def with_flat_overrides(self, overrides: dict[str, Any]) -> SimulationConfig:
+        """A copy with ``section__field=value`` overrides, e.g. ``{"needs__decay": 0.2}``.
+
+        Flat names make every constant a sweepable keyword (``mesa.batch_run`` passes flat
+        parameters). A number given for ``needs__decay`` applies to mood, social and esteem.
+        """
+        sections: dict[str, dict[str, Any]] = {}
+        for key, value in overrides.items():
+            section, sep, name = key.partition("__")
+            if not sep or not hasattr(self, section) or name not in {f.name for f in dataclasses.fields(getattr(self, section))}:
+                raise ValueError(
+                    f"{key}: not a configuration field; use section__field with a section of "
+                    f"{', '.join(f.name for f in dataclasses.fields(self))} (e.g. needs__decay=0.2)"
+                )
+            if (section, name) == ("needs", "decay") and isinstance(value, int | float):
+                value = {need: (0.0 if need == "material" else float(value)) for need in self.needs.decay}
+            sections.setdefault(section, {})[name] = value
+        return self.with_overrides(**sections)
+
     def with_overrides(self, **sections: dict[str, Any]) -> SimulationConfig:
         """A copy with some fields replaced, e.g. ``with_overrides(calendar={"weeks_per_year": 52})``."""
         changes = {}

@@ -44,6 +44,9 @@ RESIDENT_REPORTERS = {
     "job": "job_key",
     "acquaintances": lambda r: r.model.ties.acquaintance.out_degree(r.name),
     "life_reward": lambda r: r.reward.get("total"),
+    "reward_social": lambda r: r.reward.get("social"),
+    "reward_subjective": lambda r: r.reward.get("subjective"),
+    "reward_economic": lambda r: r.reward.get("economic"),
 }
 
 AGENTTYPE_REPORTERS = {Resident: RESIDENT_REPORTERS}

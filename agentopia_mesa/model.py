@@ -45,6 +45,8 @@ class AgentopiaModel(mesa.Model):
         config: every constant of the simulation (``SimulationConfig``).
         minds: who decides for each resident: ``None`` (all ``RuleMind``), one ``Mind`` for
             everyone, or a factory ``(model, resident_spec, index) -> Mind``.
+        **overrides: any configuration field as ``section__field=value`` (``needs__decay=0.2``,
+            ``calendar__weeks_per_year=52``), so ``mesa.batch_run`` can sweep every constant.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class AgentopiaModel(mesa.Model):
         rng=None,
         config: SimulationConfig | None = None,
         minds: Mind | MindFactory | None = None,
+        **overrides,
     ):
         if years < 1:
             raise WorldError(f"years: must be at least 1, got {years}")
@@ -64,7 +67,7 @@ class AgentopiaModel(mesa.Model):
             spec = resize_world(spec, residents)
         super().__init__(rng=rng if rng is not None else seed)
         self.world = spec
-        self.config = config or SimulationConfig()
+        self.config = (config or SimulationConfig()).with_flat_overrides(overrides)
         self.calendar = Calendar(self.config.calendar)
         self.years = years
         self.total_weeks = years * self.config.calendar.weeks_per_year
@@ -80,6 +83,8 @@ class AgentopiaModel(mesa.Model):
         self.job_changes_total = 0
         self.job_changes_this_year = 0
         self.reward_rows: list[dict] = []  # one per resident per year, see settle_life_reward
+        # Called with the model after every week (recorders, live views); they must not change it.
+        self.observers: list[Callable[[AgentopiaModel], None]] = []
 
         self.grid = OrthogonalMooreGrid((spec.grid.width, spec.grid.height), torus=False, random=self.random)
         self.places = {p.key: Place(self, p, self.grid[(p.x, p.y)]) for p in spec.places}
@@ -109,6 +114,8 @@ class AgentopiaModel(mesa.Model):
         self.calendar.week_index += 1
         if self.weeks_done >= self.total_weeks:
             self.running = False
+        for observe in self.observers:
+            observe(self)
 
     def run(self, progress: Callable[[AgentopiaModel], None] | None = None) -> None:
         while self.running:
