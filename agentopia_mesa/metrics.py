@@ -1,7 +1,13 @@
-"""DataCollector reporters: scalar summaries of the town each week (one-liners over the model)."""
+"""DataCollector reporters: scalar summaries of the town each week.
+
+Reporters are module-level functions (or partials of them), not lambdas, so a model with its
+DataCollector can be pickled for checkpoints and for ``batch_run``'s worker processes.
+"""
 
 from __future__ import annotations
 
+from functools import partial
+from operator import attrgetter
 from statistics import fmean, median
 
 from agentopia_mesa.economy import gini
@@ -11,42 +17,113 @@ from agentopia_mesa.residents.state import NEEDS
 ACTIVITY_KINDS = ("rest", "study", "work", "exercise", "leisure", "shopping", "joint", "encounter", "public")
 
 
-def _mean_need(need: str):
-    return lambda m: fmean(r.state.needs[need] for r in m.residents)
+def week(m) -> int:
+    return m.weeks_done
+
+
+def year(m) -> int:
+    return m.calendar.config.start_year + max(0, m.weeks_done - 1) // m.calendar.config.weeks_per_year
+
+
+def mean_vitality(m) -> float:
+    return fmean(r.state.vitality for r in m.residents)
+
+
+def mean_need(need: str, m) -> float:
+    return fmean(r.state.needs[need] for r in m.residents)
+
+
+def mean_deposit(m) -> float:
+    return fmean(r.state.deposit for r in m.residents)
+
+
+def median_deposit(m) -> float:
+    return median(r.state.deposit for r in m.residents)
+
+
+def gini_deposit(m) -> float:
+    return gini([r.state.deposit for r in m.residents])
+
+
+def ties(m) -> int:
+    return m.ties.n_ties()
+
+
+def friendships(m) -> int:
+    return m.ties.n_friendships()
+
+
+def ties_formed(m) -> int:
+    return m.ties.week.formed
+
+
+def ties_dissolved(m) -> int:
+    return m.ties.week.dissolved
+
+
+def employed(m) -> int:
+    return sum(1 for r in m.residents if r.job is not None and r.job.work)
+
+
+def job_changes(m) -> int:
+    return m.job_changes_total
+
+
+def count(kind: str, m) -> int:
+    return m.counts[kind]
 
 
 MODEL_REPORTERS = {
-    "week": lambda m: m.weeks_done,
-    "year": lambda m: m.calendar.config.start_year + max(0, m.weeks_done - 1) // m.calendar.config.weeks_per_year,
-    "mean_vitality": lambda m: fmean(r.state.vitality for r in m.residents),
-    **{f"mean_{need}": _mean_need(need) for need in NEEDS},
-    "mean_deposit": lambda m: fmean(r.state.deposit for r in m.residents),
-    "median_deposit": lambda m: median(r.state.deposit for r in m.residents),
-    "gini_deposit": lambda m: gini([r.state.deposit for r in m.residents]),
-    "ties": lambda m: m.ties.n_ties(),
-    "friendships": lambda m: m.ties.n_friendships(),
-    "ties_formed": lambda m: m.ties.week.formed,
-    "ties_dissolved": lambda m: m.ties.week.dissolved,
-    "employed": lambda m: sum(1 for r in m.residents if r.job is not None and r.job.work),
-    "job_changes": lambda m: m.job_changes_total,
-    "purchases": lambda m: m.counts["purchases"],
-    "messages": lambda m: m.counts["messages"],
-    "gifts": lambda m: m.counts["gifts"],
-    **{f"n_{kind}": (lambda kind: lambda m: m.counts[kind])(kind) for kind in ACTIVITY_KINDS},
+    "week": week,
+    "year": year,
+    "mean_vitality": mean_vitality,
+    **{f"mean_{need}": partial(mean_need, need) for need in NEEDS},
+    "mean_deposit": mean_deposit,
+    "median_deposit": median_deposit,
+    "gini_deposit": gini_deposit,
+    "ties": ties,
+    "friendships": friendships,
+    "ties_formed": ties_formed,
+    "ties_dissolved": ties_dissolved,
+    "employed": employed,
+    "job_changes": job_changes,
+    **{name: partial(count, name) for name in ("purchases", "messages", "gifts")},
+    **{f"n_{kind}": partial(count, kind) for kind in ACTIVITY_KINDS},
 }
 
+
+def resident_need(need: str, r) -> int:
+    return r.state.needs[need]
+
+
+def resident_vitality(r) -> int:
+    return r.state.vitality
+
+
+def resident_deposit(r) -> int:
+    return r.state.deposit
+
+
+def resident_acquaintances(r) -> int:
+    return r.model.ties.acquaintance.out_degree(r.name)
+
+
+def resident_reward(component: str, r):
+    return r.reward.get(component)
+
+
 RESIDENT_REPORTERS = {
-    "name": "name",
-    "vitality": lambda r: r.state.vitality,
-    **{need: (lambda need: lambda r: r.state.needs[need])(need) for need in NEEDS},
-    "deposit": lambda r: r.state.deposit,
-    "living_standard": "living_standard",
-    "job": "job_key",
-    "acquaintances": lambda r: r.model.ties.acquaintance.out_degree(r.name),
-    "life_reward": lambda r: r.reward.get("total"),
-    "reward_social": lambda r: r.reward.get("social"),
-    "reward_subjective": lambda r: r.reward.get("subjective"),
-    "reward_economic": lambda r: r.reward.get("economic"),
+    "name": attrgetter("name"),
+    "vitality": resident_vitality,
+    **{need: partial(resident_need, need) for need in NEEDS},
+    "deposit": resident_deposit,
+    "living_standard": attrgetter("living_standard"),
+    "job": attrgetter("job_key"),
+    "acquaintances": resident_acquaintances,
+    "life_reward": partial(resident_reward, "total"),
+    "reward_social": partial(resident_reward, "social"),
+    "reward_subjective": partial(resident_reward, "subjective"),
+    "reward_economic": partial(resident_reward, "economic"),
 }
 
 AGENTTYPE_REPORTERS = {Resident: RESIDENT_REPORTERS}
