@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from agentopia_mesa.config import SimulationConfig
@@ -44,8 +43,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--weeks-per-year", type=int, default=None, help="weeks in a simulated year (default: 10, as the paper)")
     run.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<world>-seed<seed>)")
     run.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    run.add_argument("--checkpoint-every", type=int, default=1, metavar="WEEKS",
+                     help="checkpoint every N weeks so the run can be resumed (default: 1; 0 = never)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
+
+    resume = commands.add_parser("resume", help="continue a stopped or killed run from its last checkpoint")
+    resume.add_argument("run_dir", type=Path)
+    resume.add_argument("--quiet", action="store_true")
+    resume.set_defaults(handler=_resume)
+
+    branch = commands.add_parser("branch", help="fork a run at a week's checkpoint into a new run directory")
+    branch.add_argument("run_dir", type=Path)
+    branch.add_argument("--week", type=int, required=True, help="the week (weeks completed) to fork at")
+    branch.add_argument("--out", type=Path, required=True, help="the new run directory")
+    branch.add_argument("--seed", type=int, default=None, help="reseed the branch's randomness (default: keep the stream)")
+    branch.add_argument("--quiet", action="store_true")
+    branch.set_defaults(handler=_branch)
 
     world = commands.add_parser("world", help="list, check and make worlds")
     world_commands = world.add_subparsers(dest="world_command", required=True)
@@ -65,10 +79,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
-    from tqdm import tqdm
-
     from agentopia_mesa.model import AgentopiaModel
-    from agentopia_mesa.runs import prepare_run_dir, run_metadata, write_results, write_start
+    from agentopia_mesa.runs import prepare_run_dir, run_metadata, write_start
+    from agentopia_mesa.session import attach_recorders
 
     if args.years < 1:
         raise UsageError(f"--years: must be at least 1, got {args.years}")
@@ -79,24 +92,90 @@ def _run(args) -> int:
         if args.weeks_per_year < 1:
             raise UsageError(f"--weeks-per-year: must be at least 1, got {args.weeks_per_year}")
         config = config.with_overrides(calendar={"weeks_per_year": args.weeks_per_year})
+    if args.checkpoint_every < 0:
+        raise UsageError(f"--checkpoint-every: must be 0 or more, got {args.checkpoint_every}")
     model = AgentopiaModel(world=args.world, residents=args.residents, years=args.years, seed=args.seed, config=config)
     out = args.out or Path("runs") / f"{model.world.name}-seed{args.seed}"
     out = prepare_run_dir(out, overwrite=args.overwrite)
     meta = run_metadata(model, str(args.world), args.seed)
+    meta["checkpoint_every"] = args.checkpoint_every
     write_start(out, model, meta)
-    started = time.perf_counter()
-    with tqdm(total=model.total_weeks, unit="week", disable=args.quiet, desc=model.world.name) as bar:
+    attach_recorders(model, out, fresh=True)
+    return _drive(model, out, meta, args.quiet)
+
+
+def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
+    """Run to the end with a progress bar, checkpoints and results; shared by run, resume, branch."""
+    from tqdm import tqdm
+
+    from agentopia_mesa.session import Stopped, run_session
+
+    with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
         def progress(m):
             bar.set_postfix_str(f"Y{m.calendar.year} ties {m.ties.n_ties()}", refresh=False)
             bar.update(1)
 
-        model.run(progress)
-    wall = time.perf_counter() - started
-    paths = write_results(out, model, meta, wall)
-    if not args.quiet:
+        try:
+            paths = run_session(model, out, meta, checkpoint_every=meta.get("checkpoint_every", 1), progress=progress)
+        except Stopped as stopped:
+            bar.close()
+            print(f"agentopia: {stopped}", file=sys.stderr)
+            return 143
+    if not quiet:
         print(paths["summary"].read_text(encoding="utf-8"), end="")
     print(f"run directory: {out}")
     return 0
+
+
+def _load_run(run_dir: Path, at_most_week: int | None = None):
+    import json
+
+    from agentopia_mesa.checkpoints import load_latest
+
+    config = run_dir / "config.json"
+    if not config.is_file():
+        raise UsageError(f"run_dir: {run_dir} is not a run directory (no config.json)")
+    meta = json.loads(config.read_text(encoding="utf-8"))
+    model, path = load_latest(run_dir, at_most_week)
+    return model, meta, path
+
+
+def _resume(args) -> int:
+    from agentopia_mesa.session import prepare_resume
+
+    model, meta, path = _load_run(args.run_dir)
+    if not model.running:
+        print(f"{args.run_dir}: already finished ({model.weeks_done} weeks)")
+        return 0
+    print(f"resuming {args.run_dir} from {path.name} ({model.weeks_done} of {model.total_weeks} weeks)", file=sys.stderr)
+    prepare_resume(model, args.run_dir)
+    return _drive(model, args.run_dir, meta, args.quiet)
+
+
+def _branch(args) -> int:
+    import shutil
+
+    import numpy as np
+
+    from agentopia_mesa.checkpoints import truncate_streams
+    from agentopia_mesa.runs import prepare_run_dir, write_json
+    from agentopia_mesa.session import STREAM_FILES, prepare_resume
+
+    model, meta, path = _load_run(args.run_dir, at_most_week=args.week)
+    if model.weeks_done != args.week:
+        raise UsageError(f"--week: no checkpoint at week {args.week} in {args.run_dir} (nearest earlier: {model.weeks_done})")
+    out = prepare_run_dir(args.out)
+    for name in ("world.json", *STREAM_FILES):
+        if (args.run_dir / name).exists():
+            shutil.copyfile(args.run_dir / name, out / name)
+    truncate_streams(out, getattr(model, "stream_offsets", {}))
+    if args.seed is not None:
+        model.random.seed(args.seed)
+        model.rng = np.random.default_rng(args.seed)
+    meta = {**meta, "branched_from": {"run": str(args.run_dir), "week": args.week, "seed": args.seed}}
+    write_json(out / "config.json", meta)
+    prepare_resume(model, out)
+    return _drive(model, out, meta, args.quiet)
 
 
 def _world_list(args) -> int:

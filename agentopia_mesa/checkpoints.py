@@ -1,0 +1,105 @@
+"""Checkpoints at week boundaries: the whole model, pickled, written atomically and verified.
+
+A checkpoint file is ``MAGIC | sha256 of payload (32 bytes) | payload``. It is written to a
+temporary name, flushed to disk and renamed, so a crash (kill -9 included) leaves either the
+old checkpoint or the new one, never half of one. Loading checks the hash; a corrupt or
+truncated file is skipped with a warning and the previous checkpoint is used.
+
+Recorders that stream to files (trajectories, replay) register their byte offsets in
+``model.stream_offsets`` so a resumed run can cut those files back to the checkpoint's week.
+LLM clients are not pickled; minds re-attach them on resume (see ``LLMMind.__getstate__``).
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import os
+import pickle
+import re
+import warnings
+from pathlib import Path
+
+MAGIC = b"AGENTOPIA-CKPT-1\n"
+FOLDER = "checkpoints"
+_NAME = re.compile(r"^week-(\d{5})\.ckpt$")
+
+
+class CheckpointError(ValueError):
+    pass
+
+
+def checkpoint_path(run_dir: Path, week: int) -> Path:
+    return Path(run_dir) / FOLDER / f"week-{week:05d}.ckpt"
+
+
+def save_checkpoint(model, run_dir: Path, keep: int = 3) -> Path:
+    """Write the model after ``model.weeks_done`` weeks; keep the newest ``keep`` checkpoints."""
+    _register_cell_classes(model)
+    payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    path = checkpoint_path(run_dir, model.weeks_done)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    for old in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def _register_cell_classes(model) -> None:
+    """Make an unpickled grid picklable again.
+
+    Mesa 3.5 gives each grid a dynamic ``GridCell`` class and registers a pickler for it, but
+    unpickling makes a fresh class per cell without registering one, so a resumed model could
+    not be checkpointed again. Register Mesa's own pickler for every such class.
+    """
+    from mesa.discrete_space.grid import pickle_gridcell
+
+    for cls in {type(cell) for cell in model.grid.all_cells}:
+        if cls.__name__ == "GridCell":
+            copyreg.pickle(cls, pickle_gridcell)
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """Checkpoint files, oldest first."""
+    folder = Path(run_dir) / FOLDER
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if _NAME.match(p.name)), key=lambda p: p.name)
+
+
+def read_checkpoint(path: Path):
+    data = Path(path).read_bytes()
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 32:
+        raise CheckpointError(f"{path}: not a checkpoint or truncated")
+    digest, payload = data[len(MAGIC): len(MAGIC) + 32], data[len(MAGIC) + 32:]
+    if hashlib.sha256(payload).digest() != digest:
+        raise CheckpointError(f"{path}: contents do not match their hash (truncated or corrupt)")
+    return pickle.loads(payload)
+
+
+def load_latest(run_dir: Path, at_most_week: int | None = None):
+    """The newest readable checkpoint (optionally at or before ``at_most_week``) and its path."""
+    candidates = list_checkpoints(run_dir)
+    if at_most_week is not None:
+        candidates = [p for p in candidates if int(_NAME.match(p.name).group(1)) <= at_most_week]
+    for path in reversed(candidates):
+        try:
+            return read_checkpoint(path), path
+        except (CheckpointError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
+            warnings.warn(f"skipping checkpoint {path.name}: {exc}; trying the previous one", stacklevel=2)
+    where = f" at or before week {at_most_week}" if at_most_week is not None else ""
+    raise CheckpointError(f"{run_dir}: no readable checkpoint{where}; start the run again")
+
+
+def truncate_streams(run_dir: Path, offsets: dict[str, int]) -> None:
+    """Cut streamed files back to the sizes they had when the checkpoint was taken."""
+    for name, size in offsets.items():
+        path = Path(run_dir) / name
+        if path.exists() and path.stat().st_size > size:
+            with open(path, "r+b") as f:
+                f.truncate(size)
