@@ -44,11 +44,15 @@ def overview_figure(metrics: pd.DataFrame, rewards: pd.DataFrame | None, path: P
     ax = axes[1, 1]
     if rewards is not None and not rewards.empty:
         by_year = rewards.groupby("year")
-        for column in ("z_social", "z_subjective", "z_economic"):
-            ax.plot(by_year[column].std().index, by_year[column].std(), marker="o", label=f"spread of {column}")
-        ax.boxplot([g["total"].to_numpy() for _, g in by_year], positions=list(by_year.groups), widths=0.4)
-        ax.set(title="Life reward by year (boxes: total; lines: component spread)", xlabel="year")
-        ax.legend(fontsize=8)
+        years = list(by_year.groups)
+        ax.boxplot([g["total"].to_numpy() for _, g in by_year], positions=years, widths=0.5)
+        ax.axhline(0, color="grey", linewidth=0.5)
+        ax.set(title="Life reward by year (boxes: total) and peers' regard (lines)", xlabel="year", ylabel="total (z units)")
+        twin = ax.twinx()
+        twin.plot(years, by_year["liked_by"].mean(), marker="o", color="tab:red", label="mean liked-by count")
+        twin.plot(years, by_year["respected_by"].mean(), marker="s", color="tab:purple", label="mean respected-by count")
+        twin.set(ylabel="raters giving >= 60")
+        twin.legend(loc="upper left", fontsize=8)
     else:
         ax.set(title="Life reward (computed at each year end)")
         ax.text(0.5, 0.5, "no full year simulated", ha="center", va="center", transform=ax.transAxes)
