@@ -43,8 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--weeks-per-year", type=int, default=None, help="weeks in a simulated year (default: 10, as the paper)")
     run.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<world>-seed<seed>)")
     run.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
-    run.add_argument("--checkpoint-every", type=int, default=1, metavar="WEEKS",
-                     help="checkpoint every N weeks so the run can be resumed (default: 1; 0 = never)")
+    run.add_argument("--checkpoint-every", type=int, default=None, metavar="WEEKS",
+                     help="checkpoint every N weeks so the run can be resumed (0 = never; default: every week "
+                          "with LLM minds, every simulated year with rules, where a week takes milliseconds)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -92,13 +93,13 @@ def _run(args) -> int:
         if args.weeks_per_year < 1:
             raise UsageError(f"--weeks-per-year: must be at least 1, got {args.weeks_per_year}")
         config = config.with_overrides(calendar={"weeks_per_year": args.weeks_per_year})
-    if args.checkpoint_every < 0:
+    if args.checkpoint_every is not None and args.checkpoint_every < 0:
         raise UsageError(f"--checkpoint-every: must be 0 or more, got {args.checkpoint_every}")
     model = AgentopiaModel(world=args.world, residents=args.residents, years=args.years, seed=args.seed, config=config)
     out = args.out or Path("runs") / f"{model.world.name}-seed{args.seed}"
     out = prepare_run_dir(out, overwrite=args.overwrite)
     meta = run_metadata(model, str(args.world), args.seed)
-    meta["checkpoint_every"] = args.checkpoint_every
+    meta["checkpoint_every"] = args.checkpoint_every if args.checkpoint_every is not None else config.calendar.weeks_per_year
     write_start(out, model, meta)
     attach_recorders(model, out, fresh=True)
     return _drive(model, out, meta, args.quiet)

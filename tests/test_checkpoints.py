@@ -14,7 +14,7 @@ import pytest
 from agentopia_mesa.checkpoints import MAGIC, list_checkpoints, load_latest
 from agentopia_mesa.cli import main
 
-RUN = ["run", "--world", "rivertown", "--residents", "25", "--years", "3", "--quiet"]
+RUN = ["run", "--world", "rivertown", "--residents", "25", "--years", "3", "--quiet", "--checkpoint-every", "1"]
 
 
 def _cli(*args: str) -> subprocess.Popen:
@@ -70,7 +70,7 @@ def test_sigterm_stops_cleanly_and_resumes(tmp_path, uninterrupted):
 
 def test_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path):
     out = tmp_path / "run"
-    assert main(["run", "--world", "school", "--residents", "8", "--years", "1", "--seed", "3", "--out", str(out), "--quiet"]) == 0
+    assert main(["run", "--world", "school", "--residents", "8", "--years", "1", "--seed", "3", "--out", str(out), "--quiet", "--checkpoint-every", "1"]) == 0
     checkpoints = list_checkpoints(out)
     assert len(checkpoints) == 3  # the newest three are kept
     newest = checkpoints[-1]
