@@ -10,7 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from agentopia_mesa.analysis.cli import add_analyze_parser
 from agentopia_mesa.config import SimulationConfig
+from agentopia_mesa.sweeps.cli import add_sweep_parser
 
 
 class UsageError(ValueError):
@@ -61,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     branch.add_argument("--seed", type=int, default=None, help="reseed the branch's randomness (default: keep the stream)")
     branch.add_argument("--quiet", action="store_true")
     branch.set_defaults(handler=_branch)
+
+    add_sweep_parser(commands)
+    add_analyze_parser(commands)
 
     world = commands.add_parser("world", help="list, check and make worlds")
     world_commands = world.add_subparsers(dest="world_command", required=True)

@@ -11,7 +11,7 @@ from agentopia_mesa.minds.base import ask_all
 from agentopia_mesa.minds.questions import RatingQuestion
 
 REWARD_COLUMNS = [
-    "year", "name", "social", "subjective", "economic", "z_social", "z_subjective", "z_economic", "total",
+    "year", "name", "model", "social", "subjective", "economic", "z_social", "z_subjective", "z_economic", "total",
     "misery_penalties", "liked_by", "respected_by", "return", "advantage",
 ]
 
@@ -47,7 +47,7 @@ def settle_life_reward(model) -> None:
     for r in model.residents:
         t = totals[r.name]
         row = {
-            "year": cal.year, "name": r.name, "social": t.social, "subjective": t.subjective, "economic": t.economic,
+            "year": cal.year, "name": r.name, "model": r.mind.name, "social": t.social, "subjective": t.subjective, "economic": t.economic,
             "z_social": t.z_social, "z_subjective": t.z_subjective, "z_economic": t.z_economic, "total": t.total,
             "misery_penalties": subjective[r.name].penalties,
             "liked_by": metrics[r.name]["liked_by_count"], "respected_by": metrics[r.name]["respected_by_count"],

@@ -44,7 +44,8 @@ class AgentopiaModel(mesa.Model):
         seed: random seed (ignored when ``rng`` is given, as ``mesa.batch_run`` does).
         config: every constant of the simulation (``SimulationConfig``).
         minds: who decides for each resident: ``None`` (all ``RuleMind``), one ``Mind`` for
-            everyone, or a factory ``(model, resident_spec, index) -> Mind``.
+            everyone, or a factory ``(model, resident_spec, index) -> Mind | None`` (None: the
+            model's ``rule_mind``).
         **overrides: any configuration field as ``section__field=value`` (``needs__decay=0.2``,
             ``calendar__weeks_per_year=52``), so ``mesa.batch_run`` can sweep every constant.
     """
@@ -133,7 +134,7 @@ class AgentopiaModel(mesa.Model):
 
     # -- building -----------------------------------------------------------------------------
     def _make_residents(self, spec: WorldSpec, minds) -> list[Resident]:
-        rule_mind = RuleMind(self.random)
+        rule_mind = self.rule_mind = RuleMind(self.random)
         residents = []
         for i, profile in enumerate(spec.residents):
             if minds is None:
@@ -141,7 +142,7 @@ class AgentopiaModel(mesa.Model):
             elif isinstance(minds, Mind):
                 mind = minds
             else:
-                mind = minds(self, profile, i)
+                mind = minds(self, profile, i) or rule_mind
             state = ResidentState(
                 vitality=self.config.needs.start_vitality,
                 needs={n: self.config.needs.start_fulfilment for n in NEEDS},

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
+from agentopia_mesa.analysis.recorder import YearlyRecorder
 from agentopia_mesa.checkpoints import save_checkpoint, truncate_streams
 from agentopia_mesa.replay import REPLAY_FILE, ReplayRecorder
 from agentopia_mesa.runs import write_json, write_results
 
 #: Files that grow week by week; a resumed run cuts them back to the checkpoint.
-STREAM_FILES = (REPLAY_FILE, "decisions.jsonl")
+STREAM_FILES = (REPLAY_FILE, "decisions.jsonl", "ties.csv", "residents_yearly.csv")
 
 
 class Stopped(RuntimeError):
@@ -52,9 +53,12 @@ def _stop_requests():
 
 def attach_recorders(model, out: Path, fresh: bool) -> None:
     """Recorders write into the run directory; a fresh run starts the replay with week 0."""
-    replay = ReplayRecorder(out)
+    replay, yearly = ReplayRecorder(out), YearlyRecorder(out)
     if fresh:
         replay.start(model)
+        yearly.attach(model)
+    else:
+        model.observers.append(yearly)
     model.observers.append(replay)
 
 

@@ -1,0 +1,66 @@
+"""What analysis needs beyond the run directory: a yearly snapshot of the town's graphs and jobs.
+
+``YearlyRecorder(run_dir).attach(model)`` is a model observer. At the start and after every year
+end it appends to the run directory:
+
+- ``ties.csv``: every edge of the acquaintance (weight = familiarity 0-100, with sentiment -1..1),
+  affection and respect (weight = rating 0-100) graphs, one row per edge per snapshot;
+- ``residents_yearly.csv``: each resident's job, the job's weekly income, total weekly income,
+  deposit and number of acquaintances.
+
+Rows are appended as the run goes (nothing accumulates in memory), keyed by ``year_index``:
+0 = the start, k = the end of the k-th simulated year.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+TIES_FILE = "ties.csv"
+RESIDENTS_YEARLY_FILE = "residents_yearly.csv"
+GRAPHS = ("acquaintance", "affection", "respect")
+
+
+class YearlyRecorder:
+    def __init__(self, run_dir: str | Path):
+        self.run_dir = Path(run_dir)
+
+    def attach(self, model) -> YearlyRecorder:
+        """Record the start now and every year end from here on."""
+        self.record(model, year_index=0)
+        model.observers.append(self)
+        return self
+
+    def __call__(self, model) -> None:
+        per_year = model.config.calendar.weeks_per_year
+        if model.weeks_done and model.weeks_done % per_year == 0:
+            self.record(model, model.weeks_done // per_year)
+
+    def record(self, model, year_index: int) -> None:
+        year = model.config.calendar.start_year + year_index - 1  # the calendar year just ended
+        ties = []
+        for a, b, d in model.ties.acquaintance.edges(data=True):
+            ties.append((year_index, "acquaintance", a, b, d["familiarity"], d["sentiment"]))
+        for graph in GRAPHS[1:]:
+            for a, b, score in getattr(model.ties, graph).edges(data="score"):
+                ties.append((year_index, graph, a, b, score, None))
+        residents = [
+            (year_index, year, r.name, r.job_key or "", _job_income(r), r.weekly_income, r.state.deposit,
+             model.ties.acquaintance.out_degree(r.name))
+            for r in model.residents
+        ]
+        _append(self.run_dir / TIES_FILE, pd.DataFrame(ties, columns=["year_index", "graph", "source", "target", "weight", "sentiment"]))
+        _append(self.run_dir / RESIDENTS_YEARLY_FILE, pd.DataFrame(residents, columns=[
+            "year_index", "year", "name", "job", "job_income", "weekly_income", "deposit", "acquaintances"]))
+
+
+def _job_income(resident) -> int:
+    """Weekly income of the resident's paid position; 0 without one (students, retirees)."""
+    job = resident.job
+    return job.weekly_income if job is not None and job.work else 0
+
+
+def _append(path: Path, frame: pd.DataFrame) -> None:
+    frame.to_csv(path, mode="a", header=not path.exists(), index=False)

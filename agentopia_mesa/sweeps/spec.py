@@ -1,0 +1,264 @@
+"""Sweep configuration files (TOML or JSON) and the plan of runs they describe.
+
+```toml
+[sweep]
+name = "need-decay"        # default: the file name
+world = "apartment"        # world, years and residents are defaults every run starts from
+years = 5
+residents = 100
+seeds = 4                  # replicates per parameter set (or an explicit list: [11, 12])
+seed = 2026                # entropy the replicate seeds are derived from (numpy SeedSequence)
+executor = "processes"     # sequential | processes | ray
+workers = 2
+retries = 1                # re-runs of a run whose worker died (killed, out of memory)
+ray_address = ""           # "auto" or "ray://host:10001" to use a running Ray cluster
+
+[fixed]                    # the same for every run
+calendar__weeks_per_year = 10
+
+[grid]                     # every combination of these values...
+needs__decay = [0.1, 0.15, 0.2]
+living_cost_scale = [0.75, 1.0, 1.5]
+
+[[points]]                 # ...with each of these parameter sets (optional)
+residents = 50
+
+[llm]
+cache = "llm-cache.sqlite" # shared by every worker; relative to the sweep directory
+minds = "package.module:factory"   # optional: factory(cache=Path, seed=int, **options) -> minds
+options = {}
+```
+
+Runs are identified by a hash of their parameters and seed, so a sweep can be re-run, grown
+(more seeds, more values) or resumed without ever redoing a finished run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agentopia_mesa.sweeps.params import SweepConfigError, check_parameter
+
+EXECUTORS = ("sequential", "processes", "ray")
+SECTIONS = ("sweep", "fixed", "grid", "points", "llm")
+SWEEP_KEYS = ("name", "world", "years", "residents", "seeds", "seed", "executor", "workers", "retries", "ray_address")
+LLM_KEYS = ("cache", "minds", "options")
+
+
+def derive_seeds(entropy: int, count: int) -> list[int]:
+    """``count`` independent model seeds from one entropy value, by ``numpy.random.SeedSequence``.
+
+    Replicate i always gets ``SeedSequence(entropy, spawn_key=(i,))``, so adding replicates keeps
+    the seeds of the existing ones. Every parameter set uses the same replicate seeds (common
+    random numbers), which makes differences between parameter sets less noisy.
+    """
+    return [int(np.random.SeedSequence(entropy, spawn_key=(i,)).generate_state(1)[0]) for i in range(count)]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run of a sweep: its parameters, replicate number and model seed."""
+
+    id: str
+    replicate: int
+    seed: int
+    params: dict[str, Any]
+
+    @property
+    def dir(self) -> str:
+        """The run's directory, relative to the sweep directory."""
+        return f"runs/{self.id}"
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    name: str
+    world: str = "apartment"
+    years: int = 10
+    residents: int | None = None
+    seeds: int | tuple[int, ...] = 1
+    seed: int = 0
+    executor: str = "sequential"
+    workers: int = 1
+    retries: int = 1
+    ray_address: str | None = None
+    fixed: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, list] = field(default_factory=dict)
+    points: tuple[dict[str, Any], ...] = ()
+    llm_cache: str = "llm-cache.sqlite"
+    minds: str | None = None
+    minds_options: dict[str, Any] = field(default_factory=dict)
+    base_dir: str = "."  # where relative world paths are resolved: the config file's folder
+
+    # -- the runs -------------------------------------------------------------------------------
+    @property
+    def replicate_seeds(self) -> list[int]:
+        return list(self.seeds) if isinstance(self.seeds, tuple) else derive_seeds(self.seed, self.seeds)
+
+    def parameter_sets(self) -> list[dict[str, Any]]:
+        """Every parameter set: defaults < fixed < point < grid combination."""
+        base = {"world": self.world, "years": self.years}
+        if self.residents is not None:
+            base["residents"] = self.residents
+        base.update(self.fixed)
+        keys = list(self.grid)
+        combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(self.grid[k] for k in keys))]
+        return [{**base, **point, **combo} for point in (self.points or ({},)) for combo in combos]
+
+    def plan(self) -> list[RunPlan]:
+        """All runs, parameter set by parameter set, replicate by replicate."""
+        runs, seen = [], set()
+        for params in self.parameter_sets():
+            for replicate, seed in enumerate(self.replicate_seeds):
+                run = RunPlan(run_id(params, seed), replicate, seed, params)
+                if run.id not in seen:
+                    seen.add(run.id)
+                    runs.append(run)
+        return runs
+
+    @property
+    def swept(self) -> list[str]:
+        """Parameters that take more than one value across the runs."""
+        sets = self.parameter_sets()
+        keys = dict.fromkeys(k for s in sets for k in s)
+        return [k for k in keys if len({json.dumps(s.get(k), sort_keys=True, default=str) for s in sets}) > 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["points"] = list(self.points)
+        return data
+
+
+def run_id(params: dict[str, Any], seed: int) -> str:
+    """A stable 12-hex-digit id of a run's parameters and seed."""
+    blob = json.dumps({"params": params, "seed": seed}, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+# -- reading and checking ------------------------------------------------------------------------
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read and validate a ``.toml`` or ``.json`` sweep configuration."""
+    path = Path(path)
+    if not path.is_file():
+        raise SweepConfigError(f"CONFIG: no sweep configuration at {path}")
+    try:
+        if path.suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".toml":
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            raise SweepConfigError(f"CONFIG: {path} must be a .toml or .json file")
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise SweepConfigError(f"CONFIG: {path} is not valid {path.suffix[1:].upper()}: {exc}") from None
+    return sweep_from_dict(data, name=path.stem, base_dir=path.parent.resolve())
+
+
+def _table(data: dict, section: str, kind=dict):
+    value = data.get(section, kind())
+    if not isinstance(value, kind):
+        raise SweepConfigError(f"{section}: must be a {'table' if kind is dict else 'list of tables'}")
+    return value
+
+
+def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | Path = ".") -> SweepSpec:
+    """Validate a parsed configuration; every error names its field (``grid.needs__decay: ...``)."""
+    if not isinstance(data, dict):
+        raise SweepConfigError("CONFIG: the top level must be a table with a [sweep] section")
+    unknown = [k for k in data if k not in SECTIONS]
+    if unknown:
+        raise SweepConfigError(f"{unknown[0]}: unknown section; use {', '.join(SECTIONS)}")
+    sweep, fixed, grid, llm = (_table(data, s) for s in ("sweep", "fixed", "grid", "llm"))
+    points = _table(data, "points", list)
+    for key in sweep:
+        if key not in SWEEP_KEYS:
+            raise SweepConfigError(f"sweep.{key}: unknown setting; use {', '.join(SWEEP_KEYS)} "
+                                   "(model parameters go in [fixed], [grid] or [[points]])")
+    for key in llm:
+        if key not in LLM_KEYS:
+            raise SweepConfigError(f"llm.{key}: unknown setting; use {', '.join(LLM_KEYS)}")
+
+    settings: dict[str, Any] = {"name": str(sweep.get("name", name)), "base_dir": str(base_dir)}
+    for key in ("world", "years", "residents"):
+        if key in sweep:
+            settings[key] = check_parameter(f"sweep.{key}", key, sweep[key])
+    settings["seeds"] = _seeds(sweep.get("seeds", 1))
+    settings["seed"] = _whole("sweep.seed", sweep.get("seed", 0), minimum=0)
+    executor = sweep.get("executor", "sequential")
+    if executor not in EXECUTORS:
+        raise SweepConfigError(f"sweep.executor: {executor!r} is not one of {', '.join(EXECUTORS)}")
+    settings["executor"] = executor
+    settings["workers"] = _whole("sweep.workers", sweep.get("workers", 1), minimum=1)
+    settings["retries"] = _whole("sweep.retries", sweep.get("retries", 1), minimum=0)
+    settings["ray_address"] = sweep.get("ray_address") or None
+
+    settings["fixed"] = {k: check_parameter(f"fixed.{k}", k, v) for k, v in fixed.items()}
+    settings["grid"] = {}
+    for key, values in grid.items():
+        values = values if isinstance(values, list) else [values]
+        if not values:
+            raise SweepConfigError(f"grid.{key}: give at least one value")
+        if key in settings["fixed"]:
+            raise SweepConfigError(f"grid.{key}: also set in [fixed]; keep it in one place")
+        settings["grid"][key] = [check_parameter(f"grid.{key}", key, v) for v in values]
+    checked_points = []
+    for i, point in enumerate(points):
+        if not isinstance(point, dict):
+            raise SweepConfigError(f"points[{i}]: must be a table of parameters")
+        for key in point:
+            if key in settings["grid"]:
+                raise SweepConfigError(f"points[{i}].{key}: also in [grid]; sweep it in one place")
+        checked_points.append({k: check_parameter(f"points[{i}].{k}", k, v) for k, v in point.items()})
+    settings["points"] = tuple(checked_points)
+
+    if "cache" in llm:
+        if not isinstance(llm["cache"], str) or not llm["cache"]:
+            raise SweepConfigError("llm.cache: a file path for the shared LLM response cache")
+        settings["llm_cache"] = llm["cache"]
+    if "minds" in llm:
+        if not isinstance(llm["minds"], str) or ":" not in llm["minds"]:
+            raise SweepConfigError(f"llm.minds: 'package.module:factory', got {llm['minds']!r}")
+        settings["minds"] = llm["minds"]
+    settings["minds_options"] = dict(llm.get("options", {}))
+    spec = SweepSpec(**settings)
+    _check_combinations(spec)
+    return spec
+
+
+def _whole(where: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SweepConfigError(f"{where}: a whole number of at least {minimum}, got {value!r}")
+    return value
+
+
+def _seeds(value) -> int | tuple[int, ...]:
+    if isinstance(value, list):
+        if not value:
+            raise SweepConfigError("sweep.seeds: give a number of replicates or a non-empty list of seeds")
+        return tuple(_whole(f"sweep.seeds[{i}]", s, minimum=0) for i, s in enumerate(value))
+    return _whole("sweep.seeds", value, minimum=1)
+
+
+def _check_combinations(spec: SweepSpec) -> None:
+    """Checks that need whole parameter sets: conflicting keys and loadable worlds."""
+    from agentopia_mesa.sweeps.params import model_kwargs
+    from agentopia_mesa.world.loader import load_world
+
+    checked_worlds = set()
+    for params in spec.parameter_sets():
+        if "living_cost_scale" in params and "economy__living_standards" in params:
+            raise SweepConfigError("living_cost_scale: cannot be combined with economy__living_standards; use one")
+        world = model_kwargs({"world": params["world"]}, spec.base_dir)["world"]
+        if world not in checked_worlds:
+            checked_worlds.add(world)
+            try:
+                load_world(world)
+            except (ValueError, FileNotFoundError) as exc:
+                raise SweepConfigError(f"world: {str(exc).splitlines()[0]}") from None
