@@ -13,6 +13,7 @@ from pathlib import Path
 from agentopia_mesa.analysis.cli import add_analyze_parser
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.sweeps.cli import add_sweep_parser
+from agentopia_mesa.viz_cli import add_viz_parser
 
 
 class UsageError(ValueError):
@@ -48,6 +49,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint-every", type=int, default=None, metavar="WEEKS",
                      help="checkpoint every N weeks so the run can be resumed (0 = never; default: every week "
                           "with LLM minds, every simulated year with rules, where a week takes milliseconds)")
+    run.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
+                     help="override any configuration field, e.g. --set needs__decay=0.2 (repeatable; VALUE is JSON or text)")
+    minds = run.add_argument_group("minds (who decides)")
+    minds.add_argument("--mind", choices=["rules", "llm"], default="rules", help="rule-based minds (default) or LLM minds")
+    minds.add_argument("--llm", default="embedded", metavar="SPEC",
+                       help="with --mind llm: embedded (default, in-process, no server), ollama:MODEL, openai:URL:MODEL, replay, fake")
+    minds.add_argument("--mix", default=None, metavar="SPEC=FRACTION,...",
+                       help="a mixed society, e.g. ollama:qwen3:4b=0.5,ollama:agentopia-ft=0.5 (the rest use rules)")
+    minds.add_argument("--llm-cache", default=None, metavar="PATH",
+                       help="SQLite response cache (default: llm-cache.sqlite in the run directory; share one across runs)")
+    minds.add_argument("--cache-mode", choices=["record", "replay", "replay-or-record"], default="replay-or-record")
+    minds.add_argument("--temperature", type=float, default=0.7)
+    minds.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8)")
+    minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -66,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(commands)
     add_analyze_parser(commands)
+    add_viz_parser(commands)
 
     world = commands.add_parser("world", help="list, check and make worlds")
     world_commands = world.add_subparsers(dest="world_command", required=True)
@@ -85,29 +101,68 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
+    import shutil
+
+    from agentopia_mesa.minds.society import LLMSettings, default_cache, minds_for
     from agentopia_mesa.model import AgentopiaModel
     from agentopia_mesa.runs import prepare_run_dir, run_metadata, write_start
     from agentopia_mesa.session import attach_recorders
+    from agentopia_mesa.world.loader import load_world, resize_world
 
     if args.years < 1:
         raise UsageError(f"--years: must be at least 1, got {args.years}")
     if args.residents is not None and args.residents < 1:
         raise UsageError(f"--residents: must be at least 1, got {args.residents}")
-    config = SimulationConfig()
+    if args.checkpoint_every is not None and args.checkpoint_every < 0:
+        raise UsageError(f"--checkpoint-every: must be 0 or more, got {args.checkpoint_every}")
+    if args.max_concurrency < 1:
+        raise UsageError(f"--max-concurrency: must be at least 1, got {args.max_concurrency}")
+    overrides = _parse_sets(args.set)
     if args.weeks_per_year is not None:
         if args.weeks_per_year < 1:
             raise UsageError(f"--weeks-per-year: must be at least 1, got {args.weeks_per_year}")
-        config = config.with_overrides(calendar={"weeks_per_year": args.weeks_per_year})
-    if args.checkpoint_every is not None and args.checkpoint_every < 0:
-        raise UsageError(f"--checkpoint-every: must be 0 or more, got {args.checkpoint_every}")
-    model = AgentopiaModel(world=args.world, residents=args.residents, years=args.years, seed=args.seed, config=config)
-    out = args.out or Path("runs") / f"{model.world.name}-seed{args.seed}"
-    out = prepare_run_dir(out, overwrite=args.overwrite)
+        overrides["calendar__weeks_per_year"] = args.weeks_per_year
+    config = SimulationConfig().with_flat_overrides(overrides)
+    world = load_world(args.world)
+    if args.residents is not None:
+        world = resize_world(world, args.residents)
+    settings = LLMSettings.from_args(
+        args.mind, args.llm, args.mix, cache_mode=args.cache_mode, temperature=args.temperature,
+        max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout,
+    )
+    out = prepare_run_dir(args.out or Path("runs") / f"{world.name}-seed{args.seed}", overwrite=args.overwrite)
+    try:  # from here on a failure (an LLM server that is not there) must not leave a run directory
+        if settings.uses_llm:
+            settings.cache = args.llm_cache or default_cache(out)
+        minds, specs = minds_for(settings, len(world.residents), args.seed)
+        model = AgentopiaModel(world=world, years=args.years, seed=args.seed, config=config, minds=minds)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
     meta = run_metadata(model, str(args.world), args.seed)
-    meta["checkpoint_every"] = args.checkpoint_every if args.checkpoint_every is not None else config.calendar.weeks_per_year
+    default_every = 1 if settings.uses_llm else config.calendar.weeks_per_year
+    meta["checkpoint_every"] = args.checkpoint_every if args.checkpoint_every is not None else default_every
+    meta["overrides"] = overrides
+    meta["llm"] = settings.to_dict()
+    meta["minds"] = {r.name: spec for r, spec in zip(model.residents, specs, strict=True)}
     write_start(out, model, meta)
     attach_recorders(model, out, fresh=True)
     return _drive(model, out, meta, args.quiet)
+
+
+def _parse_sets(items: list[str]) -> dict:
+    import json
+
+    overrides = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set: {item!r} is not SECTION__FIELD=VALUE (e.g. needs__decay=0.2)")
+        try:
+            overrides[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = raw
+    return overrides
 
 
 def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
@@ -118,7 +173,7 @@ def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
 
     with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
         def progress(m):
-            bar.set_postfix_str(f"Y{m.calendar.year} ties {m.ties.n_ties()}", refresh=False)
+            bar.set_postfix_str(_progress_note(m), refresh=False)
             bar.update(1)
 
         try:
@@ -133,6 +188,19 @@ def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
     return 0
 
 
+def _progress_note(model) -> str:
+    from agentopia_mesa.minds.society import llm_minds
+
+    note = f"Y{model.calendar.year} ties {model.ties.n_ties()}"
+    minds = llm_minds(model)
+    if minds:
+        calls = sum(m.stats.calls for m in minds)
+        tokens = sum(m.stats.prompt_tokens + m.stats.completion_tokens for m in minds)
+        fallbacks = sum(m.stats.fallbacks for m in minds)
+        note += f" | LLM calls {calls} tokens {tokens} fallbacks {fallbacks}"
+    return note
+
+
 def _load_run(run_dir: Path, at_most_week: int | None = None):
     import json
 
@@ -142,7 +210,10 @@ def _load_run(run_dir: Path, at_most_week: int | None = None):
     if not config.is_file():
         raise UsageError(f"run_dir: {run_dir} is not a run directory (no config.json)")
     meta = json.loads(config.read_text(encoding="utf-8"))
+    from agentopia_mesa.minds.society import LLMSettings, reattach_minds
+
     model, path = load_latest(run_dir, at_most_week)
+    reattach_minds(model, LLMSettings.from_dict(meta.get("llm")))
     return model, meta, path
 
 

@@ -191,7 +191,8 @@ class Replay:
 
 
 def read_frames(path: str | Path) -> tuple[list[dict], bool]:
-    """Frames of a replay file, skipping a last line cut off mid-write; (frames, truncated)."""
+    """Frames of a replay file in week order, skipping a last line cut off mid-write and keeping
+    the last writing of a week lived twice (a resumed run); returns (frames, truncated)."""
     frames: list[dict] = []
     truncated = False
     with Path(path).open(encoding="utf-8") as lines:
@@ -199,11 +200,16 @@ def read_frames(path: str | Path) -> tuple[list[dict], bool]:
             if not line.strip():
                 continue
             try:
-                frames.append(json.loads(line))
+                frame = json.loads(line)
             except json.JSONDecodeError as exc:
                 if line.endswith("\n"):
                     raise ReplayError(f"{path}: line {number} is not JSON ({exc.msg})") from exc
                 truncated = True
+                continue
+            # A run resumed from an earlier checkpoint writes some weeks again: the later lines win.
+            while frames and frames[-1]["week"] >= frame["week"]:
+                frames.pop()
+            frames.append(frame)
     affection: list = []
     for f in frames:
         affection = f.setdefault("affection", affection)

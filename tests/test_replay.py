@@ -11,6 +11,7 @@ from agentopia_mesa.replay import (
     ReplayError,
     ReplayRecorder,
     load_replay,
+    read_frames,
     week_frame,
 )
 from agentopia_mesa.runs import write_start
@@ -93,6 +94,16 @@ def test_a_run_stopped_midway_leaves_valid_jsonl(tmp_path):
     replay = load_replay(tmp_path)
     assert replay.weeks == [0, 1, 2, 3, 4] and replay.truncated
     recorder.close()
+
+
+def test_weeks_written_again_by_a_resumed_run_replace_the_old_ones(tmp_path):
+    path = tmp_path / REPLAY_FILE
+    lines = [{"week": w, "label": f"first {w}", "residents": {}, "metrics": {"week": w}} for w in range(5)]
+    lines += [{"week": w, "label": f"again {w}", "residents": {}, "metrics": {"week": w}} for w in range(3, 7)]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    frames, _ = read_frames(path)
+    assert [f["week"] for f in frames] == list(range(7))
+    assert [f["label"] for f in frames][2:5] == ["first 2", "again 3", "again 4"]
 
 
 def test_a_failing_week_keeps_the_weeks_before(tmp_path):
