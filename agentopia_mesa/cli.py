@@ -12,6 +12,7 @@ from pathlib import Path
 
 from agentopia_mesa.analysis.cli import add_analyze_parser
 from agentopia_mesa.config import SimulationConfig
+from agentopia_mesa.llm.client import LLMError
 from agentopia_mesa.sweeps.cli import add_sweep_parser
 from agentopia_mesa.viz_cli import add_viz_parser
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (UsageError, ValueError, FileNotFoundError) as exc:
+    except (UsageError, ValueError, FileNotFoundError, LLMError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"agentopia: error: {message}", file=sys.stderr)
         return 2

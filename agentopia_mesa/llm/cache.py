@@ -1,0 +1,167 @@
+"""A response cache in SQLite, and ``CachedClient``, which records and replays through it.
+
+The key is the sha256 of everything that determines an answer: backend kind, model, messages,
+schema and options (seed included). The tag is stored but is not part of the key. The file is in
+WAL mode, and every thread of every process gets its own connection, so sweeps that share one
+cache across workers neither block each other for long nor corrupt it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from agentopia_mesa.llm.client import CacheMiss, ChatRequest, ChatResult, LLMClient, LLMUnavailable
+
+MODES = ("record", "replay", "replay-or-record")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    backend TEXT NOT NULL,
+    model TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    text TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    latency_s REAL NOT NULL,
+    created REAL NOT NULL,
+    request TEXT NOT NULL
+)"""
+
+
+def request_json(request: ChatRequest) -> str:
+    """The parts of ``request`` that determine the answer, as canonical JSON (tag excluded)."""
+    return json.dumps({"messages": request.messages, "schema": request.schema, "options": vars(request.options)},
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def cache_key(backend: str, model: str, request: ChatRequest) -> str:
+    """sha256 hex of (backend, model, messages, schema, options)."""
+    payload = json.dumps([backend, model], ensure_ascii=False) + request_json(request)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class ResponseCache:
+    """The SQLite file at ``path`` (created if missing). Thread- and process-safe."""
+
+    def __init__(self, path: str | Path, busy_timeout_s: float = 60.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._connection()  # create the table now, so errors show up here
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():  # never reuse a connection across fork
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(_SCHEMA)
+            self._local.conn, self._local.pid = conn, os.getpid()
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def get(self, key: str) -> dict | None:
+        """The stored row for ``key`` as a dict, or None."""
+        cur = self._connection().execute(
+            "SELECT text, prompt_tokens, completion_tokens, latency_s, model, backend, tag, created"
+            " FROM responses WHERE key = ?", (key,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        names = ("text", "prompt_tokens", "completion_tokens", "latency_s", "model", "backend", "tag", "created")
+        return dict(zip(names, row, strict=True))
+
+    def put(self, key: str, request: ChatRequest, result: ChatResult, replace_existing: bool = False) -> None:
+        """Store ``result`` under ``key``; the first writer wins unless ``replace_existing``."""
+        verb = "INSERT OR REPLACE" if replace_existing else "INSERT OR IGNORE"
+        self._connection().execute(
+            f"{verb} INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, result.backend, result.model, request.tag, result.text, result.prompt_tokens,
+             result.completion_tokens, result.latency_s, time.time(), request_json(request)))
+
+    def __len__(self) -> int:
+        return self._connection().execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+    def identities(self) -> list[tuple[str, str]]:
+        """The (backend, model) pairs that have recorded answers."""
+        return list(self._connection().execute("SELECT DISTINCT backend, model FROM responses ORDER BY 1, 2"))
+
+    def close(self) -> None:
+        """Close every connection this object opened (in any thread of this process)."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+
+class CachedClient:
+    """An ``LLMClient`` that answers from ``cache`` and/or ``inner``, by ``mode``:
+
+    - "record": always ask ``inner`` and store the answer (replacing an older one);
+    - "replay": answer only from the cache; a miss raises ``CacheMiss`` naming the request's tag;
+    - "replay-or-record": answer from the cache, ask ``inner`` on a miss and store the answer.
+
+    Hits come back with ``cached=True`` and the recorded latency, so a replayed run sees the same
+    results as the recorded one. In "replay" mode ``inner`` is never called and may be None; then
+    ``backend`` and ``model`` name whose recordings to replay.
+    """
+
+    def __init__(self, inner: LLMClient | None, cache: ResponseCache, mode: str = "replay-or-record",
+                 backend: str | None = None, model: str | None = None):
+        if mode not in MODES:
+            raise ValueError(f"cache mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if inner is None and mode != "replay":
+            raise ValueError(f"cache mode {mode!r} needs a backend to call; only 'replay' works without one")
+        self.inner, self.cache, self.mode = inner, cache, mode
+        self.backend = backend or getattr(inner, "backend", None) or "replay"
+        self.model = model or getattr(inner, "model", None) or "unknown"
+        self.name = getattr(inner, "name", None) or f"{self.backend}:{self.model}"
+        self.hits = self.misses = 0
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Check ``inner``; in pure replay, check that the cache has recordings of this model."""
+        if self.inner is not None:
+            self.inner.check()
+        elif (self.backend, self.model) not in self.cache.identities():
+            raise LLMUnavailable(f"the cache {self.cache.path} has no answers recorded by {self.name}: "
+                                 "record a run first, or replay the model it was recorded with", transient=False)
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        """Answer ``request`` per the mode (see the class docstring)."""
+        key = cache_key(self.backend, self.model, request)
+        if self.mode != "record":
+            row = self.cache.get(key)
+            self._count(hit=row is not None)
+            if row is not None:
+                return ChatResult(text=row["text"], prompt_tokens=row["prompt_tokens"],
+                                  completion_tokens=row["completion_tokens"], latency_s=row["latency_s"],
+                                  model=row["model"], backend=row["backend"], cached=True)
+            if self.mode == "replay":
+                raise CacheMiss(f"no recorded answer for {request.tag or 'an untagged request'} from {self.name} "
+                                f"in {self.cache.path}: record it first (cache mode 'replay-or-record')")
+        result = self.inner.chat(request)
+        self.cache.put(key, request, result, replace_existing=self.mode == "record")
+        return replace(result, cached=False)
+
+    def _count(self, hit: bool) -> None:
+        with self._lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1

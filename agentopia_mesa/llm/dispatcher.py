@@ -1,0 +1,171 @@
+"""Send many chat requests at once: bounded concurrency, timeouts, retries, parsing, input order.
+
+One stage of a week asks every resident at the same time. ``Dispatcher.run`` takes the jobs
+(client, request, parse), runs at most ``max_concurrency`` calls at a time and returns one
+``Outcome`` per job in input order. It never raises for a job: a job that still fails after its
+retries comes back with ``value=None`` and an ``error``, and the caller falls back to its
+rule-based decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
+
+from agentopia_mesa.llm.client import ChatRequest, ChatResult, LLMClient, LLMError, LLMTimeout
+
+T = TypeVar("T")
+Job = tuple[LLMClient, ChatRequest, Callable[[str], T]]
+
+log = logging.getLogger(__name__)
+
+CORRECTION = "Your answer was not accepted: {error}. Answer again with JSON only, following the schema exactly."
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What became of one job: the parsed ``value`` (None on failure), the last ``ChatResult``,
+    the number of ``attempts``, the last ``error`` (None on success) and every attempt's raw text."""
+
+    value: T | None
+    result: ChatResult | None
+    attempts: int
+    error: str | None = None
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class DispatchStats:
+    """Totals over every ``run``: backend ``calls`` (attempts), ``retries``, ``invalid`` answers
+    (parse failures), ``failures`` (jobs with no value), ``cached`` hits, tokens and ``wall_s``."""
+
+    jobs: int = 0
+    calls: int = 0
+    retries: int = 0
+    invalid: int = 0
+    failures: int = 0
+    cached: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    wall_s: float = 0.0
+
+
+def corrected(request: ChatRequest, text: str, error: Exception, attempt: int) -> ChatRequest:
+    """The retry of ``request`` after ``text`` was rejected with ``error``: the bad answer and a
+    corrective user turn are appended, and the seed moves on by ``attempt`` (deterministic)."""
+    seed = request.options.seed
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return replace(
+        request,
+        messages=(*request.messages, {"role": "assistant", "content": text},
+                  {"role": "user", "content": CORRECTION.format(error=reason)}),
+        options=replace(request.options, seed=None if seed is None else seed + attempt),
+    )
+
+
+class Dispatcher:
+    """Run chat jobs concurrently (thread-safe; one instance may serve a whole simulation).
+
+    ``max_concurrency``: calls in flight at once, over all runs, stragglers that timed out
+    included (a timed-out call cannot be cancelled; it keeps its slot until it ends, so backends
+    should have their own timeouts too). ``timeout_s``: per call, queueing in the server included. ``retries``: extra attempts per job after the first. ``backoff_s``:
+    first wait before retrying a transient error (unreachable, timeout, HTTP 429/5xx), doubling
+    each time; invalid answers are retried at once. ``corrective_retry``: show the model its
+    rejected answer and the reason on the retry.
+    """
+
+    def __init__(self, max_concurrency: int = 8, timeout_s: float = 60.0, retries: int = 2, backoff_s: float = 0.5,
+                 corrective_retry: bool = True):
+        if max_concurrency < 1 or retries < 0:
+            raise ValueError("max_concurrency must be >= 1 and retries >= 0")
+        self.max_concurrency = max_concurrency
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.corrective_retry = corrective_retry
+        self.stats = DispatchStats()
+        self._lock = threading.Lock()
+        # Shared by every run, so the bound holds across concurrent runs and timed-out stragglers.
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._calls = ThreadPoolExecutor(max_concurrency, thread_name_prefix="llm-call")
+
+    def run(self, jobs: Sequence[Job]) -> list[Outcome]:
+        """Run ``jobs`` and return their outcomes in input order."""
+        if not jobs:
+            return []
+        start = time.perf_counter()
+        with ThreadPoolExecutor(min(self.max_concurrency, len(jobs)), thread_name_prefix="llm-job") as pool:
+            futures = [pool.submit(self._run_job, client, request, parse) for client, request, parse in jobs]
+            outcomes = [f.result() for f in futures]
+        with self._lock:
+            self.stats.jobs += len(jobs)
+            self.stats.wall_s += time.perf_counter() - start
+        return outcomes
+
+    def _run_job(self, client: LLMClient, request: ChatRequest, parse: Callable[[str], T]) -> Outcome[T]:
+        attempt, current, texts, result, error = 0, request, [], None, None
+        while attempt <= self.retries:
+            attempt += 1
+            if attempt > 1:
+                self._add(retries=1)
+            try:
+                result = self._call(client, current)
+            except LLMError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if not exc.transient:
+                    break
+                if attempt <= self.retries:
+                    time.sleep(self.backoff_s * 2 ** (attempt - 1))
+                continue
+            except Exception as exc:  # a bug in a backend: retrying will not help
+                error = f"{type(exc).__name__}: {exc}"
+                break
+            texts.append(result.text)
+            try:
+                value = parse(result.text)
+            except Exception as exc:
+                error = f"invalid answer: {exc}"
+                self._add(invalid=1)
+                if self.corrective_retry:
+                    current = corrected(request, result.text, exc, attempt)
+                elif request.options.seed is not None:  # the same request would give the same answer
+                    current = replace(request, options=replace(request.options, seed=request.options.seed + attempt))
+                continue
+            return Outcome(value, result, attempt, None, texts)
+        self._add(failures=1)
+        log.info("LLM job %s failed after %d attempts: %s", request.tag, attempt, error)
+        return Outcome(None, result, attempt, error, texts)
+
+    def _call(self, client: LLMClient, request: ChatRequest) -> ChatResult:
+        self._slots.acquire()
+        try:
+            future = self._calls.submit(client.chat, request)
+        except BaseException:
+            self._slots.release()
+            raise
+        # The slot is freed when the call really ends, even after we stopped waiting for it.
+        future.add_done_callback(lambda _: self._slots.release())
+        self._add(calls=1)
+        try:
+            result = future.result(timeout=self.timeout_s)
+        except FutureTimeout:
+            raise LLMTimeout(f"{getattr(client, 'name', 'the LLM')} gave no answer within {self.timeout_s:g} s "
+                             f"({request.tag or 'untagged'})") from None
+        self._add(cached=int(result.cached), prompt_tokens=result.prompt_tokens,
+                  completion_tokens=result.completion_tokens)
+        return result
+
+    def _add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self.stats, name, getattr(self.stats, name) + n)

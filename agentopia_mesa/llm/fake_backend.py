@@ -1,0 +1,93 @@
+"""A backend with no model: deterministic, schema-valid answers made up from the JSON schema.
+
+For tests, benchmarks and dry runs. The same request always gets the same answer; different
+requests (other seed, other prompt) pick different enum values and numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from agentopia_mesa.llm.client import ChatRequest, ChatResult
+
+
+def example(schema: dict, rng: random.Random, root: dict | None = None) -> object:
+    """A value that satisfies ``schema`` (types, enum/const, bounds, required, $ref to $defs,
+    anyOf/oneOf/allOf, min/max items and lengths; ``pattern`` is not honoured)."""
+    root = root if root is not None else schema
+    if "$ref" in schema:
+        node = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        return example(node, rng, root)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return rng.choice(schema["enum"])
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        if combinator in schema:
+            return example(schema[combinator][0], rng, root)
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: example(props[name], rng, root) for name in props if name in schema.get("required", props)}
+    if kind == "array":
+        n = min(schema.get("minItems", 0) + rng.randint(0, 1), schema.get("maxItems", 1))
+        return [example(schema.get("items", {}), rng, root) for _ in range(n)]
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1)
+        high = schema.get("maximum", schema.get("exclusiveMaximum", low + 101) - 1)
+        return rng.randint(int(low), int(high))
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "null":
+        return None
+    shortest = schema.get("minLength", 0)
+    longest = schema.get("maxLength", max(shortest, 2))
+    return ("ok" * (shortest + 1))[: max(shortest, min(2, longest))]
+
+
+class FakeBackend:
+    """Answers from the schema alone (or ``reply(request)`` if given), after ``latency_s`` seconds.
+
+    ``calls`` counts the requests answered (thread-safe), which is how tests see whether a cache
+    hit reached the backend.
+    """
+
+    backend = "fake"
+
+    def __init__(self, model: str = "schema-example", latency_s: float = 0.0,
+                 reply: Callable[[ChatRequest], str] | None = None):
+        self.model = model
+        self.name = f"{self.backend}:{model}"
+        self.latency_s = latency_s
+        self.reply = reply
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Always available."""
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        """A deterministic answer: JSON following ``request.schema`` ("{}" without one)."""
+        with self._lock:
+            self.calls += 1
+        start = time.perf_counter()
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        if self.reply is not None:
+            text = self.reply(request)
+        else:
+            digest = hashlib.sha256(json.dumps([request.messages, request.options.seed], sort_keys=True).encode())
+            rng = random.Random(digest.digest())
+            text = json.dumps(example(request.schema, rng) if request.schema else {})
+        prompt_tokens = sum(len(m["content"].split()) for m in request.messages)
+        return ChatResult(text=text, prompt_tokens=prompt_tokens, completion_tokens=len(text.split()),
+                          latency_s=time.perf_counter() - start, model=self.model, backend=self.backend)

@@ -1,0 +1,103 @@
+"""Ollama through the official ``ollama`` Python client, with structured output and several hosts."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections.abc import Sequence
+
+import httpx
+import ollama
+
+from agentopia_mesa.llm.client import (
+    ChatRequest, ChatResult, LLMBadResponse, LLMTimeout, LLMUnavailable, status_error,
+)
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+
+
+def _normalise_host(host: str) -> str:
+    return host if "://" in host else f"http://{host}"
+
+
+def _same_model(wanted: str, listed: str) -> bool:
+    # Ollama lists "llama3" as "llama3:latest".
+    return listed == wanted or (":" not in wanted and listed == f"{wanted}:latest")
+
+
+class OllamaBackend:
+    """Chat with ``model`` on one or more Ollama hosts (round-robin across calls, thread-safe).
+
+    ``hosts``: a host, a list of hosts, or None for ``$OLLAMA_HOST`` or http://127.0.0.1:11434.
+    ``timeout_s``: per HTTP request. ``think``: passed to Ollama for reasoning models if set.
+    """
+
+    backend = "ollama"
+
+    def __init__(self, model: str, hosts: str | Sequence[str] | None = None, timeout_s: float = 120.0,
+                 think: bool | None = None):
+        if isinstance(hosts, str):
+            hosts = [hosts]
+        hosts = list(hosts or [os.environ.get("OLLAMA_HOST") or DEFAULT_HOST])
+        self.model = model
+        self.name = f"{self.backend}:{model}"
+        self.hosts = [_normalise_host(h) for h in hosts]
+        self.timeout_s = timeout_s
+        self.think = think
+        self._clients = [ollama.Client(host=h, timeout=timeout_s) for h in self.hosts]
+        self._next = itertools.cycle(range(len(self.hosts)))
+        self._lock = threading.Lock()
+
+    def _pick(self) -> tuple[str, ollama.Client]:
+        with self._lock:
+            i = next(self._next)
+        return self.hosts[i], self._clients[i]
+
+    def check(self) -> None:
+        """Every host must be reachable and have the model pulled."""
+        for host, client in zip(self.hosts, self._clients, strict=True):
+            listed = self._call(host, client.list).models
+            if not any(_same_model(self.model, m.model or "") for m in listed):
+                raise LLMUnavailable(
+                    f"model {self.model} not found on {host}: run `ollama pull {self.model}`", transient=False)
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        """One non-streaming chat call; the JSON schema goes in ``format``."""
+        host, client = self._pick()
+        o = request.options
+        options = {"temperature": o.temperature, "seed": o.seed, "num_predict": o.max_tokens, "top_p": o.top_p}
+        start = time.perf_counter()
+        response = self._call(host, client.chat, model=self.model, messages=list(request.messages),
+                              format=request.schema, options={k: v for k, v in options.items() if v is not None},
+                              think=self.think, stream=False)
+        return ChatResult(
+            text=response.message.content or "",
+            prompt_tokens=response.prompt_eval_count or 0,
+            completion_tokens=response.eval_count or 0,
+            latency_s=time.perf_counter() - start,
+            model=self.model,
+            backend=self.backend,
+        )
+
+    def _call(self, host: str, fn, **kwargs):
+        """Run one client call, translating the client's and httpx's errors into ours."""
+        try:
+            return fn(**kwargs)
+        except ConnectionError:
+            raise LLMUnavailable(
+                f"Ollama is not reachable at {host}: start it with `ollama serve` or pass --llm embedded") from None
+        except httpx.TimeoutException:
+            raise LLMTimeout(f"Ollama at {host} did not answer within {self.timeout_s:g} s: "
+                             "use a smaller model, fewer parallel calls or a longer timeout") from None
+        except httpx.TransportError as exc:
+            raise LLMUnavailable(f"the connection to Ollama at {host} failed ({type(exc).__name__}: {exc}); "
+                                 "is the server restarting?") from None
+        except ollama.ResponseError as exc:
+            if exc.status_code == 404 and "not found" in str(exc.error):
+                raise LLMUnavailable(f"model {self.model} not found on {host}: run `ollama pull {self.model}`",
+                                     status=404, transient=False) from None
+            raise status_error(exc.status_code, str(exc.error), f"Ollama at {host}") from None
+        except ValueError as exc:  # an unreadable body (JSON or pydantic validation)
+            raise LLMBadResponse(f"Ollama at {host} sent a body we cannot read: {str(exc).splitlines()[0]}") from None

@@ -1,0 +1,82 @@
+"""OpenAI-compatible servers (vLLM, llama.cpp server, LM Studio) via ``/v1/chat/completions``."""
+
+from __future__ import annotations
+
+import os
+import time
+from urllib.parse import urlsplit
+
+import httpx
+
+from agentopia_mesa.llm.client import (
+    ChatRequest, ChatResult, LLMBadResponse, LLMTimeout, LLMUnavailable, status_error,
+)
+
+
+def api_base(url: str) -> str:
+    """The API base for ``url``: a bare server address gets "/v1" (http://h:8000 -> http://h:8000/v1)."""
+    url = url.rstrip("/")
+    return url if urlsplit(url).path else f"{url}/v1"
+
+
+class OpenAIBackend:
+    """Chat with ``model`` at ``base_url`` (e.g. http://127.0.0.1:8000/v1); thread-safe.
+
+    The JSON schema goes in ``response_format`` as ``{"type": "json_schema", ...}``.
+    ``api_key`` defaults to ``$OPENAI_API_KEY`` (local servers usually need none).
+    """
+
+    backend = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0):
+        self.base_url = api_base(base_url)
+        self.model = model
+        self.name = f"{self.backend}:{model}"
+        self.timeout_s = timeout_s
+        api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, headers=headers)
+
+    def check(self) -> None:
+        """The server must answer ``/models``; if it lists models, ours must be among them."""
+        served = [m.get("id") for m in self._request("GET", "/models").get("data", [])]
+        if served and self.model not in served:
+            raise LLMUnavailable(f"model {self.model} is not served at {self.base_url} "
+                                 f"(it serves: {', '.join(map(str, served))}): pass one of those names",
+                                 transient=False)
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        """One chat completion; reads the first choice and the ``usage`` token counts."""
+        o = request.options
+        body = {"model": self.model, "messages": list(request.messages), "temperature": o.temperature,
+                "max_tokens": o.max_tokens, "seed": o.seed, "top_p": o.top_p}
+        if request.schema is not None:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "answer", "schema": request.schema, "strict": True}}
+        start = time.perf_counter()
+        data = self._request("POST", "/chat/completions", json={k: v for k, v in body.items() if v is not None})
+        try:
+            text = data["choices"][0]["message"]["content"] or ""
+        except (KeyError, IndexError, TypeError):
+            raise LLMBadResponse(f"{self.base_url} sent a completion without choices[0].message.content: "
+                                 f"{str(data)[:200]}") from None
+        usage = data.get("usage") or {}
+        return ChatResult(text=text, prompt_tokens=usage.get("prompt_tokens", 0),
+                          completion_tokens=usage.get("completion_tokens", 0),
+                          latency_s=time.perf_counter() - start, model=self.model, backend=self.backend)
+
+    def _request(self, method: str, path: str, **kwargs) -> dict:
+        where = f"{self.base_url}{path}"
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise LLMTimeout(f"{where} did not answer within {self.timeout_s:g} s") from None
+        except httpx.TransportError as exc:
+            raise LLMUnavailable(f"the OpenAI-compatible server at {self.base_url} is not reachable "
+                                 f"({type(exc).__name__}): start it or fix the URL") from None
+        if response.status_code >= 400:
+            raise status_error(response.status_code, response.text[:300], where)
+        try:
+            return response.json()
+        except ValueError:
+            raise LLMBadResponse(f"{where} sent a body that is not JSON: {response.text[:200]!r}") from None

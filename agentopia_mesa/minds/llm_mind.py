@@ -1,0 +1,161 @@
+"""LLMMind: every stage's decision from a language model, with the RuleMind as the safety net.
+
+All questions of a stage go to the dispatcher at once (bounded concurrency); each answer must
+parse as the decision's JSON, follow the question's narrowed schema and pass the question's
+world checks, or it is retried; a question that still fails is answered by the RuleMind and
+recorded as a fallback. Decisions come back in question order whatever the completion order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
+from agentopia_mesa.llm.dispatcher import Dispatcher
+from agentopia_mesa.minds.base import Mind
+from agentopia_mesa.minds.decisions import Decision
+from agentopia_mesa.minds.prompts import messages_for
+from agentopia_mesa.minds.questions import Question
+from agentopia_mesa.minds.rule_mind import RuleMind
+from agentopia_mesa.minds.schemas import schema_for
+
+RECENT_DECISIONS = 20  # kept on each resident for the inspector
+
+#: Answer budgets in tokens: enough for each stage's JSON with short texts (schemas cap text at
+#: 160 characters), small enough that a local model cannot ramble for hundreds of tokens.
+MAX_TOKENS = {
+    "plan": 192, "contact": 256, "signup": 64, "solo": 96, "purchase": 48, "joint": 128,
+    "review": 256, "settle": 256, "job_wishes": 96, "rating": 640,
+}
+
+
+class InvalidDecision(ValueError):
+    """An answer that is valid JSON but breaks the schema or the world's facts."""
+
+
+def parse_decision(question: Question, text: str) -> Decision:
+    """Parse and check one answer; raises with a message the model can be shown on retry."""
+    try:
+        decision = question.decision.model_validate_json(text)
+    except ValueError as exc:
+        raise InvalidDecision(f"not valid {question.decision.__name__} JSON: {str(exc).splitlines()[0]}") from None
+    problems = question.problems(decision)
+    if problems:
+        raise InvalidDecision("; ".join(problems))
+    return decision
+
+
+@dataclass
+class MindStats:
+    calls: int = 0
+    fallbacks: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    by_stage: Counter = field(default_factory=Counter)
+
+
+class LLMMind(Mind):
+    """Decides through ``client``; ``recorder(entry)`` receives every decision made (trajectories)."""
+
+    def __init__(
+        self,
+        client: LLMClient,
+        fallback: RuleMind,
+        dispatcher: Dispatcher | None = None,
+        temperature: float = 0.7,
+        max_tokens: int = 640,
+        seed: int = 0,
+        recorder: Callable[[dict], None] | None = None,
+        spec: str | None = None,
+    ):
+        self.client = client
+        self.name = client.name
+        self.spec = spec or client.name  # how to rebuild the client (see minds/society.py)
+        self.fallback = fallback
+        self.dispatcher = dispatcher or Dispatcher()
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.seed = seed
+        self.recorder = recorder
+        self.stats = MindStats()
+
+    def __getstate__(self) -> dict:
+        """Checkpoints keep the mind's settings and stats, not its live client or recorder."""
+        state = dict(self.__dict__)
+        state.update(client=None, dispatcher=None, recorder=None)
+        return state
+
+    def reattach(self, client: LLMClient, dispatcher: Dispatcher, recorder: Callable[[dict], None] | None) -> None:
+        """Give a mind restored from a checkpoint its client, dispatcher and recorder back."""
+        self.client, self.dispatcher, self.recorder = client, dispatcher, recorder
+
+    def decide(self, question: Question) -> Decision:
+        return self.decide_all([question])[0]
+
+    def request_for(self, question: Question) -> ChatRequest:
+        r = question.resident
+        when = r.model.calendar.stamp(question.stage)
+        tag = f"{question.stage}/{r.name}/{when}"
+        # A per-call seed from the run seed and the call site: reproducible, and cache keys differ per call.
+        seed = int.from_bytes(hashlib.sha256(f"{self.seed}/{tag}/{len(r.records)}".encode()).digest()[:4], "big")
+        return ChatRequest(
+            messages=tuple(messages_for(question)),
+            schema=schema_for(question),
+            options=ChatOptions(temperature=self.temperature, seed=seed,
+                                max_tokens=min(self.max_tokens, MAX_TOKENS.get(question.stage, self.max_tokens))),
+            tag=tag,
+        )
+
+    def decide_all(self, questions: Sequence[Question]) -> list[Decision]:
+        if self.client is None:
+            raise RuntimeError(f"LLM mind {self.name} has no client; call reattach() after loading a checkpoint")
+        requests = [self.request_for(q) for q in questions]
+        jobs = [(self.client, request, _parser(q)) for q, request in zip(questions, requests, strict=True)]
+        outcomes = self.dispatcher.run(jobs)
+        decisions = []
+        for question, request, outcome in zip(questions, requests, outcomes, strict=True):
+            fallback = outcome.value is None
+            decision = self.fallback.decide(question) if fallback else outcome.value
+            self._account(question, request, outcome, decision, fallback)
+            decisions.append(decision)
+        return decisions
+
+    def _account(self, question, request, outcome, decision, fallback: bool) -> None:
+        stats, result = self.stats, outcome.result
+        stats.calls += outcome.attempts
+        stats.by_stage[question.stage] += 1
+        stats.fallbacks += fallback
+        if result is not None:
+            stats.prompt_tokens += result.prompt_tokens
+            stats.completion_tokens += result.completion_tokens
+        r = question.resident
+        entry = {
+            "resident": r.name,
+            "model": self.name,
+            "stage": question.stage,
+            "when": r.model.calendar.stamp(question.stage),
+            "week_index": r.model.calendar.week_index,
+            "messages": list(request.messages),
+            "response": outcome.texts[-1] if outcome.texts else None,
+            "decision": json.loads(decision.model_dump_json()),
+            "fallback": fallback,
+            "invalid_attempts": max(0, len(outcome.texts) - (0 if fallback else 1)),
+            "error": outcome.error,
+            "prompt_tokens": result.prompt_tokens if result else 0,
+            "completion_tokens": result.completion_tokens if result else 0,
+            "cached": bool(result and result.cached),
+        }
+        recent = getattr(r, "decisions", None)
+        if recent is None:
+            recent = r.decisions = deque(maxlen=RECENT_DECISIONS)
+        recent.append(entry)
+        if self.recorder:
+            self.recorder(entry)
+
+
+def _parser(question: Question) -> Callable[[str], Decision]:
+    return lambda text: parse_decision(question, text)

@@ -1,0 +1,103 @@
+"""JSON schemas for LLM answers, narrowed to what exists for this question.
+
+A decision's pydantic schema says "a string"; for a question we know the valid names, places,
+ids and items, so those fields become enums. Constrained decoding then cannot invent a person
+or a place, which is what small local models do most (see research/local-llm-runtime.md).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+from agentopia_mesa.minds import decisions as d
+from agentopia_mesa.minds import questions as q
+
+
+@functools.cache
+def _base(decision: type[d.Decision]) -> dict:
+    return decision.model_json_schema()
+
+
+def _enum(schema: dict, path: tuple[str, ...], values: list[str]) -> None:
+    """Restrict the string at ``path`` (through $defs / properties / items) to ``values``."""
+    node = schema
+    for key in path:
+        node = node[key]
+    for k in ("maxLength", "minLength", "pattern"):
+        node.pop(k, None)
+    node["enum"] = list(dict.fromkeys(values)) or [""]
+
+
+def _list_of(schema: dict, prop: str, values: list[str]) -> None:
+    """A list property whose items must be among ``values`` (empty list when there are none)."""
+    node = schema["properties"][prop]
+    if values:
+        node["items"] = {"type": "string", "enum": list(dict.fromkeys(values))}
+    else:
+        node["maxItems"] = 0
+
+
+#: Longest free text an LLM is asked for, in characters. The decision models accept more (a
+#: strong model may write a longer diary), but small models fill whatever room a schema gives
+#: them, and generation time is what a local run spends.
+TEXT_LIMIT = 160
+
+
+def _shorten_text(node) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "maxLength" in node:
+            node["maxLength"] = min(node["maxLength"], TEXT_LIMIT)
+        for value in node.values():
+            _shorten_text(value)
+    elif isinstance(node, list):
+        for value in node:
+            _shorten_text(value)
+
+
+def schema_for(question: q.Question) -> dict:
+    schema = copy.deepcopy(_base(question.decision))
+    _shorten_text(schema)
+    defs = ("$defs",)
+    match question:
+        case q.ContactQuestion():
+            _enum(schema, (*defs, "Message", "properties", "to"), question.known)
+            schema["$defs"]["Proposal"]["properties"]["invitees"]["items"] = {"type": "string", "enum": question.known or [""]}
+            schema["$defs"]["Proposal"]["properties"]["required"]["items"] = {"type": "string", "enum": question.known or [""]}
+            _enum(schema, (*defs, "Proposal", "properties", "place"), question.places)
+            _enum(schema, (*defs, "Reply", "properties", "activity_id"), [i.activity_id for i in question.invitations])
+            _enum(schema, (*defs, "Cancel", "properties", "activity_id"), [i.activity_id for i in question.own_activities])
+            for prop, allowed in (("messages", question.known), ("proposals", question.known and question.places),
+                                  ("replies", question.invitations), ("cancellations", question.own_activities)):
+                if not allowed:
+                    schema["properties"][prop]["maxItems"] = 0
+        case q.PlanQuestion():
+            _enum(schema, ("properties", "living_standard"), question.affordable or ["frugal"])
+            schema["properties"]["intentions"]["minItems"] = question.days
+            schema["properties"]["intentions"]["maxItems"] = question.days
+        case q.SignupQuestion():
+            _list_of(schema, "events", [e.event_id for e in question.events if e.day in question.free_days])
+        case q.SoloQuestion():
+            _enum(schema, ("properties", "place"), ["", *sorted({p for places in question.places.values() for p in places})])
+        case q.PurchaseQuestion():
+            _enum(schema, ("properties", "item"), ["", *(o.item for o in question.offers if o.price <= question.resident.state.deposit)])
+        case q.TurnQuestion():
+            _enum(schema, ("properties", "gift_to"), ["", *(p for p in question.participants if p != question.resident.name)])
+            _enum(schema, ("properties", "gift_item"), ["", *(p.name for p in question.resident.state.possessions)])
+        case q.ReviewQuestion():
+            known = [*question.met, *question.resident.notebook.people]
+            if known:
+                _enum(schema, (*defs, "NoteUpdate", "properties", "about"), known)
+            else:
+                schema["properties"]["notes"]["maxItems"] = 0
+        case q.DiscardQuestion():
+            _list_of(schema, "items", [p.name for p in question.resident.state.possessions])
+        case q.JobWishQuestion():
+            _list_of(schema, "wishes", [d.STAY, *(j.key for j in question.jobs if j.eligible)])
+        case q.RatingQuestion():
+            if question.people:
+                _enum(schema, (*defs, "Rating", "properties", "name"), question.people)
+                schema["properties"]["ratings"]["maxItems"] = len(question.people)
+            else:
+                schema["properties"]["ratings"]["maxItems"] = 0
+    return schema
