@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 from agentopia_mesa.analysis.cli import add_analyze_parser
+from agentopia_mesa.compare import add_compare_parser
 from agentopia_mesa.config import SimulationConfig
+from agentopia_mesa.datasets.cli import add_dataset_parser
 from agentopia_mesa.llm.client import LLMError
 from agentopia_mesa.sweeps.cli import add_sweep_parser
 from agentopia_mesa.viz_cli import add_viz_parser
@@ -83,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     add_sweep_parser(commands)
     add_analyze_parser(commands)
     add_viz_parser(commands)
+    add_dataset_parser(commands)
+    add_compare_parser(commands)
 
     world = commands.add_parser("world", help="list, check and make worlds")
     world_commands = world.add_subparsers(dest="world_command", required=True)
@@ -108,6 +112,7 @@ def _run(args) -> int:
     from agentopia_mesa.model import AgentopiaModel
     from agentopia_mesa.runs import prepare_run_dir, run_metadata, write_start
     from agentopia_mesa.session import attach_recorders
+    from agentopia_mesa.trajectories import attach_trajectories
     from agentopia_mesa.world.loader import load_world, resize_world
 
     if args.years < 1:
@@ -148,6 +153,7 @@ def _run(args) -> int:
     meta["minds"] = {r.name: spec for r, spec in zip(model.residents, specs, strict=True)}
     write_start(out, model, meta)
     attach_recorders(model, out, fresh=True)
+    attach_trajectories(model, out)
     return _drive(model, out, meta, args.quiet)
 
 
@@ -220,6 +226,7 @@ def _load_run(run_dir: Path, at_most_week: int | None = None):
 
 def _resume(args) -> int:
     from agentopia_mesa.session import prepare_resume
+    from agentopia_mesa.trajectories import attach_trajectories
 
     model, meta, path = _load_run(args.run_dir)
     if not model.running:
@@ -227,6 +234,7 @@ def _resume(args) -> int:
         return 0
     print(f"resuming {args.run_dir} from {path.name} ({model.weeks_done} of {model.total_weeks} weeks)", file=sys.stderr)
     prepare_resume(model, args.run_dir)
+    attach_trajectories(model, args.run_dir)
     return _drive(model, args.run_dir, meta, args.quiet)
 
 
@@ -238,6 +246,7 @@ def _branch(args) -> int:
     from agentopia_mesa.checkpoints import truncate_streams
     from agentopia_mesa.runs import prepare_run_dir, write_json
     from agentopia_mesa.session import STREAM_FILES, prepare_resume
+    from agentopia_mesa.trajectories import attach_trajectories
 
     model, meta, path = _load_run(args.run_dir, at_most_week=args.week)
     if model.weeks_done != args.week:
@@ -253,6 +262,7 @@ def _branch(args) -> int:
     meta = {**meta, "branched_from": {"run": str(args.run_dir), "week": args.week, "seed": args.seed}}
     write_json(out / "config.json", meta)
     prepare_resume(model, out)
+    attach_trajectories(model, out)
     return _drive(model, out, meta, args.quiet)
 
 

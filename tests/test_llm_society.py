@@ -76,6 +76,25 @@ def test_contact_schema_only_allows_known_people_and_places():
         parse_decision(question, invented)
 
 
+def test_solo_schema_ties_each_activity_to_the_places_that_afford_it():
+    import random
+
+    from agentopia_mesa.llm.fake_backend import example
+    from agentopia_mesa.minds.questions import SoloQuestion
+
+    model = AgentopiaModel(world="school", residents=6, years=1, seed=0)
+    places = {"rest": ["home/1"], "study": ["school-library", "home/1"], "exercise": ["gymnasium"]}
+    question = SoloQuestion(model.residents[0], places=places)
+    schema = schema_for(question)
+    variants = {v["properties"]["activity"]["const"]: v["properties"]["place"]["enum"] for v in schema["anyOf"]}
+    assert variants["study"] == ["", "school-library", "home/1"]
+    assert variants["work"] == [""]  # no place affords it here: only "the usual place"
+    rng = random.Random(0)
+    for _ in range(50):  # whatever a schema-following model picks, the question accepts it
+        answer = example(schema, rng, schema)
+        assert parse_decision(question, json.dumps(answer)).activity == answer["activity"]
+
+
 def test_invented_names_are_retried_then_the_rule_mind_decides():
     def reply(request):  # a model that always writes to a stranger in the contact stage
         if request.tag.startswith("contact/"):

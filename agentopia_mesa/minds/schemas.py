@@ -77,8 +77,9 @@ def schema_for(question: q.Question) -> dict:
             schema["properties"]["intentions"]["maxItems"] = question.days
         case q.SignupQuestion():
             _list_of(schema, "events", [e.event_id for e in question.events if e.day in question.free_days])
+            schema["properties"]["events"]["maxItems"] = len(question.free_days)  # at most one a day
         case q.SoloQuestion():
-            _enum(schema, ("properties", "place"), ["", *sorted({p for places in question.places.values() for p in places})])
+            _solo_variants(schema, question.places)
         case q.PurchaseQuestion():
             _enum(schema, ("properties", "item"), ["", *(o.item for o in question.offers if o.price <= question.resident.state.deposit)])
         case q.TurnQuestion():
@@ -101,3 +102,23 @@ def schema_for(question: q.Question) -> dict:
             else:
                 schema["properties"]["ratings"]["maxItems"] = 0
     return schema
+
+
+def _solo_variants(schema: dict, places: dict[str, list[str]]) -> None:
+    """One variant per activity with only the places that afford it: a place must fit its activity.
+
+    Without this a small model picks an activity and, independently, any place of the town (the
+    canteen for studying); ``anyOf`` with a ``const`` activity ties the two under constrained decoding.
+    """
+    properties = schema.pop("properties")
+    required = schema.pop("required", [])
+    closed = schema.pop("additionalProperties", None)
+    variants = []
+    for activity in properties["activity"]["enum"]:
+        variant = copy.deepcopy(properties)
+        variant["activity"] = {"type": "string", "const": activity}
+        _enum({"p": variant}, ("p", "place"), ["", *places.get(activity, [])])
+        variants.append({"type": "object", "properties": variant, "required": sorted({"activity", *required}),
+                         **({"additionalProperties": closed} if closed is not None else {})})
+    schema.pop("type", None)
+    schema["anyOf"] = variants

@@ -1,0 +1,176 @@
+"""Matched-state branches: the same checkpoint, one decision changed, the rest of the world as it comes.
+
+``capture_questions`` replays a checkpoint until the chosen residents are first asked a stage's
+question and keeps those questions (the prompts to sample alternatives for). ``rollout`` loads
+the checkpoint again, answers one resident's first question of that stage with a given answer,
+checks that the question is the captured one (same prompt: the state really is matched), and
+runs the town forward. Every branch of a prompt shares its past; LLM minds share one response
+cache, so calls made before the forced decision are answered identically in every branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentopia_mesa.checkpoints import read_checkpoint
+from agentopia_mesa.minds.base import Mind
+from agentopia_mesa.minds.decisions import Decision
+from agentopia_mesa.minds.llm_mind import InvalidDecision, parse_decision
+from agentopia_mesa.minds.prompts import messages_for
+from agentopia_mesa.minds.questions import Question
+from agentopia_mesa.minds.schemas import schema_for
+from agentopia_mesa.minds.society import LLMSettings, llm_minds
+
+
+class _Captured(Exception):
+    """Every wanted question has been seen: the capture pass can stop."""
+
+
+class _Unmatched(Exception):
+    """A branch's question differs from the captured one: its state is not matched."""
+
+
+class _StandIn(Mind):
+    """Wraps one resident's mind; ``hook(question)`` may answer that resident's questions first."""
+
+    def __init__(self, inner: Mind, hook):
+        self.inner, self.hook, self.name = inner, hook, inner.name
+
+    def decide(self, question: Question) -> Decision:
+        return self.decide_all([question])[0]
+
+    def decide_all(self, questions: Sequence[Question]) -> list[Decision]:
+        answers = [self.hook(q) for q in questions]
+        rest = [q for q, a in zip(questions, answers, strict=True) if a is None]
+        decided = iter(self.inner.decide_all(rest) if rest else [])
+        return [a if a is not None else next(decided) for a in answers]
+
+
+@dataclass
+class Captured:
+    """A question as it was asked: the prompt, the answer schema and the time, taken at once
+    (the resident's state moves on after)."""
+
+    question: Question
+    messages: list[dict]
+    schema: dict
+    when: str
+
+
+@dataclass
+class Branch:
+    """What became of one branch: the deciding resident's life reward at the horizon and the cost."""
+
+    reward: float
+    weeks: int
+    llm_calls: int
+    provisional: bool
+
+
+class Checkpoint:
+    """Fresh copies of one checkpoint, their LLM minds given clients on ``settings``' cache.
+
+    The clients (one per spec) and the dispatcher are made once and shared by every copy, so
+    branches reuse one loaded model and one response cache.
+    """
+
+    def __init__(self, path: Path, settings: LLMSettings):
+        self.path, self.settings = Path(path), settings
+        self._clients: dict[str, object] = {}
+        self._dispatcher = None
+
+    def load(self):
+        from agentopia_mesa.llm.dispatcher import Dispatcher
+        from agentopia_mesa.llm.factory import make_client
+
+        model = read_checkpoint(self.path)
+        for mind in llm_minds(model):
+            if mind.spec not in self._clients:
+                self._clients[mind.spec] = make_client(mind.spec, cache_path=self.settings.cache, cache_mode=self.settings.cache_mode)
+            if self._dispatcher is None:
+                s = self.settings
+                self._dispatcher = Dispatcher(max_concurrency=s.max_concurrency, timeout_s=s.timeout_s, retries=s.retries)
+            mind.reattach(self._clients[mind.spec], self._dispatcher, None)
+        return model
+
+
+def capture_questions(checkpoint: Checkpoint, residents: Sequence[str], stage: str, max_weeks: int = 1) -> dict[str, Captured]:
+    """The first ``stage`` question each of ``residents`` is asked after the checkpoint (within
+    ``max_weeks`` weeks); residents never asked are missing from the result."""
+    model = checkpoint.load()
+    wanted, seen = set(residents), {}
+
+    def hook(question: Question):
+        name = question.resident.name
+        if question.stage == stage and name not in seen:
+            seen[name] = Captured(question, messages_for(question), schema_for(question),
+                                  question.resident.model.calendar.stamp(stage))
+            if wanted <= set(seen):
+                raise _Captured
+        return None
+
+    _stand_in(model, wanted, hook)
+    try:
+        for _ in range(max_weeks):
+            model.step()
+    except _Captured:
+        pass
+    return seen
+
+
+def rollout(checkpoint: Checkpoint, resident: str, captured: Captured, answer: str, horizon: int | None) -> Branch | None:
+    """Branch at the checkpoint: ``resident`` answers its first ``captured`` stage question with
+    ``answer``; run ``horizon`` weeks (None: to the end of the year) and settle its life reward.
+
+    The reward is that of the last year-end inside the horizon, or, if the horizon ends mid-year,
+    of a provisional settlement at its end. Returns None if the branch's question is not the
+    captured one (the state is not matched) or the answer does not fit it.
+    """
+    model = checkpoint.load()
+    per_year = model.config.calendar.weeks_per_year
+    weeks = horizon if horizon is not None else per_year - model.weeks_done % per_year
+    forced = []
+
+    def hook(q: Question):
+        if q.stage != captured.question.stage or forced:
+            return None
+        if messages_for(q) != captured.messages:
+            raise _Unmatched
+        try:
+            forced.append(parse_decision(q, answer))
+        except InvalidDecision:
+            raise _Unmatched from None
+        return forced[0]
+
+    minds = llm_minds(model)  # before the stand-in hides the deciding resident's mind
+    _stand_in(model, {resident}, hook)
+    calls_before = _llm_calls(minds)
+    rows_before = len(model.reward_rows)
+    model.total_weeks = max(model.total_weeks, model.weeks_done + weeks)  # a branch may outlive its run
+    model.running = True
+    try:
+        for _ in range(weeks):
+            model.step()
+    except _Unmatched:
+        return None
+    if not forced:
+        return None
+    provisional = model.weeks_done % per_year != 0
+    if provisional:
+        model.settle_life_reward()
+    rows = [row for row in model.reward_rows[rows_before:] if row["name"] == resident]
+    before = [row for row in model.reward_rows[:rows_before] if row["name"] == resident]
+    change = rows[-1]["total"] - (before[-1]["total"] if before else 0.0)
+    return Branch(reward=change, weeks=weeks, llm_calls=_llm_calls(minds) - calls_before, provisional=provisional)
+
+
+def _stand_in(model, names: set[str], hook) -> None:
+    for r in model.residents:
+        if r.name in names:
+            r.mind = _StandIn(r.mind, hook)
+
+
+def _llm_calls(minds) -> int:
+    return sum(m.stats.calls for m in minds)

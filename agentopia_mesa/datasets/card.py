@@ -1,0 +1,95 @@
+"""Dataset cards: a Markdown summary written next to every exported dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentopia_mesa.datasets.sources import package_version
+
+
+def card_path(out: str | Path) -> Path:
+    """``data/sft.jsonl`` -> ``data/sft.md`` (the ``datasets`` loader ignores .md files)."""
+    return Path(out).with_suffix(".md")
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    def cell(v):
+        return f"{round(v, 3) + 0.0:+.3f}" if isinstance(v, float) else str(v)  # + 0.0: no "-0.000"
+
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(cell(v) for v in row) + " |" for row in rows)]
+
+
+def _counts(counter) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counter.most_common()) or "none"
+
+
+def sft_card(stats) -> str:
+    """The card of an RFT dataset (``SFTStats``): counts, tokens, selected vs all rewards."""
+    years = stats.years
+    weighted = sum(y.selected for y in years) or 1
+    everyone = sum(y.residents for y in years) or 1
+    sel_total = sum(y.mean_total_selected * y.selected for y in years) / weighted
+    all_total = sum(y.mean_total_all * y.residents for y in years) / everyone
+    sel_adv = sum(y.mean_advantage_selected * y.selected for y in years) / weighted
+    all_adv = sum(y.mean_advantage_all * y.residents for y in years) / everyone
+    lines = [
+        f"# Agentopia RFT dataset: {Path(stats.out).name}",
+        "",
+        "Rejection-sampling fine-tuning data (Agentopia §7): per run and year, the residents with the "
+        f"top {stats.fraction:.0%} advantages (at least one); every LLM call of those agent-years the model "
+        "answered and that was used (no fallback, not rejected) is one chat sample.",
+        "",
+        f"- file: `{stats.out}` ({stats.layout} layout, JSON lines), agentopia-mesa {package_version()}",
+        f"- runs: {len(stats.runs)} ({', '.join(stats.runs)})",
+        f"- agent-years: {stats.selected_agent_years} selected of {stats.agent_years}"
+        + (f"; {stats.selected_without_calls} selected without a usable LLM call" if stats.selected_without_calls else ""),
+        f"- samples: **{stats.samples}** from {stats.calls_selected} calls of the selected agent-years "
+        f"({stats.calls_all} recorded in all); left out: {_counts(stats.excluded)}",
+        f"- tokens: {stats.prompt_tokens} prompt + {stats.completion_tokens} completion = "
+        f"{stats.prompt_tokens + stats.completion_tokens} (as counted by the model that answered)",
+        f"- samples by stage: {_counts(stats.by_stage)}",
+        f"- samples by model: {_counts(stats.by_model)}",
+        "",
+        "## Life reward: selected vs all",
+        "",
+        *_table(["", "mean total", "mean advantage"], [["selected", sel_total, sel_adv], ["all", all_total, all_adv]]),
+        "",
+        "## Per year",
+        "",
+        *_table(["run", "year", "residents", "kept", "total (kept)", "total (all)", "advantage (kept)", "advantage (all)",
+                 "lowest kept advantage"],
+                [[y.run, y.year, y.residents, y.selected, y.mean_total_selected, y.mean_total_all,
+                  y.mean_advantage_selected, y.mean_advantage_all, y.threshold] for y in years]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def dpo_card(stats) -> str:
+    """The card of a preference-pair dataset (``DPOStats``): pairs, margins and what they cost."""
+    lines = [
+        f"# Agentopia preference pairs: {Path(stats.out).name}",
+        "",
+        "Matched-state pairs: from one checkpoint, several answers were sampled for the same prompt; each "
+        "branch was rolled forward and scored by the deciding resident's life-reward change; pairs whose scores "
+        f"differ (by at least {stats.min_margin:g}) were kept, the higher one chosen.",
+        "",
+        f"- file: `{stats.out}` ({stats.layout} layout, JSON lines), agentopia-mesa {package_version()}",
+        f"- run: {stats.run} from checkpoint week {stats.week}; stage {stats.stage}; horizon {stats.horizon_weeks} week(s)"
+        + (" (provisional settlement at its end)" if stats.provisional else " (to the year-end settlement)"),
+        f"- sampler: {stats.sampler}, temperature {stats.temperature:g}, {stats.samples} samples per prompt",
+        f"- prompts: {stats.prompts}; distinct answers {stats.distinct_answers}; pairs **{stats.pairs}** "
+        f"(too close: {stats.too_close}; single distinct answer: {stats.single_answer}; not matched: {stats.unmatched})",
+        f"- margins: {', '.join(f'{m:.3f}' for m in stats.margins) or 'none'}",
+        f"- cost: {stats.wall_s:.1f} s wall, {stats.rollouts} rollouts, {stats.rollout_weeks} simulated weeks, "
+        f"{stats.llm_calls} LLM decisions in rollouts + {stats.sample_calls} sampling calls"
+        + (f"; {stats.wall_s / stats.pairs:.1f} s per pair" if stats.pairs else ""),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_card(out: str | Path, text: str) -> Path:
+    path = card_path(out)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,89 @@
+"""The ``agentopia dataset`` sub-commands: ``sft`` (Agentopia §7 RFT data) and ``dpo`` (preference pairs)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from agentopia_mesa.datasets.formats import FORMATS
+
+
+def add_dataset_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``dataset sft RUN_DIR... --out FILE`` and ``dataset dpo RUN_DIR --out FILE``."""
+    parser = subparsers.add_parser("dataset", help="turn run directories into training data (SFT chat samples, preference pairs)")
+    commands = parser.add_subparsers(dest="dataset_command", required=True)
+
+    sft = commands.add_parser(
+        "sft", help="rejection-sampling fine-tuning data: the LLM calls of the top 25%% agent-years by advantage",
+        description="Per run and year, rank residents by that year's advantage, keep the top fraction (at least one) and "
+                    "write every LLM call of those agent-years that the model answered and that was used as one chat sample. "
+                    "A dataset card (FILE with .md) summarises counts, tokens and rewards.",
+    )
+    sft.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories or sweep directories")
+    sft.add_argument("--out", type=Path, required=True, help="output JSON lines file (e.g. data/sft.jsonl)")
+    sft.add_argument("--top", type=float, default=None, metavar="FRACTION", help="share kept per year (default 0.25, the paper's)")
+    sft.add_argument("--format", choices=FORMATS, default="chat",
+                     help='chat: {"messages": [...]} (TRL, Unsloth, LLaMA-Factory); sharegpt: {"conversations": [{"from", "value"}]}; '
+                          'prompt-completion: {"prompt": [...], "completion": [...]} (TRL, loss on the answer only)')
+    sft.add_argument("--years", type=int, default=None, metavar="N", help="use only each run's first N years")
+    sft.add_argument("--model", action="append", default=None, metavar="NAME",
+                     help="rank and keep only residents with this mind (repeatable), e.g. embedded:gemma-3-270m-q4_k_m")
+    sft.add_argument("--stage", action="append", default=None, metavar="STAGE", help="keep only calls of this stage (repeatable)")
+    sft.set_defaults(handler=_sft)
+
+    dpo = commands.add_parser(
+        "dpo", help="matched-state preference pairs: branch a checkpoint, sample answers, roll forward, compare life rewards",
+        description="From a checkpoint of RUN_DIR, sample N answers to the same prompt, roll each forward in its own branch, "
+                    "score it by the deciding resident's life-reward change and keep pairs whose scores differ by --min-margin. "
+                    "Costs about N x horizon simulated weeks per prompt; the card (FILE with .md) reports the time per pair.",
+    )
+    dpo.add_argument("run", type=Path, metavar="RUN_DIR", help="a run directory with checkpoints")
+    dpo.add_argument("--out", type=Path, required=True, help="output JSON lines file (e.g. data/dpo.jsonl)")
+    dpo.add_argument("--week", type=int, default=None, help="checkpoint to branch from (default: the latest before the run's end)")
+    dpo.add_argument("--stage", default="plan", help="which first question of the week to branch (default: plan)")
+    dpo.add_argument("--resident", action="append", default=None, metavar="NAME", help="deciding resident (repeatable)")
+    dpo.add_argument("--prompts", type=int, default=4, help="how many residents' prompts, without --resident (default: 4)")
+    dpo.add_argument("--samples", type=int, default=4, help="answers sampled per prompt (default: 4)")
+    dpo.add_argument("--temperature", type=float, default=1.0, help="sampling temperature, above 0 (default: 1.0)")
+    dpo.add_argument("--horizon", type=int, default=None, metavar="WEEKS", help="weeks each branch runs (default: to the year's end)")
+    dpo.add_argument("--min-margin", type=float, default=0.05, help="least life-reward difference for a pair (default: 0.05)")
+    dpo.add_argument("--pairs", choices=("best-worst", "all"), default="best-worst", help="best vs worst answer, or every two")
+    dpo.add_argument("--llm", default=None, metavar="SPEC", help="sampler (default: the resident's own model); needed for rule minds")
+    dpo.add_argument("--llm-cache", type=Path, default=None, help="response cache shared by the branches (default: FILE.cache.sqlite)")
+    dpo.add_argument("--format", choices=("chat", "sharegpt"), default="chat",
+                     help='chat: {"prompt", "chosen", "rejected"} as messages (TRL); '
+                          'sharegpt: {"conversations", "chosen", "rejected"} (LLaMA-Factory)')
+    dpo.add_argument("--seed", type=int, default=0, help="picks residents and sampling seeds (default: 0)")
+    dpo.set_defaults(handler=_dpo)
+    return parser
+
+
+def _sft(args) -> int:
+    from agentopia_mesa.datasets.card import sft_card, write_card
+    from agentopia_mesa.datasets.selection import TOP_FRACTION
+    from agentopia_mesa.datasets.sft import export_sft
+
+    if args.years is not None and args.years < 1:
+        raise ValueError(f"--years: must be at least 1, got {args.years}")
+    stats = export_sft(args.runs, args.out, fraction=TOP_FRACTION if args.top is None else args.top, layout=args.format,
+                       first_years=args.years, models=args.model, stages=args.stage)
+    card = write_card(args.out, sft_card(stats))
+    left_out = ", ".join(f"{k} {v}" for k, v in stats.excluded.items()) or "none"
+    print(f"wrote {args.out}: {stats.samples} samples from {stats.selected_agent_years} of {stats.agent_years} agent-years "
+          f"in {len(stats.runs)} run(s); left out: {left_out}; card {card}")
+    return 0
+
+
+def _dpo(args) -> int:
+    from agentopia_mesa.datasets.dpo import export_dpo
+
+    if args.prompts < 1:
+        raise ValueError(f"--prompts: must be at least 1, got {args.prompts}")
+    stats = export_dpo(args.run, args.out, week=args.week, stage=args.stage, residents=args.resident, prompts=args.prompts,
+                       samples=args.samples, temperature=args.temperature, horizon=args.horizon, min_margin=args.min_margin,
+                       pairs=args.pairs, llm=args.llm, cache=args.llm_cache, layout=args.format, seed=args.seed)
+    per_pair = f", {stats.wall_s / stats.pairs:.1f} s per pair" if stats.pairs else ""
+    print(f"wrote {args.out}: {stats.pairs} pairs from {stats.prompts} prompts (week {stats.week}, stage {stats.stage}, "
+          f"{stats.rollouts} rollouts of {stats.horizon_weeks} week(s)) in {stats.wall_s:.1f} s{per_pair}; "
+          f"card {Path(args.out).with_suffix('.md')}")
+    return 0

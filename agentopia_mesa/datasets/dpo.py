@@ -1,0 +1,237 @@
+"""Matched-state preference pairs (beyond the paper): which answer to the same prompt lived better?
+
+From one checkpoint of a run: capture the prompt each chosen resident is asked first at a stage
+(plan by default), sample N answers for it at temperature > 0, roll each distinct answer forward
+``horizon`` weeks in its own branch (``branching.rollout``), score it by the deciding resident's
+life-reward change, and emit ``{"prompt", "chosen", "rejected"}`` when the best and worst
+answers (or, with ``pairs="all"``, any two) differ by at least ``min_margin``.
+
+Cost: one prompt costs N sampling calls plus up to N rollouts of ``horizon`` weeks, each a full
+simulation of the town in which every LLM-minded resident keeps deciding through its model (the
+weeks before the forced decision are shared through the response cache). With M LLM residents
+making about c calls a week, a prompt costs about N * horizon * M * c LLM calls; the card and
+``DPOStats`` report the measured seconds per pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentopia_mesa.checkpoints import checkpoint_path, list_checkpoints, read_checkpoint
+from agentopia_mesa.datasets.branching import Captured, Checkpoint, capture_questions, rollout
+from agentopia_mesa.datasets.card import dpo_card, write_card
+from agentopia_mesa.datasets.formats import check_layout, preference_pair
+from agentopia_mesa.datasets.sources import RunSource
+from agentopia_mesa.llm.client import ChatOptions, ChatRequest
+from agentopia_mesa.llm.dispatcher import Dispatcher
+from agentopia_mesa.llm.factory import make_client
+from agentopia_mesa.minds.llm_mind import MAX_TOKENS, LLMMind, parse_decision
+from agentopia_mesa.minds.society import LLMSettings
+from agentopia_mesa.trajectories import run_id_of
+
+PAIRINGS = ("best-worst", "all")
+
+
+@dataclass
+class DPOStats:
+    out: str
+    layout: str
+    run: str
+    week: int
+    stage: str
+    horizon_weeks: int | None
+    sampler: str
+    temperature: float
+    samples: int
+    min_margin: float
+    provisional: bool = False
+    prompts: int = 0
+    distinct_answers: int = 0
+    pairs: int = 0
+    too_close: int = 0
+    single_answer: int = 0
+    unmatched: int = 0
+    margins: list[float] = field(default_factory=list)
+    rollouts: int = 0
+    rollout_weeks: int = 0
+    llm_calls: int = 0
+    sample_calls: int = 0
+    wall_s: float = 0.0
+
+
+def export_dpo(
+    run_dir: str | Path,
+    out: str | Path,
+    *,
+    week: int | None = None,
+    stage: str = "plan",
+    residents: list[str] | None = None,
+    prompts: int = 4,
+    samples: int = 4,
+    temperature: float = 1.0,
+    horizon: int | None = None,
+    min_margin: float = 0.05,
+    pairs: str = "best-worst",
+    llm: str | None = None,
+    cache: str | Path | None = None,
+    layout: str = "chat",
+    seed: int = 0,
+    max_concurrency: int = 4,
+) -> DPOStats:
+    """Write matched-state preference pairs from a checkpoint of ``run_dir`` to ``out``.
+
+    ``week``: the checkpoint (weeks completed; default the latest before the run's end).
+    ``stage``: whose first question is branched (plan, contact, solo, review, ...). ``residents``:
+    the deciding residents (default: up to ``prompts`` of those with LLM minds, or of everyone
+    when ``llm`` is given). ``samples``: answers sampled per prompt at ``temperature`` (> 0).
+    ``horizon``: weeks rolled forward (default: to the end of the current year). ``min_margin``:
+    least life-reward difference for a pair. ``llm``: the sampler's spec (default: the
+    resident's own mind). ``cache``: the response cache all branches share (default: next to
+    ``out``). ``seed``: picks residents and sampling seeds.
+    """
+    check_layout(layout)
+    if pairs not in PAIRINGS:
+        raise ValueError(f"--pairs: {pairs!r} is not one of {', '.join(PAIRINGS)}")
+    if temperature <= 0:
+        raise ValueError(f"--temperature: must be above 0 to sample different answers, got {temperature}")
+    if samples < 2:
+        raise ValueError(f"--samples: need at least 2 answers per prompt, got {samples}")
+    if horizon is not None and horizon < 1:
+        raise ValueError(f"--horizon: must be at least 1 week, got {horizon}")
+    started = time.perf_counter()
+    run_dir, out = Path(run_dir), Path(out)
+    meta = _meta(run_dir)
+    path = _checkpoint(run_dir, meta, week)
+    settings = LLMSettings.from_dict(meta.get("llm"))
+    settings.cache = str(cache or out.with_name(out.stem + ".cache.sqlite"))
+    settings.cache_mode, settings.check = "replay-or-record", False
+    checkpoint = Checkpoint(path, settings)
+    base = read_checkpoint(path)
+    deciders = _deciders(base, residents, prompts, llm, seed)
+    source = RunSource(run_dir, run_id_of(run_dir), meta, None)
+    stats = DPOStats(str(out), layout, source.run_id, base.weeks_done, stage, horizon, llm or "the resident's own model",
+                     temperature, samples, min_margin)
+    captured = capture_questions(checkpoint, list(deciders), stage)
+    dispatcher = Dispatcher(max_concurrency=max_concurrency, timeout_s=settings.timeout_s, retries=settings.retries)
+    clients: dict[str, object] = {}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for name, asked in sorted(captured.items()):
+            spec = deciders[name]
+            if spec not in clients:
+                clients[spec] = make_client(spec, cache_path=settings.cache, cache_mode=settings.cache_mode)
+            answers = _sample(clients[spec], dispatcher, asked, samples, temperature, _seed(seed, name))
+            stats.prompts += 1
+            stats.distinct_answers += len(answers)
+            if len(answers) < 2:
+                stats.single_answer += 1
+                continue
+            scored = []
+            for text in answers:
+                branch = rollout(checkpoint, name, asked, text, horizon)
+                if branch is None:
+                    stats.unmatched += 1
+                    continue
+                stats.rollouts += 1
+                stats.rollout_weeks += branch.weeks
+                stats.llm_calls += branch.llm_calls
+                stats.provisional |= branch.provisional
+                stats.horizon_weeks = branch.weeks
+                scored.append((branch.reward, text))
+            for (high, chosen), (low, rejected) in _pairs(scored, pairs):
+                if high - low < min_margin or high == low:  # equal lives say nothing about the answers
+                    stats.too_close += 1
+                    continue
+                metadata = {
+                    "run": source.run_id, "resident": name, "stage": stage, "when": asked.when,
+                    "week": stats.week, "horizon_weeks": stats.horizon_weeks, "model": clients[spec].name, "temperature": temperature,
+                    "chosen_reward": high, "rejected_reward": low, "margin": high - low, "candidates": len(answers),
+                    **source.provenance,
+                }
+                f.write(json.dumps(preference_pair(asked.messages, chosen, rejected, metadata, layout), ensure_ascii=False) + "\n")
+                f.flush()
+                stats.pairs += 1
+                stats.margins.append(high - low)
+    os.replace(tmp, out)
+    stats.sample_calls = dispatcher.stats.calls
+    stats.wall_s = time.perf_counter() - started
+    write_card(out, dpo_card(stats))
+    return stats
+
+
+def _meta(run_dir: Path) -> dict:
+    config = run_dir / "config.json"
+    if not config.is_file():
+        raise ValueError(f"{run_dir}: not a run directory (no config.json)")
+    return json.loads(config.read_text(encoding="utf-8"))
+
+
+def _checkpoint(run_dir: Path, meta: dict, week: int | None) -> Path:
+    """The checkpoint to branch from: ``week``'s, or the latest one before the run's end."""
+    weeks = [int(p.stem.split("-")[1]) for p in list_checkpoints(run_dir)]
+    if week is not None:
+        if week not in weeks:
+            raise ValueError(f"--week: no checkpoint at week {week} in {run_dir} (there are: {weeks or 'none'}; "
+                             "a run keeps its newest 3, taken every --checkpoint-every weeks)")
+        return checkpoint_path(run_dir, week)
+    total = int(meta.get("years", 0)) * int(meta.get("config", {}).get("calendar", {}).get("weeks_per_year", 10))
+    open_weeks = [w for w in weeks if w < total]
+    if not open_weeks:
+        raise ValueError(f"{run_dir}: no checkpoint before the run's end to branch from (there are: {weeks or 'none'}); "
+                         "pass --week, or run with a smaller --checkpoint-every")
+    return checkpoint_path(run_dir, max(open_weeks))
+
+
+def _deciders(model, residents: list[str] | None, prompts: int, llm: str | None, seed: int) -> dict[str, str]:
+    """{resident: sampler spec} of the residents whose decisions are branched."""
+    specs = {r.name: (llm or (r.mind.spec if isinstance(r.mind, LLMMind) else None)) for r in model.residents}
+    if residents:
+        unknown = [n for n in residents if n not in specs]
+        if unknown:
+            raise ValueError(f"--resident: {unknown[0]!r} does not live in this run")
+        chosen = list(residents)
+    else:
+        pool = sorted(n for n, s in specs.items() if s)
+        if not pool:
+            raise ValueError("no resident of this run decides with an LLM; pass --llm SPEC to sample their alternatives")
+        chosen = sorted(random.Random(seed).sample(pool, min(prompts, len(pool))))
+    missing = [n for n in chosen if not specs[n]]
+    if missing:
+        raise ValueError(f"--resident: {missing[0]!r} decides by rules in this run; pass --llm SPEC to sample its alternatives")
+    return {n: specs[n] for n in chosen}
+
+
+def _seed(seed: int, name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"dpo/{seed}/{name}".encode()).digest()[:4], "big")
+
+
+def _sample(client, dispatcher: Dispatcher, asked: Captured, n: int, temperature: float, seed: int) -> list[str]:
+    """Up to ``n`` distinct valid answers (raw texts) to the captured question, first occurrence kept."""
+    question = asked.question
+    budget = MAX_TOKENS.get(question.stage, 640)
+    jobs = [(client, ChatRequest(asked.messages, asked.schema, ChatOptions(temperature=temperature, seed=seed + i, max_tokens=budget),
+                                 f"dpo/{question.stage}/{question.resident.name}/{i}"),
+             lambda text: parse_decision(question, text)) for i in range(n)]
+    distinct: dict[str, str] = {}
+    for outcome in dispatcher.run(jobs):
+        if outcome.value is not None:
+            distinct.setdefault(outcome.value.model_dump_json(), outcome.texts[-1])
+    return list(distinct.values())
+
+
+def _pairs(scored: list[tuple[float, str]], pairing: str):
+    """(better, worse) pairs: the best against the worst, or every two answers."""
+    ranked = sorted(scored, key=lambda s: -s[0])
+    if len(ranked) < 2:
+        return []
+    if pairing == "best-worst":
+        return [(ranked[0], ranked[-1])]
+    return list(itertools.combinations(ranked, 2))

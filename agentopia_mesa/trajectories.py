@@ -1,0 +1,157 @@
+"""Trajectories: every decision a mind made, streamed to the run directory as JSON lines.
+
+``TrajectoryRecorder(run_dir)`` is an ``LLMMind``'s ``recorder``: it receives one dict per
+decision and appends it, with the run id, as one line of ``decisions.jsonl``, flushed at once.
+Nothing is kept in memory, and the file's size at a checkpoint is exactly what was decided up to
+that week, so a resumed run can cut it back (``session.STREAM_FILES``). ``read_trajectories``
+streams the lines back.
+
+One line (``TRAJECTORY_FIELDS``): ``run``, ``resident``, ``model`` (the mind's name, e.g.
+"ollama:qwen3:4b"), ``year`` (calendar year), ``stage``, ``when`` (time stamp),
+``week_index``, ``messages`` (the exact prompt), ``response`` (the raw text of the last answer,
+None if the model never answered), ``decision`` (what the resident did), and the flags
+``fallback`` (the rule mind decided), ``invalid`` (at least one answer failed validation and was
+retried), ``invalid_attempts``, ``rejected`` (the model answered but no answer passed
+validation, or the environment refused it), ``error``; plus ``prompt_tokens``,
+``completion_tokens`` and ``cached``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+DECISIONS_FILE = "decisions.jsonl"
+TRAJECTORY_FIELDS = (
+    "run", "resident", "model", "year", "stage", "when", "week_index", "messages", "response", "decision",
+    "fallback", "invalid", "invalid_attempts", "rejected", "error", "prompt_tokens", "completion_tokens", "cached",
+)
+_YEAR = re.compile(r"^Y(\d+)-")
+
+
+def run_id_of(run_dir: str | Path) -> str:
+    """A run's id: the sweep's run id if it has one, else the run directory's name."""
+    run_dir = Path(run_dir)
+    config = run_dir / "config.json"
+    if config.is_file():
+        meta = json.loads(config.read_text(encoding="utf-8"))
+        run_id = meta.get("run_id") or (meta.get("sweep_run") or {}).get("run_id")
+        if run_id:
+            return str(run_id)
+    return run_dir.resolve().name
+
+
+def complete_entry(entry: dict, run_id: str) -> dict:
+    """The entry as stored: run id, calendar year and the derived flags added, fields in order."""
+    when = entry.get("when") or ""
+    match = _YEAR.match(when)
+    fallback = bool(entry.get("fallback"))
+    invalid_attempts = int(entry.get("invalid_attempts") or 0)
+    full = {
+        "run": entry.get("run") or run_id,
+        "year": entry.get("year", int(match.group(1)) if match else None),
+        "invalid": invalid_attempts > 0,
+        # The rule mind also stands in when the server is down; "rejected" means the model did answer.
+        "rejected": bool(entry.get("rejected")) or (fallback and entry.get("response") is not None),
+        **{k: v for k, v in entry.items() if k not in ("run", "year", "rejected")},
+        "fallback": fallback,
+        "invalid_attempts": invalid_attempts,
+    }
+    ordered = {k: full.get(k) for k in TRAJECTORY_FIELDS}
+    ordered.update({k: v for k, v in full.items() if k not in ordered})  # anything extra, kept after
+    return ordered
+
+
+class TrajectoryRecorder:
+    """Append every decision to ``run_dir/decisions.jsonl``, one flushed JSON line each.
+
+    Give it to the minds as their ``recorder`` (``LLMMind(recorder=...)``, ``attach_trajectories``
+    or ``reattach_minds(..., recorder=...)`` on resume). The file is opened on the first entry,
+    in append mode, so a resumed or branched run continues the file its checkpoint cut back.
+    Thread-safe. ``run_id`` defaults to ``run_id_of(run_dir)``.
+    """
+
+    def __init__(self, run_dir: str | Path, run_id: str | None = None):
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / DECISIONS_FILE
+        self.run_id = run_id or run_id_of(self.run_dir)
+        self.count = 0
+        self._file = None
+        self._lock = threading.Lock()
+
+    def __call__(self, entry: dict) -> None:
+        line = json.dumps(complete_entry(entry, self.run_id), ensure_ascii=False, default=str)
+        with self._lock:
+            if self._file is None:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open for the run)
+            self._file.write(line + "\n")
+            self._file.flush()
+            self.count += 1
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def __enter__(self) -> TrajectoryRecorder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict:
+        """Picklable (a checkpoint may reach it): the open file is reopened on the next entry."""
+        state = dict(self.__dict__)
+        state.update(_file=None, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+def attach_trajectories(model, run_dir: str | Path, run_id: str | None = None) -> TrajectoryRecorder | None:
+    """Make every LLM mind of ``model`` record into ``run_dir``; None if no resident has one."""
+    from agentopia_mesa.minds.society import llm_minds
+
+    minds = llm_minds(model)
+    if not minds:
+        return None
+    recorder = TrajectoryRecorder(run_dir, run_id)
+    for mind in minds:
+        mind.recorder = recorder
+    return recorder
+
+
+def decisions_path(source: str | Path) -> Path:
+    """``decisions.jsonl`` of a run directory (or the file itself)."""
+    source = Path(source)
+    return source / DECISIONS_FILE if source.is_dir() else source
+
+
+def read_trajectories(source: str | Path) -> Iterator[dict]:
+    """Stream the entries of a run directory's ``decisions.jsonl`` (or of that file), in order.
+
+    A last line without its newline is what a killed run left mid-write: it is skipped with a
+    warning. A broken line elsewhere raises ``ValueError`` naming the file and line.
+    """
+    path = decisions_path(source)
+    if not path.is_file():
+        return
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.endswith("\n"):
+                warnings.warn(f"{path}:{number}: unfinished last line (the run was killed mid-write); skipped", stacklevel=2)
+                return
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not a JSON line ({exc.msg})") from None

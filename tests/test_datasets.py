@@ -1,0 +1,209 @@
+"""Training data from runs: the paper's top-25 %-per-year selection, the output schemas, the card,
+and matched-state preference pairs with the real embedded model (slow).
+
+Selection and export are checked on a hand-made reward table and decisions written through the
+recorder (what ``LLMMind`` hands it), then on real runs with the fake backend.
+"""
+
+import argparse
+import json
+
+import pandas as pd
+import pytest
+
+from agentopia_mesa.compare import add_compare_parser
+from agentopia_mesa.datasets.cli import add_dataset_parser
+from agentopia_mesa.datasets.selection import advantages_by_year, select_agent_years
+from agentopia_mesa.datasets.sft import export_sft
+from agentopia_mesa.trajectories import TrajectoryRecorder, read_trajectories
+from tests.test_trajectories import entry, recorded_run
+
+ROLES = {"system", "user", "assistant"}
+
+# year 2020: eight residents, B and C tie for second place; year 2021: three residents, all tied.
+ADVANTAGES = {
+    2020: {"A": 0.9, "C": 0.5, "B": 0.5, "D": 0.1, "E": -0.2, "F": -0.3, "G": -0.4, "H": -1.0},
+    2021: {"A": 0.2, "B": 0.2, "C": 0.2},
+}
+SELECTED = {("A", 2020), ("B", 2020), ("A", 2021)}
+
+
+def hand_made_run(path, model_of=lambda name: "ollama:base"):
+    """A finished run: config.json, rewards.csv from ADVANTAGES, and per agent-year four recorded
+    calls: an accepted one, one accepted after a retry, one that fell back, one rejected."""
+    path.mkdir(parents=True)
+    meta = {"world_name": "school", "seed": 7, "config_digest": "c0ffee", "versions": {"agentopia-mesa": "0.1.0"},
+            "years": 2, "config": {"reward": {"gamma": 0.9}}}
+    (path / "config.json").write_text(json.dumps(meta))
+    rows = [{"year": y, "name": n, "model": model_of(n), "total": a, "liked_by": 1, "respected_by": 1, "advantage": a}
+            for y, adv in ADVANTAGES.items() for n, a in adv.items()]
+    pd.DataFrame(rows).to_csv(path / "rewards.csv", index=False)
+    with TrajectoryRecorder(path) as record:
+        for year, adv in ADVANTAGES.items():
+            for name in adv:
+                common = {"resident": name, "model": model_of(name), "when": f"Y{year}-W01-plan"}
+                record(entry(**common, response=f'{{"who":"{name}","year":{year}}}'))
+                record(entry(**common, stage="review", invalid_attempts=1))
+                record(entry(**common, fallback=True, invalid_attempts=3, error="invalid answer: bad"))
+                record(entry(**common, fallback=True, response=None, error="LLMTimeout: slow"))
+                record(entry(**common, stage="contact", rejected=True))
+    return path
+
+
+def cli(argv):
+    """``agentopia dataset ...`` and ``agentopia compare ...``, parsed as the agentopia command does."""
+    parser = argparse.ArgumentParser(prog="agentopia")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_dataset_parser(commands)
+    add_compare_parser(commands)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+# -- selection ------------------------------------------------------------------------------------
+
+def test_top_quarter_per_year_ties_by_name_and_at_least_one():
+    chosen = select_agent_years(ADVANTAGES, 0.25)
+    assert set(chosen) == SELECTED  # 2 of 8 (B beats C on the tie by name); 1 of 3 (max(1, 0))
+    assert chosen["A", 2020] == 0.9
+    assert set(select_agent_years({2020: {"X": -3.0}}, 0.25)) == {("X", 2020)}
+    assert select_agent_years({2020: {}}, 0.25) == {}
+    assert len(select_agent_years({2020: {f"r{i:03d}": float(i) for i in range(100)}}, 0.25)) == 25
+    with pytest.raises(ValueError, match="fraction must be in"):
+        select_agent_years(ADVANTAGES, 0.0)
+
+
+def test_first_years_recompute_the_advantages_and_models_filter_who_is_ranked():
+    rewards = pd.DataFrame([
+        {"year": 2020, "name": "A", "model": "m1", "total": 1.0, "advantage": 9.0},
+        {"year": 2021, "name": "A", "model": "m1", "total": -1.0, "advantage": 9.0},
+        {"year": 2020, "name": "B", "model": "m2", "total": 0.5, "advantage": 0.0},
+        {"year": 2021, "name": "B", "model": "m2", "total": 0.5, "advantage": 0.0},
+    ])
+    assert advantages_by_year(rewards)[2020] == {"A": 9.0, "B": 0.0}  # as stored in rewards.csv
+    first = advantages_by_year(rewards, first_years=1)
+    # One year: A_1 = r_1 - (0 + 0.9 r_1) / 1.9 = r_1 / 1.9 (the virtual r_0 = 0 before it).
+    assert list(first) == [2020] and first[2020] == pytest.approx({"A": 1.0 / 1.9, "B": 0.5 / 1.9})
+    assert advantages_by_year(rewards, models=["m2"]) == {2020: {"B": 0.0}, 2021: {"B": 0.0}}
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+def test_sft_keeps_only_used_llm_calls_of_the_selected_agent_years(tmp_path):
+    run = hand_made_run(tmp_path / "run")
+    stats = export_sft([run], tmp_path / "sft.jsonl")
+    samples = read_jsonl(tmp_path / "sft.jsonl")
+    assert {(s["metadata"]["resident"], s["metadata"]["year"]) for s in samples} == SELECTED
+    assert len(samples) == stats.samples == 2 * len(SELECTED)  # the accepted call and the retried-then-accepted one
+    assert stats.excluded == {"fallback": 2 * len(SELECTED), "rejected": len(SELECTED)}
+    assert (stats.selected_agent_years, stats.agent_years, stats.calls_all) == (3, 11, 5 * 11)
+    first = samples[0]
+    assert first["messages"] == [*entry()["messages"], {"role": "assistant", "content": '{"who":"A","year":2020}'}]
+    assert first["metadata"] == {
+        "run": "run", "resident": "A", "year": 2020, "advantage": 0.9, "model": "ollama:base", "stage": "plan",
+        "when": "Y2020-W01-plan", "week_index": 12, "config_digest": "c0ffee", "seed": 7, "package_version": "0.1.0",
+        "world": "school",
+    }
+    only_reviews = export_sft([run], tmp_path / "reviews.jsonl", stages=["review"])
+    assert only_reviews.samples == len(SELECTED) and only_reviews.excluded["other stage"] == len(SELECTED)
+
+
+def test_models_option_ranks_only_that_models_residents(tmp_path):
+    run = hand_made_run(tmp_path / "run", model_of=lambda n: "ollama:ft" if n in "AB" else "ollama:base")
+    stats = export_sft([run], tmp_path / "base.jsonl", models=["ollama:base"])
+    kept = {(s["metadata"]["resident"], s["metadata"]["year"]) for s in read_jsonl(tmp_path / "base.jsonl")}
+    assert kept == {("C", 2020), ("C", 2021)}  # top 1 of the six base residents in 2020 (not A), 1 of 1 in 2021
+    assert stats.by_model == {"ollama:base": 4}
+
+
+def test_outputs_load_with_the_datasets_json_loader_and_have_valid_roles(tmp_path):
+    load_dataset = pytest.importorskip("datasets").load_dataset
+    run = hand_made_run(tmp_path / "run")
+    assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / "chat" / "train.jsonl")]) == 0
+    assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / "sharegpt.jsonl"), "--format", "sharegpt", "--top", "0.5"]) == 0
+    chat = load_dataset("json", data_files=str(tmp_path / "chat" / "train.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
+    assert chat.num_rows == 6 and set(chat.column_names) == {"messages", "metadata"}
+    for sample in chat:
+        roles = [m["role"] for m in sample["messages"]]
+        assert set(roles) <= ROLES and roles[-1] == "assistant" and roles[0] == "system"
+        assert all(isinstance(m["content"], str) and m["content"] for m in sample["messages"])
+    # The folder loads as a dataset too (what `trl sft --dataset_name DIR` does); the card is not data.
+    folder = load_dataset(str(tmp_path / "chat"), split="train", cache_dir=str(tmp_path / "hf"))
+    assert folder.num_rows == 6
+    sharegpt = load_dataset("json", data_files=str(tmp_path / "sharegpt.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
+    assert sharegpt.num_rows == 2 * 5  # top 50 %: 4 of 8 and 1 of 3
+    assert [t["from"] for t in sharegpt[0]["conversations"]] == ["system", "human", "gpt"]
+    assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / "pc.jsonl"), "--format", "prompt-completion"]) == 0
+    completion = load_dataset("json", data_files=str(tmp_path / "pc.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
+    assert [m["role"] for m in completion[0]["prompt"]] == ["system", "user"]
+    assert [m["role"] for m in completion[0]["completion"]] == ["assistant"]
+
+
+def test_card_summarises_counts_tokens_and_rewards(tmp_path):
+    run = hand_made_run(tmp_path / "run")
+    assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / "sft.jsonl")]) == 0
+    card = (tmp_path / "sft.md").read_text()
+    assert "samples: **6**" in card and "agent-years: 3 selected of 11" in card
+    assert "left out: fallback 6, rejected 3" in card
+    assert "tokens: 60 prompt + 30 completion = 90" in card
+    assert "| selected | +0.533 |" in card  # mean total of A (0.9), B (0.5), A (0.2)
+    assert "| run | 2020 | 8 | 2 | +0.700 |" in card
+
+
+def test_bad_input_is_one_clear_line(tmp_path):
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / "config.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"no rewards\.csv yet; finish the run first"):
+        export_sft([unfinished], tmp_path / "x.jsonl")
+    with pytest.raises(ValueError, match="not a run directory"):
+        export_sft([tmp_path / "nowhere"], tmp_path / "x.jsonl")
+
+
+def test_sft_from_real_runs_and_a_sweep_directory(tmp_path):
+    for seed in (1, 2):
+        recorded_run(tmp_path / "sweep" / "runs" / f"seed{seed}", mix="fake=0.5", residents=8, years=2, seed=seed)
+    stats = export_sft([tmp_path / "sweep"], tmp_path / "sft.jsonl")
+    assert stats.runs == ["seed1", "seed2"] and stats.agent_years == 2 * 8 * 2
+    assert stats.selected_agent_years == 2 * 2 * 2  # 2 of 8 per year
+    samples = read_jsonl(tmp_path / "sft.jsonl")
+    assert samples and stats.selected_without_calls > 0  # selected rule-minded residents have no LLM calls
+    for run in ("seed1", "seed2"):
+        rewards = pd.read_csv(tmp_path / "sweep" / "runs" / run / "rewards.csv")
+        ranked = rewards.sort_values(["year", "advantage", "name"], ascending=[True, False, True])
+        top = {(r.name, r.year) for r in ranked.groupby("year").head(2).itertuples()}
+        kept = {(s["metadata"]["resident"], s["metadata"]["year"]) for s in samples if s["metadata"]["run"] == run}
+        assert kept <= top
+        used = sum(1 for e in read_trajectories(tmp_path / "sweep" / "runs" / run)
+                   if (e["resident"], e["year"]) in top and not e["fallback"] and not e["rejected"])
+        assert used == sum(1 for s in samples if s["metadata"]["run"] == run)
+
+
+# -- preference pairs -----------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_dpo_pairs_from_a_small_embedded_model_run(tmp_path):
+    pytest.importorskip("xllamacpp")
+    from agentopia_mesa.datasets.dpo import export_dpo
+
+    run = tmp_path / "run"
+    # One resident of three thinks with the real Gemma 3 270M; a year is one short week.
+    recorded_run(run, mix="embedded=0.34", residents=3, years=2, seed=3, tiny=True)
+    stats = export_dpo(run, tmp_path / "dpo.jsonl", week=1, samples=4, temperature=1.2, min_margin=0.0)
+    assert stats.prompts == 1 and stats.distinct_answers >= 2
+    assert stats.unmatched == 0 and stats.rollouts == stats.distinct_answers  # every branch met the same prompt
+    assert stats.pairs >= 1
+    load_dataset = pytest.importorskip("datasets").load_dataset
+    pairs = load_dataset("json", data_files=str(tmp_path / "dpo.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
+    pair = pairs[0]
+    assert [m["role"] for m in pair["prompt"]] == ["system", "user"] and "PLAN your week" in pair["prompt"][1]["content"]
+    assert pair["chosen"][0]["role"] == pair["rejected"][0]["role"] == "assistant"
+    assert pair["chosen"][0]["content"] != pair["rejected"][0]["content"]
+    meta = pair["metadata"]
+    assert meta["margin"] > 0 and meta["chosen_reward"] - meta["rejected_reward"] == pytest.approx(meta["margin"])
+    assert meta["model"].startswith("embedded") and meta["week"] == 1
+    assert "s per pair" in (tmp_path / "dpo.md").read_text()
