@@ -137,6 +137,11 @@ class ReplayRecorder:
         self._ratings_seen = None
         self(model)
 
+    def resume(self, model) -> None:
+        """Continue the file of a run restored from a checkpoint (frames after the checkpoint's week)."""
+        self.close()
+        self._ratings_seen = len(model.reward_rows)
+
     def __call__(self, model) -> None:
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8")

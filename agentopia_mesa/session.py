@@ -58,6 +58,7 @@ def attach_recorders(model, out: Path, fresh: bool) -> None:
         replay.start(model)
         yearly.attach(model)
     else:
+        replay.resume(model)
         model.observers.append(yearly)
     model.observers.append(replay)
 
