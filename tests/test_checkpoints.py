@@ -95,3 +95,31 @@ def test_branch_forks_a_run_and_changes_its_future(tmp_path):
     pd.testing.assert_frame_equal(other_m.iloc[:9], base_m.iloc[:9])
     assert not other_m.iloc[9:].equals(base_m.iloc[9:])
     assert main(["branch", str(base), "--week", "2", "--out", str(tmp_path / "x"), "--quiet"]) == 2
+
+
+LLM_RUN = ["run", "--world", "school", "--residents", "6", "--years", "2", "--weeks-per-year", "5", "--quiet",
+           "--mind", "llm", "--llm", "fake", "--seed", "4"]
+
+
+def _decisions(run_dir: Path) -> list[dict]:
+    import json
+
+    lines = (run_dir / "decisions.jsonl").read_text(encoding="utf-8").splitlines()
+    # A decision re-made after the resume may come from the cache the killed run filled: same answer, cached=True.
+    return [{k: v for k, v in json.loads(line).items() if k not in ("cached", "run")} for line in lines]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_seed", [1, 2])
+def test_kill_9_an_llm_run_then_resume_gives_identical_results_and_trajectories(tmp_path, kill_seed):
+    whole = tmp_path / "whole"
+    assert main([*LLM_RUN, "--out", str(whole)]) == 0
+    out = tmp_path / "run"
+    week = random.Random(kill_seed).randint(2, 8)
+    proc = _kill_at_week(out, [*LLM_RUN, "--out", str(out)], week)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read()
+    assert main(["resume", str(out), "--quiet"]) == 0
+    for name in ("metrics.csv", "residents.csv", "rewards.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(out / name), pd.read_csv(whole / name), check_exact=True)
+    assert _decisions(out) == _decisions(whole)
+    assert (out / "replay.jsonl").read_text() == (whole / "replay.jsonl").read_text()
