@@ -3,7 +3,8 @@
 A checkpoint file is ``MAGIC | sha256 of payload (32 bytes) | payload``. It is written to a
 temporary name, flushed to disk and renamed, so a crash (kill -9 included) leaves either the
 old checkpoint or the new one, never half of one. Loading checks the hash; a corrupt or
-truncated file is skipped with a warning and the previous checkpoint is used.
+truncated file is skipped with a warning and the previous checkpoint is used. A write that fails
+(a full disk) removes its partial file and raises, leaving the older checkpoints as they were.
 
 Recorders that stream to files (trajectories, replay) register their byte offsets in
 ``model.stream_offsets`` so a resumed run can cut those files back to the checkpoint's week.
@@ -40,10 +41,15 @@ def save_checkpoint(model, run_dir: Path, keep: int = 3) -> Path:
     path = checkpoint_path(run_dir, model.weeks_done)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:  # a full disk: drop the partial file, keep the older checkpoints
+        tmp.unlink(missing_ok=True)
+        exc.filename = exc.filename or str(path)
+        raise
     os.replace(tmp, path)
     for old in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)

@@ -188,7 +188,7 @@ def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
         except Stopped as stopped:
             bar.close()
             print(f"agentopia: {stopped}", file=sys.stderr)
-            return 143
+            return stopped.exit_code
     if not quiet:
         print(paths["summary"].read_text(encoding="utf-8"), end="")
     print(f"run directory: {out}")
@@ -229,7 +229,7 @@ def _resume(args) -> int:
     from agentopia_mesa.trajectories import attach_trajectories
 
     model, meta, path = _load_run(args.run_dir)
-    if not model.running:
+    if not model.running and (args.run_dir / "summary.txt").exists():  # else its results are still to write
         print(f"{args.run_dir}: already finished ({model.weeks_done} weeks)")
         return 0
     print(f"resuming {args.run_dir} from {path.name} ({model.weeks_done} of {model.total_weeks} weeks)", file=sys.stderr)

@@ -1,4 +1,10 @@
-"""The run directory: everything one simulation writes (config, metrics, rewards, summary, plots)."""
+"""The run directory: everything one simulation writes (config, metrics, rewards, summary, plots).
+
+``faults.json`` counts what went wrong in a run, resumed sessions included: failed LLM calls by
+kind, retries and fallbacks (from the minds' stats, which checkpoints carry) and interruptions
+(clean stops on a signal or a full disk, sessions that ended without one). The summary's "LLM
+and faults" block shows the same numbers.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import json
 import os
 import platform
 import shutil
+from collections import Counter
 from importlib.metadata import version
 from pathlib import Path
 
@@ -15,6 +22,9 @@ from agentopia_mesa.economy import gini
 from agentopia_mesa.metrics import ACTIVITY_KINDS
 from agentopia_mesa.plots import overview_figure
 from agentopia_mesa.residents.state import NEEDS
+
+
+FAULTS_FILE = "faults.json"
 
 
 class RunDirError(ValueError):
@@ -34,17 +44,31 @@ def prepare_run_dir(out: Path, overwrite: bool = False) -> Path:
     return out
 
 
-def write_json(path: Path, data) -> None:
-    """Write then rename, so a crash never leaves half a file."""
+def _replace_atomically(path: Path, write) -> None:
+    """``write(tmp)`` then rename to ``path``, so a crash never leaves half a file; a failed
+    write (a full disk) leaves the old file and no temporary one."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
+
+
+def write_json(path: Path, data) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    text = json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n"
+    _replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8), atomically."""
+    _replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    _replace_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def run_metadata(model, world_arg: str, seed: int | None) -> dict:
@@ -70,8 +94,52 @@ def write_start(out: Path, model, meta: dict) -> None:
     write_json(out / "world.json", model.world.model_dump(mode="json"))
 
 
-def write_results(out: Path, model, meta: dict, wall_seconds: float) -> dict[str, Path]:
-    """Metrics, per-resident rows, rewards, summary and the overview plot."""
+def read_faults(out: Path) -> dict:
+    """The run's ``faults.json`` ({} if there is none yet)."""
+    path = Path(out) / FAULTS_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def fault_report(model, interruptions: list[dict] = (), in_progress: bool = False) -> dict:
+    """Everything that went wrong in the run so far, as ``faults.json`` holds it.
+
+    ``llm``: the LLM minds' calls, retries, fallbacks, tokens and failed attempts by kind
+    (``faults``, see ``dispatcher.fault_kind``); ``interruptions``: counts by kind of the
+    ``log`` entries ({"kind", "week", "message"}, see ``session``); ``total``: failed attempts
+    plus interruptions; ``in_progress``: a session is running (or died without a clean stop).
+    """
+    from agentopia_mesa.minds.society import llm_minds
+
+    minds = llm_minds(model)
+    failed = Counter()
+    for mind in minds:
+        failed.update(mind.stats.faults)
+    interrupted = Counter(entry["kind"] for entry in interruptions)
+    return {
+        "total": sum(failed.values()) + sum(interrupted.values()),
+        "llm": {
+            "minds": [mind.name for mind in minds],
+            "decisions": sum(sum(m.stats.by_stage.values()) for m in minds),
+            "calls": sum(m.stats.calls for m in minds),
+            "retries": sum(m.stats.retries for m in minds),
+            "fallbacks": sum(m.stats.fallbacks for m in minds),
+            "prompt_tokens": sum(m.stats.prompt_tokens for m in minds),
+            "completion_tokens": sum(m.stats.completion_tokens for m in minds),
+            "faults": dict(sorted(failed.items())),
+        },
+        "interruptions": dict(sorted(interrupted.items())),
+        "log": list(interruptions),
+        "in_progress": in_progress,
+    }
+
+
+def write_results(out: Path, model, meta: dict, wall_seconds: float,
+                  interruptions: list[dict] = ()) -> dict[str, Path]:
+    """Metrics, per-resident rows, rewards, faults, summary and the overview plot.
+    ``interruptions``: the run's interruption log (see ``fault_report``)."""
     metrics = model.datacollector.get_model_vars_dataframe()
     residents = model.datacollector.get_agenttype_vars_dataframe(type(model.residents[0])).reset_index()
     rewards = model.reward_table()
@@ -80,18 +148,22 @@ def write_results(out: Path, model, meta: dict, wall_seconds: float) -> dict[str
         "residents": out / "residents.csv",
         "rewards": out / "rewards.csv",
         "summary": out / "summary.txt",
+        "faults": out / FAULTS_FILE,
         "plot": out / "overview.png",
     }
     write_csv(paths["metrics"], metrics)
     write_csv(paths["residents"], residents)
     write_csv(paths["rewards"], rewards)
-    summary = summarise(model, metrics, rewards, meta, wall_seconds)
-    paths["summary"].write_text(summary, encoding="utf-8")
+    faults = fault_report(model, interruptions)
+    write_json(paths["faults"], faults)
     overview_figure(metrics, rewards, paths["plot"], f"{model.world.title}: {len(model.residents)} residents, {model.years} years")
+    # Last: a summary means every result is written (``agentopia resume`` checks for it).
+    write_text(paths["summary"], summarise(model, metrics, rewards, meta, wall_seconds, faults))
     return paths
 
 
-def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, wall_seconds: float) -> str:
+def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, wall_seconds: float,
+              faults: dict | None = None) -> str:
     first, last = metrics.iloc[0], metrics.iloc[-1]
     start_deposits = [r.profile.deposit for r in model.residents]
     lines = [
@@ -123,4 +195,29 @@ def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, w
         final = rewards[rewards["year"] == rewards["year"].max()].sort_values("total", ascending=False)
         top = ", ".join(f"{row.name} ({row.total:+.2f})" for row in final.head(3).itertuples())
         lines.append(f"  best lives in the last year: {top}")
+    faults = faults if faults is not None else fault_report(model)
+    if faults["llm"]["minds"] or faults["total"]:
+        lines += ["", *fault_lines(faults)]
     return "\n".join(lines) + "\n"
+
+
+def fault_lines(faults: dict) -> list[str]:
+    """The summary's "LLM and faults" block for a ``fault_report``."""
+    llm = faults["llm"]
+    lines = ["LLM and faults"]
+    if llm["minds"]:
+        share = llm["fallbacks"] / max(1, llm["decisions"])
+        lines += [
+            f"  minds: {', '.join(llm['minds'])}; {llm['decisions']} decisions, {llm['calls']} calls, "
+            f"{llm['retries']} retries, {llm['fallbacks']} fallbacks to the rule mind ({share:.1%})",
+            f"  tokens: {llm['prompt_tokens']:,} prompt + {llm['completion_tokens']:,} completion",
+            f"  failed LLM calls by kind: {_counts(llm['faults'])}",
+        ]
+    lines.append(f"  interruptions: {_counts(faults['interruptions'])}")
+    lines += [f"    at week {e['week']}: {e['message']}" for e in faults["log"]]
+    lines.append(f"  faults in all: {faults['total']} (by kind in {FAULTS_FILE})")
+    return lines
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in counts.items()) or "none"

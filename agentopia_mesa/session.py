@@ -4,11 +4,18 @@
 week boundaries, so a run killed at any moment (kill -9 included) resumes from its last
 checkpoint with identical results; SIGTERM or Ctrl-C finish the current week, checkpoint, and
 stop cleanly with a message saying how to resume (a second Ctrl-C stops at once; the last
-checkpoint still holds).
+checkpoint still holds). A full disk (a checkpoint, a streamed file or a result that cannot be
+written) stops the run the same way: the last good checkpoint holds, and ``agentopia resume``
+finishes the run once there is space again.
+
+Every interruption is logged in the run's ``faults.json`` (``runs.fault_report``): "signal",
+"disk_full", and "unclean_exit" for a session that ended without either (kill -9, a crash, a
+power cut), found when the run is resumed.
 """
 
 from __future__ import annotations
 
+import errno
 import signal
 import time
 from collections.abc import Callable
@@ -16,16 +23,27 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from agentopia_mesa.analysis.recorder import YearlyRecorder
-from agentopia_mesa.checkpoints import save_checkpoint, truncate_streams
+from agentopia_mesa.checkpoints import list_checkpoints, save_checkpoint, truncate_streams
 from agentopia_mesa.replay import REPLAY_FILE, ReplayRecorder
-from agentopia_mesa.runs import write_json, write_results
+from agentopia_mesa.runs import FAULTS_FILE, fault_report, read_faults, write_json, write_results
 
 #: Files that grow week by week; a resumed run cuts them back to the checkpoint.
 STREAM_FILES = (REPLAY_FILE, "decisions.jsonl", "ties.csv", "residents_yearly.csv")
 
+#: Exit codes of a clean stop: 128 + SIGTERM, as a shell reports a process that SIGTERM ended,
+#: and EX_TEMPFAIL (sysexits.h: "try again later") for a full disk.
+SIGNAL_EXIT = 143
+DISK_FULL_EXIT = 75
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
 
 class Stopped(RuntimeError):
-    """The run stopped cleanly on a signal; its last checkpoint can be resumed."""
+    """The run stopped cleanly (a signal, a full disk); its last checkpoint can be resumed.
+    ``exit_code`` is what the command exits with."""
+
+    def __init__(self, message: str, exit_code: int = SIGNAL_EXIT):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @contextmanager
@@ -87,21 +105,60 @@ def run_session(
     checkpoint_every: int = 1,
     progress: Callable | None = None,
 ) -> dict[str, Path]:
-    """Run ``model`` to its end inside ``out``; returns the paths of the written results."""
+    """Run ``model`` to its end inside ``out``; returns the paths of the written results.
+    Raises ``Stopped`` on a signal or a full disk, after logging it in ``faults.json``."""
     started = time.perf_counter()
-    with _stop_requests() as stop:
-        try:
-            while model.running:
-                model.step()
-                if progress:
-                    progress(model)
-                if checkpoint_every and (model.weeks_done % checkpoint_every == 0 or not model.running or stop):
-                    checkpoint(model, out)
-                if stop:
-                    raise Stopped(f"stopped after week {model.weeks_done}; continue with: agentopia resume {out}")
-        except KeyboardInterrupt:  # a second Ctrl-C: mid-week, so the last checkpoint is what holds
-            raise Stopped(f"interrupted; continue from the last checkpoint with: agentopia resume {out}") from None
-    wall = time.perf_counter() - started + meta.get("wall_seconds_before", 0.0)
-    meta = {**meta, "wall_seconds": wall}
-    write_json(out / "config.json", meta)
-    return write_results(out, model, meta, wall)
+    interruptions: list[dict] = []
+    try:
+        interruptions = _open_fault_log(model, out)
+        with _stop_requests() as stop:
+            try:
+                while model.running:
+                    model.step()
+                    if progress:
+                        progress(model)
+                    if checkpoint_every and (model.weeks_done % checkpoint_every == 0 or not model.running or stop):
+                        checkpoint(model, out)
+                    if stop:
+                        name = signal.Signals(stop[0]).name
+                        raise _stopped(model, out, interruptions, "signal", f"stopped by {name} after week "
+                                       f"{model.weeks_done}; continue with: agentopia resume {out}", SIGNAL_EXIT)
+            except KeyboardInterrupt:  # a second Ctrl-C: mid-week, so the last checkpoint is what holds
+                raise _stopped(model, out, interruptions, "signal", "interrupted; continue from the last "
+                               f"checkpoint with: agentopia resume {out}", SIGNAL_EXIT) from None
+        wall = time.perf_counter() - started + meta.get("wall_seconds_before", 0.0)
+        meta = {**meta, "wall_seconds": wall}
+        write_json(out / "config.json", meta)
+        return write_results(out, model, meta, wall, interruptions)
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        held = list_checkpoints(out)
+        resume = (f"the checkpoint {held[-1].name} holds; free some space, then continue with: agentopia resume {out}"
+                  if held else "there is no checkpoint to resume from; free some space and start the run again")
+        raise _stopped(model, out, interruptions, "disk_full", f"disk full: could not write "
+                       f"{exc.filename or f'to {out}'} at week {model.weeks_done}; {resume}", DISK_FULL_EXIT) from None
+
+
+def _open_fault_log(model, out: Path) -> list[dict]:
+    """The run's interruptions so far, plus one if the last session ended without a clean stop;
+    marks a session as running until it finishes or stops cleanly."""
+    previous = read_faults(out)
+    interruptions = list(previous.get("log", []))
+    if previous.get("in_progress"):
+        interruptions.append({"kind": "unclean_exit", "week": model.weeks_done, "message": (
+            f"the last session ended without a clean stop (killed or crashed); resumed after week {model.weeks_done}")})
+    write_json(out / FAULTS_FILE, fault_report(model, interruptions, in_progress=True))
+    return interruptions
+
+
+def _stopped(model, out: Path, interruptions: list[dict], kind: str, message: str, exit_code: int) -> Stopped:
+    """Log the interruption in ``faults.json`` and make the ``Stopped`` to raise. The log is
+    best effort: on a full disk it may not be written, and the resumed run then counts an
+    unclean exit instead."""
+    interruptions.append({"kind": kind, "week": model.weeks_done, "message": message})
+    try:
+        write_json(out / FAULTS_FILE, fault_report(model, interruptions))
+    except OSError:
+        pass
+    return Stopped(message, exit_code)

@@ -5,6 +5,13 @@ One stage of a week asks every resident at the same time. ``Dispatcher.run`` tak
 ``Outcome`` per job in input order. It never raises for a job: a job that still fails after its
 retries comes back with ``value=None`` and an ``error``, and the caller falls back to its
 rule-based decision.
+
+Every failed attempt is counted by kind (``fault_kind``: unreachable, timeout, http_429,
+http_5xx, invalid_json, invalid_answer, ...) in the outcome and in the stats, so a run can say
+what went wrong and how often. A circuit breaker stops calling a server that keeps failing:
+after ``breaker_after`` transient failures in a row, jobs fail at once ("skipped") for
+``breaker_s`` seconds, then calls are tried again; one answer closes it. Without it a hung
+server would cost every job its timeouts and retries, and timed-out calls would hold every slot.
 """
 
 from __future__ import annotations
@@ -12,13 +19,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
-from agentopia_mesa.llm.client import ChatRequest, ChatResult, LLMClient, LLMError, LLMTimeout
+from agentopia_mesa.llm.client import (
+    CacheMiss, ChatRequest, ChatResult, LLMClient, LLMError, LLMTimeout, LLMUnavailable,
+)
 
 T = TypeVar("T")
 Job = tuple[LLMClient, ChatRequest, Callable[[str], T]]
@@ -31,13 +41,15 @@ CORRECTION = "Your answer was not accepted: {error}. Answer again with JSON only
 @dataclass
 class Outcome(Generic[T]):
     """What became of one job: the parsed ``value`` (None on failure), the last ``ChatResult``,
-    the number of ``attempts``, the last ``error`` (None on success) and every attempt's raw text."""
+    the number of ``attempts``, the last ``error`` (None on success), every attempt's raw text
+    and the failed attempts by kind (``faults``, see ``fault_kind``)."""
 
     value: T | None
     result: ChatResult | None
     attempts: int
     error: str | None = None
     texts: list[str] = field(default_factory=list)
+    faults: Counter = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -47,7 +59,8 @@ class Outcome(Generic[T]):
 @dataclass
 class DispatchStats:
     """Totals over every ``run``: backend ``calls`` (attempts), ``retries``, ``invalid`` answers
-    (parse failures), ``failures`` (jobs with no value), ``cached`` hits, tokens and ``wall_s``."""
+    (parse failures), ``failures`` (jobs with no value), ``cached`` hits, tokens, ``wall_s`` and
+    failed attempts by kind (``faults``)."""
 
     jobs: int = 0
     calls: int = 0
@@ -58,6 +71,41 @@ class DispatchStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     wall_s: float = 0.0
+    faults: Counter = field(default_factory=Counter)
+
+
+class ServerFailing(LLMUnavailable):
+    """Not sent: the circuit breaker is open because the server kept failing."""
+
+    transient = False
+
+
+def fault_kind(error: BaseException) -> str:
+    """The kind of one failed call, as run summaries count it: "skipped" (circuit open),
+    "timeout", "cache_miss", "unreachable" (connection refused or dropped), "unavailable" (e.g. the
+    model is not pulled), "http_429", "http_5xx", "http_4xx", "bad_response" (unreadable body),
+    or "backend_error" (a bug in a backend)."""
+    if isinstance(error, ServerFailing):
+        return "skipped"
+    if isinstance(error, LLMTimeout):
+        return "timeout"
+    if isinstance(error, CacheMiss):
+        return "cache_miss"
+    if isinstance(error, LLMUnavailable):
+        return "unreachable" if error.transient else "unavailable"
+    status = getattr(error, "status", None)
+    if status == 429:
+        return "http_429"
+    if status is not None:
+        return "http_5xx" if status >= 500 else "http_4xx"
+    return "bad_response" if isinstance(error, LLMError) else "backend_error"
+
+
+def answer_fault(error: BaseException) -> str:
+    """The kind of a rejected answer: the parser's ``error.fault`` ("invalid_json" for an answer
+    that is not the decision's JSON, "invalid_answer" for one naming what does not exist), or
+    "invalid_answer"."""
+    return getattr(error, "fault", "invalid_answer")
 
 
 def corrected(request: ChatRequest, text: str, error: Exception, attempt: int) -> ChatRequest:
@@ -81,20 +129,26 @@ class Dispatcher:
     should have their own timeouts too). ``timeout_s``: per call, queueing in the server included. ``retries``: extra attempts per job after the first. ``backoff_s``:
     first wait before retrying a transient error (unreachable, timeout, HTTP 429/5xx), doubling
     each time; invalid answers are retried at once. ``corrective_retry``: show the model its
-    rejected answer and the reason on the retry.
+    rejected answer and the reason on the retry. ``breaker_after``: transient failures in a row
+    that open the circuit breaker (0: never); keep it at most ``max_concurrency``, so a hung server
+    opens it before its stragglers hold every slot. ``breaker_s``: how long it stays open.
     """
 
     def __init__(self, max_concurrency: int = 8, timeout_s: float = 60.0, retries: int = 2, backoff_s: float = 0.5,
-                 corrective_retry: bool = True):
-        if max_concurrency < 1 or retries < 0:
-            raise ValueError("max_concurrency must be >= 1 and retries >= 0")
+                 corrective_retry: bool = True, breaker_after: int = 8, breaker_s: float = 30.0):
+        if max_concurrency < 1 or retries < 0 or breaker_after < 0:
+            raise ValueError("max_concurrency must be >= 1, retries and breaker_after >= 0")
         self.max_concurrency = max_concurrency
         self.timeout_s = timeout_s
         self.retries = retries
         self.backoff_s = backoff_s
         self.corrective_retry = corrective_retry
+        self.breaker_after = breaker_after
+        self.breaker_s = breaker_s
         self.stats = DispatchStats()
         self._lock = threading.Lock()
+        self._failures_in_a_row = 0
+        self._open_until = 0.0  # time.monotonic() until which the breaker stays open
         # Shared by every run, so the bound holds across concurrent runs and timed-out stragglers.
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._calls = ThreadPoolExecutor(max_concurrency, thread_name_prefix="llm-call")
@@ -113,7 +167,7 @@ class Dispatcher:
         return outcomes
 
     def _run_job(self, client: LLMClient, request: ChatRequest, parse: Callable[[str], T]) -> Outcome[T]:
-        attempt, current, texts, result, error = 0, request, [], None, None
+        attempt, current, texts, result, error, faults = 0, request, [], None, None, Counter()
         while attempt <= self.retries:
             attempt += 1
             if attempt > 1:
@@ -122,32 +176,44 @@ class Dispatcher:
                 result = self._call(client, current)
             except LLMError as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                if not exc.transient:
+                faults[fault_kind(exc)] += 1
+                if exc.transient:
+                    self._note_failure()
+                if not exc.transient or self._breaker_open():
                     break
                 if attempt <= self.retries:
                     time.sleep(self.backoff_s * 2 ** (attempt - 1))
                 continue
             except Exception as exc:  # a bug in a backend: retrying will not help
                 error = f"{type(exc).__name__}: {exc}"
+                faults[fault_kind(exc)] += 1
                 break
+            self._note_answer()
             texts.append(result.text)
             try:
                 value = parse(result.text)
             except Exception as exc:
                 error = f"invalid answer: {exc}"
+                faults[answer_fault(exc)] += 1
                 self._add(invalid=1)
                 if self.corrective_retry:
                     current = corrected(request, result.text, exc, attempt)
                 elif request.options.seed is not None:  # the same request would give the same answer
                     current = replace(request, options=replace(request.options, seed=request.options.seed + attempt))
                 continue
-            return Outcome(value, result, attempt, None, texts)
+            self._add_faults(faults)
+            return Outcome(value, result, attempt, None, texts, faults)
         self._add(failures=1)
+        self._add_faults(faults)
         log.info("LLM job %s failed after %d attempts: %s", request.tag, attempt, error)
-        return Outcome(None, result, attempt, error, texts)
+        return Outcome(None, result, attempt, error, texts, faults)
 
     def _call(self, client: LLMClient, request: ChatRequest) -> ChatResult:
-        self._slots.acquire()
+        # Wait for a slot, but give up as soon as the breaker opens: the slots may all be held by
+        # calls to a hung server that will not end before their HTTP timeout.
+        self._refuse_if_open()
+        while not self._slots.acquire(timeout=0.05):
+            self._refuse_if_open()
         try:
             future = self._calls.submit(client.chat, request)
         except BaseException:
@@ -164,6 +230,34 @@ class Dispatcher:
         self._add(cached=int(result.cached), prompt_tokens=result.prompt_tokens,
                   completion_tokens=result.completion_tokens)
         return result
+
+    def _breaker_open(self) -> bool:
+        return time.monotonic() < self._open_until
+
+    def _refuse_if_open(self) -> None:
+        left = self._open_until - time.monotonic()
+        if left > 0:
+            raise ServerFailing(f"not sent: the last {self._failures_in_a_row} calls failed (unreachable, timed out "
+                                f"or busy); calls are tried again in {left:.0f} s")
+
+    def _note_failure(self) -> None:
+        """A transient failure: open the breaker after ``breaker_after`` in a row (again at once
+        if a try after the pause fails too)."""
+        with self._lock:
+            self._failures_in_a_row += 1
+            if self.breaker_after and self._failures_in_a_row >= self.breaker_after:
+                if not self._breaker_open():
+                    log.warning("LLM server failing (%d failures in a row): calls paused for %g s",
+                                self._failures_in_a_row, self.breaker_s)
+                self._open_until = time.monotonic() + self.breaker_s
+
+    def _note_answer(self) -> None:
+        with self._lock:
+            self._failures_in_a_row, self._open_until = 0, 0.0
+
+    def _add_faults(self, faults: Counter) -> None:
+        with self._lock:
+            self.stats.faults.update(faults)
 
     def _add(self, **counts: int) -> None:
         with self._lock:

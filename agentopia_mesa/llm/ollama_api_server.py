@@ -6,7 +6,7 @@ embedded model (or a fake one). It is a test double for the wire protocol, not O
 splits the finished answer into token-like chunks, and tools, thinking and pulling are not emulated.
 
 Fault injection (``ServerFaults``) lets tests and benchmarks add latency, limit parallel slots,
-fail or drop the first calls and truncate answers.
+fail, drop or hang the first calls and truncate answers.
 
 Run it by hand: ``python -m agentopia_mesa.llm.ollama_api_server --port 11434 --spec embedded``.
 """
@@ -37,7 +37,8 @@ class ServerFaults:
     ``latency_s`` (+ up to ``jitter_s`` random, seeded) is spent inside a slot; ``slots`` caps how
     many calls are answered at once (None: unlimited), like OLLAMA_NUM_PARALLEL; the first
     ``fail_first`` calls get HTTP ``fail_status``; the first ``drop_first`` calls get the
-    connection closed with no answer; the first ``truncate_first`` answers lose their second half.
+    connection closed with no answer; the first ``hang_first`` calls get no answer at all until
+    the server stops (a hung server); the first ``truncate_first`` answers lose their second half.
     """
 
     latency_s: float = 0.0
@@ -46,6 +47,7 @@ class ServerFaults:
     fail_first: int = 0
     fail_status: int = 500
     drop_first: int = 0
+    hang_first: int = 0
     truncate_first: int = 0
     seed: int = 0
 
@@ -85,6 +87,7 @@ class OllamaAPIServer:
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(self.faults.slots) if self.faults.slots else None
         self._rng = random.Random(self.faults.seed)
+        self._stopping = threading.Event()  # wakes the hung calls
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -96,6 +99,7 @@ class OllamaAPIServer:
 
     def start(self) -> OllamaAPIServer:
         """Start serving in a background thread; returns self."""
+        self._stopping.clear()
         handler = type("Handler", (_Handler,), {"api": self})
         self._httpd = _HTTPServer(self._address, handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -105,6 +109,7 @@ class OllamaAPIServer:
 
     def stop(self) -> None:
         """Stop serving and free the port."""
+        self._stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -131,6 +136,9 @@ class OllamaAPIServer:
             self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
             delay = self.faults.latency_s + self._rng.uniform(0, self.faults.jitter_s)
         try:
+            if n <= self.faults.hang_first:
+                self._stopping.wait()
+                return "drop", None
             if n <= self.faults.drop_first:
                 return "drop", None
             if n <= self.faults.fail_first:

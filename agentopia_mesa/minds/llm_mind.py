@@ -4,6 +4,8 @@ All questions of a stage go to the dispatcher at once (bounded concurrency); eac
 parse as the decision's JSON, follow the question's narrowed schema and pass the question's
 world checks, or it is retried; a question that still fails is answered by the RuleMind and
 recorded as a fallback. Decisions come back in question order whatever the completion order.
+``MindStats`` counts calls, retries, fallbacks, tokens and failed attempts by kind; it is pickled
+with the mind, so a resumed run's totals cover the whole run.
 """
 
 from __future__ import annotations
@@ -34,7 +36,16 @@ MAX_TOKENS = {
 
 
 class InvalidDecision(ValueError):
-    """An answer that is valid JSON but breaks the schema or the world's facts."""
+    """An answer that follows the decision's schema but not the world's facts (it names people,
+    places or items that do not exist, or breaks a rule of the question)."""
+
+    fault = "invalid_answer"  # how the dispatcher counts it (dispatcher.answer_fault)
+
+
+class InvalidJSON(InvalidDecision):
+    """An answer that is not the decision's JSON (truncated, not JSON, or breaking the schema)."""
+
+    fault = "invalid_json"
 
 
 def parse_decision(question: Question, text: str) -> Decision:
@@ -42,7 +53,7 @@ def parse_decision(question: Question, text: str) -> Decision:
     try:
         decision = question.decision.model_validate_json(text)
     except ValueError as exc:
-        raise InvalidDecision(f"not valid {question.decision.__name__} JSON: {str(exc).splitlines()[0]}") from None
+        raise InvalidJSON(f"not valid {question.decision.__name__} JSON: {str(exc).splitlines()[0]}") from None
     problems = question.problems(decision)
     if problems:
         raise InvalidDecision("; ".join(problems))
@@ -51,11 +62,21 @@ def parse_decision(question: Question, text: str) -> Decision:
 
 @dataclass
 class MindStats:
+    """A mind's totals: backend ``calls`` (retries included, calls skipped by the circuit breaker
+    not), ``retries``, ``fallbacks`` (decisions the rule mind made), tokens, decisions
+    ``by_stage`` and failed attempts by kind (``faults``, see ``dispatcher.fault_kind``)."""
+
     calls: int = 0
     fallbacks: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     by_stage: Counter = field(default_factory=Counter)
+    retries: int = 0
+    faults: Counter = field(default_factory=Counter)
+
+    def __setstate__(self, state: dict) -> None:
+        """Checkpoints written before a field existed load with its default."""
+        self.__dict__.update(MindStats().__dict__, **state)
 
 
 class LLMMind(Mind):
@@ -126,7 +147,9 @@ class LLMMind(Mind):
 
     def _account(self, question, request, outcome, decision, fallback: bool) -> None:
         stats, result = self.stats, outcome.result
-        stats.calls += outcome.attempts
+        stats.calls += outcome.attempts - outcome.faults["skipped"]
+        stats.retries += outcome.attempts - 1
+        stats.faults.update(outcome.faults)
         stats.by_stage[question.stage] += 1
         stats.fallbacks += fallback
         if result is not None:

@@ -51,7 +51,10 @@ class LLMSettings:
 def _client(spec: str, settings: LLMSettings):
     from agentopia_mesa.llm.factory import make_client
 
-    client = make_client(spec, cache_path=settings.cache, cache_mode=settings.cache_mode)
+    # HTTP backends stop waiting when the dispatcher does, so a hung server's calls end too.
+    http = spec.split(":", 1)[0] in ("ollama", "openai")
+    client = make_client(spec, cache_path=settings.cache, cache_mode=settings.cache_mode,
+                         **({"timeout_s": settings.timeout_s} if http else {}))
     if settings.check:
         client.check()
     return client
