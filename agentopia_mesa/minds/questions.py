@@ -36,8 +36,9 @@ class PlanQuestion(Question):
 
     def problems(self, decision: d.PlanDecision) -> list[str]:
         out = []
-        if decision.living_standard not in self.affordable:
-            out.append(f"living_standard {decision.living_standard!r} is not affordable; choose one of {self.affordable}")
+        allowed = self.affordable or ["frugal"]  # the paper: nothing affordable -> frugal
+        if decision.living_standard not in allowed:
+            out.append(f"living_standard {decision.living_standard!r} is not affordable; choose one of {allowed}")
         if len(decision.intentions) != self.days:
             out.append(f"intentions: give exactly {self.days}, one per day")
         return out

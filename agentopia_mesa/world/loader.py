@@ -20,14 +20,32 @@ def builtin_world_names() -> list[str]:
     return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
 
 
+#: Largest world file read, in bytes: a generated 1000-resident town is about 1.5 MB.
+MAX_WORLD_BYTES = 64 * 1024 * 1024
+
+
 def load_world(name_or_path: str | Path) -> WorldSpec:
     """Load a built-in world by name (``apartment``) or a world file by path."""
     text, source = _read(name_or_path)
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise WorldError(f"world file {source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise WorldError(f"world file {source}: JSON nested too deeply to be a world") from None
+    except ValueError as exc:  # a duplicate key, or an integer with thousands of digits
+        raise WorldError(f"world file {source}: {_one_line(str(exc))}") from None
     return parse_world(data, source)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object as a dict, refusing repeated keys (plain ``json`` would keep the last silently)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"duplicate key {_short(duplicate)} in a JSON object; each key may appear once")
+    return data
 
 
 def parse_world(data: object, source: str = "<world>") -> WorldSpec:
@@ -42,7 +60,14 @@ def _read(name_or_path: str | Path) -> tuple[str, str]:
     if path.suffix == ".json" or path.exists():
         if not path.is_file():
             raise WorldError(f"world file {path} does not exist; built-in worlds are: {', '.join(builtin_world_names())}")
-        return path.read_text(encoding="utf-8"), str(path)
+        size = path.stat().st_size
+        if size > MAX_WORLD_BYTES:
+            raise WorldError(f"world file {path}: {size / 2**20:.0f} MiB is more than a world file may be "
+                             f"({MAX_WORLD_BYTES // 2**20} MiB)")
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except UnicodeDecodeError as exc:
+            raise WorldError(f"world file {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     name = str(name_or_path)
     if name not in builtin_world_names():
         raise WorldError(
@@ -54,11 +79,31 @@ def _read(name_or_path: str | Path) -> tuple[str, str]:
 
 
 def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in err["loc"]).lstrip(".")
-    message = err["msg"].removeprefix("Value error, ")
+    """The first error on one short line: where (``residents[3].name``), what, and how many more."""
+    err = exc.errors(include_url=False, include_input=False)[0]
+    loc = "".join(_loc_part(part) for part in err["loc"]).lstrip(".")
+    message = _one_line(err["msg"].removeprefix("Value error, "))
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"{loc}: {message}{more}" if loc else f"{message}{more}"
+
+
+def _loc_part(part: int | str) -> str:
+    if isinstance(part, int):
+        return f"[{part}]"
+    if part == "[key]":  # pydantic's marker for "the key itself is invalid"
+        return " (key)"
+    if part.isidentifier():
+        return f".{part}"
+    return f"[{_short(part)}]"  # a dict key from the file: untrusted, perhaps huge or multi-line
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """``text`` as a one-line repr of at most about ``limit`` characters."""
+    return repr(text[:limit]) + ("..." if len(text) > limit else "")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
 
 
 def resize_world(world: WorldSpec, residents: int) -> WorldSpec:

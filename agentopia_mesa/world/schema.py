@@ -2,34 +2,48 @@
 
 A world file is JSON validated by these pydantic models. Cross-references (a job's place, a
 resident's job, home and acquaintances) are checked too, and every error names the field that
-is wrong, e.g. ``jobs[3].place: 'bakery' is not a place``.
+is wrong, e.g. ``jobs[3].place: 'bakery' is not a place``. Every string and list has a length
+limit, names are one line of plain characters, resident names have no path separators and free
+text no control characters but newline and tab (``world/text.py``); a bad file is one line of error.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from agentopia_mesa.world.text import check_name, check_person_name, check_text
 
 #: What a resident can do at a place in a free-time slot.
 Affordance = Literal["rest", "study", "work", "exercise", "leisure", "shopping", "socialize", "event"]
 AFFORDANCES: tuple[str, ...] = Affordance.__args__  # type: ignore[attr-defined]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Lengths are checked before content, so a megabyte-long string fails fast with a short message.
+NAME_LENGTH = 60
+TEXT_LENGTH = 2000
+PHRASE_LENGTH = 200
 
-
-def _no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters (newlines, tabs, escapes)")
-    return value
-
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+#: A name or label (places, jobs, items, skills, traits): one line of plain characters (world/text.py).
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH), AfterValidator(check_name)]
+#: A resident's name: a Name without path separators.
+PersonName = Annotated[Name, AfterValidator(check_person_name)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-/]{0,79}$")]
-Text = Annotated[str, StringConstraints(max_length=2000)]
+#: A world's name, used for the default run directory: a Key without ``/``.
+WorldName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]{0,79}$")]
+Text = Annotated[str, StringConstraints(max_length=TEXT_LENGTH), AfterValidator(check_text)]
+Phrase = Annotated[str, StringConstraints(max_length=PHRASE_LENGTH), AfterValidator(check_text)]
 Level = Annotated[int, Field(ge=0, le=100)]
 Skill = Annotated[int, Field(ge=0, le=1000)]
+
+#: Most entries in a profile's trait/talent/skill table and in a job's skill tables.
+TABLE_SIZE = 50
+#: Most values one resident states.
+VALUES_COUNT = 20
+#: Most acquaintances of one resident, items on the price list, event templates.
+LIST_SIZE = 1000
+#: Most residents, places or jobs in one world (a generated 1000-resident town has ~650 places).
+WORLD_SIZE = 100_000
 
 
 class _Strict(BaseModel):
@@ -52,8 +66,6 @@ class PlaceSpec(_Strict):
     capacity: int = Field(ge=1, le=100_000)
     affordances: tuple[Affordance, ...] = ()
 
-    _name_clean = field_validator("name")(_no_control_characters)
-
 
 class JobSpec(_Strict):
     """A position: an organisation's role with income, requirements and capacity (paper §2.1)."""
@@ -64,14 +76,12 @@ class JobSpec(_Strict):
     work: bool = True  # False for students, retirees and the like (an allowance, not a wage)
     description: Text = ""
     weekly_income: int = Field(ge=0, le=100_000)
-    min_skills: dict[Name, Skill] = {}
-    weekly_skill_gain: dict[Name, Annotated[int, Field(ge=0, le=50)]] = {}
+    min_skills: dict[Name, Skill] = Field(default={}, max_length=TABLE_SIZE)
+    weekly_skill_gain: dict[Name, Annotated[int, Field(ge=0, le=50)]] = Field(default={}, max_length=TABLE_SIZE)
     capacity: int = Field(ge=1, le=10_000)
     min_age: int | None = Field(default=None, ge=0, le=120)
     max_age: int | None = Field(default=None, ge=0, le=120)
     place: Key
-
-    _clean = field_validator("organisation", "role")(_no_control_characters)
 
     @model_validator(mode="after")
     def _age_range(self) -> JobSpec:
@@ -98,23 +108,21 @@ class EventTemplate(_Strict):
 class ResidentSpec(_Strict):
     """A resident's profile (paper §3.1). Traits and talents are 0-100 (50 = average)."""
 
-    name: Name
+    name: PersonName
     birth_year: int = Field(ge=1800, le=2200)
-    gender: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+    gender: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30), AfterValidator(check_name)]
     introduction: Text = ""
     appearance: Text = ""
-    traits: dict[Name, Level] = {}
-    talents: dict[Name, Level] = {}
-    values: tuple[Annotated[str, StringConstraints(max_length=200)], ...] = ()
+    traits: dict[Name, Level] = Field(default={}, max_length=TABLE_SIZE)
+    talents: dict[Name, Level] = Field(default={}, max_length=TABLE_SIZE)
+    values: tuple[Phrase, ...] = Field(default=(), max_length=VALUES_COUNT)
     motivation: Text = ""
-    skills: dict[Name, Skill] = {}
+    skills: dict[Name, Skill] = Field(default={}, max_length=TABLE_SIZE)
     job: Key | None = None
     deposit: int = Field(ge=0, le=100_000_000)
     extra_income: int = Field(default=0, ge=0, le=100_000)
     home: Key
-    acquaintances: tuple[Name, ...] = ()
-
-    _clean = field_validator("name", "gender")(_no_control_characters)
+    acquaintances: tuple[PersonName, ...] = Field(default=(), max_length=LIST_SIZE)
 
 
 class GeneratorInfo(_Strict):
@@ -126,16 +134,16 @@ class GeneratorInfo(_Strict):
 
 
 class WorldSpec(_Strict):
-    name: Key
+    name: WorldName
     title: Name
     setting: Text = ""
     generator: GeneratorInfo | None = None
     grid: GridSpec
-    places: tuple[PlaceSpec, ...]
-    jobs: tuple[JobSpec, ...]
-    price_list: tuple[PriceItem, ...]
-    events: tuple[EventTemplate, ...] = ()
-    residents: tuple[ResidentSpec, ...]
+    places: tuple[PlaceSpec, ...] = Field(max_length=WORLD_SIZE)
+    jobs: tuple[JobSpec, ...] = Field(max_length=WORLD_SIZE)
+    price_list: tuple[PriceItem, ...] = Field(max_length=LIST_SIZE)
+    events: tuple[EventTemplate, ...] = Field(default=(), max_length=LIST_SIZE)
+    residents: tuple[ResidentSpec, ...] = Field(max_length=WORLD_SIZE)
 
     @model_validator(mode="after")
     def _cross_references(self) -> WorldSpec:
