@@ -118,3 +118,21 @@ def test_slow_server_raises_timeout(fake_server):
 @given(st.text())
 def test_stream_chunks_join_back_to_the_answer(text):
     assert "".join(chunks(text)) == text
+
+
+@pytest.mark.slow
+def test_a_short_town_run_through_the_official_client_and_the_embedded_model(embedded_ollama, tmp_path):
+    import json
+
+    from agentopia_mesa.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", "--world", "school", "--residents", "2", "--years", "1", "--weeks-per-year", "1",
+                 "--mind", "llm", "--llm", f"ollama:{MODEL}@{embedded_ollama.url}", "--max-concurrency", "1",
+                 "--llm-timeout", "300", "--out", str(out), "--quiet"]) == 0
+    rows = [json.loads(line) for line in (out / "decisions.jsonl").read_text().splitlines()]
+    assert {r["model"] for r in rows} == {f"ollama:{MODEL}"}
+    assert {"plan", "contact", "review", "rating"} <= {r["stage"] for r in rows}
+    answered = [r for r in rows if not r["fallback"]]
+    assert len(answered) >= len(rows) // 2 and all(r["prompt_tokens"] > 0 for r in answered)
+    assert (out / "summary.txt").read_text().count("LLM and faults") == 1
