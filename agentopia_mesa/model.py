@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import mesa
@@ -32,6 +34,28 @@ from agentopia_mesa.world.place import Place
 from agentopia_mesa.world.schema import ResidentSpec, WorldSpec
 
 MindFactory = Callable[["AgentopiaModel", ResidentSpec, int], Mind]
+
+# Allocations between young garbage collections while a week runs (Python's default is 700).
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the young generation's collector less often, then restore the process's setting.
+
+    A stage builds a question and a decision per resident and keeps them all until it has
+    applied every answer, so with the default threshold those short-lived objects outlive two
+    young collections, are promoted, and soon trigger a full collection that rescans every
+    imported module. The week makes almost no reference cycles, so those collections free next to
+    nothing: at 1000 residents they took a third of the run (benchmarks/RESULTS.md).
+    """
+    previous = gc.get_threshold()
+    if previous[0]:  # a threshold of 0 means collection is switched off: leave it so
+        gc.set_threshold(max(previous[0], YOUNG_COLLECTION_THRESHOLD), *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 class AgentopiaModel(mesa.Model):
@@ -101,15 +125,16 @@ class AgentopiaModel(mesa.Model):
     # -- the weekly cycle ---------------------------------------------------------------------
     def step(self) -> None:
         """One week, as in the paper: start, plan, events, contact, five days, review, settle."""
-        week_start(self)
-        plan(self)
-        public_events(self)
-        contact(self)
-        activity_days(self)
-        review(self)
-        settle(self)
-        if self.calendar.is_year_end:
-            year_end(self)
+        with _fewer_collections():
+            week_start(self)
+            plan(self)
+            public_events(self)
+            contact(self)
+            activity_days(self)
+            review(self)
+            settle(self)
+            if self.calendar.is_year_end:
+                year_end(self)
         self.weeks_done += 1
         self.datacollector.collect(self)
         self.calendar.week_index += 1

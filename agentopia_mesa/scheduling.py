@@ -133,25 +133,32 @@ class Schedule:
             else:
                 a.status = "failed"
                 result.failed[a.activity_id] = "not enough people said yes"
+        # Drop the first failing activity (in creation order) and settle again, until none fails.
+        # Dropping one only frees the days it claimed, so the winners of those days alone change,
+        # and the activities before it, which passed, still pass: the next failure lies after it.
+        # That keeps this linear in the number of proposals rather than quadratic.
+        claims = self._claims(live)
+        winners = {key: _winner(entries) for key, entries in claims.items()}
+        first = 0
         while True:
-            winners = self._claims(live)
             dropped = None
-            for a in live:
-                attending = self._attending(a, winners)
-                if a.proposer not in attending:
-                    dropped = (a, f"{a.proposer} was already booked that day")
-                elif any(n not in attending for n in a.required):
-                    dropped = (a, "a required participant was already booked that day")
-                elif len(attending) < 2:
-                    dropped = (a, "everyone invited was already booked that day")
-                if dropped:
+            for i in range(first, len(live)):
+                reason = _failure(live[i], self._attending(live[i], winners))
+                if reason:
+                    dropped = i, reason
                     break
             if dropped is None:
                 break
-            activity, reason = dropped
+            first, reason = dropped
+            activity = live.pop(first)
             activity.status = "failed"
             result.failed[activity.activity_id] = reason
-            live.remove(activity)
+            for key in {(n, activity.day_index) for n in (activity.proposer, *activity.yes)}:
+                claims[key] = [c for c in claims[key] if c[3] != activity.activity_id]
+                if claims[key]:
+                    winners[key] = _winner(claims[key])
+                else:
+                    del claims[key], winners[key]
         for a in live:
             attending = self._attending(a, winners)
             for n in [a.proposer, *a.yes]:
@@ -167,22 +174,41 @@ class Schedule:
             result.confirmed.append(a)
         return result
 
-    def _claims(self, live: list[JointActivity]) -> dict[tuple[str, int], str]:
-        """For each (person, day) the id of the activity that wins it, or '' for an existing booking."""
-        best: dict[tuple[str, int], tuple[int, int, str]] = {}
+    def _claims(self, live: list[JointActivity]) -> dict[tuple[str, int], list[tuple[int, int, str, str]]]:
+        """For each (person, day), every claim on it in ``live`` order: (priority, seq, winner id,
+        claiming activity id); the winner id is '' where the day already holds a joint activity."""
+        claims: dict[tuple[str, int], list[tuple[int, int, str, str]]] = {}
         for a in live:
-            claims = [(a.proposer, OWN_PROPOSAL, a.seq)] + [(n, ACCEPTANCE, a.replies[n][1]) for n in a.yes]
-            for name, priority, seq in claims:
-                key = (name, a.day_index)
+            for name, priority, seq in [(a.proposer, OWN_PROPOSAL, a.seq)] + [(n, ACCEPTANCE, a.replies[n][1]) for n in a.yes]:
                 existing = self.booking(name, a.day_index)
                 if existing is not None and existing.kind == "joint":
-                    best[key] = (EXISTING_JOINT, 0, "")
-                    continue
-                candidate = (priority, seq, a.activity_id)
-                if key not in best or candidate[:2] > best[key][:2]:
-                    best[key] = candidate
-        return {key: value[2] for key, value in best.items()}
+                    claim = (EXISTING_JOINT, 0, "", a.activity_id)
+                else:
+                    claim = (priority, seq, a.activity_id, a.activity_id)
+                claims.setdefault((name, a.day_index), []).append(claim)
+        return claims
 
     @staticmethod
     def _attending(a: JointActivity, winners: dict[tuple[str, int], str]) -> list[str]:
         return [n for n in [a.proposer, *a.yes] if winners.get((n, a.day_index)) == a.activity_id]
+
+
+def _winner(claims: list[tuple[int, int, str, str]]) -> str:
+    """The activity id that wins a day from its claims in order ('' for an existing joint one):
+    highest (priority, seq), the earlier claim on a tie; an existing joint activity always wins."""
+    best = claims[0]
+    for claim in claims[1:]:
+        if claim[0] == EXISTING_JOINT or (best[0] != EXISTING_JOINT and claim[:2] > best[:2]):
+            best = claim
+    return best[2]
+
+
+def _failure(a: JointActivity, attending: list[str]) -> str:
+    """Why ``a`` cannot happen with only ``attending`` there, or '' if it can."""
+    if a.proposer not in attending:
+        return f"{a.proposer} was already booked that day"
+    if any(n not in attending for n in a.required):
+        return "a required participant was already booked that day"
+    if len(attending) < 2:
+        return "everyone invited was already booked that day"
+    return ""

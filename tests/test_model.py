@@ -129,3 +129,27 @@ def test_calendar_is_configurable(weeks_per_year):
     model.run()
     assert model.weeks_done == weeks_per_year
     assert len(model.reward_table()) == 8
+
+
+def test_rule_mind_answers_at_most_as_many_invitations_as_a_decision_holds():
+    """A popular resident in a big town can hold more invitations than one answer may carry."""
+    from agentopia_mesa.minds.questions import ContactQuestion, Invitation
+    from agentopia_mesa.minds.rule_mind import MAX_REPLIES
+
+    model = AgentopiaModel(world="apartment", residents=25, years=1, seed=0)
+    r, other = model.residents[0], model.residents[1].name
+    invitations = [Invitation(f"J{i}", "Meet", other, 0, 2, "D2", model.social_places[0], (other,))
+                   for i in range(MAX_REPLIES + 5)]
+    question = ContactQuestion(r, round=2, rounds=3, invitations=invitations, known=[other],
+                               free_days={0: [1, 2, 3]}, places=model.social_places)
+    decision = RuleMind(model.random).decide(question)
+    assert [reply.activity_id for reply in decision.replies] == [f"J{i}" for i in range(MAX_REPLIES)]
+
+
+def test_a_week_restores_the_garbage_collector_threshold():
+    import gc
+
+    model = AgentopiaModel(world="apartment", residents=5, years=1, seed=0)
+    before = gc.get_threshold()
+    model.step()
+    assert gc.get_threshold() == before

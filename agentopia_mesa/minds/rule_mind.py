@@ -17,6 +17,16 @@ from agentopia_mesa.residents.resident import Resident
 COMFORT = 60  # a need below this is felt
 
 
+def _max_items(decision: type[d.Decision], field: str) -> int:
+    """The most items the decision's list ``field`` accepts (its pydantic ``max_length``)."""
+    return next(m.max_length for m in decision.model_fields[field].metadata if hasattr(m, "max_length"))
+
+
+# In a big town a popular resident can hold more invitations than one answer may carry; the
+# oldest are answered first and the rest stay pending until the next contact round.
+MAX_REPLIES = _max_items(d.ContactDecision, "replies")
+
+
 def _liking(resident: Resident, other: str) -> float:
     tie = resident.model.ties.acquaintance.get_edge_data(resident.name, other)
     if not tie:
@@ -104,7 +114,7 @@ class RuleMind(Mind):
         extraversion = r.traits.get("extraversion", 50) / 100
         free = {w: list(days) for w, days in question.free_days.items()}
         replies = []
-        for inv in question.invitations:
+        for inv in question.invitations[:MAX_REPLIES]:
             days_free = free.get(inv.weeks_ahead, [])
             p = (0.35 + (COMFORT - r.need("social")) / 100 + 0.3 * _liking(r, inv.proposer)
                  + (extraversion - 0.5) * 0.4 - 0.4 * (r.state.vitality < 25))
