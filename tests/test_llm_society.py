@@ -184,7 +184,7 @@ def test_replay_reproduces_a_recorded_run_with_zero_model_calls(tmp_path):
 def test_embedded_model_runs_the_whole_cycle(tmp_path):
     pytest.importorskip("xllamacpp")
     out = tmp_path / "embedded"
-    assert main(["run", "--world", "school", "--residents", "3", "--years", "1", "--weeks-per-year", "1",
+    assert main(["run", "--world", "school", "--residents", "2", "--years", "1", "--weeks-per-year", "1",
                  "--mind", "llm", "--llm", "embedded", "--out", str(out), "--quiet"]) == 0
     from agentopia_mesa.checkpoints import load_latest
 
