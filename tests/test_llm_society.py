@@ -27,8 +27,8 @@ from agentopia_mesa.model import AgentopiaModel
 SHORT = SimulationConfig().with_overrides(calendar={"weeks_per_year": 2})
 
 
-def _run(minds, residents=6, world="school", seed=1):
-    model = AgentopiaModel(world=world, residents=residents, years=1, seed=seed, config=SHORT, minds=minds)
+def _run(minds, residents=6, world="school", seed=1, config=SHORT):
+    model = AgentopiaModel(world=world, residents=residents, years=1, seed=seed, config=config, minds=minds)
     model.run()
     return model
 
@@ -46,9 +46,10 @@ def _shared(make):
 
 
 def test_every_stage_is_decided_by_the_llm_and_recorded():
-    # Eight residents: with six, whether anyone meets in two weeks hangs on the fake's hash of the prompts.
+    # Eight residents for four weeks: in two weeks whether anyone meets hangs on the fake's hash of
+    # the prompts (seeds 1-6 all met in four weeks).
     minds, specs = minds_for(LLMSettings(mix=[MixEntry("fake", 1.0)]), 8, seed=1)
-    model = _run(minds, residents=8)
+    model = _run(minds, residents=8, config=SimulationConfig().with_overrides(calendar={"weeks_per_year": 4}))
     (mind,) = llm_minds(model)
     assert set(specs) == {"fake"}
     assert {"plan", "contact", "signup", "solo", "joint", "review", "job_wishes", "rating"} <= set(mind.stats.by_stage)
@@ -94,6 +95,24 @@ def test_solo_schema_ties_each_activity_to_the_places_that_afford_it():
     for _ in range(50):  # whatever a schema-following model picks, the question accepts it
         answer = example(schema, rng, schema)
         assert parse_decision(question, json.dumps(answer)).activity == answer["activity"]
+
+
+def test_signup_schema_has_one_slot_per_free_day_so_two_events_a_day_cannot_be_written():
+    import random
+
+    from agentopia_mesa.llm.fake_backend import example
+    from agentopia_mesa.minds.questions import EventView, SignupQuestion
+
+    model = AgentopiaModel(world="school", residents=4, years=1, seed=0)
+    events = [EventView(f"E0-{i}", f"event {i}", day, "gymnasium", "", None) for i, day in enumerate([1, 1, 2, 3, 3, 5], 1)]
+    question = SignupQuestion(model.residents[0], events=events, free_days=[1, 3, 4])
+    node = schema_for(question)["properties"]["events"]
+    assert [slot["enum"] for slot in node["prefixItems"]] == [["", "E0-1", "E0-2"], ["", "E0-4", "E0-5"]]
+    assert node["minItems"] == node["maxItems"] == 2 and "items" not in node  # llama.cpp reads prefixItems as a tuple
+    assert parse_decision(question, json.dumps({"events": ["", "E0-5"]})).events == ["E0-5"]  # "" = none that day
+    rng = random.Random(0)
+    for _ in range(30):
+        parse_decision(question, json.dumps(example(schema_for(question), rng)))  # never "two a day"
 
 
 def test_invented_names_are_retried_then_the_rule_mind_decides():

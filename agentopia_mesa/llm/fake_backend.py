@@ -38,6 +38,8 @@ def example(schema: dict, rng: random.Random, root: dict | None = None) -> objec
     if kind == "object":
         props = schema.get("properties", {})
         return {name: example(props[name], rng, root) for name in props if name in schema.get("required", props)}
+    if kind == "array" and "prefixItems" in schema:  # a tuple: one value per position
+        return [example(item, rng, root) for item in schema["prefixItems"]]
     if kind == "array":
         n = min(schema.get("minItems", 0) + rng.randint(0, 1), schema.get("maxItems", 1))
         return [example(schema.get("items", {}), rng, root) for _ in range(n)]

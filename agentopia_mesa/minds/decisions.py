@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 LivingStandardName = Literal["frugal", "moderate", "comfortable", "luxurious"]
 Intention = Literal["rest", "study", "work", "exercise", "leisure", "shopping", "socialize"]
@@ -77,6 +77,12 @@ class SignupDecision(Decision):
     """Public events to join this week (ids), at most one per day."""
 
     events: list[Short] = Field(default=[], max_length=7)
+
+    @field_validator("events")
+    @classmethod
+    def _skip_empty(cls, events: list[str]) -> list[str]:
+        """An empty string is "no event that day" (the schema asks for one slot per free day)."""
+        return [e for e in events if e]
 
 
 class SoloDecision(Decision):

@@ -122,7 +122,8 @@ def _contact(question: q.ContactQuestion) -> str:
 def _signup(question: q.SignupQuestion) -> str:
     events = "\n".join(f"- {e.event_id}: {quoted(e.name)} on day {e.day} at {e.place}{f' (trains {quoted(e.skill)})' if e.skill else ''}"
                        for e in question.events)
-    return f"PUBLIC EVENTS this week (join individually, at most one a day; free days {question.free_days}):\n{events}\nList the ids you join, or none."
+    return (f"PUBLIC EVENTS this week (join individually, at most one a day; free days {question.free_days}):\n{events}\n"
+            "For each free day that has events, in day order, give the id of the one you join, or an empty string.")
 
 
 def _solo(question: q.SoloQuestion) -> str:

@@ -76,8 +76,7 @@ def schema_for(question: q.Question) -> dict:
             schema["properties"]["intentions"]["minItems"] = question.days
             schema["properties"]["intentions"]["maxItems"] = question.days
         case q.SignupQuestion():
-            _list_of(schema, "events", [e.event_id for e in question.events if e.day in question.free_days])
-            schema["properties"]["events"]["maxItems"] = len(question.free_days)  # at most one a day
+            _one_event_a_day(schema, question)
         case q.SoloQuestion():
             _solo_variants(schema, question.places)
         case q.PurchaseQuestion():
@@ -122,3 +121,23 @@ def _solo_variants(schema: dict, places: dict[str, list[str]]) -> None:
                          **({"additionalProperties": closed} if closed is not None else {})})
     schema.pop("type", None)
     schema["anyOf"] = variants
+
+
+def _one_event_a_day(schema: dict, question: q.SignupQuestion) -> None:
+    """One slot per free day that has events, each an event of that day or "" (none).
+
+    A plain list of ids lets a small model sign up for every event at once, which the rule "at
+    most one a day" then rejects; positional slots (``prefixItems``, a tuple in llama.cpp's
+    grammar) make that answer impossible to write.
+    """
+    days = {}
+    for e in question.events:
+        if e.day in question.free_days:
+            days.setdefault(e.day, []).append(e.event_id)
+    node = schema["properties"]["events"]
+    node.pop("items", None)
+    if not days:
+        node["maxItems"] = 0
+        return
+    node["prefixItems"] = [{"type": "string", "enum": ["", *ids]} for _, ids in sorted(days.items())]
+    node["minItems"] = node["maxItems"] = len(days)
