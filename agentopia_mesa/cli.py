@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --mind llm: embedded (default, in-process, no server), ollama:MODEL, openai:URL:MODEL, replay, fake")
     minds.add_argument("--mix", default=None, metavar="SPEC=FRACTION,...",
                        help="a mixed society, e.g. ollama:qwen3:4b=0.5,ollama:agentopia-ft=0.5 (the rest use rules)")
+    minds.add_argument("--assign", type=Path, default=None, metavar="FILE",
+                       help='a JSON object naming residents\' minds, e.g. {"Ana Lopez": "ollama:agentopia-ft", '
+                            '"Ben Wu": "rules"}; the others follow --mix (or rules when --mix is not given)')
     minds.add_argument("--llm-cache", default=None, metavar="PATH",
                        help="SQLite response cache (default: llm-cache.sqlite in the run directory; share one across runs)")
     minds.add_argument("--cache-mode", choices=["record", "replay", "replay-or-record"], default="replay-or-record")
@@ -133,14 +136,14 @@ def _run(args) -> int:
     if args.residents is not None:
         world = resize_world(world, args.residents)
     settings = LLMSettings.from_args(
-        args.mind, args.llm, args.mix, cache_mode=args.cache_mode, temperature=args.temperature,
+        args.mind, args.llm, args.mix, _read_assign(args.assign), cache_mode=args.cache_mode, temperature=args.temperature,
         max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout,
     )
     out = prepare_run_dir(args.out or Path("runs") / f"{world.name}-seed{args.seed}", overwrite=args.overwrite)
     try:  # from here on a failure (an LLM server that is not there) must not leave a run directory
         if settings.uses_llm:
             settings.cache = args.llm_cache or default_cache(out)
-        minds, specs = minds_for(settings, len(world.residents), args.seed)
+        minds, specs = minds_for(settings, len(world.residents), args.seed, [r.name for r in world.residents])
         model = AgentopiaModel(world=world, years=args.years, seed=args.seed, config=config, minds=minds)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
@@ -155,6 +158,23 @@ def _run(args) -> int:
     attach_recorders(model, out, fresh=True)
     attach_trajectories(model, out)
     return _drive(model, out, meta, args.quiet)
+
+
+def _read_assign(path: Path | None) -> dict[str, str] | None:
+    """The ``--assign`` file: a JSON object of resident name -> mind spec (strings)."""
+    import json
+
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--assign: no file {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--assign: {path} is not JSON ({exc})") from None
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise UsageError(f'--assign: {path} must be one JSON object of names to specs, e.g. {{"Ana Lopez": "embedded"}}')
+    return data
 
 
 def _parse_sets(items: list[str]) -> dict:

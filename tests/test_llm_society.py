@@ -223,3 +223,22 @@ def test_a_broke_resident_may_plan_frugal_as_the_schema_offers():
     assert parse_decision(question, json.dumps({**goals, "living_standard": "frugal"})).living_standard == "frugal"
     with pytest.raises(ValueError, match="not affordable"):
         parse_decision(question, json.dumps({**goals, "living_standard": "luxurious"}))
+
+
+def test_minds_assigned_by_name_override_the_mix(tmp_path, capsys):
+    from agentopia_mesa.world.loader import load_world, resize_world
+
+    names = [r.name for r in resize_world(load_world("school"), 5).residents]
+    assign = tmp_path / "minds.json"
+    assign.write_text(json.dumps({names[0]: "rules", names[3]: "fake"}))
+    out = tmp_path / "run"
+    common = ["run", "--world", "school", "--residents", "5", "--years", "1", "--weeks-per-year", "1", "--quiet", "--mind", "llm"]
+    assert main([*common, "--assign", str(assign), "--out", str(out)]) == 0
+    minds = json.loads((out / "config.json").read_text())["minds"]
+    assert minds == {name: ("fake" if name == names[3] else "rules") for name in names}  # no --mix: the rest keep rules
+    assert main([*common, "--assign", str(assign), "--mix", "fake=1", "--out", str(tmp_path / "mixed")]) == 0
+    minds = json.loads((tmp_path / "mixed" / "config.json").read_text())["minds"]
+    assert minds == {name: ("rules" if name == names[0] else "fake") for name in names}
+    assign.write_text(json.dumps({"Nobody Atall": "fake"}))
+    assert main([*common, "--assign", str(assign), "--out", str(tmp_path / "bad")]) == 2
+    assert "no resident named 'Nobody Atall'" in capsys.readouterr().err and not (tmp_path / "bad").exists()

@@ -16,6 +16,7 @@ from agentopia_mesa.minds.assign import RULES, MixEntry, assignment, mind_factor
 @dataclass
 class LLMSettings:
     mix: list[MixEntry] = field(default_factory=list)  # empty: rules only
+    assign: dict[str, str] = field(default_factory=dict)  # resident name -> spec, before the mix
     cache: str | None = None  # SQLite response cache; None = no cache
     cache_mode: str = "replay-or-record"
     temperature: float = 0.7
@@ -26,13 +27,16 @@ class LLMSettings:
     check: bool = True  # ask each backend whether it can serve before the run starts
 
     @classmethod
-    def from_args(cls, mind: str, llm: str, mix: str | None, **options) -> LLMSettings:
+    def from_args(cls, mind: str, llm: str, mix: str | None, assign: dict[str, str] | None = None,
+                  **options) -> LLMSettings:
+        """``assign`` names residents' specs explicitly; the others follow ``mix`` (``--llm`` for
+        everyone without ``--mix`` and without ``assign``; rules for the rest)."""
         if mind == RULES:
-            if mix:
-                raise ValueError("--mix: only with --mind llm")
+            if mix or assign:
+                raise ValueError(f"{'--mix' if mix else '--assign'}: only with --mind llm")
             return cls(**options)
-        entries = parse_mix(mix) if mix else [MixEntry(llm, 1.0)]
-        return cls(mix=entries, **options)
+        entries = parse_mix(mix) if mix else ([] if assign else [MixEntry(llm, 1.0)])
+        return cls(mix=entries, assign=dict(assign or {}), **options)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> LLMSettings:
@@ -45,7 +49,7 @@ class LLMSettings:
 
     @property
     def uses_llm(self) -> bool:
-        return bool(self.mix)
+        return bool(self.mix) or any(spec != RULES for spec in self.assign.values())
 
 
 def _client(spec: str, settings: LLMSettings):
@@ -66,13 +70,18 @@ def _dispatcher(settings: LLMSettings):
     return Dispatcher(max_concurrency=settings.max_concurrency, timeout_s=settings.timeout_s, retries=settings.retries)
 
 
-def minds_for(settings: LLMSettings, n_residents: int, seed: int):
-    """The ``minds`` argument for ``AgentopiaModel`` and the spec assigned to each resident index."""
+def minds_for(settings: LLMSettings, n_residents: int, seed: int, names: list[str] | None = None):
+    """The ``minds`` argument for ``AgentopiaModel`` and the spec assigned to each resident index.
+
+    ``names`` (the residents' names, in order) is needed when ``settings.assign`` names residents.
+    """
     if not settings.uses_llm:
         return None, [RULES] * n_residents
     from agentopia_mesa.minds.llm_mind import LLMMind
 
     specs = assignment(n_residents, settings.mix, seed)
+    if settings.assign:
+        specs = _assigned(specs, settings.assign, names)
     dispatcher = _dispatcher(settings)
 
     def make(spec: str, model):
@@ -80,6 +89,17 @@ def minds_for(settings: LLMSettings, n_residents: int, seed: int):
                        max_tokens=settings.max_tokens, seed=seed, spec=spec)
 
     return mind_factory(specs, make), specs
+
+
+def _assigned(specs: list[str], assign: dict[str, str], names: list[str] | None) -> list[str]:
+    """``specs`` with the explicitly assigned residents' specs put in; unknown names are an error."""
+    if names is None:
+        raise ValueError("--assign: the residents' names are needed to assign minds by name")
+    unknown = sorted(set(assign) - set(names))
+    if unknown:
+        raise ValueError(f"--assign: no resident named {unknown[0]!r} in this world"
+                         + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""))
+    return [assign.get(name, spec) for name, spec in zip(names, specs, strict=True)]
 
 
 def llm_minds(model) -> list:
