@@ -21,6 +21,8 @@ import re
 import warnings
 from pathlib import Path
 
+from agentopia_mesa.atomic import replacing
+
 MAGIC = b"AGENTOPIA-CKPT-1\n"
 FOLDER = "checkpoints"
 _NAME = re.compile(r"^week-(\d{5})\.ckpt$")
@@ -40,17 +42,14 @@ def save_checkpoint(model, run_dir: Path, keep: int = 3) -> Path:
     payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     path = checkpoint_path(run_dir, model.weeks_done)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
     try:
-        with open(tmp, "wb") as f:
+        with replacing(path) as tmp, open(tmp, "wb") as f:
             f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
             f.flush()
             os.fsync(f.fileno())
-    except OSError as exc:  # a full disk: drop the partial file, keep the older checkpoints
-        tmp.unlink(missing_ok=True)
+    except OSError as exc:  # a full disk: the partial file is gone, the older checkpoints stay
         exc.filename = exc.filename or str(path)
         raise
-    os.replace(tmp, path)
     for old in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
     return path

@@ -216,15 +216,13 @@ def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
 
 
 def _progress_note(model) -> str:
-    from agentopia_mesa.minds.society import llm_minds
+    from agentopia_mesa.runs import fault_report
 
     note = f"Y{model.calendar.year} ties {model.ties.n_ties()}"
-    minds = llm_minds(model)
-    if minds:
-        calls = sum(m.stats.calls for m in minds)
-        tokens = sum(m.stats.prompt_tokens + m.stats.completion_tokens for m in minds)
-        fallbacks = sum(m.stats.fallbacks for m in minds)
-        note += f" | LLM calls {calls} tokens {tokens} fallbacks {fallbacks}"
+    llm = fault_report(model)["llm"]
+    if llm["minds"]:
+        tokens = llm["prompt_tokens"] + llm["completion_tokens"]
+        note += f" | LLM calls {llm['calls']} tokens {tokens} fallbacks {llm['fallbacks']}"
     return note
 
 

@@ -9,7 +9,6 @@ and faults" block shows the same numbers.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 from collections import Counter
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from agentopia_mesa.atomic import replacing
 from agentopia_mesa.economy import gini
 from agentopia_mesa.metrics import ACTIVITY_KINDS
 from agentopia_mesa.plots import overview_figure
@@ -44,31 +44,20 @@ def prepare_run_dir(out: Path, overwrite: bool = False) -> Path:
     return out
 
 
-def _replace_atomically(path: Path, write) -> None:
-    """``write(tmp)`` then rename to ``path``, so a crash never leaves half a file; a failed
-    write (a full disk) leaves the old file and no temporary one."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    try:
-        write(tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, path)
-
-
 def write_json(path: Path, data) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    text = json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n"
-    _replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text(path, json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
 
 
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8), atomically."""
-    _replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    _replace_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
+    with replacing(path) as tmp:
+        frame.to_csv(tmp, index=False)
 
 
 def run_metadata(model, world_arg: str, seed: int | None) -> dict:

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from agentopia_mesa.config import SimulationConfig
-from agentopia_mesa.minds import decisions as d
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.minds.questions import PlanQuestion
 from agentopia_mesa.minds.rule_mind import RuleMind

@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentopia_mesa.atomic import replacing
 from agentopia_mesa.checkpoints import checkpoint_path, list_checkpoints, read_checkpoint
 from agentopia_mesa.datasets.branching import Captured, Checkpoint, capture_questions, rollout
 from agentopia_mesa.datasets.card import dpo_card, write_card
@@ -122,8 +122,7 @@ def export_dpo(
     dispatcher = Dispatcher(max_concurrency=max_concurrency, timeout_s=settings.timeout_s, retries=settings.retries)
     clients: dict[str, object] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with replacing(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for name, asked in sorted(captured.items()):
             spec = deciders[name]
             if spec not in clients:
@@ -160,7 +159,6 @@ def export_dpo(
                 f.flush()
                 stats.pairs += 1
                 stats.margins.append(high - low)
-    os.replace(tmp, out)
     stats.sample_calls = dispatcher.stats.calls
     stats.wall_s = time.perf_counter() - started
     write_card(out, dpo_card(stats))

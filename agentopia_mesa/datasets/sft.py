@@ -9,12 +9,12 @@ decisions are streamed from each run's ``decisions.jsonl`` straight into the out
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentopia_mesa.atomic import replacing
 from agentopia_mesa.datasets.formats import chat_messages, check_layout, sft_sample
 from agentopia_mesa.datasets.selection import TOP_FRACTION, advantages_by_year, select_agent_years, trainable
 from agentopia_mesa.datasets.sources import RunSource, open_runs
@@ -89,8 +89,7 @@ def export_sft(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stats = SFTStats(str(out), layout, fraction, runs=[s.run_id for s in sources])
-    tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with replacing(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for source in sources:
             by_year = advantages_by_year(source.rewards, first_years, source.gamma, models)
             chosen = select_agent_years(by_year, fraction)
@@ -116,7 +115,6 @@ def export_sft(
                 stats.by_stage[entry.get("stage")] += 1
                 stats.by_model[entry.get("model")] += 1
             stats.selected_without_calls += len(set(chosen) - with_calls)
-    os.replace(tmp, out)
     return stats
 
 
