@@ -56,6 +56,10 @@ def _require_browser() -> None:
         import selenium  # noqa: F401
     except ImportError:
         missing.append("the selenium package")
+    from agentopia_mesa.viz_cli import missing_browser_assets
+
+    if missing_browser_assets():  # without them the page waits on a CDN this machine may not reach
+        missing.append("Solara's browser libraries in its cache")
     if missing:
         reason = f"browser test needs {', '.join(missing)}: run .ci/install-browser.sh"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
