@@ -26,5 +26,5 @@ fi
 
 # Solara's page (its Vuetify app, requirejs, vega for Altair charts) comes from a public CDN that
 # this machine cannot reach: cache those packages from the npm registry (skipped when cached).
-assets="$("$PYTHON" -m agentopia_mesa.viz_cli --fetch-assets)"
+assets="$("$PYTHON" -m agentopia_mesa.cli.viz --fetch-assets)"
 case "$assets" in *"already cached"*) ;; *) echo "$assets" ;; esac

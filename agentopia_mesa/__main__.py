@@ -1,5 +1,5 @@
 import sys
 
-from agentopia_mesa.cli import main
+from agentopia_mesa.cli.main import main
 
 sys.exit(main())

@@ -10,9 +10,9 @@ from functools import partial
 from operator import attrgetter
 from statistics import fmean, median
 
-from agentopia_mesa.economy import gini
-from agentopia_mesa.residents.resident import Resident
-from agentopia_mesa.residents.state import NEEDS
+from agentopia_mesa.town.economy import gini
+from agentopia_mesa.town.resident import Resident
+from agentopia_mesa.town.state import NEEDS
 
 ACTIVITY_KINDS = ("rest", "study", "work", "exercise", "leisure", "shopping", "joint", "encounter", "public")
 

@@ -13,15 +13,15 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from agentopia_mesa.calendar import Calendar
 from agentopia_mesa.config import SimulationConfig
-from agentopia_mesa.environment import Environment
-from agentopia_mesa.life import reward_table, settle_life_reward
+from agentopia_mesa.environment.outcomes import Environment
+from agentopia_mesa.stages.life_reward import reward_table, settle_life_reward
 from agentopia_mesa.metrics import AGENTTYPE_REPORTERS, MODEL_REPORTERS
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.minds.rule_mind import RuleMind
-from agentopia_mesa.residents.resident import Resident
-from agentopia_mesa.residents.state import NEEDS, ResidentState
-from agentopia_mesa.scheduling import Schedule
-from agentopia_mesa.society import SocialTies
+from agentopia_mesa.town.resident import Resident
+from agentopia_mesa.town.state import NEEDS, ResidentState
+from agentopia_mesa.town.scheduling import Schedule
+from agentopia_mesa.town.social_ties import SocialTies
 from agentopia_mesa.stages.activities import activity_days
 from agentopia_mesa.stages.contact import contact
 from agentopia_mesa.stages.plan import plan
@@ -30,7 +30,7 @@ from agentopia_mesa.stages.review import review, settle
 from agentopia_mesa.stages.week_start import week_start
 from agentopia_mesa.stages.year_end import year_end
 from agentopia_mesa.world.loader import WorldError, load_world, resize_world
-from agentopia_mesa.world.place import Place
+from agentopia_mesa.town.place import Place
 from agentopia_mesa.world.schema import ResidentSpec, WorldSpec
 
 MindFactory = Callable[["AgentopiaModel", ResidentSpec, int], Mind]

@@ -7,12 +7,13 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from agentopia_mesa.analysis import YearlyRecorder, analyze, load_run, parameter_effects
-from agentopia_mesa.analysis.cli import add_analyze_parser, standalone_main
+from agentopia_mesa.analysis import analyze, load_run, parameter_effects
+from agentopia_mesa.run.yearly import YearlyRecorder
+from agentopia_mesa.cli.analyze import add_analyze_parser, standalone_main
 from agentopia_mesa.analysis.measures import run_measures
 from agentopia_mesa.analysis.network import clustering, communities, density, network_measures, positive_ties, tie_changes
 from agentopia_mesa.analysis.stats import fisher_ci, job_rank, mean_ci, mobility, pearson, rank_thresholds, spearman, transition_matrix
-from agentopia_mesa.cli import main as agentopia
+from agentopia_mesa.cli.main import main as agentopia
 from agentopia_mesa.sweeps import run_sweep, sweep_from_dict
 
 
@@ -96,7 +97,7 @@ def test_analyze_a_plain_agentopia_run_directory(tmp_path, capsys):
 
 def test_recorded_run_has_network_measures_every_year(tmp_path):
     from agentopia_mesa.model import AgentopiaModel
-    from agentopia_mesa.runs import run_metadata, write_results, write_start
+    from agentopia_mesa.run.results import run_metadata, write_results, write_start
 
     model = AgentopiaModel(world="apartment", residents=15, years=2, seed=4)
     meta = run_metadata(model, "apartment", 4)

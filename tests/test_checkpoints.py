@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from agentopia_mesa.checkpoints import MAGIC, list_checkpoints, load_latest
-from agentopia_mesa.cli import main
+from agentopia_mesa.run.checkpoints import MAGIC, list_checkpoints, load_latest
+from agentopia_mesa.cli.main import main
 
 RUN = ["run", "--world", "rivertown", "--residents", "25", "--years", "3", "--quiet", "--checkpoint-every", "1"]
 

@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
-from agentopia_mesa.cli import main
+from agentopia_mesa.cli.main import main
 
 
 def test_run_writes_a_complete_run_directory(tmp_path, capsys):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agentopia_mesa.compare import compare, load_rewards, markdown, write_comparison
+from agentopia_mesa.analysis.compare import compare, load_rewards, markdown, write_comparison
 from tests.test_datasets import cli
 from tests.test_trajectories import recorded_run
 

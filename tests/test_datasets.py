@@ -11,11 +11,11 @@ import json
 import pandas as pd
 import pytest
 
-from agentopia_mesa.compare import add_compare_parser
-from agentopia_mesa.datasets.cli import add_dataset_parser
+from agentopia_mesa.analysis.compare import add_compare_parser
+from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.datasets.selection import advantages_by_year, select_agent_years
 from agentopia_mesa.datasets.sft import export_sft
-from agentopia_mesa.trajectories import TrajectoryRecorder, read_trajectories
+from agentopia_mesa.run.trajectories import TrajectoryRecorder, read_trajectories
 from tests.test_trajectories import entry, recorded_run
 
 ROLES = {"system", "user", "assistant"}

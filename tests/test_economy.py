@@ -5,7 +5,7 @@ import random
 import pytest
 
 from agentopia_mesa.config import EconomyConfig
-from agentopia_mesa.economy import (
+from agentopia_mesa.town.economy import (
     affordable_standards, extra_work_pay_range, gini, material_gain, resolve_living_standard, shop_offers,
 )
 from agentopia_mesa.world.schema import PriceItem

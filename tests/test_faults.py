@@ -20,16 +20,16 @@ import time
 import pandas as pd
 import pytest
 
-import agentopia_mesa.runs as runs
-import agentopia_mesa.session as session
-from agentopia_mesa.checkpoints import list_checkpoints
-from agentopia_mesa.cli import main
+import agentopia_mesa.run.results as runs
+import agentopia_mesa.run.session as session
+from agentopia_mesa.run.checkpoints import list_checkpoints
+from agentopia_mesa.cli.main import main
 from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.llm.ollama_api_server import OllamaAPIServer, ServerFaults
 from agentopia_mesa.llm.ollama_backend import OllamaBackend
-from agentopia_mesa.replay import ReplayRecorder
-from agentopia_mesa.session import DISK_FULL_EXIT, SIGNAL_EXIT
-from agentopia_mesa.trajectories import read_trajectories
+from agentopia_mesa.run.replay import ReplayRecorder
+from agentopia_mesa.run.session import DISK_FULL_EXIT, SIGNAL_EXIT
+from agentopia_mesa.run.trajectories import read_trajectories
 
 MODEL = "agentopia-test:1b"
 SMALL = ["--world", "school", "--residents", "4", "--weeks-per-year", "2", "--seed", "1", "--quiet"]

@@ -13,18 +13,18 @@ import unicodedata
 
 import pytest
 
-from agentopia_mesa.cli import main
+from agentopia_mesa.cli.main import main
 from agentopia_mesa.config import SimulationConfig
-from agentopia_mesa.economy import Offer
+from agentopia_mesa.town.economy import Offer
 from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.fake_backend import FakeBackend
-from agentopia_mesa.minds import questions as q
+from agentopia_mesa.contract import questions as q
 from agentopia_mesa.minds.llm_mind import LLMMind
 from agentopia_mesa.minds.prompts import messages_for
 from agentopia_mesa.minds.schemas import schema_for
-from agentopia_mesa.minds.society import llm_minds
+from agentopia_mesa.minds.llm_settings import llm_minds
 from agentopia_mesa.model import AgentopiaModel
-from agentopia_mesa.residents.resident import ActivityRecord
+from agentopia_mesa.town.resident import ActivityRecord
 from agentopia_mesa.world import loader
 from agentopia_mesa.world.loader import WorldError, load_world, parse_world, resize_world
 from agentopia_mesa.world.text import TEMPLATE_MARKER

@@ -124,7 +124,7 @@ def test_stream_chunks_join_back_to_the_answer(text):
 def test_a_short_town_run_through_the_official_client_and_the_embedded_model(embedded_ollama, tmp_path):
     import json
 
-    from agentopia_mesa.cli import main
+    from agentopia_mesa.cli.main import main
 
     out = tmp_path / "run"
     assert main(["run", "--world", "school", "--residents", "2", "--years", "1", "--weeks-per-year", "1",

@@ -11,7 +11,7 @@ import socket
 import pandas as pd
 import pytest
 
-from agentopia_mesa.cli import main
+from agentopia_mesa.cli.main import main
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.factory import make_client
@@ -19,9 +19,9 @@ from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.llm.ollama_api_server import OllamaAPIServer, ServerFaults
 from agentopia_mesa.minds.assign import MixEntry
 from agentopia_mesa.minds.llm_mind import LLMMind, parse_decision
-from agentopia_mesa.minds.questions import ContactQuestion
+from agentopia_mesa.contract.questions import ContactQuestion
 from agentopia_mesa.minds.schemas import schema_for
-from agentopia_mesa.minds.society import LLMSettings, llm_minds, minds_for
+from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds, minds_for
 from agentopia_mesa.model import AgentopiaModel
 
 SHORT = SimulationConfig().with_overrides(calendar={"weeks_per_year": 2})
@@ -82,7 +82,7 @@ def test_solo_schema_ties_each_activity_to_the_places_that_afford_it():
     import random
 
     from agentopia_mesa.llm.fake_backend import example
-    from agentopia_mesa.minds.questions import SoloQuestion
+    from agentopia_mesa.contract.questions import SoloQuestion
 
     model = AgentopiaModel(world="school", residents=6, years=1, seed=0)
     places = {"rest": ["home/1"], "study": ["school-library", "home/1"], "exercise": ["gymnasium"]}
@@ -101,7 +101,7 @@ def test_signup_schema_has_one_slot_per_free_day_so_two_events_a_day_cannot_be_w
     import random
 
     from agentopia_mesa.llm.fake_backend import example
-    from agentopia_mesa.minds.questions import EventView, SignupQuestion
+    from agentopia_mesa.contract.questions import EventView, SignupQuestion
 
     model = AgentopiaModel(world="school", residents=4, years=1, seed=0)
     events = [EventView(f"E0-{i}", f"event {i}", day, "gymnasium", "", None) for i, day in enumerate([1, 1, 2, 3, 3, 5], 1)]
@@ -205,7 +205,7 @@ def test_embedded_model_runs_the_whole_cycle(tmp_path):
     out = tmp_path / "embedded"
     assert main(["run", "--world", "school", "--residents", "2", "--years", "1", "--weeks-per-year", "1",
                  "--mind", "llm", "--llm", "embedded", "--out", str(out), "--quiet"]) == 0
-    from agentopia_mesa.checkpoints import load_latest
+    from agentopia_mesa.run.checkpoints import load_latest
 
     model, _ = load_latest(out)
     entries = [e for r in model.residents for e in r.decisions]
@@ -214,7 +214,7 @@ def test_embedded_model_runs_the_whole_cycle(tmp_path):
 
 
 def test_a_broke_resident_may_plan_frugal_as_the_schema_offers():
-    from agentopia_mesa.minds.questions import PlanQuestion
+    from agentopia_mesa.contract.questions import PlanQuestion
 
     model = AgentopiaModel(world="school", residents=4, years=1, seed=0)
     question = PlanQuestion(model.residents[0], affordable=[], days=2)

@@ -7,7 +7,7 @@ import pytest
 
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.minds.base import Mind
-from agentopia_mesa.minds.questions import PlanQuestion
+from agentopia_mesa.contract.questions import PlanQuestion
 from agentopia_mesa.minds.rule_mind import RuleMind
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.stages.plan import plan
@@ -132,7 +132,7 @@ def test_calendar_is_configurable(weeks_per_year):
 
 def test_rule_mind_answers_at_most_as_many_invitations_as_a_decision_holds():
     """A popular resident in a big town can hold more invitations than one answer may carry."""
-    from agentopia_mesa.minds.questions import ContactQuestion, Invitation
+    from agentopia_mesa.contract.questions import ContactQuestion, Invitation
     from agentopia_mesa.minds.rule_mind import MAX_REPLIES
 
     model = AgentopiaModel(world="apartment", residents=25, years=1, seed=0)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from agentopia_mesa.model import AgentopiaModel
-from agentopia_mesa.replay import (
+from agentopia_mesa.run.replay import (
     MIN_FAMILIARITY,
     REPLAY_FILE,
     ReplayError,
@@ -14,7 +14,7 @@ from agentopia_mesa.replay import (
     read_frames,
     week_frame,
 )
-from agentopia_mesa.runs import write_start
+from agentopia_mesa.run.results import write_start
 
 
 def _recorded_model(tmp_path, residents=20, years=2, seed=3):

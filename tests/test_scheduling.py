@@ -1,6 +1,6 @@
 """Settlement of joint-activity proposals: the paper's agreement and clash rules."""
 
-from agentopia_mesa.scheduling import Booking, Schedule
+from agentopia_mesa.town.scheduling import Booking, Schedule
 
 
 def _proposal(s: Schedule, proposer, invitees, day=0, required=()):

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agentopia_mesa.analysis.cli import standalone_main
+from agentopia_mesa.cli.analyze import standalone_main
 from agentopia_mesa.config import EconomyConfig
 from agentopia_mesa.sweeps import (
     SweepConfigError, WorkerLost, derive_seeds, load_sweep, run_sweep, scaled_living_standards, sweep_from_dict,
 )
 from agentopia_mesa.sweeps import runner as runner_module
-from agentopia_mesa.sweeps.cli import add_sweep_parser
+from agentopia_mesa.cli.sweep import add_sweep_parser
 
 TINY = {"sweep": {"name": "tiny", "world": "apartment", "years": 1, "residents": 6, "seeds": 2, "seed": 3},
         "grid": {"needs__decay": [0.1, 0.3]}}

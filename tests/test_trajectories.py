@@ -8,14 +8,14 @@ import json
 
 import pytest
 
-from agentopia_mesa.checkpoints import load_latest
+from agentopia_mesa.run.checkpoints import load_latest
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.minds.assign import parse_mix
-from agentopia_mesa.minds.society import LLMSettings, llm_minds, minds_for, reattach_minds
+from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds, minds_for, reattach_minds
 from agentopia_mesa.model import AgentopiaModel
-from agentopia_mesa.runs import run_metadata, write_start
-from agentopia_mesa.session import STREAM_FILES, prepare_resume, run_session
-from agentopia_mesa.trajectories import (
+from agentopia_mesa.run.results import run_metadata, write_start
+from agentopia_mesa.run.session import STREAM_FILES, prepare_resume, run_session
+from agentopia_mesa.run.trajectories import (
     DECISIONS_FILE,
     TRAJECTORY_FIELDS,
     TrajectoryRecorder,

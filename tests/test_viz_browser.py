@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 
 from agentopia_mesa.model import AgentopiaModel
-from agentopia_mesa.replay import ReplayRecorder, load_replay
-from agentopia_mesa.runs import run_metadata, write_results, write_start
-from agentopia_mesa.viz_cli import VizError, find_app, solara_command
-from agentopia_mesa.viz_cli import main as viz_main
+from agentopia_mesa.run.replay import ReplayRecorder, load_replay
+from agentopia_mesa.run.results import run_metadata, write_results, write_start
+from agentopia_mesa.cli.viz import VizError, find_app, solara_command
+from agentopia_mesa.cli.viz import main as viz_main
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # the visualization/ modules live beside the package, not in it
@@ -56,7 +56,7 @@ def _require_browser() -> None:
         import selenium  # noqa: F401
     except ImportError:
         missing.append("the selenium package")
-    from agentopia_mesa.viz_cli import missing_browser_assets
+    from agentopia_mesa.cli.viz import missing_browser_assets
 
     if missing_browser_assets():  # without them the page waits on a CDN this machine may not reach
         missing.append("Solara's browser libraries in its cache")
@@ -355,7 +355,7 @@ def test_inspector_shows_llm_prompts_and_responses():
 
 
 def test_live_town_with_llm_minds_shows_their_prompts():
-    pytest.importorskip("agentopia_mesa.minds.society")
+    pytest.importorskip("agentopia_mesa.minds.llm_settings")
     import runpy
 
     from visualization.panels import Decisions

@@ -25,7 +25,7 @@ from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 from agentopia_mesa.model import AgentopiaModel  # noqa: E402
-from agentopia_mesa.replay import ReplayError  # noqa: E402
+from agentopia_mesa.run.replay import ReplayError  # noqa: E402
 from agentopia_mesa.world.loader import builtin_world_names  # noqa: E402
 from visualization.panels import Dashboard  # noqa: E402
 from visualization.sources import ReplayTown, live_town  # noqa: E402
@@ -34,7 +34,7 @@ DEFAULT_RESIDENTS = int(os.environ.get("AGENTOPIA_VIZ_RESIDENTS", "100"))
 DEFAULT_WORLD = os.environ.get("AGENTOPIA_VIZ_WORLD", "apartment")
 #: rules: RuleMind, runs anywhere. llm:fake: schema-following made-up answers (prompts, no model).
 #: llm:embedded: the in-process 270M model (slow: use Play, which steps in a worker thread).
-LLM_MINDS = ["llm:fake", "llm:embedded"] if importlib.util.find_spec("agentopia_mesa.minds.society") else []
+LLM_MINDS = ["llm:fake", "llm:embedded"] if importlib.util.find_spec("agentopia_mesa.minds.llm_settings") else []
 AVAILABLE_MINDS = ["rules", *LLM_MINDS]
 DEFAULT_MIND = os.environ.get("AGENTOPIA_VIZ_MIND", "rules")
 
@@ -63,7 +63,7 @@ def _minds(choice: str, residents: int, seed: int):
     """The ``minds`` argument for a mind choice (None: everyone uses the RuleMind)."""
     if choice == "rules":
         return None
-    from agentopia_mesa.minds.society import LLMSettings, minds_for
+    from agentopia_mesa.minds.llm_settings import LLMSettings, minds_for
 
     minds, _ = minds_for(LLMSettings.from_args("llm", choice.removeprefix("llm:"), None), residents, seed)
     return minds

@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import solara
 
-from agentopia_mesa.residents.state import NEEDS
+from agentopia_mesa.town.state import NEEDS
 from visualization.network import GRAPHS, network_chart
 from visualization.plots import (
     activity_chart,

@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 
 from agentopia_mesa.metrics import ACTIVITY_KINDS
-from agentopia_mesa.residents.state import NEEDS
+from agentopia_mesa.town.state import NEEDS
 
 WIDTH, HEIGHT = 300, 170
 

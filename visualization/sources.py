@@ -1,6 +1,6 @@
 """What the views draw: a town's world and its week frames, from a live model or a recorded run.
 
-Both sources hand out the frames of ``agentopia_mesa.replay.week_frame``, so every chart is drawn
+Both sources hand out the frames of ``agentopia_mesa.run.replay.week_frame``, so every chart is drawn
 from one snapshot taken after a whole week: rendering never reads a model in the middle of a step
 (nor waits for the minds deciding it).
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from agentopia_mesa.model import AgentopiaModel
-from agentopia_mesa.replay import Replay, load_replay, week_frame
+from agentopia_mesa.run.replay import Replay, load_replay, week_frame
 from agentopia_mesa.world.schema import PlaceSpec, ResidentSpec, WorldSpec
 
 #: How places are grouped (and coloured) on the map, in legend order.

@@ -1,10 +1,10 @@
 """Emergent-behaviour analysis of runs and sweeps (paper §8.1).
 
 ``analyze(path)`` writes measures, figures and a Markdown + HTML report for a run or a sweep
-directory; ``YearlyRecorder`` is the model observer that records what the network and mobility
-measures need. The measure functions themselves (``network``, ``stats``, ``measures``) are pure.
+directory; the network and mobility measures read what ``agentopia_mesa.run.yearly.YearlyRecorder``
+recorded in the run directory. The measure functions themselves (``network``, ``stats``, ``measures``) are pure.
 
-Names are imported on first use, so ``agentopia_mesa.analysis.cli`` (the argument parser) stays
+Names are imported on first use, so ``agentopia_mesa.cli.analyze`` (the argument parser) stays
 light for the command line.
 """
 
@@ -12,7 +12,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "analyze": "analyzer", "analyse_run": "analyzer", "parameter_effects": "analyzer", "sweep_tables": "analyzer",
-    "add_analyze_parser": "cli", "YearlyRecorder": "recorder", "AnalysisError": "run_data", "load_run": "run_data",
+    "AnalysisError": "run_data", "load_run": "run_data",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from agentopia_mesa.analysis.cli import add_analyze_parser, standalone_main
+from agentopia_mesa.cli.analyze import add_analyze_parser, standalone_main
 
 if __name__ == "__main__":
     sys.exit(standalone_main(add_analyze_parser, "analyze"))

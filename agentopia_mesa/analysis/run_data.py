@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from agentopia_mesa.analysis.recorder import RESIDENTS_YEARLY_FILE, TIES_FILE
+from agentopia_mesa.run.yearly import RESIDENTS_YEARLY_FILE, TIES_FILE
 
 RUN_MARKERS = ("config.json", "metrics.csv")
 SWEEP_MARKER = "sweep.json"

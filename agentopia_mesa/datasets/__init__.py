@@ -7,7 +7,7 @@ stats = export_sft(["runs/apartment-seed0"], "data/sft.jsonl")   # top 25 % per 
 ```
 
 ``agentopia dataset sft RUN_DIR... --out FILE`` and ``agentopia dataset dpo RUN_DIR --out FILE``
-do the same from the command line (``datasets.cli``). The package is named after what it
+do the same from the command line (``agentopia_mesa.cli.dataset``). The package is named after what it
 makes; it imports nothing from Hugging Face's ``datasets``, which only loads its output.
 """
 
@@ -18,7 +18,6 @@ _EXPORTS = {
     "export_dpo": "dpo", "DPOStats": "dpo",
     "advantages_by_year": "selection", "select_agent_years": "selection", "trainable": "selection",
     "open_run": "sources", "open_runs": "sources", "RunSource": "sources",
-    "add_dataset_parser": "cli",
 }
 __all__ = sorted(_EXPORTS)
 

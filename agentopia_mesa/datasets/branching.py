@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentopia_mesa.checkpoints import read_checkpoint
+from agentopia_mesa.run.checkpoints import read_checkpoint
 from agentopia_mesa.minds.base import Mind
-from agentopia_mesa.minds.decisions import Decision
+from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.llm_mind import InvalidDecision, parse_decision
 from agentopia_mesa.minds.prompts import messages_for
-from agentopia_mesa.minds.questions import Question
+from agentopia_mesa.contract.questions import Question
 from agentopia_mesa.minds.schemas import schema_for
-from agentopia_mesa.minds.society import LLMSettings, llm_minds
+from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds
 
 
 class _Captured(Exception):

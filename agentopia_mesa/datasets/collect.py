@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentopia_mesa.minds.assign import parse_mix
-from agentopia_mesa.minds.society import LLMSettings, minds_for
-from agentopia_mesa.trajectories import TrajectoryRecorder
+from agentopia_mesa.minds.llm_settings import LLMSettings, minds_for
+from agentopia_mesa.run.trajectories import TrajectoryRecorder
 
 
 class _RunDirRecorder:

@@ -23,8 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentopia_mesa.atomic import replacing
-from agentopia_mesa.checkpoints import checkpoint_path, list_checkpoints, read_checkpoint
+from agentopia_mesa.run.atomic import replacing
+from agentopia_mesa.run.checkpoints import checkpoint_path, list_checkpoints, read_checkpoint
 from agentopia_mesa.datasets.branching import Captured, Checkpoint, capture_questions, rollout
 from agentopia_mesa.datasets.card import dpo_card, write_card
 from agentopia_mesa.datasets.formats import check_layout, preference_pair
@@ -33,8 +33,8 @@ from agentopia_mesa.llm.client import ChatOptions, ChatRequest
 from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.factory import make_client
 from agentopia_mesa.minds.llm_mind import MAX_TOKENS, LLMMind, parse_decision
-from agentopia_mesa.minds.society import LLMSettings
-from agentopia_mesa.trajectories import run_id_of
+from agentopia_mesa.minds.llm_settings import LLMSettings
+from agentopia_mesa.run.trajectories import run_id_of
 
 PAIRINGS = ("best-worst", "all")
 

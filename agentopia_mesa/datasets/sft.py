@@ -14,11 +14,11 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentopia_mesa.atomic import replacing
+from agentopia_mesa.run.atomic import replacing
 from agentopia_mesa.datasets.formats import chat_messages, check_layout, sft_sample
 from agentopia_mesa.datasets.selection import TOP_FRACTION, advantages_by_year, select_agent_years, trainable
 from agentopia_mesa.datasets.sources import RunSource, open_runs
-from agentopia_mesa.trajectories import read_trajectories
+from agentopia_mesa.run.trajectories import read_trajectories
 
 
 @dataclass

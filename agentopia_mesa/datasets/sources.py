@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from agentopia_mesa.trajectories import DECISIONS_FILE, run_id_of
+from agentopia_mesa.run.trajectories import DECISIONS_FILE, run_id_of
 
 RULES = "rules"  # the mind name of residents without an LLM (rewards.csv without a model column)
 

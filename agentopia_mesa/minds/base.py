@@ -5,8 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from agentopia_mesa.minds.decisions import Decision
-from agentopia_mesa.minds.questions import Question
+from agentopia_mesa.contract.decisions import Decision
+from agentopia_mesa.contract.questions import Question
 
 
 class Mind(ABC):

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.minds.base import Mind
-from agentopia_mesa.minds.decisions import Decision
+from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.prompts import messages_for
-from agentopia_mesa.minds.questions import Question
+from agentopia_mesa.contract.questions import Question
 from agentopia_mesa.minds.rule_mind import RuleMind
 from agentopia_mesa.minds.schemas import schema_for
 

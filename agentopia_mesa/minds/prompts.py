@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agentopia_mesa.minds import questions as q
-from agentopia_mesa.residents.resident import Resident
+from agentopia_mesa.contract import questions as q
+from agentopia_mesa.town.resident import Resident
 from agentopia_mesa.world.text import as_data
 
 PRINCIPLES = (

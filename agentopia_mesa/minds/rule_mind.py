@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import random
 
-from agentopia_mesa.minds import decisions as d
-from agentopia_mesa.minds import questions as q
+from agentopia_mesa.contract import decisions as d
+from agentopia_mesa.contract import questions as q
 from agentopia_mesa.minds.base import Mind
-from agentopia_mesa.residents.resident import Resident
+from agentopia_mesa.town.resident import Resident
 
 COMFORT = 60  # a need below this is felt
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 import functools
 
-from agentopia_mesa.minds import decisions as d
-from agentopia_mesa.minds import questions as q
+from agentopia_mesa.contract import decisions as d
+from agentopia_mesa.contract import questions as q
 
 
 @functools.cache

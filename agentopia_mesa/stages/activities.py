@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentopia_mesa.economy import material_gain, shop_offers
-from agentopia_mesa.environment import apply_changes, clamp_changes
-from agentopia_mesa.events import draw_encounters, split_groups
+from agentopia_mesa.town.economy import material_gain, shop_offers
+from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
+from agentopia_mesa.environment.events import draw_encounters, split_groups
 from agentopia_mesa.minds.base import ask_all
-from agentopia_mesa.minds.questions import PurchaseQuestion, SoloQuestion, TurnQuestion
-from agentopia_mesa.residents.resident import ActivityRecord, Resident
-from agentopia_mesa.residents.state import Possession
+from agentopia_mesa.contract.questions import PurchaseQuestion, SoloQuestion, TurnQuestion
+from agentopia_mesa.town.resident import ActivityRecord, Resident
+from agentopia_mesa.town.state import Possession
 
 
 @dataclass

@@ -7,8 +7,8 @@ rules in ``scheduling.py`` settle proposals into activities and tell losers why.
 from __future__ import annotations
 
 from agentopia_mesa.minds.base import ask_all
-from agentopia_mesa.minds.questions import ContactQuestion, Invitation
-from agentopia_mesa.scheduling import JointActivity
+from agentopia_mesa.contract.questions import ContactQuestion, Invitation
+from agentopia_mesa.town.scheduling import JointActivity
 
 
 def contact(model) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agentopia_mesa.economy import affordable_standards, resolve_living_standard
+from agentopia_mesa.town.economy import affordable_standards, resolve_living_standard
 from agentopia_mesa.minds.base import ask_all
-from agentopia_mesa.minds.questions import PlanQuestion
+from agentopia_mesa.contract.questions import PlanQuestion
 
 
 def plan(model) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agentopia_mesa.events import weekly_events
+from agentopia_mesa.environment.events import weekly_events
 from agentopia_mesa.minds.base import ask_all
-from agentopia_mesa.minds.questions import EventView, SignupQuestion
-from agentopia_mesa.scheduling import Booking
+from agentopia_mesa.contract.questions import EventView, SignupQuestion
+from agentopia_mesa.town.scheduling import Booking
 
 
 def public_events(model) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from agentopia_mesa.minds.base import ask_all
-from agentopia_mesa.minds.questions import DiscardQuestion, ReviewQuestion
-from agentopia_mesa.residents.notebook import DiaryEntry
+from agentopia_mesa.contract.questions import DiscardQuestion, ReviewQuestion
+from agentopia_mesa.town.notebook import DiaryEntry
 
 
 def review(model) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from agentopia_mesa.careers import age_allows, drift_profile, job_season, new_jobs
+from agentopia_mesa.environment.careers import age_allows, drift_profile, job_season, new_jobs
 from agentopia_mesa.minds.base import ask_all
-from agentopia_mesa.minds.questions import JobView, JobWishQuestion
+from agentopia_mesa.contract.questions import JobView, JobWishQuestion
 
 
 def year_end(model) -> None:

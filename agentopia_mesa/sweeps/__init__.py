@@ -10,14 +10,13 @@ A sweep is a grid (or list) of parameter sets times seeds derived with ``numpy.r
 every run writes its own run directory, finished runs are never redone, and runs execute
 sequentially, in local processes or on Ray. ``agentopia analyze <sweep dir>`` reports on it.
 
-Names are imported on first use, so ``agentopia_mesa.sweeps.cli`` (the argument parser) stays
+Names are imported on first use, so ``agentopia_mesa.cli.sweep`` (the argument parser) stays
 light for the command line.
 """
 
 from importlib import import_module
 
 _EXPORTS = {
-    "add_sweep_parser": "cli",
     "Processes": "executors", "Ray": "executors", "Sequential": "executors", "WorkerLost": "executors",
     "make_executor": "executors",
     "SweepConfigError": "params", "model_kwargs": "params", "scaled_living_standards": "params",

@@ -2,8 +2,8 @@
 
 import sys
 
-from agentopia_mesa.analysis.cli import standalone_main
-from agentopia_mesa.sweeps.cli import add_sweep_parser
+from agentopia_mesa.cli.analyze import standalone_main
+from agentopia_mesa.cli.sweep import add_sweep_parser
 
 if __name__ == "__main__":
     sys.exit(standalone_main(add_sweep_parser, "sweep"))

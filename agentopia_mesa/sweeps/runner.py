@@ -153,7 +153,7 @@ def task_for(spec: SweepSpec, out: Path, run: RunPlan) -> RunTask:
 
 def write_plan(out: Path, spec: SweepSpec, plan: list[RunPlan]) -> None:
     """``sweep.json``: the configuration, the swept parameters and every run (what analysis reads)."""
-    from agentopia_mesa.runs import write_json
+    from agentopia_mesa.run.results import write_json
 
     write_json(out / "sweep.json", {
         **spec.to_dict(),
@@ -188,7 +188,7 @@ class SweepIndex:
         self.write()
 
     def write(self) -> None:
-        from agentopia_mesa.runs import write_csv
+        from agentopia_mesa.run.results import write_csv
 
         write_csv(self.out / "index.csv", pd.DataFrame(list(self.rows.values())))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from agentopia_mesa.analysis.analyzer import DONE_MARKER, HEADLINE, analyse_run, write_run_tables
-from agentopia_mesa.analysis.recorder import YearlyRecorder
+from agentopia_mesa.run.yearly import YearlyRecorder
 from agentopia_mesa.analysis.run_data import load_run
 from agentopia_mesa.sweeps.params import model_kwargs
 
@@ -54,7 +54,7 @@ def is_done(run_dir: Path) -> bool:
 
 def execute_run(task: RunTask) -> dict[str, Any]:
     """Run ``task`` to completion in its run directory; returns the contents of ``done.json``."""
-    from agentopia_mesa.runs import run_metadata, write_json, write_results, write_start
+    from agentopia_mesa.run.results import run_metadata, write_json, write_results, write_start
 
     out = Path(task.run_dir)
     if is_done(out):

@@ -55,7 +55,7 @@ def digests(run_dir: Path) -> dict[str, str]:
 
 
 def run_all(workdir: Path) -> dict[str, dict[str, str]]:
-    from agentopia_mesa.cli import main
+    from agentopia_mesa.cli.main import main
 
     result = {}
     for label, args in RUNS.items():

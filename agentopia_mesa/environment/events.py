@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 
 from agentopia_mesa.config import EventsConfig
-from agentopia_mesa.society import SocialTies
+from agentopia_mesa.town.social_ties import SocialTies
 from agentopia_mesa.world.schema import EventTemplate
 
 

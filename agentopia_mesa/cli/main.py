@@ -10,13 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from agentopia_mesa.analysis.cli import add_analyze_parser
-from agentopia_mesa.compare import add_compare_parser
+from agentopia_mesa.cli.analyze import add_analyze_parser
+from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.config import SimulationConfig
-from agentopia_mesa.datasets.cli import add_dataset_parser
+from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.llm.client import LLMError
-from agentopia_mesa.sweeps.cli import add_sweep_parser
-from agentopia_mesa.viz_cli import add_viz_parser
+from agentopia_mesa.cli.sweep import add_sweep_parser
+from agentopia_mesa.cli.viz import add_viz_parser
 
 
 class UsageError(ValueError):
@@ -111,11 +111,11 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args) -> int:
     import shutil
 
-    from agentopia_mesa.minds.society import LLMSettings, default_cache, minds_for
+    from agentopia_mesa.minds.llm_settings import LLMSettings, default_cache, minds_for
     from agentopia_mesa.model import AgentopiaModel
-    from agentopia_mesa.runs import prepare_run_dir, run_metadata, write_start
-    from agentopia_mesa.session import attach_recorders
-    from agentopia_mesa.trajectories import attach_trajectories
+    from agentopia_mesa.run.results import prepare_run_dir, run_metadata, write_start
+    from agentopia_mesa.run.session import attach_recorders
+    from agentopia_mesa.run.trajectories import attach_trajectories
     from agentopia_mesa.world.loader import load_world, resize_world
 
     if args.years < 1:
@@ -196,7 +196,7 @@ def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
     """Run to the end with a progress bar, checkpoints and results; shared by run, resume, branch."""
     from tqdm import tqdm
 
-    from agentopia_mesa.session import Stopped, run_session
+    from agentopia_mesa.run.session import Stopped, run_session
 
     with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
         def progress(m):
@@ -216,7 +216,7 @@ def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
 
 
 def _progress_note(model) -> str:
-    from agentopia_mesa.runs import fault_report
+    from agentopia_mesa.run.results import fault_report
 
     note = f"Y{model.calendar.year} ties {model.ties.n_ties()}"
     llm = fault_report(model)["llm"]
@@ -229,13 +229,13 @@ def _progress_note(model) -> str:
 def _load_run(run_dir: Path, at_most_week: int | None = None):
     import json
 
-    from agentopia_mesa.checkpoints import load_latest
+    from agentopia_mesa.run.checkpoints import load_latest
 
     config = run_dir / "config.json"
     if not config.is_file():
         raise UsageError(f"run_dir: {run_dir} is not a run directory (no config.json)")
     meta = json.loads(config.read_text(encoding="utf-8"))
-    from agentopia_mesa.minds.society import LLMSettings, reattach_minds
+    from agentopia_mesa.minds.llm_settings import LLMSettings, reattach_minds
 
     model, path = load_latest(run_dir, at_most_week)
     reattach_minds(model, LLMSettings.from_dict(meta.get("llm")))
@@ -243,8 +243,8 @@ def _load_run(run_dir: Path, at_most_week: int | None = None):
 
 
 def _resume(args) -> int:
-    from agentopia_mesa.session import prepare_resume
-    from agentopia_mesa.trajectories import attach_trajectories
+    from agentopia_mesa.run.session import prepare_resume
+    from agentopia_mesa.run.trajectories import attach_trajectories
 
     model, meta, path = _load_run(args.run_dir)
     if not model.running and (args.run_dir / "summary.txt").exists():  # else its results are still to write
@@ -261,10 +261,10 @@ def _branch(args) -> int:
 
     import numpy as np
 
-    from agentopia_mesa.checkpoints import truncate_streams
-    from agentopia_mesa.runs import prepare_run_dir, write_json
-    from agentopia_mesa.session import STREAM_FILES, prepare_resume
-    from agentopia_mesa.trajectories import attach_trajectories
+    from agentopia_mesa.run.checkpoints import truncate_streams
+    from agentopia_mesa.run.results import prepare_run_dir, write_json
+    from agentopia_mesa.run.session import STREAM_FILES, prepare_resume
+    from agentopia_mesa.run.trajectories import attach_trajectories
 
     model, meta, path = _load_run(args.run_dir, at_most_week=args.week)
     if model.weeks_done != args.week:
@@ -302,7 +302,7 @@ def _world_check(args) -> int:
 
 
 def _world_new(args) -> int:
-    from agentopia_mesa.runs import write_json
+    from agentopia_mesa.run.results import write_json
     from agentopia_mesa.world.generate import THEMES, generate_world
 
     if args.theme not in THEMES:

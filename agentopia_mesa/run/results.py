@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from agentopia_mesa.atomic import replacing
-from agentopia_mesa.economy import gini
+from agentopia_mesa.run.atomic import replacing
+from agentopia_mesa.town.economy import gini
 from agentopia_mesa.metrics import ACTIVITY_KINDS
-from agentopia_mesa.plots import overview_figure
-from agentopia_mesa.residents.state import NEEDS
+from agentopia_mesa.run.plots import overview_figure
+from agentopia_mesa.town.state import NEEDS
 
 
 FAULTS_FILE = "faults.json"
@@ -100,7 +100,7 @@ def fault_report(model, interruptions: list[dict] = (), in_progress: bool = Fals
     ``log`` entries ({"kind", "week", "message"}, see ``session``); ``total``: failed attempts
     plus interruptions; ``in_progress``: a session is running (or died without a clean stop).
     """
-    from agentopia_mesa.minds.society import llm_minds
+    from agentopia_mesa.minds.llm_settings import llm_minds
 
     minds = llm_minds(model)
     failed = Counter()

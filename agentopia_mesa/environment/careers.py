@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from agentopia_mesa.config import CareerConfig
-from agentopia_mesa.minds.decisions import STAY
-from agentopia_mesa.residents.resident import Resident
+from agentopia_mesa.contract.decisions import STAY
+from agentopia_mesa.town.resident import Resident
 from agentopia_mesa.world.schema import JobSpec
 
 

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from agentopia_mesa.analysis.recorder import YearlyRecorder
-from agentopia_mesa.checkpoints import list_checkpoints, save_checkpoint, truncate_streams
-from agentopia_mesa.replay import REPLAY_FILE, ReplayRecorder
-from agentopia_mesa.runs import FAULTS_FILE, fault_report, read_faults, write_json, write_results
+from agentopia_mesa.run.yearly import YearlyRecorder
+from agentopia_mesa.run.checkpoints import list_checkpoints, save_checkpoint, truncate_streams
+from agentopia_mesa.run.replay import REPLAY_FILE, ReplayRecorder
+from agentopia_mesa.run.results import FAULTS_FILE, fault_report, read_faults, write_json, write_results
 
 #: Files that grow week by week; a resumed run cuts them back to the checkpoint.
 STREAM_FILES = (REPLAY_FILE, "decisions.jsonl", "ties.csv", "residents_yearly.csv")

@@ -118,7 +118,7 @@ class TrajectoryRecorder:
 
 def attach_trajectories(model, run_dir: str | Path, run_id: str | None = None) -> TrajectoryRecorder | None:
     """Make every LLM mind of ``model`` record into ``run_dir``; None if no resident has one."""
-    from agentopia_mesa.minds.society import llm_minds
+    from agentopia_mesa.minds.llm_settings import llm_minds
 
     minds = llm_minds(model)
     if not minds:

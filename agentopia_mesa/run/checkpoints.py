@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import copyreg
 import hashlib
+import io
 import os
 import pickle
 import re
 import warnings
 from pathlib import Path
 
-from agentopia_mesa.atomic import replacing
+from agentopia_mesa.run.atomic import replacing
 
 MAGIC = b"AGENTOPIA-CKPT-1\n"
 FOLDER = "checkpoints"
@@ -84,7 +85,35 @@ def read_checkpoint(path: Path):
     digest, payload = data[len(MAGIC): len(MAGIC) + 32], data[len(MAGIC) + 32:]
     if hashlib.sha256(payload).digest() != digest:
         raise CheckpointError(f"{path}: contents do not match their hash (truncated or corrupt)")
-    return pickle.loads(payload)
+    return _Unpickler(io.BytesIO(payload)).load()
+
+
+#: Modules that moved since checkpoints were first written (the run-architecture move), so a run
+#: checkpointed by an older version still resumes.
+MOVED_MODULES = {
+    "agentopia_mesa.minds.questions": "agentopia_mesa.contract.questions",
+    "agentopia_mesa.minds.decisions": "agentopia_mesa.contract.decisions",
+    "agentopia_mesa.residents.resident": "agentopia_mesa.town.resident",
+    "agentopia_mesa.residents.state": "agentopia_mesa.town.state",
+    "agentopia_mesa.residents.notebook": "agentopia_mesa.town.notebook",
+    "agentopia_mesa.society": "agentopia_mesa.town.social_ties",
+    "agentopia_mesa.economy": "agentopia_mesa.town.economy",
+    "agentopia_mesa.scheduling": "agentopia_mesa.town.scheduling",
+    "agentopia_mesa.world.place": "agentopia_mesa.town.place",
+    "agentopia_mesa.environment": "agentopia_mesa.environment.outcomes",
+    "agentopia_mesa.events": "agentopia_mesa.environment.events",
+    "agentopia_mesa.careers": "agentopia_mesa.environment.careers",
+    "agentopia_mesa.life": "agentopia_mesa.stages.life_reward",
+    "agentopia_mesa.replay": "agentopia_mesa.run.replay",
+    "agentopia_mesa.trajectories": "agentopia_mesa.run.trajectories",
+    "agentopia_mesa.analysis.recorder": "agentopia_mesa.run.yearly",
+    "agentopia_mesa.minds.society": "agentopia_mesa.minds.llm_settings",
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        return super().find_class(MOVED_MODULES.get(module, module), name)
 
 
 def load_latest(run_dir: Path, at_most_week: int | None = None):

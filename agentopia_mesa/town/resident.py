@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import CellAgent
 
-from agentopia_mesa.residents.notebook import Notebook
-from agentopia_mesa.residents.state import NEEDS, ResidentState
+from agentopia_mesa.town.notebook import Notebook
+from agentopia_mesa.town.state import NEEDS, ResidentState
 from agentopia_mesa.world.schema import ResidentSpec
 
 if TYPE_CHECKING:
     from agentopia_mesa.minds.base import Mind
-    from agentopia_mesa.world.place import Place
+    from agentopia_mesa.town.place import Place
 
 
 @dataclass

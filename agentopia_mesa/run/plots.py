@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from agentopia_mesa.residents.state import NEEDS  # noqa: E402
+from agentopia_mesa.town.state import NEEDS  # noqa: E402
 
 
 def overview_figure(metrics: pd.DataFrame, rewards: pd.DataFrame | None, path: Path, title: str) -> Path:

@@ -22,7 +22,7 @@ from typing import IO
 
 import pandas as pd
 
-from agentopia_mesa.residents.state import NEEDS
+from agentopia_mesa.town.state import NEEDS
 from agentopia_mesa.world.schema import WorldSpec
 
 REPLAY_FILE = "replay.jsonl"

@@ -8,7 +8,7 @@ import pandas as pd
 
 from agentopia_mesa import reward
 from agentopia_mesa.minds.base import ask_all
-from agentopia_mesa.minds.questions import RatingQuestion
+from agentopia_mesa.contract.questions import RatingQuestion
 
 REWARD_COLUMNS = [
     "year", "name", "model", "social", "subjective", "economic", "z_social", "z_subjective", "z_economic", "total",

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from agentopia_mesa.economy import Offer
-from agentopia_mesa.minds import decisions as d
+from agentopia_mesa.town.economy import Offer
+from agentopia_mesa.contract import decisions as d
 
 if TYPE_CHECKING:
-    from agentopia_mesa.residents.resident import ActivityRecord, Resident
+    from agentopia_mesa.town.resident import ActivityRecord, Resident
 
 
 @dataclass

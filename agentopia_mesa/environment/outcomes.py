@@ -11,10 +11,10 @@ import random
 from collections.abc import Sequence
 
 from agentopia_mesa.config import DeltaLimits, SimulationConfig
-from agentopia_mesa.economy import extra_work_pay_range
-from agentopia_mesa.residents.resident import Resident
-from agentopia_mesa.residents.state import NEEDS, clamp
-from agentopia_mesa.society import SocialTies
+from agentopia_mesa.town.economy import extra_work_pay_range
+from agentopia_mesa.town.resident import Resident
+from agentopia_mesa.town.state import NEEDS, clamp
+from agentopia_mesa.town.social_ties import SocialTies
 
 Changes = dict  # {"vitality": int, "mood": int, ..., "money": int, "skills": {name: int}}
 
