@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from agentopia_mesa.world.loader import WorldError
 from agentopia_mesa.world.schema import (
-    EventTemplate, GeneratorInfo, GridSpec, JobSpec, PlaceSpec, PriceItem, ResidentSpec, WorldSpec,
+    GeneratorInfo, GridSpec, JobSpec, PlaceSpec, ResidentSpec, WorldSpec,
 )
-from agentopia_mesa.world.themes import THEME_TABLE, Household, NameCulture, Role, Theme, Workplace
+from agentopia_mesa.world.themes import NO_EXTRA_INCOME, THEME_TABLE, Household, NameCulture, Role, Theme, Workplace
 
 #: The themes ``generate_world`` knows.
 THEMES: tuple[str, ...] = tuple(THEME_TABLE)
@@ -97,8 +97,8 @@ def generate_world(theme: str, residents: int = 100, seed: int = 0, name: str | 
         grid=places[0],
         places=places[1],
         jobs=tuple(jobs),
-        price_list=tuple(PriceItem(name=n, category=c, price=v) for n, c, v in t.prices),
-        events=tuple(EventTemplate(name=n, place=k, description=d, skill=s) for n, k, d, s in t.events),
+        price_list=t.prices,
+        events=t.events,
         residents=specs,
     )
 
@@ -239,7 +239,7 @@ def _first_name(culture: NameCulture, gender: str, age: int, rng: random.Random)
         bands = culture.female
     else:
         bands = rng.choice((culture.male, culture.female))
-    pool = next(names for minimum, names in reversed(bands) if age >= minimum)
+    pool = next(band.names for band in reversed(bands) if age >= band.min_age)
     if not culture.compound:
         return rng.choice(pool)
     first, second = rng.sample(pool, 2)
@@ -405,7 +405,7 @@ def _link_acquaintances(t: Theme, people: list[_Person], homes: list[_Home], rng
     # Links also arrive from others (up to one past their own wish), so ask for a bit under the mean.
     desired = [max(1, round(rng.gauss(target * (0.5 + 0.8 * p.traits["extraversion"] / 100), target * 0.2)))
                for p in people]
-    colleague, neighbour = t.mix
+    colleague, neighbour = t.mix.colleague, t.mix.neighbour
     order = list(range(n))
     rng.shuffle(order)
     for i in order:
@@ -518,12 +518,13 @@ def _resident_spec(t: Theme, p: _Person, people: list[_Person], home: _Home, rng
     _, poss, obj, refl = _pronouns(p.gender)
     words = {"poss": poss, "obj": obj, "self": refl}
     income = p.job.weekly_income if p.job else 0
-    median, sigma, low, high = t.deposits[p.cohort]
-    deposit = median * math.exp(rng.gauss(0, sigma)) * (0.75 + 0.5 * income / 500) * (1 + max(0, p.age - 30) / 60)
+    saved = t.deposits[p.cohort]
+    deposit = (saved.median * math.exp(rng.gauss(0, saved.sigma)) * (0.75 + 0.5 * income / 500)
+               * (1 + max(0, p.age - 30) / 60))
     extra = 0
-    chance, lo, hi, max_age = t.extra_income.get(p.cohort, (0.0, 0, 0, 0))
-    if p.age <= max_age and rng.random() < chance:
-        extra = _round5(rng.randint(lo, hi))
+    side = t.extra_income.get(p.cohort, NO_EXTRA_INCOME)
+    if p.age <= side.max_age and rng.random() < side.chance:
+        extra = _round5(rng.randint(side.low, side.high))
     acquaintances = tuple(people[j].name for j in p.links)
     return ResidentSpec(
         name=p.name,
@@ -537,7 +538,7 @@ def _resident_spec(t: Theme, p: _Person, people: list[_Person], home: _Home, rng
         motivation=_motivation(t, p, rng),
         skills=p.skills,
         job=p.job.key if p.job else None,
-        deposit=max(low, min(high, _round5(deposit / 2) * 2)),
+        deposit=max(saved.low, min(saved.high, _round5(deposit / 2) * 2)),
         extra_income=extra,
         home=home.key,
         acquaintances=acquaintances,
