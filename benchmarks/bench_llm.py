@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from agentopia_mesa.run.layout import RunLayout
+
 
 def agentopia(*args: str) -> float:
     """Run the CLI in a fresh process; wall seconds (start-up and result files included)."""
@@ -42,7 +44,7 @@ def agentopia(*args: str) -> float:
 
 def week_ms(run_dir: Path) -> float:
     """Milliseconds per week, as the run's summary.txt reports its own wall time."""
-    found = re.search(r"wall time: [0-9.]+ s \(([0-9.]+) ms per week\)", (run_dir / "summary.txt").read_text())
+    found = re.search(r"wall time: [0-9.]+ s \(([0-9.]+) ms per week\)", RunLayout(run_dir).summary.read_text())
     return float(found.group(1))
 
 
@@ -65,9 +67,9 @@ def main() -> None:
         "replay": agentopia(*common, *llm, "--cache-mode", "replay", "--out", str(root / "replay"), "--overwrite"),
         "rules": agentopia(*common, "--out", str(root / "rules"), "--overwrite"),
     }
-    same = (root / "record" / "metrics.csv").read_bytes() == (root / "replay" / "metrics.csv").read_bytes()
-    usage = json.loads((root / "record" / "faults.json").read_text())["llm"]
-    weeks = len((root / "rules" / "metrics.csv").read_text().splitlines()) - 2  # header and week 0
+    same = RunLayout(root / "record").metrics.read_bytes() == RunLayout(root / "replay").metrics.read_bytes()
+    usage = json.loads(RunLayout(root / "record").faults.read_text())["llm"]
+    weeks = len(RunLayout(root / "rules").metrics.read_text().splitlines()) - 2  # header and week 0
     resident_weeks = args.residents * weeks
     print(f"{args.world}, {args.residents} residents x {weeks} weeks, seed {args.seed}; "
           f"load average {os.getloadavg()[0]:.1f}")

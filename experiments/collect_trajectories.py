@@ -1,8 +1,8 @@
 """Collect trajectories from several worlds and seeds, then build one RFT dataset from all of them.
 
 The runs go through the sweep runner (resumable: run the same command again to finish an
-interrupted collection; finished runs are kept), with LLM minds that record every decision
-(``agentopia_mesa.datasets.collect:recording_minds``). The dataset is the paper's §7 selection
+interrupted collection; finished runs are kept), with the sweep's ``[llm] mix`` of LLM minds;
+every sweep run with LLM minds records its decisions, as ``agentopia run`` does. The dataset is the paper's §7 selection
 over every run: per run and year, the top 25 % of residents by advantage.
 
     # a minute on a laptop: the fake backend (schema-valid made-up answers), 2 worlds x 2 seeds
@@ -39,7 +39,7 @@ def collect(worlds: list[str], seeds: int, out: Path, mix: str, years: int = 10,
     config = {
         "sweep": sweep,
         "grid": {"world": list(worlds)},
-        "llm": {"minds": "agentopia_mesa.datasets.collect:recording_minds", "options": {"mix": mix}},
+        "llm": {"mix": mix},
     }
     if weeks_per_year is not None:
         config["fixed"] = {"calendar__weeks_per_year": weeks_per_year}

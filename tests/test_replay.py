@@ -5,9 +5,9 @@ import json
 import pytest
 
 from agentopia_mesa.model import AgentopiaModel
+from agentopia_mesa.run.layout import REPLAY
 from agentopia_mesa.run.replay import (
     MIN_FAMILIARITY,
-    REPLAY_FILE,
     ReplayError,
     ReplayRecorder,
     load_replay,
@@ -57,7 +57,7 @@ def test_round_trip_matches_the_model_week_by_week(tmp_path):
 def test_affection_is_stored_at_year_ends_and_filled_forward(tmp_path):
     model, _ = _recorded_model(tmp_path)
     model.run()
-    raw = [json.loads(line) for line in (tmp_path / REPLAY_FILE).read_text().splitlines()]
+    raw = [json.loads(line) for line in (tmp_path / REPLAY).read_text().splitlines()]
     wpy = model.config.calendar.weeks_per_year
     assert [f["week"] for f in raw if "affection" in f] == [0, wpy, 2 * wpy]
     replay = load_replay(tmp_path)
@@ -84,12 +84,12 @@ def test_a_run_stopped_midway_leaves_valid_jsonl(tmp_path):
     for _ in range(4):
         model.step()
     # no close(): the process could die here; every finished week is already on disk
-    lines = (tmp_path / REPLAY_FILE).read_text(encoding="utf-8").splitlines()
+    lines = (tmp_path / REPLAY).read_text(encoding="utf-8").splitlines()
     assert len(lines) == 5 and all(json.loads(line)["v"] == 1 for line in lines)
     assert load_replay(tmp_path).weeks == [0, 1, 2, 3, 4]
 
     # a crash in the middle of writing leaves a cut-off last line: it is skipped, not fatal
-    with (tmp_path / REPLAY_FILE).open("a", encoding="utf-8") as f:
+    with (tmp_path / REPLAY).open("a", encoding="utf-8") as f:
         f.write('{"v":1,"week":5,"resid')
     replay = load_replay(tmp_path)
     assert replay.weeks == [0, 1, 2, 3, 4] and replay.truncated
@@ -97,7 +97,7 @@ def test_a_run_stopped_midway_leaves_valid_jsonl(tmp_path):
 
 
 def test_weeks_written_again_by_a_resumed_run_replace_the_old_ones(tmp_path):
-    path = tmp_path / REPLAY_FILE
+    path = tmp_path / REPLAY
     lines = [{"week": w, "label": f"first {w}", "residents": {}, "metrics": {"week": w}} for w in range(5)]
     lines += [{"week": w, "label": f"again {w}", "residents": {}, "metrics": {"week": w}} for w in range(3, 7)]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
@@ -123,6 +123,6 @@ def test_a_failing_week_keeps_the_weeks_before(tmp_path):
 def test_missing_or_corrupt_replays_say_what_is_wrong(tmp_path):
     with pytest.raises(ReplayError, match="no replay file"):
         load_replay(tmp_path)
-    (tmp_path / REPLAY_FILE).write_text('{"week": 0}\nnot json\n', encoding="utf-8")
+    (tmp_path / REPLAY).write_text('{"week": 0}\nnot json\n', encoding="utf-8")
     with pytest.raises(ReplayError, match="line 2 is not JSON"):
         load_replay(tmp_path)

@@ -2,6 +2,7 @@
 killed worker without redoing finished runs, and Ray giving the same results as local processes."""
 
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -123,14 +124,20 @@ def test_sequential_sweep_writes_run_directories_and_skips_finished_runs(tmp_pat
     again = run_sweep(sweep_from_dict(TINY), out, progress=False)
     assert (again.finished, again.skipped) == (0, 4) and done_times(out) == before
 
-    # An interrupted run (no done.json, half-written files) is started over; the others stay.
-    victim = out / sweep["runs"][1]["dir"]
-    (victim / "done.json").unlink()
-    (victim / "half-written.tmp").write_text("x")
+    # An interrupted run continues from its last checkpoint (here: the last week, so nothing is
+    # lived again); one interrupted before its first checkpoint is started over; the others stay.
+    resumed_victim, restarted_victim = out / sweep["runs"][1]["dir"], out / sweep["runs"][2]["dir"]
+    lived = (resumed_victim / "metrics.csv").stat().st_mtime_ns
+    for victim in (resumed_victim, restarted_victim):
+        (victim / "done.json").unlink()
+        (victim / "half-written.tmp").write_text("x")
+    shutil.rmtree(restarted_victim / "checkpoints")
     resumed = run_sweep(sweep_from_dict(TINY), out, progress=False)
-    assert (resumed.finished, resumed.skipped) == (1, 3)
-    assert not (victim / "half-written.tmp").exists() and (victim / "done.json").is_file()
-    assert {k: v for k, v in done_times(out).items() if k != victim.name} == {k: v for k, v in before.items() if k != victim.name}
+    assert (resumed.finished, resumed.skipped) == (2, 2)
+    assert (resumed_victim / "metrics.csv").stat().st_mtime_ns == lived and (resumed_victim / "done.json").is_file()
+    assert not (restarted_victim / "half-written.tmp").exists() and (restarted_victim / "done.json").is_file()
+    victims = (resumed_victim.name, restarted_victim.name)
+    assert {k: v for k, v in done_times(out).items() if k not in victims} == {k: v for k, v in before.items() if k not in victims}
 
 
 def test_runner_resumes_after_a_killed_worker_without_redoing_finished_runs(tmp_path):
@@ -243,3 +250,44 @@ def test_ray_gives_the_same_results_as_local_processes(tmp_path):
             a = (tmp_path / "processes" / run.dir / name).read_bytes()
             b = (tmp_path / "ray" / run.dir / name).read_bytes()
             assert a == b, f"{run.id}/{name} differs between processes and Ray"
+
+
+def test_a_sweep_run_is_a_run_directory_like_any_other(tmp_path):
+    """Resume, branch, replay in the viewer and datasets work on a sweep's runs (issue 11)."""
+    from agentopia_mesa.cli.main import main
+    from agentopia_mesa.datasets.sft import export_sft
+    from agentopia_mesa.run.checkpoints import list_checkpoints
+    from agentopia_mesa.run.layout import RunLayout
+    from agentopia_mesa.run.replay import load_replay
+    from visualization.sources import ReplayTown
+
+    config = {"sweep": {"name": "llm", "world": "school", "years": 2, "residents": 6, "seeds": 1, "seed": 5},
+              "fixed": {"calendar__weeks_per_year": 2, "calendar__days_per_week": 2, "calendar__contact_rounds": 1},
+              "llm": {"mix": "fake=0.5"}}
+    out = tmp_path / "sweep"
+    assert run_sweep(sweep_from_dict(config), out, progress=False).complete
+    (entry,) = json.loads((out / "sweep.json").read_text())["runs"]
+    run = RunLayout(out / entry["dir"])
+    assert run.replay.is_file() and run.decisions.is_file() and list_checkpoints(run.root)
+    metrics = run.metrics.read_bytes()
+
+    # the viewer opens it
+    replay = load_replay(run.root)
+    assert replay.weeks == list(range(5)) and replay.world.name == "school"
+    assert ReplayTown.open(run.root).frame(4)["week"] == 4
+
+    # datasets read the sweep (its runs' decisions and rewards)
+    stats = export_sft([out], tmp_path / "sft.jsonl")
+    assert stats.samples > 0 and len(stats.runs) == 1
+
+    # a run killed after week 2 resumes to the same results
+    for path in list_checkpoints(run.root)[1:]:
+        path.unlink()
+    for name in ("summary.txt", "metrics.csv", "done.json"):
+        (run.root / name).unlink()
+    assert main(["resume", str(run.root), "--quiet"]) == 0
+    assert run.metrics.read_bytes() == metrics
+
+    # and branches like any run
+    assert main(["branch", str(run.root), "--week", "2", "--out", str(tmp_path / "branch"), "--quiet"]) == 0
+    assert RunLayout(tmp_path / "branch").metrics.read_bytes() == metrics

@@ -14,9 +14,10 @@ from agentopia_mesa.minds.assign import parse_mix
 from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds, minds_for, reattach_minds
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.run.results import run_metadata, write_start
-from agentopia_mesa.run.session import STREAM_FILES, prepare_resume, run_session
+from agentopia_mesa.run.layout import DECISIONS as DECISIONS_FILE
+from agentopia_mesa.run.layout import STREAM_FILES
+from agentopia_mesa.run.session import prepare_resume, run_session
 from agentopia_mesa.run.trajectories import (
-    DECISIONS_FILE,
     TRAJECTORY_FIELDS,
     TrajectoryRecorder,
     attach_trajectories,

@@ -10,7 +10,6 @@ Two pages:
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import zlib
@@ -24,7 +23,9 @@ import solara  # noqa: E402
 from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
+from agentopia_mesa.minds.llm_settings import LLMSettings  # noqa: E402
 from agentopia_mesa.model import AgentopiaModel  # noqa: E402
+from agentopia_mesa.run.builder import RunSettings, model_arguments  # noqa: E402
 from agentopia_mesa.run.replay import ReplayError  # noqa: E402
 from agentopia_mesa.world.loader import builtin_world_names  # noqa: E402
 from visualization.panels import Dashboard  # noqa: E402
@@ -34,8 +35,7 @@ DEFAULT_RESIDENTS = int(os.environ.get("AGENTOPIA_VIZ_RESIDENTS", "100"))
 DEFAULT_WORLD = os.environ.get("AGENTOPIA_VIZ_WORLD", "apartment")
 #: rules: RuleMind, runs anywhere. llm:fake: schema-following made-up answers (prompts, no model).
 #: llm:embedded: the in-process 270M model (slow: use Play, which steps in a worker thread).
-LLM_MINDS = ["llm:fake", "llm:embedded"] if importlib.util.find_spec("agentopia_mesa.minds.llm_settings") else []
-AVAILABLE_MINDS = ["rules", *LLM_MINDS]
+AVAILABLE_MINDS = ["rules", "llm:fake", "llm:embedded"]
 DEFAULT_MIND = os.environ.get("AGENTOPIA_VIZ_MIND", "rules")
 
 
@@ -46,27 +46,20 @@ def _seed(value) -> int:
 
 
 class TownModel(AgentopiaModel):
-    """``AgentopiaModel`` with the app's controls as keyword arguments (SolaraViz rebuilds it on Reset)."""
+    """``AgentopiaModel`` with the app's controls as keyword arguments (SolaraViz rebuilds it on Reset),
+    built by the same ``run.builder`` as ``agentopia run``."""
 
     def __init__(self, world: str = DEFAULT_WORLD, residents: int = DEFAULT_RESIDENTS, years: int = 10, seed=0,
                  mind: str = DEFAULT_MIND, rng=None, scenario=None, **overrides):
         # SolaraViz's Reset passes Mesa's default ``scenario``; the town's settings are the config.
         if mind not in AVAILABLE_MINDS:
             raise ValueError(f"mind: {mind!r} is not available; choose one of {', '.join(AVAILABLE_MINDS)}")
-        seed = _seed(seed)
-        super().__init__(world=world, residents=int(residents), years=int(years), seed=seed, rng=rng,
-                         minds=_minds(mind, int(residents), seed), **overrides)
+        llm = LLMSettings.from_args("llm", mind.removeprefix("llm:"), None) if mind != "rules" else LLMSettings()
+        settings = RunSettings(world=world, residents=int(residents), years=int(years), seed=_seed(seed),
+                               overrides=overrides, llm=llm)
+        arguments, _ = model_arguments(settings)
+        super().__init__(**arguments, rng=rng)
         self.mind_choice = mind
-
-
-def _minds(choice: str, residents: int, seed: int):
-    """The ``minds`` argument for a mind choice (None: everyone uses the RuleMind)."""
-    if choice == "rules":
-        return None
-    from agentopia_mesa.minds.llm_settings import LLMSettings, minds_for
-
-    minds, _ = minds_for(LLMSettings.from_args("llm", choice.removeprefix("llm:"), None), residents, seed)
-    return minds
 
 
 MODEL_PARAMS = {

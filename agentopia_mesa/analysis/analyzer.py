@@ -18,12 +18,10 @@ import pandas as pd
 from agentopia_mesa.analysis import figures
 from agentopia_mesa.analysis.measures import innate_correlations, innate_table, run_measures
 from agentopia_mesa.analysis.report import Report
-from agentopia_mesa.analysis.run_data import AnalysisError, RunData, is_run_dir, is_sweep_dir, load_run
+from agentopia_mesa.analysis.run_data import AnalysisError, RunData, is_run_dir, load_run
+from agentopia_mesa.run.layout import CORRELATIONS, INNATE, MEASURES, RunLayout, SweepLayout
 from agentopia_mesa.analysis.stats import mean_ci
 
-MEASURES_FILE = "measures.csv"
-CORRELATIONS_FILE = "correlations.csv"
-DONE_MARKER = "done.json"  # a sweep run is finished when this file exists (see agentopia_mesa.sweeps)
 
 #: Measures compared across sweep points (their value in each run's last year).
 HEADLINE = (
@@ -59,9 +57,9 @@ def analyse_run(run: RunData) -> RunAnalysis:
 def write_run_tables(run_dir: Path, analysis: RunAnalysis, out: Path | None = None) -> None:
     """``measures.csv`` and ``correlations.csv`` (and ``innate.csv``) into ``out`` (default: the run directory)."""
     out = out or run_dir
-    analysis.measures.to_csv(out / MEASURES_FILE, index=False)
-    analysis.correlations.to_csv(out / CORRELATIONS_FILE, index=False)
-    analysis.innate.to_csv(out / "innate.csv", index=False)
+    analysis.measures.to_csv(out / MEASURES, index=False)
+    analysis.correlations.to_csv(out / CORRELATIONS, index=False)
+    analysis.innate.to_csv(out / INNATE, index=False)
 
 
 def analyze(path: str | Path, out: str | Path | None = None) -> Path:
@@ -70,7 +68,7 @@ def analyze(path: str | Path, out: str | Path | None = None) -> Path:
     if not path.is_dir():
         raise AnalysisError(f"RUN_OR_SWEEP_DIR: {path} is not a directory")
     out = Path(out) if out else path / "analysis"
-    if is_sweep_dir(path):
+    if SweepLayout(path).is_sweep():
         return _analyze_sweep(path, out)
     if is_run_dir(path):
         return _analyze_run(path, out)
@@ -111,15 +109,15 @@ def _analyze_run(path: Path, out: Path) -> Path:
 
 # -- sweeps -------------------------------------------------------------------------------------
 def _sweep_runs(path: Path) -> tuple[dict, list[dict]]:
-    sweep = json.loads((path / "sweep.json").read_text(encoding="utf-8"))
+    sweep = json.loads(SweepLayout(path).sweep.read_text(encoding="utf-8"))
     return sweep, sweep.get("runs", [])
 
 
 def run_analysis_tables(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A finished run's measures and correlations, computed (and saved) if not there yet."""
-    if not (run_dir / MEASURES_FILE).is_file() or not (run_dir / CORRELATIONS_FILE).is_file():
+    if not (run_dir / MEASURES).is_file() or not (run_dir / CORRELATIONS).is_file():
         write_run_tables(run_dir, analyse_run(load_run(run_dir)))
-    return pd.read_csv(run_dir / MEASURES_FILE), pd.read_csv(run_dir / CORRELATIONS_FILE)
+    return pd.read_csv(run_dir / MEASURES), pd.read_csv(run_dir / CORRELATIONS)
 
 
 def sweep_tables(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:
@@ -131,7 +129,7 @@ def sweep_tables(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int
     measures, correlations = [], []
     for entry in runs:
         run_dir = path / entry["dir"]
-        if not (run_dir / DONE_MARKER).is_file():
+        if not RunLayout(run_dir).done.is_file():  # a sweep run is finished when it has done.json
             continue
         m, c = run_analysis_tables(run_dir)
         params = {k: v if isinstance(v, str | int | float | bool) else json.dumps(v, sort_keys=True) for k, v in entry["params"].items()}
@@ -169,8 +167,8 @@ def _analyze_sweep(path: Path, out: Path) -> Path:
     sweep, _ = _sweep_runs(path)
     measures, correlations, swept, planned = sweep_tables(path)
     out.mkdir(parents=True, exist_ok=True)
-    measures.to_csv(out / MEASURES_FILE, index=False)
-    correlations.to_csv(out / CORRELATIONS_FILE, index=False)
+    measures.to_csv(out / MEASURES, index=False)
+    correlations.to_csv(out / CORRELATIONS, index=False)
     final = measures.loc[measures.groupby("run_id")["year_index"].idxmax()]
     final.to_csv(out / "final_year.csv", index=False)
     done = measures["run_id"].nunique()

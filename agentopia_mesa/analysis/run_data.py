@@ -6,16 +6,13 @@ what is missing leaves the measures that need it out (NaN), and ``missing`` says
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from agentopia_mesa.run.yearly import RESIDENTS_YEARLY_FILE, TIES_FILE
-
-RUN_MARKERS = ("config.json", "metrics.csv")
-SWEEP_MARKER = "sweep.json"
+from agentopia_mesa.run.layout import RESIDENTS_YEARLY, TIES, RunLayout
+from agentopia_mesa.run.reader import RunReader, RunReadError
 
 
 class AnalysisError(ValueError):
@@ -23,11 +20,9 @@ class AnalysisError(ValueError):
 
 
 def is_run_dir(path: Path) -> bool:
-    return all((Path(path) / name).is_file() for name in RUN_MARKERS)
-
-
-def is_sweep_dir(path: Path) -> bool:
-    return (Path(path) / SWEEP_MARKER).is_file()
+    """A run directory with its weekly metrics written (analysis needs them)."""
+    layout = RunLayout(path)
+    return layout.is_run() and layout.metrics.is_file()
 
 
 @dataclass
@@ -59,34 +54,32 @@ class RunData:
         return [r["name"] for r in self.world.get("residents", [])]
 
 
-def _read_csv(path: Path, default: pd.DataFrame | None = None) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() and path.stat().st_size > 0 else default
-
-
 def load_run(path: str | Path) -> RunData:
     """Load what a run directory holds; raises ``AnalysisError`` naming the missing file."""
     path = Path(path)
-    for name in RUN_MARKERS:
-        if not (path / name).is_file():
-            raise AnalysisError(f"{path}: no {name}; not a finished run directory (run it again to complete it)")
-    meta = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    world = json.loads((path / "world.json").read_text(encoding="utf-8")) if (path / "world.json").is_file() else {}
+    try:
+        reader = RunReader(path)
+    except RunReadError:
+        reader = None
+    if reader is None or reader.metrics is None:
+        missing = reader.layout.metrics.name if reader else RunLayout(path).config.name
+        raise AnalysisError(f"{path}: no {missing}; not a finished run directory (run it again to complete it)")
     run = RunData(
         path=path,
-        meta=meta,
-        metrics=pd.read_csv(path / "metrics.csv"),
-        rewards=_read_csv(path / "rewards.csv", default=pd.DataFrame()),
-        world=world,
-        residents=_read_csv(path / "residents.csv"),
-        residents_yearly=_read_csv(path / RESIDENTS_YEARLY_FILE),
-        ties=_read_csv(path / TIES_FILE),
+        meta=reader.meta,
+        metrics=reader.metrics,
+        rewards=reader.rewards,
+        world=reader.world,
+        residents=reader.residents,
+        residents_yearly=reader.residents_yearly,
+        ties=reader.ties,
     )
     if run.ties is None:
-        run.missing.append(f"{TIES_FILE} (network density, clustering, communities, affection ties formed and lost)")
+        run.missing.append(f"{TIES} (network density, clustering, communities, affection ties formed and lost)")
     if run.residents_yearly is None:
         run.residents_yearly = _yearly_from_weekly(run)
         if run.residents_yearly is None:
-            run.missing.append(f"{RESIDENTS_YEARLY_FILE} and residents.csv (mobility, innate fields)")
+            run.missing.append(f"{RESIDENTS_YEARLY} and residents.csv (mobility, innate fields)")
     return run
 
 

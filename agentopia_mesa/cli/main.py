@@ -109,14 +109,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
-    import shutil
+    from dataclasses import replace
 
-    from agentopia_mesa.minds.llm_settings import LLMSettings, default_cache, minds_for
-    from agentopia_mesa.model import AgentopiaModel
-    from agentopia_mesa.run.results import prepare_run_dir, run_metadata, write_start
-    from agentopia_mesa.run.session import attach_recorders
-    from agentopia_mesa.run.trajectories import attach_trajectories
-    from agentopia_mesa.world.loader import load_world, resize_world
+    from agentopia_mesa.minds.llm_settings import LLMSettings
+    from agentopia_mesa.run.builder import RunSettings, start_run
 
     if args.years < 1:
         raise UsageError(f"--years: must be at least 1, got {args.years}")
@@ -131,33 +127,18 @@ def _run(args) -> int:
         if args.weeks_per_year < 1:
             raise UsageError(f"--weeks-per-year: must be at least 1, got {args.weeks_per_year}")
         overrides["calendar__weeks_per_year"] = args.weeks_per_year
-    config = SimulationConfig().with_flat_overrides(overrides)
-    world = load_world(args.world)
-    if args.residents is not None:
-        world = resize_world(world, args.residents)
-    settings = LLMSettings.from_args(
+    llm = LLMSettings.from_args(
         args.mind, args.llm, args.mix, _read_assign(args.assign), cache_mode=args.cache_mode, temperature=args.temperature,
-        max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout,
+        max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout, cache=args.llm_cache,
     )
-    out = prepare_run_dir(args.out or Path("runs") / f"{world.name}-seed{args.seed}", overwrite=args.overwrite)
-    try:  # from here on a failure (an LLM server that is not there) must not leave a run directory
-        if settings.uses_llm:
-            settings.cache = args.llm_cache or default_cache(out)
-        minds, specs = minds_for(settings, len(world.residents), args.seed, [r.name for r in world.residents])
-        model = AgentopiaModel(world=world, years=args.years, seed=args.seed, config=config, minds=minds)
-    except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
-        raise
-    meta = run_metadata(model, str(args.world), args.seed)
-    default_every = 1 if settings.uses_llm else config.calendar.weeks_per_year
-    meta["checkpoint_every"] = args.checkpoint_every if args.checkpoint_every is not None else default_every
-    meta["overrides"] = overrides
-    meta["llm"] = settings.to_dict()
-    meta["minds"] = {r.name: spec for r, spec in zip(model.residents, specs, strict=True)}
-    write_start(out, model, meta)
-    attach_recorders(model, out, fresh=True)
-    attach_trajectories(model, out)
-    return _drive(model, out, meta, args.quiet)
+    settings = RunSettings(world=args.world, residents=args.residents, years=args.years, seed=args.seed,
+                           overrides=overrides, llm=llm, checkpoint_every=args.checkpoint_every)
+    settings.config()  # a bad --set is one line before anything is made
+    world = settings.world_spec()
+    out = args.out or Path("runs") / f"{world.name}-seed{args.seed}"
+    run = start_run(replace(settings, world=world, residents=None), out, overwrite=args.overwrite,
+                    world_label=str(args.world))
+    return _drive(run, args.quiet)
 
 
 def _read_assign(path: Path | None) -> dict[str, str] | None:
@@ -192,31 +173,32 @@ def _parse_sets(items: list[str]) -> dict:
     return overrides
 
 
-def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
+def _drive(run, quiet: bool) -> int:
     """Run to the end with a progress bar, checkpoints and results; shared by run, resume, branch."""
     from tqdm import tqdm
 
-    from agentopia_mesa.run.session import Stopped, run_session
+    from agentopia_mesa.run.session import Stopped
 
+    model = run.model
     with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
         def progress(m):
             bar.set_postfix_str(_progress_note(m), refresh=False)
             bar.update(1)
 
         try:
-            paths = run_session(model, out, meta, checkpoint_every=meta.get("checkpoint_every", 1), progress=progress)
+            paths = run.live(progress=progress)
         except Stopped as stopped:
             bar.close()
             print(f"agentopia: {stopped}", file=sys.stderr)
             return stopped.exit_code
     if not quiet:
         print(paths["summary"].read_text(encoding="utf-8"), end="")
-    print(f"run directory: {out}")
+    print(f"run directory: {run.layout.root}")
     return 0
 
 
 def _progress_note(model) -> str:
-    from agentopia_mesa.run.results import fault_report
+    from agentopia_mesa.run.faults import fault_report
 
     note = f"Y{model.calendar.year} ties {model.ties.n_ties()}"
     llm = fault_report(model)["llm"]
@@ -226,62 +208,21 @@ def _progress_note(model) -> str:
     return note
 
 
-def _load_run(run_dir: Path, at_most_week: int | None = None):
-    import json
-
-    from agentopia_mesa.run.checkpoints import load_latest
-
-    config = run_dir / "config.json"
-    if not config.is_file():
-        raise UsageError(f"run_dir: {run_dir} is not a run directory (no config.json)")
-    meta = json.loads(config.read_text(encoding="utf-8"))
-    from agentopia_mesa.minds.llm_settings import LLMSettings, reattach_minds
-
-    model, path = load_latest(run_dir, at_most_week)
-    reattach_minds(model, LLMSettings.from_dict(meta.get("llm")))
-    return model, meta, path
-
-
 def _resume(args) -> int:
-    from agentopia_mesa.run.session import prepare_resume
-    from agentopia_mesa.run.trajectories import attach_trajectories
+    from agentopia_mesa.run.builder import resume_run
 
-    model, meta, path = _load_run(args.run_dir)
-    if not model.running and (args.run_dir / "summary.txt").exists():  # else its results are still to write
-        print(f"{args.run_dir}: already finished ({model.weeks_done} weeks)")
+    run, path = resume_run(args.run_dir)
+    if run.finished:  # else its results are still to write
+        print(f"{args.run_dir}: already finished ({run.model.weeks_done} weeks)")
         return 0
-    print(f"resuming {args.run_dir} from {path.name} ({model.weeks_done} of {model.total_weeks} weeks)", file=sys.stderr)
-    prepare_resume(model, args.run_dir)
-    attach_trajectories(model, args.run_dir)
-    return _drive(model, args.run_dir, meta, args.quiet)
+    print(f"resuming {args.run_dir} from {path.name} ({run.model.weeks_done} of {run.model.total_weeks} weeks)", file=sys.stderr)
+    return _drive(run, args.quiet)
 
 
 def _branch(args) -> int:
-    import shutil
+    from agentopia_mesa.run.builder import branch_run
 
-    import numpy as np
-
-    from agentopia_mesa.run.checkpoints import truncate_streams
-    from agentopia_mesa.run.results import prepare_run_dir, write_json
-    from agentopia_mesa.run.session import STREAM_FILES, prepare_resume
-    from agentopia_mesa.run.trajectories import attach_trajectories
-
-    model, meta, path = _load_run(args.run_dir, at_most_week=args.week)
-    if model.weeks_done != args.week:
-        raise UsageError(f"--week: no checkpoint at week {args.week} in {args.run_dir} (nearest earlier: {model.weeks_done})")
-    out = prepare_run_dir(args.out)
-    for name in ("world.json", *STREAM_FILES):
-        if (args.run_dir / name).exists():
-            shutil.copyfile(args.run_dir / name, out / name)
-    truncate_streams(out, getattr(model, "stream_offsets", {}))
-    if args.seed is not None:
-        model.random.seed(args.seed)
-        model.rng = np.random.default_rng(args.seed)
-    meta = {**meta, "branched_from": {"run": str(args.run_dir), "week": args.week, "seed": args.seed}}
-    write_json(out / "config.json", meta)
-    prepare_resume(model, out)
-    attach_trajectories(model, out)
-    return _drive(model, out, meta, args.quiet)
+    return _drive(branch_run(args.run_dir, args.week, args.out, seed=args.seed), args.quiet)
 
 
 def _world_list(args) -> int:
@@ -302,7 +243,7 @@ def _world_check(args) -> int:
 
 
 def _world_new(args) -> int:
-    from agentopia_mesa.run.results import write_json
+    from agentopia_mesa.run.files import write_json
     from agentopia_mesa.world.generate import THEMES, generate_world
 
     if args.theme not in THEMES:

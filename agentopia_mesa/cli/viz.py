@@ -20,6 +20,8 @@ import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from agentopia_mesa.run.layout import RunLayout
+
 APP_ENV = "AGENTOPIA_VIZ_APP"  # where the app is, when neither the repo nor the cwd has it
 REPLAY_ENV = "AGENTOPIA_REPLAY"  # the run directory the replay page opens first
 
@@ -79,7 +81,7 @@ def run_viz(args) -> int:
             print(line)
         return 0
     replay = args.replay
-    if replay is not None and not (replay / "replay.jsonl").is_file():
+    if replay is not None and not RunLayout(replay).replay.is_file():
         raise VizError(f"--replay: {replay} has no replay.jsonl; pass a run directory written by `agentopia run`")
     command = solara_command(find_app(), args.host, args.port, args.open)
     missing = missing_browser_assets()

@@ -34,7 +34,6 @@ from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.factory import make_client
 from agentopia_mesa.minds.llm_mind import MAX_TOKENS, LLMMind, parse_decision
 from agentopia_mesa.minds.llm_settings import LLMSettings
-from agentopia_mesa.run.trajectories import run_id_of
 
 PAIRINGS = ("best-worst", "all")
 
@@ -107,7 +106,8 @@ def export_dpo(
         raise ValueError(f"--horizon: must be at least 1 week, got {horizon}")
     started = time.perf_counter()
     run_dir, out = Path(run_dir), Path(out)
-    meta = _meta(run_dir)
+    source = RunSource(run_dir)
+    meta = source.meta
     path = _checkpoint(run_dir, meta, week)
     settings = LLMSettings.from_dict(meta.get("llm"))
     settings.cache = str(cache or out.with_name(out.stem + ".cache.sqlite"))
@@ -115,7 +115,6 @@ def export_dpo(
     checkpoint = Checkpoint(path, settings)
     base = read_checkpoint(path)
     deciders = _deciders(base, residents, prompts, llm, seed)
-    source = RunSource(run_dir, run_id_of(run_dir), meta, None)
     stats = DPOStats(str(out), layout, source.run_id, base.weeks_done, stage, horizon, llm or "the resident's own model",
                      temperature, samples, min_margin)
     captured = capture_questions(checkpoint, list(deciders), stage)
@@ -163,13 +162,6 @@ def export_dpo(
     stats.wall_s = time.perf_counter() - started
     write_card(out, dpo_card(stats))
     return stats
-
-
-def _meta(run_dir: Path) -> dict:
-    config = run_dir / "config.json"
-    if not config.is_file():
-        raise ValueError(f"{run_dir}: not a run directory (no config.json)")
-    return json.loads(config.read_text(encoding="utf-8"))
 
 
 def _checkpoint(run_dir: Path, meta: dict, week: int | None) -> Path:

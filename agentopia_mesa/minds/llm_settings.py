@@ -120,7 +120,3 @@ def reattach_minds(model, settings: LLMSettings, recorder=None) -> None:
     dispatcher = _dispatcher(settings)
     for mind in minds:
         mind.reattach(_client(mind.spec, settings), dispatcher, recorder)
-
-
-def default_cache(out: Path) -> str:
-    return str(Path(out) / "llm-cache.sqlite")

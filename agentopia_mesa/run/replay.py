@@ -23,9 +23,10 @@ from typing import IO
 import pandas as pd
 
 from agentopia_mesa.town.state import NEEDS
+from agentopia_mesa.run.layout import REPLAY, RunLayout
+from agentopia_mesa.run.reader import RunReader, RunReadError
 from agentopia_mesa.world.schema import WorldSpec
 
-REPLAY_FILE = "replay.jsonl"
 FRAME_VERSION = 1
 
 #: Acquaintance ties below this familiarity (0-100) are left out of a frame ...
@@ -125,7 +126,7 @@ class ReplayRecorder:
     """
 
     def __init__(self, run_dir: str | Path):
-        self.path = Path(run_dir) / REPLAY_FILE
+        self.path = RunLayout(run_dir).replay
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[str] | None = None
         self._ratings_seen: int | None = None
@@ -224,17 +225,16 @@ def read_frames(path: str | Path) -> tuple[list[dict], bool]:
 def load_replay(run_dir: str | Path) -> Replay:
     """Read ``run_dir/replay.jsonl`` (and world.json, rewards.csv, config.json when present)."""
     run_dir = Path(run_dir).expanduser()
-    path = run_dir / REPLAY_FILE if run_dir.is_dir() else run_dir
+    path = RunLayout(run_dir).replay if run_dir.is_dir() else run_dir
     if not path.is_file():
         raise ReplayError(f"{path}: no replay file; record one with ReplayRecorder (every `agentopia run` writes it)")
     frames, truncated = read_frames(path)
     if not frames:
         raise ReplayError(f"{path}: the replay holds no weeks yet")
-    folder = path.parent
-    world = None
-    if (folder / "world.json").is_file():
-        world = WorldSpec.model_validate_json((folder / "world.json").read_text(encoding="utf-8"))
-    rewards = pd.read_csv(folder / "rewards.csv") if (folder / "rewards.csv").is_file() else pd.DataFrame()
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8")) if (folder / "config.json").is_file() else {}
+    try:
+        run = RunReader(path.parent)
+    except RunReadError:  # a replay file on its own: frames only
+        run = None
     metrics = pd.DataFrame([f["metrics"] for f in frames])
-    return Replay(path=path, frames=frames, world=world, metrics=metrics, rewards=rewards, config=config, truncated=truncated)
+    return Replay(path=path, frames=frames, world=run.world_spec() if run else None, metrics=metrics,
+                  rewards=run.rewards if run else pd.DataFrame(), config=run.meta if run else {}, truncated=truncated)

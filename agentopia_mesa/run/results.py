@@ -1,63 +1,20 @@
-"""The run directory: everything one simulation writes (config, metrics, rewards, summary, plots).
-
-``faults.json`` counts what went wrong in a run, resumed sessions included: failed LLM calls by
-kind, retries and fallbacks (from the minds' stats, which checkpoints carry) and interruptions
-(clean stops on a signal or a full disk, sessions that ended without one). The summary's "LLM
-and faults" block shows the same numbers.
-"""
+"""A run's results: its metadata at the start; metrics, rewards, summary and plot at the end."""
 
 from __future__ import annotations
 
-import json
 import platform
-import shutil
-from collections import Counter
 from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
 
-from agentopia_mesa.run.atomic import replacing
-from agentopia_mesa.town.economy import gini
 from agentopia_mesa.metrics import ACTIVITY_KINDS
+from agentopia_mesa.run.faults import fault_lines, fault_report
+from agentopia_mesa.run.files import write_csv, write_json, write_text
+from agentopia_mesa.run.layout import RunLayout
 from agentopia_mesa.run.plots import overview_figure
+from agentopia_mesa.town.economy import gini
 from agentopia_mesa.town.state import NEEDS
-
-
-FAULTS_FILE = "faults.json"
-
-
-class RunDirError(ValueError):
-    pass
-
-
-def prepare_run_dir(out: Path, overwrite: bool = False) -> Path:
-    """Create ``out``; refuse to mix a new run into a non-empty directory unless ``overwrite``."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise RunDirError(f"out: {out} exists and is not a directory; choose another --out")
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise RunDirError(f"out: {out} already holds files; choose another --out or pass --overwrite")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def write_json(path: Path, data) -> None:
-    """Write ``data`` as indented JSON, atomically."""
-    write_text(path, json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8), atomically."""
-    with replacing(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    with replacing(path) as tmp:
-        frame.to_csv(tmp, index=False)
 
 
 def run_metadata(model, world_arg: str, seed: int | None) -> dict:
@@ -78,67 +35,27 @@ def run_metadata(model, world_arg: str, seed: int | None) -> dict:
     }
 
 
-def write_start(out: Path, model, meta: dict) -> None:
-    write_json(out / "config.json", meta)
-    write_json(out / "world.json", model.world.model_dump(mode="json"))
+def write_start(out: Path | RunLayout, model, meta: dict) -> None:
+    layout = RunLayout(out)
+    write_json(layout.config, meta)
+    write_json(layout.world, model.world.model_dump(mode="json"))
 
 
-def read_faults(out: Path) -> dict:
-    """The run's ``faults.json`` ({} if there is none yet)."""
-    path = Path(out) / FAULTS_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-
-
-def fault_report(model, interruptions: list[dict] = (), in_progress: bool = False) -> dict:
-    """Everything that went wrong in the run so far, as ``faults.json`` holds it.
-
-    ``llm``: the LLM minds' calls, retries, fallbacks, tokens and failed attempts by kind
-    (``faults``, see ``dispatcher.fault_kind``); ``interruptions``: counts by kind of the
-    ``log`` entries ({"kind", "week", "message"}, see ``session``); ``total``: failed attempts
-    plus interruptions; ``in_progress``: a session is running (or died without a clean stop).
-    """
-    from agentopia_mesa.minds.llm_settings import llm_minds
-
-    minds = llm_minds(model)
-    failed = Counter()
-    for mind in minds:
-        failed.update(mind.stats.faults)
-    interrupted = Counter(entry["kind"] for entry in interruptions)
-    return {
-        "total": sum(failed.values()) + sum(interrupted.values()),
-        "llm": {
-            "minds": [mind.name for mind in minds],
-            "decisions": sum(sum(m.stats.by_stage.values()) for m in minds),
-            "calls": sum(m.stats.calls for m in minds),
-            "retries": sum(m.stats.retries for m in minds),
-            "fallbacks": sum(m.stats.fallbacks for m in minds),
-            "prompt_tokens": sum(m.stats.prompt_tokens for m in minds),
-            "completion_tokens": sum(m.stats.completion_tokens for m in minds),
-            "faults": dict(sorted(failed.items())),
-        },
-        "interruptions": dict(sorted(interrupted.items())),
-        "log": list(interruptions),
-        "in_progress": in_progress,
-    }
-
-
-def write_results(out: Path, model, meta: dict, wall_seconds: float,
+def write_results(out: Path | RunLayout, model, meta: dict, wall_seconds: float,
                   interruptions: list[dict] = ()) -> dict[str, Path]:
     """Metrics, per-resident rows, rewards, faults, summary and the overview plot.
     ``interruptions``: the run's interruption log (see ``fault_report``)."""
+    layout = RunLayout(out)
     metrics = model.datacollector.get_model_vars_dataframe()
     residents = model.datacollector.get_agenttype_vars_dataframe(type(model.residents[0])).reset_index()
     rewards = model.reward_table()
     paths = {
-        "metrics": out / "metrics.csv",
-        "residents": out / "residents.csv",
-        "rewards": out / "rewards.csv",
-        "summary": out / "summary.txt",
-        "faults": out / FAULTS_FILE,
-        "plot": out / "overview.png",
+        "metrics": layout.metrics,
+        "residents": layout.residents,
+        "rewards": layout.rewards,
+        "summary": layout.summary,
+        "faults": layout.faults,
+        "plot": layout.overview,
     }
     write_csv(paths["metrics"], metrics)
     write_csv(paths["residents"], residents)
@@ -190,23 +107,3 @@ def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, w
     return "\n".join(lines) + "\n"
 
 
-def fault_lines(faults: dict) -> list[str]:
-    """The summary's "LLM and faults" block for a ``fault_report``."""
-    llm = faults["llm"]
-    lines = ["LLM and faults"]
-    if llm["minds"]:
-        share = llm["fallbacks"] / max(1, llm["decisions"])
-        lines += [
-            f"  minds: {', '.join(llm['minds'])}; {llm['decisions']} decisions, {llm['calls']} calls, "
-            f"{llm['retries']} retries, {llm['fallbacks']} fallbacks to the rule mind ({share:.1%})",
-            f"  tokens: {llm['prompt_tokens']:,} prompt + {llm['completion_tokens']:,} completion",
-            f"  failed LLM calls by kind: {_counts(llm['faults'])}",
-        ]
-    lines.append(f"  interruptions: {_counts(faults['interruptions'])}")
-    lines += [f"    at week {e['week']}: {e['message']}" for e in faults["log"]]
-    lines.append(f"  faults in all: {faults['total']} (by kind in {FAULTS_FILE})")
-    return lines
-
-
-def _counts(counts: dict) -> str:
-    return ", ".join(f"{kind} {n}" for kind, n in counts.items()) or "none"

@@ -8,7 +8,7 @@ checkpoint still holds). A full disk (a checkpoint, a streamed file or a result 
 written) stops the run the same way: the last good checkpoint holds, and ``agentopia resume``
 finishes the run once there is space again.
 
-Every interruption is logged in the run's ``faults.json`` (``runs.fault_report``): "signal",
+Every interruption is logged in the run's ``faults.json`` (``run.faults.fault_report``): "signal",
 "disk_full", and "unclean_exit" for a session that ended without either (kill -9, a crash, a
 power cut), found when the run is resumed.
 """
@@ -22,13 +22,13 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from agentopia_mesa.run.yearly import YearlyRecorder
 from agentopia_mesa.run.checkpoints import list_checkpoints, save_checkpoint, truncate_streams
-from agentopia_mesa.run.replay import REPLAY_FILE, ReplayRecorder
-from agentopia_mesa.run.results import FAULTS_FILE, fault_report, read_faults, write_json, write_results
-
-#: Files that grow week by week; a resumed run cuts them back to the checkpoint.
-STREAM_FILES = (REPLAY_FILE, "decisions.jsonl", "ties.csv", "residents_yearly.csv")
+from agentopia_mesa.run.faults import fault_report, read_faults
+from agentopia_mesa.run.files import write_json
+from agentopia_mesa.run.layout import RunLayout
+from agentopia_mesa.run.replay import ReplayRecorder
+from agentopia_mesa.run.results import write_results
+from agentopia_mesa.run.yearly import YearlyRecorder
 
 #: Exit codes of a clean stop: 128 + SIGTERM, as a shell reports a process that SIGTERM ended,
 #: and EX_TEMPFAIL (sysexits.h: "try again later") for a full disk.
@@ -84,7 +84,7 @@ def attach_recorders(model, out: Path, fresh: bool) -> None:
 def checkpoint(model, out: Path, keep: int = 3) -> Path:
     """Checkpoint without the observers (they hold open files) and with stream sizes recorded."""
     observers, model.observers = model.observers, []
-    model.stream_offsets = {name: (out / name).stat().st_size for name in STREAM_FILES if (out / name).exists()}
+    model.stream_offsets = RunLayout(out).stream_sizes()
     try:
         return save_checkpoint(model, out, keep=keep)
     finally:
@@ -128,7 +128,7 @@ def run_session(
                                f"checkpoint with: agentopia resume {out}", SIGNAL_EXIT) from None
         wall = time.perf_counter() - started + meta.get("wall_seconds_before", 0.0)
         meta = {**meta, "wall_seconds": wall}
-        write_json(out / "config.json", meta)
+        write_json(RunLayout(out).config, meta)
         return write_results(out, model, meta, wall, interruptions)
     except OSError as exc:
         if exc.errno not in _DISK_FULL:
@@ -148,7 +148,7 @@ def _open_fault_log(model, out: Path) -> list[dict]:
     if previous.get("in_progress"):
         interruptions.append({"kind": "unclean_exit", "week": model.weeks_done, "message": (
             f"the last session ended without a clean stop (killed or crashed); resumed after week {model.weeks_done}")})
-    write_json(out / FAULTS_FILE, fault_report(model, interruptions, in_progress=True))
+    write_json(RunLayout(out).faults, fault_report(model, interruptions, in_progress=True))
     return interruptions
 
 
@@ -158,7 +158,7 @@ def _stopped(model, out: Path, interruptions: list[dict], kind: str, message: st
     unclean exit instead."""
     interruptions.append({"kind": kind, "week": model.weeks_done, "message": message})
     try:
-        write_json(out / FAULTS_FILE, fault_report(model, interruptions))
+        write_json(RunLayout(out).faults, fault_report(model, interruptions))
     except OSError:
         pass
     return Stopped(message, exit_code)

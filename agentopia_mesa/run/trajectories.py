@@ -3,7 +3,7 @@
 ``TrajectoryRecorder(run_dir)`` is an ``LLMMind``'s ``recorder``: it receives one dict per
 decision and appends it, with the run id, as one line of ``decisions.jsonl``, flushed at once.
 Nothing is kept in memory, and the file's size at a checkpoint is exactly what was decided up to
-that week, so a resumed run can cut it back (``session.STREAM_FILES``). ``read_trajectories``
+that week, so a resumed run can cut it back (``layout.STREAM_FILES``). ``read_trajectories``
 streams the lines back.
 
 One line (``TRAJECTORY_FIELDS``): ``run``, ``resident``, ``model`` (the mind's name, e.g.
@@ -25,7 +25,9 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-DECISIONS_FILE = "decisions.jsonl"
+from agentopia_mesa.run.layout import RunLayout, is_run_dir
+from agentopia_mesa.run.reader import RunReader
+
 TRAJECTORY_FIELDS = (
     "run", "resident", "model", "year", "stage", "when", "week_index", "messages", "response", "decision",
     "fallback", "invalid", "invalid_attempts", "rejected", "error", "prompt_tokens", "completion_tokens", "cached",
@@ -35,14 +37,9 @@ _YEAR = re.compile(r"^Y(\d+)-")
 
 def run_id_of(run_dir: str | Path) -> str:
     """A run's id: the sweep's run id if it has one, else the run directory's name."""
-    run_dir = Path(run_dir)
-    config = run_dir / "config.json"
-    if config.is_file():
-        meta = json.loads(config.read_text(encoding="utf-8"))
-        run_id = meta.get("run_id") or (meta.get("sweep_run") or {}).get("run_id")
-        if run_id:
-            return str(run_id)
-    return run_dir.resolve().name
+    if is_run_dir(run_dir):
+        return RunReader(run_dir).run_id
+    return Path(run_dir).resolve().name
 
 
 def complete_entry(entry: dict, run_id: str) -> dict:
@@ -77,7 +74,7 @@ class TrajectoryRecorder:
 
     def __init__(self, run_dir: str | Path, run_id: str | None = None):
         self.run_dir = Path(run_dir)
-        self.path = self.run_dir / DECISIONS_FILE
+        self.path = RunLayout(self.run_dir).decisions
         self.run_id = run_id or run_id_of(self.run_dir)
         self.count = 0
         self._file = None
@@ -132,7 +129,7 @@ def attach_trajectories(model, run_dir: str | Path, run_id: str | None = None) -
 def decisions_path(source: str | Path) -> Path:
     """``decisions.jsonl`` of a run directory (or the file itself)."""
     source = Path(source)
-    return source / DECISIONS_FILE if source.is_dir() else source
+    return RunLayout(source).decisions if source.is_dir() else source
 
 
 def read_trajectories(source: str | Path) -> Iterator[dict]:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-TIES_FILE = "ties.csv"
-RESIDENTS_YEARLY_FILE = "residents_yearly.csv"
+from agentopia_mesa.run.layout import RunLayout
+
 GRAPHS = ("acquaintance", "affection", "respect")
 
 
@@ -51,8 +51,8 @@ class YearlyRecorder:
              model.ties.acquaintance.out_degree(r.name))
             for r in model.residents
         ]
-        _append(self.run_dir / TIES_FILE, pd.DataFrame(ties, columns=["year_index", "graph", "source", "target", "weight", "sentiment"]))
-        _append(self.run_dir / RESIDENTS_YEARLY_FILE, pd.DataFrame(residents, columns=[
+        _append(RunLayout(self.run_dir).ties, pd.DataFrame(ties, columns=["year_index", "graph", "source", "target", "weight", "sentiment"]))
+        _append(RunLayout(self.run_dir).residents_yearly, pd.DataFrame(residents, columns=[
             "year_index", "year", "name", "job", "job_income", "weekly_income", "deposit", "acquaintances"]))
 
 

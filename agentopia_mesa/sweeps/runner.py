@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from agentopia_mesa.analysis.analyzer import HEADLINE
+from agentopia_mesa.run.layout import RunLayout, SweepLayout
 from agentopia_mesa.sweeps.executors import WorkerLost, make_executor
 from agentopia_mesa.sweeps.spec import RunPlan, SweepSpec, load_sweep
 from agentopia_mesa.sweeps.worker import RunTask, execute_run, is_done
@@ -146,16 +147,16 @@ def run_sweep(
 def task_for(spec: SweepSpec, out: Path, run: RunPlan) -> RunTask:
     return RunTask(
         run_id=run.id, run_dir=str(out / run.dir), replicate=run.replicate, seed=run.seed, params=run.params,
-        base_dir=spec.base_dir, llm_cache=str((out / spec.llm_cache).resolve()), minds=spec.minds,
-        minds_options=spec.minds_options,
+        base_dir=spec.base_dir, llm_cache=str((out / spec.llm_cache).resolve()), llm_mix=spec.llm_mix,
+        minds=spec.minds, minds_options=spec.minds_options,
     )
 
 
 def write_plan(out: Path, spec: SweepSpec, plan: list[RunPlan]) -> None:
     """``sweep.json``: the configuration, the swept parameters and every run (what analysis reads)."""
-    from agentopia_mesa.run.results import write_json
+    from agentopia_mesa.run.files import write_json
 
-    write_json(out / "sweep.json", {
+    write_json(SweepLayout(out).sweep, {
         **spec.to_dict(),
         "swept": spec.swept,
         "runs": [{"id": r.id, "dir": r.dir, "replicate": r.replicate, "seed": r.seed, "params": r.params} for r in plan],
@@ -171,7 +172,7 @@ class SweepIndex:
         for run in plan:
             row = {"run_id": run.id, "status": "pending", "replicate": run.replicate, "seed": run.seed,
                    **{k: _cell(v) for k, v in run.params.items()}, "wall_s": None, "error": ""}
-            done = out / run.dir / "done.json"
+            done = RunLayout(out / run.dir).done
             if done.is_file():
                 row.update(_done_columns(json.loads(done.read_text(encoding="utf-8"))))
             self.rows[run.id] = row
@@ -188,9 +189,9 @@ class SweepIndex:
         self.write()
 
     def write(self) -> None:
-        from agentopia_mesa.run.results import write_csv
+        from agentopia_mesa.run.files import write_csv
 
-        write_csv(self.out / "index.csv", pd.DataFrame(list(self.rows.values())))
+        write_csv(SweepLayout(self.out).index, pd.DataFrame(list(self.rows.values())))
 
 
 def _done_columns(done: dict) -> dict:

@@ -24,8 +24,9 @@ living_cost_scale = [0.75, 1.0, 1.5]
 residents = 50
 
 [llm]
-cache = "llm-cache.sqlite" # shared by every worker; relative to the sweep directory
-minds = "package.module:factory"   # optional: factory(cache=Path, seed=int, **options) -> minds
+cache = "llm-cache.sqlite" # shared by every worker; relative to the sweep directory (this default)
+mix = "fake=0.5"           # LLM minds as `agentopia run --mind llm --mix` (the rest use rules), or:
+minds = "package.module:factory"   # factory(cache=Path, seed=int, **options) -> minds
 options = {}
 ```
 
@@ -45,12 +46,14 @@ from typing import Any
 
 import numpy as np
 
+from agentopia_mesa.minds.assign import parse_mix
+from agentopia_mesa.run.layout import LLM_CACHE
 from agentopia_mesa.sweeps.params import SweepConfigError, check_parameter
 
 EXECUTORS = ("sequential", "processes", "ray")
 SECTIONS = ("sweep", "fixed", "grid", "points", "llm")
 SWEEP_KEYS = ("name", "world", "years", "residents", "seeds", "seed", "executor", "workers", "retries", "ray_address")
-LLM_KEYS = ("cache", "minds", "options")
+LLM_KEYS = ("cache", "mix", "minds", "options")
 
 
 def derive_seeds(entropy: int, count: int) -> list[int]:
@@ -93,7 +96,8 @@ class SweepSpec:
     fixed: dict[str, Any] = field(default_factory=dict)
     grid: dict[str, list] = field(default_factory=dict)
     points: tuple[dict[str, Any], ...] = ()
-    llm_cache: str = "llm-cache.sqlite"
+    llm_cache: str = LLM_CACHE
+    llm_mix: str | None = None
     minds: str | None = None
     minds_options: dict[str, Any] = field(default_factory=dict)
     base_dir: str = "."  # where relative world paths are resolved: the config file's folder
@@ -222,6 +226,16 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
         if not isinstance(llm["cache"], str) or not llm["cache"]:
             raise SweepConfigError("llm.cache: a file path for the shared LLM response cache")
         settings["llm_cache"] = llm["cache"]
+    if "mix" in llm:
+        if "minds" in llm:
+            raise SweepConfigError("llm.mix: give either mix or minds, not both")
+        try:
+            parse_mix(llm["mix"]) if isinstance(llm["mix"], str) else None
+        except ValueError as exc:
+            raise SweepConfigError(f"llm.mix: {str(exc).splitlines()[0]}") from None
+        if not isinstance(llm["mix"], str):
+            raise SweepConfigError(f"llm.mix: SPEC=FRACTION,... (e.g. \"fake=0.5\"), got {llm['mix']!r}")
+        settings["llm_mix"] = llm["mix"]
     if "minds" in llm:
         if not isinstance(llm["minds"], str) or ":" not in llm["minds"]:
             raise SweepConfigError(f"llm.minds: 'package.module:factory', got {llm['minds']!r}")

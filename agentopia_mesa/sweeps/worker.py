@@ -1,13 +1,15 @@
 """One run of a sweep, in whatever process the executor gives it.
 
-``execute_run(task)`` owns the run directory ``<sweep>/runs/<id>/``:
+``execute_run(task)`` owns the run directory ``<sweep>/runs/<id>/``, a run directory like any
+other (``run.layout``), built by the same ``run.builder`` as ``agentopia run``, so it has its
+checkpoints, ``replay.jsonl`` and (with LLM minds) ``decisions.jsonl``, and can be resumed,
+branched, replayed in the viewer and turned into datasets:
 
 1. a run with ``done.json`` is finished: it is skipped, never redone;
-2. anything else there is what an interrupted attempt left: it is cleared and the run starts over;
-3. ``params.json`` and ``started.json`` (pid, host) first; then the usual run directory
-   (``config.json``, ``world.json``; ``ties.csv`` and ``residents_yearly.csv`` appended every
-   year by the ``YearlyRecorder``; ``metrics.csv``, ``residents.csv``, ``rewards.csv``,
-   ``summary.txt``, ``overview.png`` at the end), then ``measures.csv`` / ``correlations.csv``;
+2. a run that was interrupted after a checkpoint continues from it; anything else there is
+   what an attempt left before its first checkpoint: it is cleared and the run starts over;
+3. the run directory, then ``params.json`` and ``started.json`` (pid, host); the run lives to
+   its end (results, ``summary.txt``), then ``measures.csv`` / ``correlations.csv``;
 4. ``done.json`` last, written atomically, with the run's headline measures.
 
 Only that small summary travels back to the sweep process; the data stays on disk.
@@ -15,7 +17,7 @@ Only that small summary travels back to the sweep process; the data stays on dis
 
 from __future__ import annotations
 
-import importlib
+import json
 import math
 import os
 import shutil
@@ -25,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentopia_mesa.analysis.analyzer import DONE_MARKER, HEADLINE, analyse_run, write_run_tables
-from agentopia_mesa.run.yearly import YearlyRecorder
+from agentopia_mesa.analysis.analyzer import HEADLINE, analyse_run, write_run_tables
 from agentopia_mesa.analysis.run_data import load_run
+from agentopia_mesa.run.layout import PARAMS, STARTED, RunLayout
 from agentopia_mesa.sweeps.params import model_kwargs
 
 LLM_CACHE_ENV = "AGENTOPIA_LLM_CACHE"
@@ -44,65 +46,86 @@ class RunTask:
     params: dict[str, Any]
     base_dir: str = "."
     llm_cache: str = ""  # absolute path of the sweep's shared LLM response cache
+    llm_mix: str | None = None  # "SPEC=FRACTION,..." as `agentopia run --mix`
     minds: str | None = None  # "package.module:factory"
     minds_options: dict[str, Any] = field(default_factory=dict)
 
 
 def is_done(run_dir: Path) -> bool:
-    return (Path(run_dir) / DONE_MARKER).is_file()
+    return RunLayout(run_dir).done.is_file()
 
 
 def execute_run(task: RunTask) -> dict[str, Any]:
     """Run ``task`` to completion in its run directory; returns the contents of ``done.json``."""
-    from agentopia_mesa.run.results import run_metadata, write_json, write_results, write_start
+    from agentopia_mesa.run.files import write_json
 
-    out = Path(task.run_dir)
-    if is_done(out):
-        import json
-
-        return {**json.loads((out / DONE_MARKER).read_text(encoding="utf-8")), "skipped": True}
-    if out.exists():
-        shutil.rmtree(out)  # an interrupted attempt: start over
-    out.mkdir(parents=True)
-    write_json(out / "params.json", {"run_id": task.run_id, "replicate": task.replicate, "seed": task.seed, "params": task.params})
-    write_json(out / "started.json", {"pid": os.getpid(), "host": socket.gethostname(), "started_at": time.time()})
-
+    layout = RunLayout(task.run_dir)
+    if is_done(layout.root):
+        return {**json.loads(layout.done.read_text(encoding="utf-8")), "skipped": True}
+    if task.llm_cache:
+        # Every worker of a sweep, on any machine, shares one response cache (LLM clients read it).
+        os.environ[LLM_CACHE_ENV] = task.llm_cache
     started = time.perf_counter()
-    model = _build_model(task)
-    meta = run_metadata(model, str(task.params.get("world", "apartment")), task.seed)
-    meta["sweep_run"] = {"run_id": task.run_id, "replicate": task.replicate, "params": task.params}
-    write_start(out, model, meta)
-    YearlyRecorder(out).attach(model)
-    model.run()
+    run = _resumed(layout) or _started(task, layout)
+    if not run.finished:
+        run.live()
     wall = time.perf_counter() - started
-    write_results(out, model, meta, wall)
-    analysis = analyse_run(load_run(out))
-    write_run_tables(out, analysis)
+    analysis = analyse_run(load_run(layout.root))
+    write_run_tables(layout.root, analysis)
     done = {
         "run_id": task.run_id,
         "wall_s": round(wall, 3),
-        "weeks": model.weeks_done,
+        "weeks": run.model.weeks_done,
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "finished_at": time.time(),
         "final": _final_year(analysis.measures),
     }
-    write_json(out / DONE_MARKER, done)
+    write_json(layout.done, done)
     return done
 
 
-def _build_model(task: RunTask):
-    from agentopia_mesa.model import AgentopiaModel
+def _resumed(layout: RunLayout):
+    """The run continued from its last checkpoint, or None when there is none to continue from."""
+    from agentopia_mesa.run.builder import resume_run
+    from agentopia_mesa.run.checkpoints import CheckpointError, list_checkpoints
 
-    kwargs = model_kwargs(task.params, task.base_dir)
-    if task.llm_cache:
-        # Every worker of a sweep, on any machine, shares one response cache (LLM clients read it).
-        os.environ[LLM_CACHE_ENV] = task.llm_cache
-    if task.minds:
-        module, _, name = task.minds.partition(":")
-        factory = getattr(importlib.import_module(module), name)
-        kwargs["minds"] = factory(cache=Path(task.llm_cache) if task.llm_cache else None, seed=task.seed, **task.minds_options)
-    return AgentopiaModel(seed=task.seed, **kwargs)
+    if not (layout.is_run() and list_checkpoints(layout.root)):
+        return None
+    try:
+        return resume_run(layout.root)[0]
+    except (CheckpointError, ValueError):
+        return None
+
+
+def _started(task: RunTask, layout: RunLayout):
+    from agentopia_mesa.run.builder import start_run
+    from agentopia_mesa.run.files import write_json
+
+    if layout.root.exists():
+        shutil.rmtree(layout.root)  # an attempt that left no checkpoint: start over
+    run = start_run(settings_for(task), layout.root, world_label=str(task.params.get("world", "apartment")),
+                    extra_meta={"sweep_run": {"run_id": task.run_id, "replicate": task.replicate, "params": task.params}})
+    write_json(layout / PARAMS, {"run_id": task.run_id, "replicate": task.replicate, "seed": task.seed, "params": task.params})
+    write_json(layout / STARTED, {"pid": os.getpid(), "host": socket.gethostname(), "started_at": time.time()})
+    return run
+
+
+def settings_for(task: RunTask):
+    """The ``RunSettings`` of one run of a sweep."""
+    from agentopia_mesa.minds.assign import parse_mix
+    from agentopia_mesa.minds.llm_settings import LLMSettings
+    from agentopia_mesa.run.builder import RunSettings
+
+    overrides = model_kwargs(task.params, task.base_dir)
+    model_args = {k: overrides.pop(k) for k in ("world", "residents", "years") if k in overrides}
+    cache = task.llm_cache or None
+    if task.llm_mix:
+        llm = LLMSettings(mix=parse_mix(task.llm_mix), cache=cache)
+    else:  # rules, or a minds factory that is handed the cache
+        llm = LLMSettings(cache=cache if task.minds else None)
+    return RunSettings(seed=task.seed, overrides=overrides, llm=llm, minds=task.minds, minds_options=task.minds_options,
+                       **model_args)
 
 
 def _final_year(measures) -> dict[str, float | None]:

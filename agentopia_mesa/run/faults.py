@@ -1,0 +1,78 @@
+"""What went wrong in a run: ``faults.json`` and the summary's "LLM and faults" block.
+
+``faults.json`` counts what went wrong in a run, resumed sessions included: failed LLM calls by
+kind, retries and fallbacks (from the minds' stats, which checkpoints carry) and interruptions
+(clean stops on a signal or a full disk, sessions that ended without one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from agentopia_mesa.run.layout import FAULTS, RunLayout
+
+
+def read_faults(out: Path) -> dict:
+    """The run's ``faults.json`` ({} if there is none yet)."""
+    path = RunLayout(out).faults
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def fault_report(model, interruptions: list[dict] = (), in_progress: bool = False) -> dict:
+    """Everything that went wrong in the run so far, as ``faults.json`` holds it.
+
+    ``llm``: the LLM minds' calls, retries, fallbacks, tokens and failed attempts by kind
+    (``faults``, see ``dispatcher.fault_kind``); ``interruptions``: counts by kind of the
+    ``log`` entries ({"kind", "week", "message"}, see ``session``); ``total``: failed attempts
+    plus interruptions; ``in_progress``: a session is running (or died without a clean stop).
+    """
+    from agentopia_mesa.minds.llm_settings import llm_minds
+
+    minds = llm_minds(model)
+    failed = Counter()
+    for mind in minds:
+        failed.update(mind.stats.faults)
+    interrupted = Counter(entry["kind"] for entry in interruptions)
+    return {
+        "total": sum(failed.values()) + sum(interrupted.values()),
+        "llm": {
+            "minds": [mind.name for mind in minds],
+            "decisions": sum(sum(m.stats.by_stage.values()) for m in minds),
+            "calls": sum(m.stats.calls for m in minds),
+            "retries": sum(m.stats.retries for m in minds),
+            "fallbacks": sum(m.stats.fallbacks for m in minds),
+            "prompt_tokens": sum(m.stats.prompt_tokens for m in minds),
+            "completion_tokens": sum(m.stats.completion_tokens for m in minds),
+            "faults": dict(sorted(failed.items())),
+        },
+        "interruptions": dict(sorted(interrupted.items())),
+        "log": list(interruptions),
+        "in_progress": in_progress,
+    }
+
+
+def fault_lines(faults: dict) -> list[str]:
+    """The summary's "LLM and faults" block for a ``fault_report``."""
+    llm = faults["llm"]
+    lines = ["LLM and faults"]
+    if llm["minds"]:
+        share = llm["fallbacks"] / max(1, llm["decisions"])
+        lines += [
+            f"  minds: {', '.join(llm['minds'])}; {llm['decisions']} decisions, {llm['calls']} calls, "
+            f"{llm['retries']} retries, {llm['fallbacks']} fallbacks to the rule mind ({share:.1%})",
+            f"  tokens: {llm['prompt_tokens']:,} prompt + {llm['completion_tokens']:,} completion",
+            f"  failed LLM calls by kind: {_counts(llm['faults'])}",
+        ]
+    lines.append(f"  interruptions: {_counts(faults['interruptions'])}")
+    lines += [f"    at week {e['week']}: {e['message']}" for e in faults["log"]]
+    lines.append(f"  faults in all: {faults['total']} (by kind in {FAULTS})")
+    return lines
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in counts.items()) or "none"
