@@ -189,6 +189,7 @@ class AgentopiaModel(mesa.Model):
         self.ties.week.formed = 0
 
     def _build_place_index(self) -> None:
+        self.place_names = {key: p.name for key, p in self.places.items()}
         public = [p for p in self.places.values() if p.is_public]
         self.social_places = [p.key for p in public if p.affords("socialize") or p.affords("leisure")]
         self._public_for = {a: [p.key for p in public if p.affords(a)] for a in ("study", "exercise", "leisure", "shopping")}

@@ -21,6 +21,7 @@ from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.contract import questions as q
 from agentopia_mesa.minds.llm_mind import LLMMind
 from agentopia_mesa.minds.prompts import messages_for
+from agentopia_mesa.stages.asking import prepare
 from agentopia_mesa.minds.schemas import schema_for
 from agentopia_mesa.minds.llm_settings import llm_minds
 from agentopia_mesa.model import AgentopiaModel
@@ -228,7 +229,7 @@ def _questions(model, said: str) -> list[q.Question]:
     others = [o.name for o in model.residents[1:]]
     invitation = q.Invitation("J1", said, others[0], 0, 2, "Y2020-W01-D2", model.social_places[0], (others[0],))
     items = model.world.price_list
-    return [
+    return [prepare(model, question) for question in [
         q.PlanQuestion(r, affordable=["frugal", "moderate"], days=5),
         q.ContactQuestion(r, inbox=[(others[0], said), ("scheduler", said)], invitations=[invitation], known=others,
                           free_days={0: [1, 2]}, places=model.social_places),
@@ -243,7 +244,7 @@ def _questions(model, said: str) -> list[q.Question]:
         q.JobWishQuestion(r, jobs=[q.JobView(j.key, j.organisation, j.role, j.weekly_income, dict(j.min_skills), True, 1)
                                    for j in model.world.jobs[:3]]),
         q.RatingQuestion(r, people=others),
-    ]
+    ]]
 
 
 def _models(data):

@@ -134,6 +134,7 @@ def test_rule_mind_answers_at_most_as_many_invitations_as_a_decision_holds():
     """A popular resident in a big town can hold more invitations than one answer may carry."""
     from agentopia_mesa.contract.questions import ContactQuestion, Invitation
     from agentopia_mesa.minds.rule_mind import MAX_REPLIES
+    from agentopia_mesa.stages.asking import prepare
 
     model = AgentopiaModel(world="apartment", residents=25, years=1, seed=0)
     r, other = model.residents[0], model.residents[1].name
@@ -141,7 +142,7 @@ def test_rule_mind_answers_at_most_as_many_invitations_as_a_decision_holds():
                    for i in range(MAX_REPLIES + 5)]
     question = ContactQuestion(r, round=2, rounds=3, invitations=invitations, known=[other],
                                free_days={0: [1, 2, 3]}, places=model.social_places)
-    decision = RuleMind(model.random).decide(question)
+    decision = RuleMind(model.random).decide(prepare(model, question))
     assert [reply.activity_id for reply in decision.replies] == [f"J{i}" for i in range(MAX_REPLIES)]
 
 

@@ -355,15 +355,17 @@ def test_inspector_shows_llm_prompts_and_responses():
 
 
 def test_live_town_with_llm_minds_shows_their_prompts():
-    pytest.importorskip("agentopia_mesa.minds.llm_settings")
     import runpy
 
     from visualization.panels import Decisions
+    from visualization.sources import live_town
 
     town_model = runpy.run_path(str(APP))["TownModel"]
     model = town_model(residents=12, years=1, seed="3", mind="llm:fake")
+    source = live_town(model)
     model.step()
     resident = model.residents[0]
-    text = _rendered_text(Decisions(resident, model.weeks_done))
+    assert not hasattr(resident, "decisions")  # the channel is the mind's listeners, not the agent
+    text = _rendered_text(Decisions(resident, source.decisions(resident.name), model.weeks_done))
     assert "no LLM decisions recorded" not in text
     assert "plan" in text and "system" in text

@@ -121,11 +121,11 @@ def Inspector(source: TownSource, frame: dict):
                     solara.Markdown(_replay_activities_markdown(source, name, frame["week"]))
                     solara.Markdown("_Notebook, diary and decisions are not recorded in replays._")
                 else:
-                    LiveNotes(resident, frame["week"])
+                    LiveNotes(resident, source.decisions(name), frame["week"])
 
 
 @solara.component
-def LiveNotes(resident, week: int):
+def LiveNotes(resident, decisions: list[dict], week: int):
     """Activities, notebook and decisions, read from the live resident (``week`` makes a new week
     a new prop, so this redraws: Solara skips components whose arguments did not change)."""
     try:
@@ -135,12 +135,12 @@ def LiveNotes(resident, week: int):
         return
     solara.Markdown(activities)
     solara.Markdown(notebook)
-    Decisions(resident, week)
+    Decisions(resident, decisions, week)
 
 
 @solara.component
-def Decisions(resident, week: int):
-    decisions = list(getattr(resident, "decisions", []) or [])[-5:]
+def Decisions(resident, decisions: list[dict], week: int):
+    decisions = decisions[-5:]
     solara.Markdown("**Recent decisions**")
     if not decisions:
         mind = getattr(resident.mind, "name", "mind")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import deque
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
+from agentopia_mesa.minds.llm_settings import llm_minds
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.run.replay import Replay, load_replay, week_frame
 from agentopia_mesa.world.schema import PlaceSpec, ResidentSpec, WorldSpec
@@ -99,8 +101,15 @@ class TownSource:
         return {j.key: j for j in self.world.jobs}
 
     def resident(self, name: str):
-        """The live ``Resident`` (notebook, diary, decisions), or None in a replay."""
+        """The live ``Resident`` (notebook, diary), or None in a replay."""
         return None
+
+    def decisions(self, name: str) -> list[dict]:
+        """The resident's most recent LLM decisions (prompt, response, flags), oldest first."""
+        return []
+
+
+RECENT_DECISIONS = 20  # kept per resident for the inspector
 
 
 class LiveTown(TownSource):
@@ -122,6 +131,15 @@ class LiveTown(TownSource):
         self._earlier = [{k: v[i] for k, v in collected.items()} for i in range(max(0, len(collected["week"]) - 1))]
         self._frames = [week_frame(model)]
         model.observers.append(self._observe)
+        self._recent: dict[str, deque] = {}
+        for mind in llm_minds(model):
+            mind.listeners.append(self._decided)
+
+    def _decided(self, entry: dict) -> None:
+        self._recent.setdefault(entry["resident"], deque(maxlen=RECENT_DECISIONS)).append(entry)
+
+    def decisions(self, name: str) -> list[dict]:
+        return list(self._recent.get(name, ()))
 
     def _observe(self, model) -> None:
         frame = week_frame(model)

@@ -1,4 +1,10 @@
-"""Questions: what a stage asks a resident's mind, with the context needed to answer.
+"""Questions: what a stage asks a resident's mind, with everything the mind may use to answer.
+
+The question is the contract: a mind reads the asking resident (its own profile, state,
+notebook and records), the question's fields and its ``situation`` (when it is asked, the
+world's title, the economy's and the careers' rules) and ``ties`` (the resident's side of its
+acquaintance ties), and nothing else; it never reaches into the model. Stages fill in the
+situation and ties when they ask (``stages.asking``).
 
 Each question names its decision type (``decision``) and can check a decision against the
 world (``problems``): unknown names, places, items or ids, unaffordable choices. LLM minds retry
@@ -7,24 +13,63 @@ or fall back on problems; the rule mind never makes any.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from agentopia_mesa.town.economy import Offer
+from agentopia_mesa.config import CareerConfig, EconomyConfig
 from agentopia_mesa.contract import decisions as d
+from agentopia_mesa.town.economy import Offer
 
 if TYPE_CHECKING:
     from agentopia_mesa.town.resident import ActivityRecord, Resident
 
 
+@dataclass(frozen=True)
+class Situation:
+    """When a question is asked and the rules it is asked under (the same for every resident)."""
+
+    year: int
+    week: int  # of the year, 1-based
+    week_index: int  # weeks from the start, 0-based
+    world_title: str
+    economy: EconomyConfig
+    career: CareerConfig
+
+    def stamp(self, stage: str) -> str:
+        """The paper's time stamp, e.g. ``Y2020-W03-plan``."""
+        return f"Y{self.year}-W{self.week:02d}-{stage}"
+
+
 @dataclass
 class Question:
     resident: Resident
+    #: Filled in by the stage that asks (``stages.asking``); see the module docstring.
+    situation: Situation | None = field(default=None, kw_only=True, repr=False)
+    #: The resident's side of its ties: name -> {familiarity, sentiment, interactions, gifts, conflicts, ...}.
+    ties: Mapping[str, dict] = field(default_factory=dict, kw_only=True, repr=False)
     stage: ClassVar[str] = ""
     decision: ClassVar[type[d.Decision]] = d.Decision
 
     def problems(self, decision: d.Decision) -> list[str]:
         return []
+
+    @property
+    def when(self) -> str:
+        """This question's time stamp (``Y2020-W03-plan``)."""
+        return self.context.stamp(self.stage)
+
+    @property
+    def context(self) -> Situation:
+        if self.situation is None:
+            raise ValueError(f"{type(self).__name__} for {self.resident.name} was not prepared: ask through "
+                             "stages.asking.ask_all (or prepare(model, question)) so it carries its situation")
+        return self.situation
+
+    def liking(self, other: str) -> float:
+        """How much the resident likes ``other``: familiarity (0-1) plus sentiment (-1..1); 0 for strangers."""
+        tie = self.ties.get(other)
+        return tie["familiarity"] / 100 + tie["sentiment"] if tie else 0.0
 
 
 @dataclass
@@ -66,6 +111,7 @@ class ContactQuestion(Question):
     known: list[str] = field(default_factory=list)
     free_days: dict[int, list[int]] = field(default_factory=dict)  # weeks_ahead -> free days
     places: list[str] = field(default_factory=list)  # where joint activities can happen
+    place_names: dict[str, str] = field(default_factory=dict)  # place key -> its name
     stage: ClassVar[str] = "contact"
     decision: ClassVar[type[d.Decision]] = d.ContactDecision
 
@@ -209,9 +255,19 @@ class JobWishQuestion(Question):
         return [f"wishes: {w!r} is not an open job for you" for w in decision.wishes if w not in eligible]
 
 
+@dataclass(frozen=True)
+class PublicView:
+    """What anyone can see of another resident: income and standing, not their mind."""
+
+    weekly_income: int
+    best_skill: int
+    integrity: int  # talent, 0-100
+
+
 @dataclass
 class RatingQuestion(Question):
     people: list[str] = field(default_factory=list)
+    public: dict[str, PublicView] = field(default_factory=dict)  # person -> what anyone can see
     stage: ClassVar[str] = "rating"
     decision: ClassVar[type[d.Decision]] = d.RatingDecision
 

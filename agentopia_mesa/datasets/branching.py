@@ -106,7 +106,7 @@ def capture_questions(checkpoint: Checkpoint, residents: Sequence[str], stage: s
         name = question.resident.name
         if question.stage == stage and name not in seen:
             seen[name] = Captured(question, messages_for(question), schema_for(question),
-                                  question.resident.model.calendar.stamp(stage))
+                                  question.when)
             if wanted <= set(seen):
                 raise _Captured
         return None

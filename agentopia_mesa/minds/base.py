@@ -21,16 +21,3 @@ class Mind(ABC):
     def decide_all(self, questions: Sequence[Question]) -> list[Decision]:
         """Answer many questions of one stage; LLM minds send them concurrently."""
         return [self.decide(q) for q in questions]
-
-
-def ask_all(questions: Sequence[Question]) -> list[Decision]:
-    """Ask every question of a stage, grouped by mind, and return answers in question order."""
-    groups: dict[int, tuple[Mind, list[int]]] = {}
-    for i, q in enumerate(questions):
-        mind = q.resident.mind
-        groups.setdefault(id(mind), (mind, []))[1].append(i)
-    answers: list[Decision | None] = [None] * len(questions)
-    for mind, indices in groups.values():
-        for i, decision in zip(indices, mind.decide_all([questions[i] for i in indices]), strict=True):
-            answers[i] = decision
-    return answers  # type: ignore[return-value]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -24,8 +24,6 @@ from agentopia_mesa.minds.prompts import messages_for
 from agentopia_mesa.contract.questions import Question
 from agentopia_mesa.minds.rule_mind import RuleMind
 from agentopia_mesa.minds.schemas import schema_for
-
-RECENT_DECISIONS = 20  # kept on each resident for the inspector
 
 #: Answer budgets in tokens: enough for each stage's JSON with short texts (schemas cap text at
 #: 160 characters), small enough that a local model cannot ramble for hundreds of tokens.
@@ -80,7 +78,9 @@ class MindStats:
 
 
 class LLMMind(Mind):
-    """Decides through ``client``; ``recorder(entry)`` receives every decision made (trajectories)."""
+    """Decides through ``client``. Every decision made goes, as one dict (see ``run.trajectories``), to
+    ``recorder`` (the run's trajectories) and to each of ``listeners`` (live views): the explicit
+    channels through which anything outside the mind learns what it decided."""
 
     def __init__(
         self,
@@ -102,13 +102,17 @@ class LLMMind(Mind):
         self.max_tokens = max_tokens
         self.seed = seed
         self.recorder = recorder
+        self.listeners: list[Callable[[dict], None]] = []
         self.stats = MindStats()
 
     def __getstate__(self) -> dict:
         """Checkpoints keep the mind's settings and stats, not its live client or recorder."""
         state = dict(self.__dict__)
-        state.update(client=None, dispatcher=None, recorder=None)
+        state.update(client=None, dispatcher=None, recorder=None, listeners=[])
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({"listeners": [], **state})
 
     def reattach(self, client: LLMClient, dispatcher: Dispatcher, recorder: Callable[[dict], None] | None) -> None:
         """Give a mind restored from a checkpoint its client, dispatcher and recorder back."""
@@ -119,8 +123,7 @@ class LLMMind(Mind):
 
     def request_for(self, question: Question) -> ChatRequest:
         r = question.resident
-        when = r.model.calendar.stamp(question.stage)
-        tag = f"{question.stage}/{r.name}/{when}"
+        tag = f"{question.stage}/{r.name}/{question.when}"
         # A per-call seed from the run seed and the call site: reproducible, and cache keys differ per call.
         seed = int.from_bytes(hashlib.sha256(f"{self.seed}/{tag}/{len(r.records)}".encode()).digest()[:4], "big")
         return ChatRequest(
@@ -160,8 +163,8 @@ class LLMMind(Mind):
             "resident": r.name,
             "model": self.name,
             "stage": question.stage,
-            "when": r.model.calendar.stamp(question.stage),
-            "week_index": r.model.calendar.week_index,
+            "when": question.when,
+            "week_index": question.context.week_index,
             "messages": list(request.messages),
             "response": outcome.texts[-1] if outcome.texts else None,
             "decision": json.loads(decision.model_dump_json()),
@@ -172,12 +175,10 @@ class LLMMind(Mind):
             "completion_tokens": result.completion_tokens if result else 0,
             "cached": bool(result and result.cached),
         }
-        recent = getattr(r, "decisions", None)
-        if recent is None:
-            recent = r.decisions = deque(maxlen=RECENT_DECISIONS)
-        recent.append(entry)
         if self.recorder:
             self.recorder(entry)
+        for listen in self.listeners:
+            listen(entry)
 
 
 def _parser(question: Question) -> Callable[[str], Decision]:

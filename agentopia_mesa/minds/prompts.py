@@ -84,9 +84,10 @@ def memory(r: Resident, people: int = 8, diary_weeks: int = 2) -> str:
     return "\n".join(lines)
 
 
-def system_prompt(r: Resident) -> str:
-    when = r.model.calendar.stamp("now")
-    parts = [persona(r), f"World: {quoted(r.model.world.title)}. {WORLD_RULES}", memory(r), f"Principles: {PRINCIPLES}", f"Time: {when}."]
+def system_prompt(question: q.Question) -> str:
+    r, situation = question.resident, question.context
+    parts = [persona(r), f"World: {quoted(situation.world_title)}. {WORLD_RULES}", memory(r), f"Principles: {PRINCIPLES}",
+             f"Time: {situation.stamp('now')}."]
     return "\n\n".join(p for p in parts if p)
 
 
@@ -187,4 +188,4 @@ STAGE_PROMPTS = {
 def messages_for(question: q.Question) -> list[dict[str, str]]:
     """The chat messages for one question: role-play system prompt + stage prompt."""
     user = STAGE_PROMPTS[type(question)](question) + "\nAnswer only with JSON following the schema."
-    return [{"role": "system", "content": system_prompt(question.resident)}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": system_prompt(question)}, {"role": "user", "content": user}]

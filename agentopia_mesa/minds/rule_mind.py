@@ -27,13 +27,6 @@ def _max_items(decision: type[d.Decision], field: str) -> int:
 MAX_REPLIES = _max_items(d.ContactDecision, "replies")
 
 
-def _liking(resident: Resident, other: str) -> float:
-    tie = resident.model.ties.acquaintance.get_edge_data(resident.name, other)
-    if not tie:
-        return 0.0
-    return tie["familiarity"] / 100 + tie["sentiment"]
-
-
 def _work_skill(resident: Resident) -> str:
     job = resident.job
     skills = resident.state.skills
@@ -64,7 +57,7 @@ class RuleMind(Mind):
     # -- plan ---------------------------------------------------------------------------------
     def _plan(self, question: q.PlanQuestion) -> d.PlanDecision:
         r = question.resident
-        economy = r.model.config.economy
+        economy = question.context.economy
         income, deposit = r.weekly_income, r.state.deposit
         standard = economy.cheapest_standard.name
         for s in sorted(economy.living_standards, key=lambda s: -s.weekly_cost):
@@ -77,7 +70,7 @@ class RuleMind(Mind):
             if reserve_ok and thrift_ok:
                 standard = s.name
                 break
-        intentions = self._intentions(r, question.days)
+        intentions = self._intentions(r, question.days, economy)
         job = r.job
         long_term = r.profile.motivation or "Build a life I am satisfied with."
         focus = max(intentions, key=intentions.count)
@@ -87,9 +80,9 @@ class RuleMind(Mind):
         return d.PlanDecision(long_term_goals=long_term[:300], short_term_goals=short_term,
                               living_standard=standard, intentions=intentions)
 
-    def _intentions(self, r: Resident, days: int) -> list[str]:
+    def _intentions(self, r: Resident, days: int, economy) -> list[str]:
         needs, t, deposit = r.needs, r.traits, r.state.deposit
-        weekly_cost = r.model.config.economy.standard("moderate").weekly_cost
+        weekly_cost = economy.standard("moderate").weekly_cost
         money_pressure = max(0.0, 8 - deposit / max(1, weekly_cost))  # weeks of savings short of 8
         weights = {
             "socialize": max(1.0, COMFORT - needs["social"] + t.get("extraversion", 50) / 3),
@@ -116,7 +109,7 @@ class RuleMind(Mind):
         replies = []
         for inv in question.invitations[:MAX_REPLIES]:
             days_free = free.get(inv.weeks_ahead, [])
-            p = (0.35 + (COMFORT - r.need("social")) / 100 + 0.3 * _liking(r, inv.proposer)
+            p = (0.35 + (COMFORT - r.need("social")) / 100 + 0.3 * question.liking(inv.proposer)
                  + (extraversion - 0.5) * 0.4 - 0.4 * (r.state.vitality < 25))
             accept = inv.day in days_free and rng.random() < p
             if accept:
@@ -143,7 +136,7 @@ class RuleMind(Mind):
     def _proposal(self, r: Resident, question: q.ContactQuestion, day: int, weeks_ahead: int) -> d.Proposal:
         rng = self.rng
         known = question.known
-        weights = [5 + 100 * max(0.0, _liking(r, n)) for n in known]
+        weights = [5 + 100 * max(0.0, question.liking(n)) for n in known]
         n_invite = min(len(known), rng.choice((1, 1, 2, 3)))
         invitees: list[str] = []
         while len(invitees) < n_invite:
@@ -151,7 +144,7 @@ class RuleMind(Mind):
             if pick not in invitees:
                 invitees.append(pick)
         place = rng.choice(question.places)
-        name = r.model.places[place].name
+        name = question.place_names[place]
         return d.Proposal(activity=f"Meet at {name}"[:120], invitees=invitees, day=day, weeks_ahead=weeks_ahead,
                           place=place, message=f"Want to meet at {name}?"[:300])
 
@@ -193,7 +186,7 @@ class RuleMind(Mind):
 
     def _purchase(self, question: q.PurchaseQuestion) -> d.PurchaseDecision:
         r = question.resident
-        economy = r.model.config.economy
+        economy = question.context.economy
         budget = min(r.state.deposit * 0.1, r.state.deposit - 4 * economy.cheapest_standard.weekly_cost)
         if r.need("material") > 80 or budget <= 0:
             return d.PurchaseDecision(item="")
@@ -206,9 +199,9 @@ class RuleMind(Mind):
     def _turn(self, question: q.TurnQuestion) -> d.Utterance:
         r, rng = question.resident, self.rng
         others = [p for p in question.participants if p != r.name]
-        friend = max(others, key=lambda n: (_liking(r, n), n)) if others else ""
+        friend = max(others, key=lambda n: (question.liking(n), n)) if others else ""
         gift_to = gift_item = ""
-        if friend and r.state.possessions and _liking(r, friend) > 0.8 and rng.random() < 0.1:
+        if friend and r.state.possessions and question.liking(friend) > 0.8 and rng.random() < 0.1:
             gift_to, gift_item = friend, min(r.state.possessions, key=lambda p: p.price).name
         speech = f"Good to see you, {friend.split()[0]}." if friend else "Nice to be here."
         return d.Utterance(speech=speech, gift_to=gift_to, gift_item=gift_item)
@@ -222,7 +215,7 @@ class RuleMind(Mind):
         reflection = f"I feel my {low} is lowest ({r.needs[low]}); next week I should look after it."
         notes = []
         for name in question.met[:10]:
-            tie = r.model.ties.acquaintance.get_edge_data(r.name, name)
+            tie = question.ties.get(name)
             feeling = "we get on well" if tie and tie["sentiment"] > 0.2 else "it was a bit awkward" if tie and tie["sentiment"] < -0.2 else "it was fine"
             notes.append(d.NoteUpdate(about=name, summary=f"Spent time together; {feeling}."))
         return d.ReviewDecision(summary=summary[:800], reflection=reflection, notes=notes)
@@ -234,7 +227,7 @@ class RuleMind(Mind):
     # -- year end -----------------------------------------------------------------------------
     def _job_wishes(self, question: q.JobWishQuestion) -> d.JobWishDecision:
         r = question.resident
-        leniency = r.model.config.career.skill_match_leniency
+        leniency = question.context.career.skill_match_leniency
         current = r.job.weekly_income if r.job else -1
         better = [
             j for j in question.jobs
@@ -254,18 +247,16 @@ class RuleMind(Mind):
         return d.JobWishDecision(wishes=wishes)
 
     def _ratings(self, question: q.RatingQuestion) -> d.RatingDecision:
-        r, rng = question.resident, self.rng
-        model = r.model
+        rng = self.rng
         ratings = []
         for name in question.people:
-            tie = model.ties.acquaintance.get_edge_data(r.name, name) or {}
-            other = model.residents_by_name[name]
+            tie = question.ties.get(name) or {}
+            other = question.public[name]
             sentiment, interactions = tie.get("sentiment", 0.0), tie.get("interactions", 0)
             affection = (50 + 35 * sentiment + min(12, interactions) + 4 * tie.get("gifts", 0)
                          - 6 * tie.get("conflicts", 0) + (tie.get("familiarity", 0) - 50) / 5 + rng.gauss(0, 4))
-            best_skill = max(other.state.skills.values(), default=0)
-            respect = (45 + 20 * sentiment + other.weekly_income / 25 + min(20, best_skill / 10)
-                       + (other.talents.get("integrity", 50) - 50) / 5 - 3 * tie.get("conflicts", 0) + rng.gauss(0, 4))
+            respect = (45 + 20 * sentiment + other.weekly_income / 25 + min(20, other.best_skill / 10)
+                       + (other.integrity - 50) / 5 - 3 * tie.get("conflicts", 0) + rng.gauss(0, 4))
             ratings.append(d.Rating(name=name, affection=_score(affection), respect=_score(respect)))
         return d.RatingDecision(ratings=ratings)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from agentopia_mesa.town.economy import material_gain, shop_offers
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import draw_encounters, split_groups
-from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import PurchaseQuestion, SoloQuestion, TurnQuestion
 from agentopia_mesa.town.resident import ActivityRecord, Resident
 from agentopia_mesa.town.state import Possession
@@ -61,7 +61,7 @@ def activity_day(model, day: int) -> None:
         activity.status = "done"
 
     questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r)) for r in idle]
-    plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(questions), strict=True)}
+    plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(model, questions), strict=True)}
     for r in idle:
         plan = plans[r.name]
         r.go_to(model.places[_solo_place(model, r, plan)], plan.activity)
@@ -106,7 +106,7 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
             for g in gatherings for p in g.people
         ]
         owners = [g for g in gatherings for _ in g.people]
-        for g, question, utterance in zip(owners, questions, ask_all(questions), strict=True):
+        for g, question, utterance in zip(owners, questions, ask_all(model, questions), strict=True):
             speaker = question.resident
             g.transcript.append(f"{speaker.name}: {utterance.speech}")
             if utterance.gift_to and _give(model, speaker, utterance.gift_to, utterance.gift_item):
@@ -183,7 +183,7 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
         PurchaseQuestion(r, offers=shop_offers(model.world.price_list, r.state.deposit, model.random, economy))
         for r, _, _ in shoppers
     ]
-    for (r, changes, note), question, decision in zip(shoppers, questions, ask_all(questions), strict=True):
+    for (r, changes, note), question, decision in zip(shoppers, questions, ask_all(model, questions), strict=True):
         offer = next((o for o in question.offers if o.item == decision.item), None)
         if offer is not None and offer.price <= r.state.deposit:
             bought = clamp_changes({"money": -offer.price, "material": material_gain(offer.price)}, model.config.activity.solo)

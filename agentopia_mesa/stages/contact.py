@@ -6,7 +6,7 @@ rules in ``scheduling.py`` settle proposals into activities and tell losers why.
 
 from __future__ import annotations
 
-from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import ContactQuestion, Invitation
 from agentopia_mesa.town.scheduling import JointActivity
 
@@ -23,7 +23,7 @@ def contact(model) -> None:
             for r in model.residents
         ]
         inbox_next: dict[str, list[tuple[str, str]]] = {}
-        for question, decision in zip(questions, ask_all(questions), strict=True):
+        for question, decision in zip(questions, ask_all(model, questions), strict=True):
             _apply(model, question, decision, inbox_next)
         model.inbox = inbox_next
     settlement = model.schedule.settle()
@@ -80,6 +80,7 @@ def _question(model, r, round_: int, invitations: list[Invitation], own: list[In
         r, round=round_, rounds=cal.config.contact_rounds, inbox=model.inbox.pop(r.name, []),
         invitations=invitations, own_activities=own, known=known,
         free_days={ahead: list(days) for ahead, days in free_days.items()}, places=model.social_places,
+        place_names=model.place_names,
     )
 
 

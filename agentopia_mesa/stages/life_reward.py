@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from agentopia_mesa import reward
-from agentopia_mesa.minds.base import ask_all
-from agentopia_mesa.contract.questions import RatingQuestion
+from agentopia_mesa.stages.asking import ask_all
+from agentopia_mesa.contract.questions import PublicView, RatingQuestion
 
 REWARD_COLUMNS = [
     "year", "name", "model", "social", "subjective", "economic", "z_social", "z_subjective", "z_economic", "total",
@@ -19,8 +19,10 @@ REWARD_COLUMNS = [
 def collect_ratings(model) -> None:
     """Every resident privately rates its most recently met acquaintances (at most 20)."""
     limit = model.config.reward.max_related_for_ranking
-    questions = [RatingQuestion(r, people=model.ties.recently_met(r.name, limit)) for r in model.residents]
-    for question, decision in zip(questions, ask_all(questions), strict=True):
+    public = {r.name: PublicView(r.weekly_income, max(r.state.skills.values(), default=0), r.talents.get("integrity", 50))
+              for r in model.residents}
+    questions = [RatingQuestion(r, people=model.ties.recently_met(r.name, limit), public=public) for r in model.residents]
+    for question, decision in zip(questions, ask_all(model, questions), strict=True):
         allowed = set(question.people)
         model.ties.set_ratings(
             question.resident.name,

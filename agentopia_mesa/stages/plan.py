@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentopia_mesa.town.economy import affordable_standards, resolve_living_standard
-from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import PlanQuestion
 
 
@@ -11,7 +11,7 @@ def plan(model) -> None:
     economy, cal = model.config.economy, model.calendar
     days = cal.config.days_per_week
     questions = [PlanQuestion(r, affordable=affordable_standards(r.state.deposit, economy), days=days) for r in model.residents]
-    for question, decision in zip(questions, ask_all(questions), strict=True):
+    for question, decision in zip(questions, ask_all(model, questions), strict=True):
         r = question.resident
         standard = resolve_living_standard(decision.living_standard, r.state.deposit, economy)
         r.living_standard = standard.name

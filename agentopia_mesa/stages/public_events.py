@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentopia_mesa.environment.events import weekly_events
-from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import EventView, SignupQuestion
 from agentopia_mesa.town.scheduling import Booking
 
@@ -21,7 +21,7 @@ def public_events(model) -> None:
         free = [day for day in cal.days if model.schedule.booking(r.name, cal.day_index(day)) is None]
         if free and views:
             questions.append(SignupQuestion(r, events=[v for v in views if v.day in free], free_days=free))
-    for question, decision in zip(questions, ask_all(questions), strict=True):
+    for question, decision in zip(questions, ask_all(model, questions), strict=True):
         r, taken = question.resident, set()
         for event_id in decision.events:
             event = by_id.get(event_id)

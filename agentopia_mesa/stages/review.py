@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import DiscardQuestion, ReviewQuestion
 from agentopia_mesa.town.notebook import DiaryEntry
 
@@ -14,7 +14,7 @@ def review(model) -> None:
         met = list(dict.fromkeys(n for rec in r.records for n in rec.with_people))
         questions.append(ReviewQuestion(r, records=list(r.records), met=met))
     when = cal.stamp("review")
-    for question, decision in zip(questions, ask_all(questions), strict=True):
+    for question, decision in zip(questions, ask_all(model, questions), strict=True):
         r = question.resident
         r.notebook.diary.append(DiaryEntry(when, decision.summary, decision.reflection))
         allowed = set(question.met) | set(r.notebook.people)
@@ -29,7 +29,7 @@ def settle(model) -> None:
     keep = economy.max_possessions - int(economy.discard_fraction * economy.max_possessions)
     over = [r for r in model.residents if len(r.state.possessions) > economy.max_possessions]
     questions = [DiscardQuestion(r, at_least=len(r.state.possessions) - keep) for r in over]
-    for question, decision in zip(questions, ask_all(questions), strict=True):
+    for question, decision in zip(questions, ask_all(model, questions), strict=True):
         possessions = question.resident.state.possessions
         for item in decision.items:
             owned = next((p for p in possessions if p.name == item), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from agentopia_mesa.environment.careers import age_allows, drift_profile, job_season, new_jobs
-from agentopia_mesa.minds.base import ask_all
+from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import JobView, JobWishQuestion
 
 
@@ -34,7 +34,7 @@ def run_job_season(model) -> None:
             for j in model.jobs.values() if j.max_age is None or age_next_year <= j.max_age
         ]
         questions.append(JobWishQuestion(r, jobs=views))
-    wishes = {q.resident.name: list(d.wishes) for q, d in zip(questions, ask_all(questions), strict=True)}
+    wishes = {q.resident.name: list(d.wishes) for q, d in zip(questions, ask_all(model, questions), strict=True)}
     ages = {r.name: r.age + 1 for r in model.residents}
     moves = job_season(model.residents, model.jobs, wishes, ages, model.random, career)
     model.job_changes_this_year = len([m for m in moves if m[2] is not None])

@@ -1,0 +1,41 @@
+"""Asking minds: every stage's questions go out through ``ask_all``, prepared with what a mind may use.
+
+``prepare(model, question)`` fills in the question's ``situation`` (when, the world's title, the
+economy's and careers' rules) and ``ties`` (the asking resident's side of its acquaintance
+ties), so minds answer from the question alone (``contract.questions``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agentopia_mesa.contract.decisions import Decision
+from agentopia_mesa.contract.questions import Question, Situation
+
+
+def situation(model) -> Situation:
+    cal = model.calendar
+    return Situation(year=cal.year, week=cal.week, week_index=cal.week_index, world_title=model.world.title,
+                     economy=model.config.economy, career=model.config.career)
+
+
+def prepare(model, question: Question, now: Situation | None = None) -> Question:
+    """``question`` with its situation and the resident's ties filled in (returned for chaining)."""
+    question.situation = now or situation(model)
+    question.ties = model.ties.acquaintance[question.resident.name]
+    return question
+
+
+def ask_all(model, questions: Sequence[Question]) -> list[Decision]:
+    """Ask every question of a stage, grouped by mind, and return answers in question order."""
+    now = situation(model)
+    groups: dict[int, tuple[object, list[int]]] = {}
+    for i, q in enumerate(questions):
+        prepare(model, q, now)
+        mind = q.resident.mind
+        groups.setdefault(id(mind), (mind, []))[1].append(i)
+    answers: list[Decision | None] = [None] * len(questions)
+    for mind, indices in groups.values():
+        for i, decision in zip(indices, mind.decide_all([questions[i] for i in indices]), strict=True):
+            answers[i] = decision
+    return answers  # type: ignore[return-value]
