@@ -102,6 +102,10 @@ class ActivityConfig:
     # Rounds of dialogue in a joint activity or encounter; every participant speaks once a round.
     # The paper plays 5-20 turns; one round keeps rule runs fast and LLM runs affordable.
     dialogue_rounds: int = 1
+    # The rule environment's joint outcome: a gift lifts its receiver's quality by this much, and
+    # an encounter (a chance meeting) moves needs this fraction of a planned activity.
+    gift_quality_bonus: float = 0.3
+    encounter_scale: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,9 @@ class SocialConfig:
     """Acquaintance ties: how they form, strengthen and fade (not specified by the paper)."""
 
     first_meeting_familiarity: float = 20.0
+    # Familiarity of the world file's starting acquaintances: people sharing a home, and the others.
+    household_familiarity: float = 50.0
+    acquaintance_familiarity: float = 40.0
     familiarity_gain: float = 12.0  # per shared activity of average quality
     message_gain: float = 2.0
     weekly_fade: float = 1.5  # familiarity lost per week without contact

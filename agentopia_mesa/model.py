@@ -14,7 +14,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 from agentopia_mesa.calendar import Calendar
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.environment.outcomes import Environment
-from agentopia_mesa.stages.life_reward import reward_table, settle_life_reward
+from agentopia_mesa.stages.life_reward import award_life_reward, reward_table
 from agentopia_mesa.metrics import AGENTTYPE_REPORTERS, MODEL_REPORTERS
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.minds.rule_mind import RuleMind
@@ -107,7 +107,7 @@ class AgentopiaModel(mesa.Model):
         self.initial_job_count = len(self.jobs)
         self.job_changes_total = 0
         self.job_changes_this_year = 0
-        self.reward_rows: list[dict] = []  # one per resident per year, see settle_life_reward
+        self.reward_rows: list[dict] = []  # one per resident per year, see award_life_reward
         # Called with the model after every week (recorders, live views); they must not change it.
         self.observers: list[Callable[[AgentopiaModel], None]] = []
 
@@ -150,8 +150,8 @@ class AgentopiaModel(mesa.Model):
                 progress(self)
 
     # -- life reward --------------------------------------------------------------------------
-    def settle_life_reward(self) -> None:
-        settle_life_reward(self)
+    def award_life_reward(self) -> None:
+        award_life_reward(self)
 
     def reward_table(self):
         """Life reward per resident per year, with returns and advantages (a pandas DataFrame)."""
@@ -179,10 +179,12 @@ class AgentopiaModel(mesa.Model):
 
     def _initial_ties(self, spec: WorldSpec) -> None:
         homes = {r.name: r.home for r in spec.residents}
+        social = self.config.social
         for r in spec.residents:
             for other in r.acquaintances:
                 family = homes[other] == r.home
-                self.ties.meet(r.name, other, -1, familiarity=50.0 if family else 40.0, family=family)
+                familiarity = social.household_familiarity if family else social.acquaintance_familiarity
+                self.ties.meet(r.name, other, -1, familiarity=familiarity, family=family)
                 self.residents_by_name[r.name].notebook.person(other).write(
                     f"{other}: someone I already know{' (we share a home)' if family else ''}.", "", "before", -1)
         self.ties.total.formed = 0

@@ -342,16 +342,17 @@ def test_inspector_shows_llm_prompts_and_responses():
 
     from visualization.panels import Decisions
 
-    llm = SimpleNamespace(mind=SimpleNamespace(name="ollama:qwen3"), decisions=[{
+    llm = SimpleNamespace(mind=SimpleNamespace(name="ollama:qwen3"))
+    decisions = [{
         "stage": "plan", "when": "Y2020-W01-plan", "model": "ollama:qwen3", "fallback": True,
         "messages": [{"role": "system", "content": "You are Ann."}, SimpleNamespace(role="user", content="Plan your week")],
         "response": '{"goals": ["find a job"]}',
-    }])
-    text = _rendered_text(Decisions(llm, 1))
+    }]
+    text = _rendered_text(Decisions(llm, decisions, 1))
     for expected in ("Y2020-W01-plan", "fallback", "You are Ann.", "Plan your week", "find a job"):
         assert expected in text
     rules = SimpleNamespace(mind=SimpleNamespace(name="rules"))
-    assert "no LLM decisions recorded" in _rendered_text(Decisions(rules, 1))
+    assert "no LLM decisions recorded" in _rendered_text(Decisions(rules, [], 1))
 
 
 def test_live_town_with_llm_minds_shows_their_prompts():

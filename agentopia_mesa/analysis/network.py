@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import networkx as nx
 
+from agentopia_mesa.config import RewardConfig
+
 #: The paper's "liked by" / "respected by" threshold on a 0-100 rating (reward §6.1).
-POSITIVE_RATING = 60.0
+POSITIVE_RATING = float(RewardConfig().positive_rating)  # the reward's "liked by" / "respected by" line
 
 
 def positive_ties(ratings: nx.DiGraph, threshold: float = POSITIVE_RATING, attr: str = "score") -> nx.DiGraph:

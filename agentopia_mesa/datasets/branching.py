@@ -159,7 +159,7 @@ def rollout(checkpoint: Checkpoint, resident: str, captured: Captured, answer: s
         return None
     provisional = model.weeks_done % per_year != 0
     if provisional:
-        model.settle_life_reward()
+        model.award_life_reward()
     rows = [row for row in model.reward_rows[rows_before:] if row["name"] == resident]
     before = [row for row in model.reward_rows[:rows_before] if row["name"] == resident]
     change = rows[-1]["total"] - (before[-1]["total"] if before else 0.0)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from agentopia_mesa.config import RewardConfig
 from agentopia_mesa.run.layout import CONFIG, RunLayout
 
 
@@ -91,7 +92,7 @@ class RunReader:
 
     @property
     def gamma(self) -> float:
-        return float(self.meta.get("config", {}).get("reward", {}).get("gamma", 0.9))
+        return float(self.meta.get("config", {}).get("reward", {}).get("gamma", RewardConfig().gamma))
 
     @property
     def names(self) -> list[str]:

@@ -113,8 +113,9 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
                 g.gifts.append((speaker.name, utterance.gift_to))
     week = model.calendar.week_index
     for g in gatherings:
-        bonus = {receiver: 0.3 for _, receiver in g.gifts}
-        scale = 0.7 if g.kind == "encounter" else 1.0
+        activity = model.config.activity
+        bonus = {receiver: activity.gift_quality_bonus for _, receiver in g.gifts}
+        scale = activity.encounter_scale if g.kind == "encounter" else 1.0
         skill = "fitness" if model.places[g.place].affords("exercise") and g.kind == "joint" else None
         changes, quality = model.environment.joint(g.people, model.ties, skill=skill, bonus=bonus, scale=scale)
         names = tuple(p.name for p in g.people)

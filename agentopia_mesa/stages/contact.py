@@ -1,7 +1,7 @@
 """Contact and scheduling (paper §4, stages 3-4).
 
 Several rounds of messages, joint-activity proposals, replies and cancellations; then the
-rules in ``scheduling.py`` settle proposals into activities and tell losers why.
+rules in ``town/scheduling.py`` resolve proposals into activities and tell losers why.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from agentopia_mesa.town.scheduling import JointActivity
 
 def contact(model) -> None:
     cal = model.calendar
-    # Bookings change only at settlement, so free days are the same in every round.
+    # Bookings change only when proposals are resolved, so free days are the same in every round.
     free = {r.name: _free_days(model, r.name) for r in model.residents}
     known = {r.name: model.ties.acquaintances(r.name) for r in model.residents}
     for round_ in range(1, cal.config.contact_rounds + 1):
@@ -26,16 +26,16 @@ def contact(model) -> None:
         for question, decision in zip(questions, ask_all(model, questions), strict=True):
             _apply(model, question, decision, inbox_next)
         model.inbox = inbox_next
-    settlement = model.schedule.settle()
-    for name, activity, reason in settlement.losers:
+    resolution = model.schedule.resolve()
+    for name, activity, reason in resolution.losers:
         _tell(model.inbox, name, "scheduler", f"You could not join '{activity.name}': {reason}.")
-    for activity_id, reason in settlement.failed.items():
+    for activity_id, reason in resolution.failed.items():
         activity = model.schedule.activities[activity_id]
         _tell(model.inbox, activity.proposer, "scheduler", f"'{activity.name}' will not happen: {reason}.")
-    for name, booking in settlement.displaced:
+    for name, booking in resolution.displaced:
         _tell(model.inbox, name, "scheduler", f"You dropped a {booking.kind} booking for a joint activity.")
-    model.counts["joint_confirmed"] += len(settlement.confirmed)
-    model.counts["joint_failed"] += len(settlement.failed)
+    model.counts["joint_confirmed"] += len(resolution.confirmed)
+    model.counts["joint_failed"] += len(resolution.failed)
 
 
 def _tell(inbox: dict, name: str, sender: str, text: str) -> None:

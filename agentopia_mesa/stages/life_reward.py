@@ -1,4 +1,4 @@
-"""Year-end settlement of the life reward: residents rate each other, then the pure formulas in
+"""The life reward at each year end: residents rate each other, then the pure formulas in
 ``reward.py`` turn ratings, fulfilment history and deposits into rewards, returns and advantages.
 """
 
@@ -30,7 +30,7 @@ def collect_ratings(model) -> None:
         )
 
 
-def settle_life_reward(model) -> None:
+def award_life_reward(model) -> None:
     """Ratings, then this year's life reward for every resident; returns and advantages of all years."""
     cfg, cal = model.config.reward, model.calendar
     collect_ratings(model)

@@ -14,7 +14,7 @@ def year_end(model) -> None:
         drift_profile(r, r.year_counts, model.random, model.config.career)
     run_job_season(model)
     meet_colleagues(model)
-    model.settle_life_reward()
+    model.award_life_reward()
     for r in model.residents:
         r.year_counts = Counter()
 

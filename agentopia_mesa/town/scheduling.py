@@ -1,13 +1,13 @@
-"""Bookings and the settlement of joint-activity proposals (paper §4, after-contact stage).
+"""Bookings and the resolution of joint-activity proposals (paper §4, after-contact stage).
 
-Settlement rules, as in the paper:
+Resolution rules, as in the paper:
 - A proposal becomes an activity if every *required* invitee said yes or, with none required,
   if at least one invitee said yes. Only a person's last answer counts; silence is no.
 - Clashes on a person's day are won by priority: an existing joint activity beats the person's
   own new proposal, which beats an acceptance of someone else's, which beats an existing public
   event or encounter booking. Equal priority: the latest (proposal or answer) wins.
 - An activity whose proposer or a required participant lost the day, or that is left with
-  fewer than two people, fails; its people are freed and settlement is repeated until stable.
+  fewer than two people, fails; its people are freed and resolution is repeated until stable.
 Losers are told why.
 """
 
@@ -55,7 +55,7 @@ class JointActivity:
 
 
 @dataclass
-class Settlement:
+class Resolution:
     confirmed: list[JointActivity] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # activity id -> reason
     losers: list[tuple[str, JointActivity, str]] = field(default_factory=list)  # (person, activity, reason)
@@ -121,9 +121,9 @@ class Schedule:
         self.unbook(by, activity.day_index)
         return list(activity.participants)
 
-    def settle(self) -> Settlement:
+    def resolve(self) -> Resolution:
         """Turn agreed proposals into confirmed activities, resolving clashes (see module doc)."""
-        result = Settlement()
+        result = Resolution()
         live = []
         for a in sorted(self.activities.values(), key=lambda a: a.seq):
             if a.status != "proposed":
@@ -133,7 +133,7 @@ class Schedule:
             else:
                 a.status = "failed"
                 result.failed[a.activity_id] = "not enough people said yes"
-        # Drop the first failing activity (in creation order) and settle again, until none fails.
+        # Drop the first failing activity (in creation order) and resolve again, until none fails.
         # Dropping one only frees the days it claimed, so the winners of those days alone change,
         # and the activities before it, which passed, still pass: the next failure lies after it.
         # That keeps this linear in the number of proposals rather than quadratic.

@@ -15,6 +15,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from agentopia_mesa.config import CalendarConfig
 from agentopia_mesa.world.loader import WorldError
 from agentopia_mesa.world.schema import (
     GeneratorInfo, GridSpec, JobSpec, PlaceSpec, ResidentSpec, WorldSpec,
@@ -24,7 +25,7 @@ from agentopia_mesa.world.themes import NO_EXTRA_INCOME, THEME_TABLE, Household,
 #: The themes ``generate_world`` knows.
 THEMES: tuple[str, ...] = tuple(THEME_TABLE)
 
-START_YEAR = 2020
+START_YEAR = CalendarConfig().start_year  # ages in world files are at the simulation's start
 TRAITS = ("extraversion", "intuition", "thinking", "judging", "confidence", "curiosity", "empathy",
           "responsibility", "control", "patience")
 TALENTS = ("intelligence", "creativity", "leadership", "communication", "health", "beauty", "trustworthiness",
