@@ -10,6 +10,7 @@ import json
 
 import pandas as pd
 import pytest
+from prerequisites import require_embedded, require_modules
 
 from agentopia_mesa.compare import add_compare_parser
 from agentopia_mesa.datasets.cli import add_dataset_parser
@@ -58,6 +59,14 @@ def cli(argv):
     add_compare_parser(commands)
     args = parser.parse_args(argv)
     return args.handler(args)
+
+
+def hf_load_dataset():
+    """Hugging Face's ``datasets.load_dataset`` (the test extra installs it; CI fails without it)."""
+    require_modules("datasets", hint="pip install 'agentopia-mesa[test]'")
+    from datasets import load_dataset
+
+    return load_dataset
 
 
 def read_jsonl(path):
@@ -121,7 +130,7 @@ def test_models_option_ranks_only_that_models_residents(tmp_path):
 
 
 def test_outputs_load_with_the_datasets_json_loader_and_have_valid_roles(tmp_path):
-    load_dataset = pytest.importorskip("datasets").load_dataset
+    load_dataset = hf_load_dataset()
     run = hand_made_run(tmp_path / "run")
     assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / "chat" / "train.jsonl")]) == 0
     assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / "sharegpt.jsonl"), "--format", "sharegpt", "--top", "0.5"]) == 0
@@ -187,7 +196,7 @@ def test_sft_from_real_runs_and_a_sweep_directory(tmp_path):
 
 @pytest.mark.slow
 def test_dpo_pairs_from_a_small_embedded_model_run(tmp_path):
-    pytest.importorskip("xllamacpp")
+    require_embedded()
     from agentopia_mesa.datasets.dpo import export_dpo
 
     run = tmp_path / "run"
@@ -197,7 +206,7 @@ def test_dpo_pairs_from_a_small_embedded_model_run(tmp_path):
     assert stats.prompts == 1 and stats.distinct_answers >= 2
     assert stats.unmatched == 0 and stats.rollouts == stats.distinct_answers  # every branch met the same prompt
     assert stats.pairs >= 1
-    load_dataset = pytest.importorskip("datasets").load_dataset
+    load_dataset = hf_load_dataset()
     pairs = load_dataset("json", data_files=str(tmp_path / "dpo.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
     pair = pairs[0]
     assert [m["role"] for m in pair["prompt"]] == ["system", "user"] and "PLAN your week" in pair["prompt"][1]["content"]

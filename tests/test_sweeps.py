@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from prerequisites import require_modules
 
 from agentopia_mesa.analysis.cli import standalone_main
 from agentopia_mesa.config import EconomyConfig
@@ -232,8 +233,7 @@ def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, capsys):
 
 # -- Ray -------------------------------------------------------------------------------------------
 def test_ray_gives_the_same_results_as_local_processes(tmp_path):
-    if os.environ.get("CI") != "true":
-        pytest.importorskip("ray")
+    require_modules("ray", hint="pip install 'agentopia-mesa[ray]'")
     spec = sweep_from_dict({**TINY, "grid": {"needs__decay": [0.2]}})
     local = run_sweep(spec, tmp_path / "processes", executor="processes", workers=2, progress=False)
     ray = run_sweep(spec, tmp_path / "ray", executor="ray", workers=2, progress=False)
