@@ -243,3 +243,31 @@ def test_ray_gives_the_same_results_as_local_processes(tmp_path):
             a = (tmp_path / "processes" / run.dir / name).read_bytes()
             b = (tmp_path / "ray" / run.dir / name).read_bytes()
             assert a == b, f"{run.id}/{name} differs between processes and Ray"
+
+
+# -- the command line: --dry-run, --analyze, --ray-address ------------------------------------------
+def test_cli_dry_run_lists_the_plan_runs_nothing_and_analyze_writes_the_report(tmp_path, capsys):
+    from agentopia_mesa.cli import main
+
+    data = {**TINY, "sweep": {**TINY["sweep"], "seeds": 1}}
+    config, out = write_config(tmp_path, data), tmp_path / "sweep"
+    plan = sweep_from_dict(data).plan()
+    # --ray-address is accepted with the plan it would run on a cluster; nothing starts
+    assert main(["sweep", str(config), "--out", str(out), "--dry-run", "--executor", "ray", "--ray-address", "auto"]) == 0
+    printed = capsys.readouterr().out
+    assert f"sweep tiny: 2 runs (2 parameter sets x 1 seeds), 0 already done; executor ray, 1 worker(s); directory {out}" in printed
+    for run in plan:
+        assert (f"  {run.id}  to run  seed {run.seed:>10d}  world=apartment years=1 residents=6 "
+                f"needs__decay={run.params['needs__decay']}") in printed
+    assert not out.exists()
+
+    assert main(["sweep", str(config), "--out", str(out), "--executor", "sequential", "--analyze", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    report = out / "analysis" / "report.html"
+    assert f"report: {report}" in printed and "finished 2 now, 0 before" in printed
+    assert report.stat().st_size > 1000 and "needs__decay" in (out / "analysis" / "report.md").read_text()
+    assert all((out / run.dir / "done.json").is_file() for run in plan)
+
+    assert main(["sweep", str(config), "--out", str(out), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "2 already done" in printed and all(f"  {run.id}  done  " in printed for run in plan)
