@@ -7,6 +7,7 @@ recorder (what ``LLMMind`` hands it), then on real runs with the fake backend.
 
 import argparse
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -216,3 +217,25 @@ def test_dpo_pairs_from_a_small_embedded_model_run(tmp_path):
     assert meta["margin"] > 0 and meta["chosen_reward"] - meta["rejected_reward"] == pytest.approx(meta["margin"])
     assert meta["model"].startswith("embedded") and meta["week"] == 1
     assert "s per pair" in (tmp_path / "dpo.md").read_text()
+
+
+def test_dpo_sharegpt_layout_from_a_fake_llm_run(tmp_path, capsys):
+    run = tmp_path / "run"
+    recorded_run(run, mix="fake=0.5", residents=4, years=2, seed=3, tiny=True)  # weeks of one day
+    common = ["--week", "1", "--samples", "3", "--prompts", "2", "--horizon", "1", "--min-margin", "0"]
+    assert cli(["dataset", "dpo", str(run), "--out", str(tmp_path / "sharegpt.jsonl"), "--format", "sharegpt", *common]) == 0
+    assert "pairs from 2 prompts (week 1, stage plan" in capsys.readouterr().out
+    assert cli(["dataset", "dpo", str(run), "--out", str(tmp_path / "chat.jsonl"), *common]) == 0
+    sharegpt, chat = read_jsonl(tmp_path / "sharegpt.jsonl"), read_jsonl(tmp_path / "chat.jsonl")
+    assert len(sharegpt) == len(chat) >= 1  # the same pairs (same seed, shared branches), in two layouts
+    for pair, same in zip(sharegpt, chat, strict=True):
+        assert set(pair) == {"conversations", "chosen", "rejected", "metadata"}
+        assert [t["from"] for t in pair["conversations"]] == ["system", "human"]
+        assert [t["value"] for t in pair["conversations"]] == [m["content"] for m in same["prompt"]]
+        assert pair["chosen"] == {"from": "gpt", "value": same["chosen"][0]["content"]}
+        assert pair["rejected"] == {"from": "gpt", "value": same["rejected"][0]["content"]}
+        assert pair["chosen"]["value"] != pair["rejected"]["value"] and pair["metadata"]["margin"] > 0
+    # the columns models/llamafactory/dataset_info.json maps for LLaMA-Factory's ranking dataset
+    info = json.loads((Path(__file__).parent.parent / "models" / "llamafactory" / "dataset_info.json").read_text())
+    assert info["agentopia_dpo"]["ranking"] and set(info["agentopia_dpo"]["columns"].values()) <= set(sharegpt[0])
+    assert (tmp_path / "sharegpt.md").is_file()
