@@ -239,3 +239,14 @@ def test_dpo_sharegpt_layout_from_a_fake_llm_run(tmp_path, capsys):
     info = json.loads((Path(__file__).parent.parent / "models" / "llamafactory" / "dataset_info.json").read_text())
     assert info["agentopia_dpo"]["ranking"] and set(info["agentopia_dpo"]["columns"].values()) <= set(sharegpt[0])
     assert (tmp_path / "sharegpt.md").is_file()
+
+
+def test_sft_help_names_a_model_that_exists(capsys):
+    from agentopia_mesa.llm.embedded_backend import EmbeddedBackend
+
+    with pytest.raises(SystemExit) as done:
+        cli(["dataset", "sft", "--help"])
+    assert done.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    example = help_text.split("(repeatable), e.g. ")[1].split()[0]
+    assert example == EmbeddedBackend().name == "embedded:gemma3:270m"  # the name the embedded residents record
