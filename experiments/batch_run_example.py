@@ -1,6 +1,7 @@
 """Mesa's own ``batch_run`` over AgentopiaModel, as any Mesa user would write it.
 
     python experiments/batch_run_example.py            # 2 decay rates x 2 seeds, 30 residents, 2 years
+    python experiments/batch_run_example.py --residents 5 --years 1 --processes 1   # a few seconds
 
 Every configuration constant is a constructor keyword (``needs__decay``, ``calendar__weeks_per_year``,
 ...), so ``batch_run`` can sweep it; ``rng=[...]`` gives one run per seed (derived here with
@@ -13,25 +14,34 @@ batch_run keeps every row in memory and cannot resume; for long sweeps use
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pandas as pd
 from mesa.batchrunner import batch_run
 
 from agentopia_mesa.model import AgentopiaModel
 
-YEARS, WEEKS_PER_YEAR = 2, 10
+WEEKS_PER_YEAR = 10
 
 
-def main() -> pd.DataFrame:
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(2026).spawn(2)]
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    parser = argparse.ArgumentParser(description="Mesa's batch_run over AgentopiaModel: 2 need-decay rates x seeds.")
+    parser.add_argument("--residents", type=int, default=30)
+    parser.add_argument("--years", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=2, help="replicates per decay rate (default: 2)")
+    parser.add_argument("--processes", type=int, default=2, help="batch_run's number_processes (default: 2)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(2026).spawn(args.seeds)]
     rows = batch_run(
         AgentopiaModel,
-        parameters={"world": "apartment", "residents": 30, "years": YEARS, "needs__decay": [0.1, 0.2]},
+        parameters={"world": "apartment", "residents": args.residents, "years": args.years, "needs__decay": [0.1, 0.2]},
         rng=seeds,
-        max_steps=YEARS * WEEKS_PER_YEAR,
-        number_processes=2,
+        max_steps=args.years * WEEKS_PER_YEAR,
+        number_processes=args.processes,
         data_collection_period=WEEKS_PER_YEAR,  # one collection a year: the start and every year end
-        display_progress=True,
+        display_progress=not args.quiet,
     )
     frame = pd.DataFrame(rows)
     last = frame[frame["Step"] == frame["Step"].max()]

@@ -6,10 +6,10 @@ HTTP server, and the fake backend is a real class that makes up schema-valid ans
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
+from prerequisites import require_embedded
 
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest
 from agentopia_mesa.llm.fake_backend import FakeBackend
@@ -51,8 +51,7 @@ def parse_decision(text: str) -> dict:
 @pytest.fixture(scope="session")
 def embedded_backend():
     """The real embedded model, loaded once per test session."""
-    if importlib.util.find_spec("xllamacpp") is None:
-        pytest.skip("xllamacpp is not installed: pip install 'agentopia-mesa[embedded]'")
+    require_embedded()  # skips on a machine without the extra; fails under CI=true
     from agentopia_mesa.llm.embedded_backend import EmbeddedBackend
 
     backend = EmbeddedBackend(n_ctx=2048)

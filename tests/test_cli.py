@@ -76,3 +76,45 @@ def test_python_dash_m_entry_point(tmp_path):
     result = subprocess.run([sys.executable, "-m", "agentopia_mesa", "world", "list"], capture_output=True, text=True)
     assert result.returncode == 0
     assert {"apartment", "school", "rivertown"} <= {line.split()[0] for line in result.stdout.splitlines()}
+
+
+def test_set_changes_the_configuration_and_the_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--world", "school", "--residents", "4", "--years", "2", "--seed", "3", "--out", str(out), "--quiet",
+                 "--set", "calendar__weeks_per_year=3", "--set", "needs__decay=0.4"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["overrides"] == {"calendar__weeks_per_year": 3, "needs__decay": 0.4}
+    assert config["config"]["calendar"]["weeks_per_year"] == 3 and config["config"]["needs"]["decay"] == {
+        "mood": 0.4, "social": 0.4, "esteem": 0.4, "material": 0.0}  # one number sets the three decaying needs
+    assert list(pd.read_csv(out / "metrics.csv")["week"]) == list(range(2 * 3 + 1))  # 3-week years
+    # the same run without the decay override: its town is in better spirits
+    plain = tmp_path / "plain"
+    assert main(["run", "--world", "school", "--residents", "4", "--years", "2", "--seed", "3", "--out", str(plain), "--quiet",
+                 "--set", "calendar__weeks_per_year=3"]) == 0
+    assert pd.read_csv(plain / "metrics.csv")["mean_mood"].iloc[1:].mean() > pd.read_csv(out / "metrics.csv")["mean_mood"].iloc[1:].mean()
+
+
+@pytest.mark.parametrize(("setting", "field"), [("needs__decayy=0.2", "needs__decayy"), ("needs__decay", "--set")])
+def test_bad_set_is_one_line_and_leaves_nothing(tmp_path, capsys, setting, field):
+    out = tmp_path / "never"
+    assert main(["run", "--residents", "3", "--years", "1", "--out", str(out), "--quiet", "--set", setting]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and field in err and not out.exists()
+
+
+def test_overwrite_replaces_the_old_run_entirely(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--world", "school", "--residents", "5", "--years", "2", "--weeks-per-year", "2", "--seed", "1",
+                 "--checkpoint-every", "1", "--out", str(out), "--quiet"]) == 0
+    (out / "notes.txt").write_text("from the old run")
+    old_checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert main(["run", "--world", "school", "--residents", "3", "--years", "1", "--weeks-per-year", "2", "--seed", "2",
+                 "--out", str(out), "--quiet", "--overwrite"]) == 0
+    assert not (out / "notes.txt").exists()
+    config = json.loads((out / "config.json").read_text())
+    assert (config["residents"], config["years"], config["seed"]) == (3, 1, 2)
+    assert set(pd.read_csv(out / "rewards.csv")["year"]) == {2020} and len(pd.read_csv(out / "rewards.csv")) == 3
+    assert len(pd.read_csv(out / "metrics.csv")) == 2 + 1
+    new_checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert "week-00004.ckpt" in old_checkpoints and new_checkpoints == ["week-00002.ckpt"]  # the new run's only
+    assert main(["resume", str(out), "--quiet"]) == 0  # resuming finds the new run, already finished

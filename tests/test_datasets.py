@@ -7,9 +7,11 @@ recorder (what ``LLMMind`` hands it), then on real runs with the fake backend.
 
 import argparse
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from prerequisites import require_embedded, require_modules
 
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.cli.dataset import add_dataset_parser
@@ -58,6 +60,14 @@ def cli(argv):
     add_compare_parser(commands)
     args = parser.parse_args(argv)
     return args.handler(args)
+
+
+def hf_load_dataset():
+    """Hugging Face's ``datasets.load_dataset`` (the test extra installs it; CI fails without it)."""
+    require_modules("datasets", hint="pip install 'agentopia-mesa[test]'")
+    from datasets import load_dataset
+
+    return load_dataset
 
 
 def read_jsonl(path):
@@ -121,7 +131,7 @@ def test_models_option_ranks_only_that_models_residents(tmp_path):
 
 
 def test_outputs_load_with_the_datasets_json_loader_and_have_valid_roles(tmp_path):
-    load_dataset = pytest.importorskip("datasets").load_dataset
+    load_dataset = hf_load_dataset()
     run = hand_made_run(tmp_path / "run")
     assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / "chat" / "train.jsonl")]) == 0
     assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / "sharegpt.jsonl"), "--format", "sharegpt", "--top", "0.5"]) == 0
@@ -187,7 +197,7 @@ def test_sft_from_real_runs_and_a_sweep_directory(tmp_path):
 
 @pytest.mark.slow
 def test_dpo_pairs_from_a_small_embedded_model_run(tmp_path):
-    pytest.importorskip("xllamacpp")
+    require_embedded()
     from agentopia_mesa.datasets.dpo import export_dpo
 
     run = tmp_path / "run"
@@ -197,7 +207,7 @@ def test_dpo_pairs_from_a_small_embedded_model_run(tmp_path):
     assert stats.prompts == 1 and stats.distinct_answers >= 2
     assert stats.unmatched == 0 and stats.rollouts == stats.distinct_answers  # every branch met the same prompt
     assert stats.pairs >= 1
-    load_dataset = pytest.importorskip("datasets").load_dataset
+    load_dataset = hf_load_dataset()
     pairs = load_dataset("json", data_files=str(tmp_path / "dpo.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
     pair = pairs[0]
     assert [m["role"] for m in pair["prompt"]] == ["system", "user"] and "PLAN your week" in pair["prompt"][1]["content"]
@@ -207,3 +217,36 @@ def test_dpo_pairs_from_a_small_embedded_model_run(tmp_path):
     assert meta["margin"] > 0 and meta["chosen_reward"] - meta["rejected_reward"] == pytest.approx(meta["margin"])
     assert meta["model"].startswith("embedded") and meta["week"] == 1
     assert "s per pair" in (tmp_path / "dpo.md").read_text()
+
+
+def test_dpo_sharegpt_layout_from_a_fake_llm_run(tmp_path, capsys):
+    run = tmp_path / "run"
+    recorded_run(run, mix="fake=0.5", residents=4, years=2, seed=3, tiny=True)  # weeks of one day
+    common = ["--week", "1", "--samples", "3", "--prompts", "2", "--horizon", "1", "--min-margin", "0"]
+    assert cli(["dataset", "dpo", str(run), "--out", str(tmp_path / "sharegpt.jsonl"), "--format", "sharegpt", *common]) == 0
+    assert "pairs from 2 prompts (week 1, stage plan" in capsys.readouterr().out
+    assert cli(["dataset", "dpo", str(run), "--out", str(tmp_path / "chat.jsonl"), *common]) == 0
+    sharegpt, chat = read_jsonl(tmp_path / "sharegpt.jsonl"), read_jsonl(tmp_path / "chat.jsonl")
+    assert len(sharegpt) == len(chat) >= 1  # the same pairs (same seed, shared branches), in two layouts
+    for pair, same in zip(sharegpt, chat, strict=True):
+        assert set(pair) == {"conversations", "chosen", "rejected", "metadata"}
+        assert [t["from"] for t in pair["conversations"]] == ["system", "human"]
+        assert [t["value"] for t in pair["conversations"]] == [m["content"] for m in same["prompt"]]
+        assert pair["chosen"] == {"from": "gpt", "value": same["chosen"][0]["content"]}
+        assert pair["rejected"] == {"from": "gpt", "value": same["rejected"][0]["content"]}
+        assert pair["chosen"]["value"] != pair["rejected"]["value"] and pair["metadata"]["margin"] > 0
+    # the columns models/llamafactory/dataset_info.json maps for LLaMA-Factory's ranking dataset
+    info = json.loads((Path(__file__).parent.parent / "models" / "llamafactory" / "dataset_info.json").read_text())
+    assert info["agentopia_dpo"]["ranking"] and set(info["agentopia_dpo"]["columns"].values()) <= set(sharegpt[0])
+    assert (tmp_path / "sharegpt.md").is_file()
+
+
+def test_sft_help_names_a_model_that_exists(capsys):
+    from agentopia_mesa.llm.embedded_backend import EmbeddedBackend
+
+    with pytest.raises(SystemExit) as done:
+        cli(["dataset", "sft", "--help"])
+    assert done.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    example = help_text.split("(repeatable), e.g. ")[1].split()[0]
+    assert example == EmbeddedBackend().name == "embedded:gemma3:270m"  # the name the embedded residents record

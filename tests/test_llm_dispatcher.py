@@ -29,21 +29,41 @@ def job_request(i: int) -> ChatRequest:
                        schema=base.schema, options=base.options, tag=base.tag)
 
 
-class ReversedLatency:
-    """Job i of n answers after (n - i) * 10 ms, so answers complete in reverse input order."""
+WAIT_S = 30  # how long a synchronised call waits for the others: only reached when the code is wrong
+
+
+class ReversedCompletion:
+    """Job i of n answers only after job i + 1 has answered, so answers complete in exactly the
+    reverse of the input order (synchronised by events, not by sleeps; it needs all n in flight)."""
 
     name = "reversed"
 
     def __init__(self, n: int):
         self.n, self.finished, self._lock = n, [], threading.Lock()
+        self.answered = [threading.Event() for _ in range(n)]
         self.fake = FakeBackend(reply=echo)
 
     def chat(self, request):
         i = int(request.tag.split()[-1])
-        time.sleep((self.n - i) * 0.01)
+        if i + 1 < self.n and not self.answered[i + 1].wait(WAIT_S):
+            raise RuntimeError(f"job {i + 1} never answered: the jobs did not run at once")
+        result = self.fake.chat(request)
         with self._lock:
             self.finished.append(i)
-        return self.fake.chat(request)
+        self.answered[i].set()
+        return result
+
+
+def all_in_flight(limit: int):
+    """A reply that answers only when ``limit`` calls are in the backend at once (a barrier):
+    proves the dispatcher fills its slots, whatever the machine's load."""
+    barrier = threading.Barrier(limit)
+
+    def reply(request):
+        barrier.wait(WAIT_S)  # raises BrokenBarrierError if fewer than ``limit`` calls ever overlap
+        return echo(request)
+
+    return reply
 
 
 class Scripted:
@@ -67,9 +87,10 @@ class Scripted:
 
 def test_results_come_back_in_input_order_whatever_the_completion_order():
     n = 12
-    backend = ReversedLatency(n)
-    outcomes = Dispatcher(max_concurrency=n).run([(backend, job_request(i), parse_decision) for i in range(n)])
-    assert backend.finished.index(n - 1) < backend.finished.index(0)  # (exactly reversed on an idle machine)
+    backend = ReversedCompletion(n)
+    outcomes = Dispatcher(max_concurrency=n, retries=0).run([(backend, job_request(i), parse_decision) for i in range(n)])
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
+    assert backend.finished == list(reversed(range(n)))
     assert [o.value["reason"] for o in outcomes] == [f"job {i}" for i in range(n)]
 
 
@@ -83,11 +104,13 @@ def test_input_order_under_random_server_latency(fake_server):  # noqa: F811
 
 @pytest.mark.parametrize("limit", [1, 3, 8])
 def test_concurrency_bound_is_respected(fake_server, limit):  # noqa: F811
-    server = fake_server(latency_s=0.05)  # no slot limit: the server would take them all at once
+    # No slot limit in the server: it would take them all at once. Each call waits until `limit`
+    # calls are in flight together, so the bound is both reached and (max_in_flight) not exceeded.
+    server = fake_server(FakeBackend(reply=all_in_flight(limit)))
     client = OllamaBackend("schema-example", server.url)
-    outcomes = Dispatcher(max_concurrency=limit).run([(client, job_request(i), parse_decision) for i in range(24)])
-    assert all(o.ok for o in outcomes)
-    assert server.stats.max_in_flight == limit
+    outcomes = Dispatcher(max_concurrency=limit, retries=0).run([(client, job_request(i), parse_decision) for i in range(24)])
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
+    assert server.stats.calls == 24 and server.stats.max_in_flight == limit
 
 
 @pytest.mark.parametrize("faults", [
@@ -180,13 +203,15 @@ def test_stats_add_up_tokens_and_wall_time(fake_server):  # noqa: F811
 
 
 def test_the_bound_holds_across_concurrent_runs(fake_server):  # noqa: F811
-    server = fake_server(latency_s=0.05)
+    server = fake_server(FakeBackend(reply=all_in_flight(3)))
     client = OllamaBackend("schema-example", server.url)
-    dispatcher = Dispatcher(max_concurrency=3)
+    dispatcher = Dispatcher(max_concurrency=3, retries=0)
     batches = [[(client, job_request(i), parse_decision) for i in range(12)] for _ in range(2)]
-    runners = [threading.Thread(target=dispatcher.run, args=(batch,)) for batch in batches]
+    outcomes = []
+    runners = [threading.Thread(target=lambda b=batch: outcomes.extend(dispatcher.run(b))) for batch in batches]
     for runner in runners:
         runner.start()
     for runner in runners:
         runner.join()
+    assert len(outcomes) == 24 and all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
     assert server.stats.calls == 24 and server.stats.max_in_flight == 3

@@ -7,12 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from llm_fixtures import DECISION_SCHEMA, decision_request
+from llm_fixtures import closed_port, fake_server  # noqa: F401 (fixtures)
 from pydantic import BaseModel, Field
 
 from agentopia_mesa.llm import (
     CachedClient, ChatRequest, LLMBadResponse, LLMClient, LLMTimeout, LLMUnavailable, make_client,
 )
-from agentopia_mesa.llm.client import status_error
+from agentopia_mesa.llm.cache import ResponseCache
+from agentopia_mesa.llm.client import ChatResult, status_error
 from agentopia_mesa.llm.embedded_backend import EmbeddedBackend
 from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.llm.ollama_backend import OllamaBackend
@@ -113,9 +115,37 @@ def test_fake_answers_follow_the_schema_and_are_deterministic(schema):
         assert backend.chat(request).text == text
 
 
-def test_backends_implement_the_protocol():
-    for client in (FakeBackend(), OllamaBackend("m"), OpenAIBackend("http://h:1", "m"), EmbeddedBackend()):
+def _answers_as_the_protocol_says(client: LLMClient, request: ChatRequest) -> ChatResult:
+    """``check()`` returns None and ``chat()`` a ``ChatResult`` of the declared types, named as ``client.name``."""
+    assert isinstance(client, LLMClient)
+    assert client.check() is None
+    result = client.chat(request)
+    assert type(result) is ChatResult
+    assert isinstance(result.text, str) and result.text
+    assert all(isinstance(n, int) and n >= 0 for n in (result.prompt_tokens, result.completion_tokens))
+    assert isinstance(result.latency_s, float) and result.latency_s >= 0 and isinstance(result.cached, bool)
+    assert f"{result.backend}:{result.model}" == client.name
+    jsonschema.validate(json.loads(result.text), DECISION_SCHEMA)  # the request's schema
+    return result
+
+
+def test_backends_implement_the_protocol(fake_server, tmp_path, closed_port):  # noqa: F811
+    request = decision_request(seed=3)
+    fake = _answers_as_the_protocol_says(FakeBackend(), request)
+    assert (fake.backend, fake.model, fake.cached) == ("fake", "schema-example", False)
+    # Ollama: our real HTTP server, spoken to by the official client inside OllamaBackend
+    ollama = _answers_as_the_protocol_says(OllamaBackend("schema-example", fake_server().url), request)
+    assert ollama.backend == "ollama" and ollama.text == fake.text  # the same backend behind it
+    cached = CachedClient(FakeBackend(), ResponseCache(tmp_path / "c.sqlite"), "replay-or-record")
+    assert not _answers_as_the_protocol_says(cached, request).cached
+    again = _answers_as_the_protocol_says(cached, request)
+    assert again.cached and again.text == fake.text
+    # No server for these here: the protocol's error, saying what to do, instead of an answer.
+    for client in (OpenAIBackend(f"http://127.0.0.1:{closed_port}/v1", "m"), EmbeddedBackend(model_path=tmp_path / "none.gguf")):
         assert isinstance(client, LLMClient)
+        for call in (client.check, lambda c=client: c.chat(request)):
+            with pytest.raises(LLMUnavailable):
+                call()
 
 
 def test_requests_are_checked_and_frozen():

@@ -1,6 +1,8 @@
 """The Ollama path for real: the official ``ollama`` client and our OllamaBackend against our
 Ollama API server, backed by the embedded model (slow) or the fake backend (fast)."""
 
+import re
+
 import jsonschema
 import ollama
 import pytest
@@ -118,6 +120,40 @@ def test_slow_server_raises_timeout(fake_server):
 @given(st.text())
 def test_stream_chunks_join_back_to_the_answer(text):
     assert "".join(chunks(text)) == text
+
+
+TOKEN = re.compile(r"\s*(\w+|[^\w\s])|\s+")  # one word or one mark, after its leading space; or trailing space
+
+
+def test_stream_chunks_are_token_like_pieces():
+    answer = '{"action": "rest", "reason": "tired today"}'
+    assert chunks(answer) == ['{', '"', 'action', '"', ':', ' "', 'rest', '"', ',', ' "', 'reason', '"', ':', ' "',
+                              'tired', ' today', '"', '}']
+    assert chunks("hello  world \n") == ["hello", "  world", " \n"]
+    assert chunks("") == [""]
+
+
+@given(st.lists(st.from_regex(r"[a-z]{1,8}|[{}\":,.!?]", fullmatch=True), min_size=2, max_size=30),
+       st.sampled_from(["", " ", "  ", "\n"]))
+def test_stream_chunks_hold_one_word_or_mark_each(tokens, gap):
+    text = gap.join(tokens)
+    pieces = chunks(text)
+    assert "".join(pieces) == text
+    assert all(TOKEN.fullmatch(p) for p in pieces), pieces
+    assert len(pieces) == len(re.findall(r"\w+|[^\w\s]", text))  # one per word or mark
+    if gap:  # (without a gap neighbouring words run together into one)
+        assert len(pieces) == len(tokens) >= 2
+
+
+def test_a_streamed_answer_arrives_in_many_chunks(fake_server):  # noqa: F811
+    server = fake_server()
+    client = ollama.Client(host=server.url)
+    parts = list(client.chat(model="schema-example", messages=list(DECISION_MESSAGES), format=DECISION_SCHEMA,
+                             options={"seed": 4}, stream=True))
+    text = "".join(p.message.content for p in parts)
+    parse_decision(text)
+    assert parts[-1].done and not any(p.done for p in parts[:-1])
+    assert [p.message.content for p in parts[:-1]] == chunks(text) and len(parts) > 8
 
 
 @pytest.mark.slow

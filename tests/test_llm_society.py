@@ -10,6 +10,7 @@ import socket
 
 import pandas as pd
 import pytest
+from prerequisites import require_embedded
 
 from agentopia_mesa.cli.main import main
 from agentopia_mesa.config import SimulationConfig
@@ -205,14 +206,14 @@ def test_replay_reproduces_a_recorded_run_with_zero_model_calls(tmp_path):
 
 @pytest.mark.slow
 def test_embedded_model_runs_the_whole_cycle(tmp_path):
-    pytest.importorskip("xllamacpp")
+    require_embedded()
     out = tmp_path / "embedded"
     assert main(["run", "--world", "school", "--residents", "2", "--years", "1", "--weeks-per-year", "1",
                  "--mind", "llm", "--llm", "embedded", "--out", str(out), "--quiet"]) == 0
     from agentopia_mesa.run.trajectories import read_trajectories
 
     entries = list(read_trajectories(out))
-    assert entries and all(e["model"].startswith("embedded") for e in entries)
+    assert entries and {e["model"] for e in entries} == {"embedded:gemma3:270m"}
     assert sum(not e["fallback"] for e in entries) >= len(entries) // 2  # schema-constrained decoding mostly succeeds
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from prerequisites import require_modules
 
 from agentopia_mesa.cli.analyze import standalone_main
 from agentopia_mesa.config import EconomyConfig
@@ -239,8 +240,7 @@ def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, capsys):
 
 # -- Ray -------------------------------------------------------------------------------------------
 def test_ray_gives_the_same_results_as_local_processes(tmp_path):
-    if os.environ.get("CI") != "true":
-        pytest.importorskip("ray")
+    require_modules("ray", hint="pip install 'agentopia-mesa[ray]'")
     spec = sweep_from_dict({**TINY, "grid": {"needs__decay": [0.2]}})
     local = run_sweep(spec, tmp_path / "processes", executor="processes", workers=2, progress=False)
     ray = run_sweep(spec, tmp_path / "ray", executor="ray", workers=2, progress=False)
@@ -291,3 +291,31 @@ def test_a_sweep_run_is_a_run_directory_like_any_other(tmp_path):
     # and branches like any run
     assert main(["branch", str(run.root), "--week", "2", "--out", str(tmp_path / "branch"), "--quiet"]) == 0
     assert RunLayout(tmp_path / "branch").metrics.read_bytes() == metrics
+
+
+# -- the command line: --dry-run, --analyze, --ray-address ------------------------------------------
+def test_cli_dry_run_lists_the_plan_runs_nothing_and_analyze_writes_the_report(tmp_path, capsys):
+    from agentopia_mesa.cli.main import main
+
+    data = {**TINY, "sweep": {**TINY["sweep"], "seeds": 1}}
+    config, out = write_config(tmp_path, data), tmp_path / "sweep"
+    plan = sweep_from_dict(data).plan()
+    # --ray-address is accepted with the plan it would run on a cluster; nothing starts
+    assert main(["sweep", str(config), "--out", str(out), "--dry-run", "--executor", "ray", "--ray-address", "auto"]) == 0
+    printed = capsys.readouterr().out
+    assert f"sweep tiny: 2 runs (2 parameter sets x 1 seeds), 0 already done; executor ray, 1 worker(s); directory {out}" in printed
+    for run in plan:
+        assert (f"  {run.id}  to run  seed {run.seed:>10d}  world=apartment years=1 residents=6 "
+                f"needs__decay={run.params['needs__decay']}") in printed
+    assert not out.exists()
+
+    assert main(["sweep", str(config), "--out", str(out), "--executor", "sequential", "--analyze", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    report = out / "analysis" / "report.html"
+    assert f"report: {report}" in printed and "finished 2 now, 0 before" in printed
+    assert report.stat().st_size > 1000 and "needs__decay" in (out / "analysis" / "report.md").read_text()
+    assert all((out / run.dir / "done.json").is_file() for run in plan)
+
+    assert main(["sweep", str(config), "--out", str(out), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "2 already done" in printed and all(f"  {run.id}  done  " in printed for run in plan)

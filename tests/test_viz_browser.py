@@ -21,11 +21,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from prerequisites import skip_or_fail
 
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.run.replay import ReplayRecorder, load_replay
 from agentopia_mesa.run.results import run_metadata, write_results, write_start
-from agentopia_mesa.cli.viz import VizError, find_app, solara_command
+from agentopia_mesa.cli.viz import find_app, solara_command
 from agentopia_mesa.cli.viz import main as viz_main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,10 +62,7 @@ def _require_browser() -> None:
     if missing_browser_assets():  # without them the page waits on a CDN this machine may not reach
         missing.append("Solara's browser libraries in its cache")
     if missing:
-        reason = f"browser test needs {', '.join(missing)}: run .ci/install-browser.sh"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail(f"browser test needs {', '.join(missing)}: run .ci/install-browser.sh")
 
 
 def _free_port() -> int:
@@ -302,22 +300,74 @@ def test_views_draw_a_replay_without_a_browser(tmp_path):
     network = network_chart("test", last, "affection").to_dict()
     assert "affection ratings" in network["title"]["subtitle"][0]
     metrics = source.metrics(last["week"])
-    charts = [mean_needs_chart(metrics), gini_chart(metrics), activity_chart(metrics), reward_chart(source.rewards(last["week"]))]
-    for chart in charts:
-        chart.to_dict()
+    weeks = REPLAY_YEARS * 10 + 1  # week 0 and every lived week
+    assert len(metrics) == weeks
+    # Each chart draws the run's numbers with its own mark (an empty chart is a grey text mark).
+    mark, rows = _drawn(mean_needs_chart(metrics))
+    assert mark == "line" and len(rows) == weeks * 5
+    assert {r["need"] for r in rows} == {"vitality", "mood", "material", "social", "esteem"}
+    moods = [r["value"] for r in sorted(rows, key=lambda r: r["week"]) if r["need"] == "mood"]
+    assert moods == pytest.approx(list(metrics["mean_mood"]))
+    mark, rows = _drawn(gini_chart(metrics))
+    assert mark == "line" and [r["gini_deposit"] for r in rows] == pytest.approx(list(metrics["gini_deposit"]))
+    assert 0 < max(r["gini_deposit"] for r in rows) < 1
+    mark, rows = _drawn(activity_chart(metrics))
+    kinds = [c for c in metrics if c.startswith("n_") and c[2:] in {r["activity"] for r in rows}]
+    assert mark == "bar" and len(rows) == (weeks - 1) * len(kinds) and len(kinds) >= 5
+    assert sum(r["value"] for r in rows) == pytest.approx(metrics[kinds].sum().sum()) and metrics[kinds].sum().sum() > 0
+    rewards = source.rewards(last["week"])
+    mark, rows = _drawn(reward_chart(rewards))
+    assert mark == "line" and len(rows) == REPLAY_YEARS * 3
+    expected = rewards.groupby("year")["economic"].mean()
+    assert {r["year"]: r["mean"] for r in rows if r["component"] == "economic"} == pytest.approx(expected.to_dict())
     # rewards show only the years settled by the week shown
     assert set(source.rewards(15)["year"]) == {2020}
     assert set(source.rewards(last["week"])["year"]) == {2020, 2021}
 
 
-def test_agentopia_viz_explains_bad_input(tmp_path, capsys):
-    assert viz_main(["--replay", str(tmp_path)]) == 2
-    assert "has no replay.jsonl" in capsys.readouterr().err
+def _drawn(chart) -> tuple[str, list[dict]]:
+    """The mark type a chart draws (of its inner chart when faceted) and the data rows it draws."""
+    spec = chart.to_dict()
+    inner = spec.get("spec", spec)
+    mark = inner["mark"]["type"] if isinstance(inner["mark"], dict) else inner["mark"]
+    (rows,) = spec["datasets"].values()
+    return mark, rows
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("agentopia: error: ") and "Traceback" not in err
+    return err
+
+
+def test_agentopia_viz_explains_bad_input(tmp_path, capsys, monkeypatch):
+    assert viz_main(["--replay", str(tmp_path)]) == 2  # a directory that is not a run
+    assert "has no replay.jsonl" in _one_error_line(capsys)
+    assert viz_main(["--replay", str(tmp_path / "nowhere")]) == 2
+    assert f"--replay: {tmp_path / 'nowhere'} has no replay.jsonl" in _one_error_line(capsys)
+    with pytest.raises(SystemExit) as bad_port:
+        viz_main(["--port", "eighty"])
+    assert bad_port.value.code == 2 and "invalid int value: 'eighty'" in capsys.readouterr().err
     assert find_app() == APP
     command = solara_command(APP, "127.0.0.1", 9999)
     assert command[1:4] == ["-m", "solara", "run"] and "--port" in command and "9999" in command
-    with pytest.raises(VizError):
-        raise VizError("x")
+
+    # a run directory, but no Solara: one line saying what to install, and no server started
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "replay.jsonl").write_text("")
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "solara", None)  # as if mesa[viz] were not installed
+        assert viz_main(["--replay", str(run)]) == 2
+    assert "solara is not installed: pip install 'mesa[viz]'" in _one_error_line(capsys)
+
+    # --fetch-assets with libraries missing from Solara's cache and no npm to fetch them
+    from solara.server import settings
+
+    monkeypatch.setattr(settings.assets, "proxy_cache_dir", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    assert viz_main(["--fetch-assets"]) == 2
+    assert "npm not found: install Node.js" in _one_error_line(capsys)
 
 
 def _rendered_text(element) -> str:
@@ -357,6 +407,8 @@ def test_inspector_shows_llm_prompts_and_responses():
 
 def test_live_town_with_llm_minds_shows_their_prompts():
     import runpy
+
+    import agentopia_mesa.minds.llm_settings  # noqa: F401 (ours: a broken import fails this test, never skips it)
 
     from visualization.panels import Decisions
     from visualization.sources import live_town

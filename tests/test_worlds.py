@@ -181,9 +181,9 @@ def test_generation_is_deterministic():
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("size", [1, 5, 400, 1000])
 def test_sizes_validate(theme, size):
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time of this process: other jobs on the machine do not count
     world = generate_world(theme, residents=size, seed=11)
-    elapsed = time.perf_counter() - started
+    cpu_s = time.process_time() - started
     again = parse_world(world.model_dump(mode="json"))
     assert len(again.residents) == size and len({r.name for r in again.residents}) == size
     assert sum(j.capacity for j in again.jobs) > size
@@ -191,7 +191,7 @@ def test_sizes_validate(theme, size):
     if size == 1:
         assert again.residents[0].acquaintances == ()
     if size == 1000:
-        assert elapsed < 2.0
+        assert cpu_s < 5.0  # about 0.1 s; the bound only catches a blow-up (e.g. quadratic), not a slow machine
         assert again.grid.width >= 60 and sum(1 for p in again.places if _is_public(p)) >= 25
 
 

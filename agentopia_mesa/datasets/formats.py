@@ -6,8 +6,8 @@
 - ``sharegpt``: ``{"conversations": [{"from": "system"|"human"|"gpt", "value"}], "metadata"}``.
 - ``prompt-completion``: ``{"prompt": [messages], "completion": [the assistant message], "metadata"}``,
   TRL's conversational prompt-completion format: its SFTTrainer then computes the loss on the
-  answer only (``completion_only_loss``), which the Gemma template's lack of generation markers
-  rules out for ``messages`` (``assistant_only_loss``).
+  answer only (``completion_only_loss``); with ``messages`` that takes ``assistant_only_loss``,
+  which needs TRL 1.4.0 or newer for Gemma 3 (models/README.md).
 
 Preference pairs use TRL's conversational preference format: ``prompt`` (messages),
 ``chosen`` and ``rejected`` (one assistant message each); in ShareGPT layout

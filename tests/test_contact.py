@@ -1,0 +1,87 @@
+"""The contact stage as the README promises it: five rounds a week, and joint-activity proposals
+up to 4 weeks ahead with up to 4 invitees (the decision and its JSON schema refuse more)."""
+
+import jsonschema
+import pytest
+from pydantic import ValidationError
+
+from agentopia_mesa.config import CalendarConfig, SimulationConfig
+from agentopia_mesa.minds.base import Mind
+from agentopia_mesa.contract.decisions import ContactDecision, Proposal
+from agentopia_mesa.contract.questions import ContactQuestion
+from agentopia_mesa.minds.rule_mind import RuleMind
+from agentopia_mesa.minds.schemas import schema_for
+from agentopia_mesa.model import AgentopiaModel
+
+WEEKS = 3
+
+
+class Recorder(Mind):
+    """The rule mind, recording every contact question and decision with the week it was asked in."""
+
+    def __init__(self):
+        self.rules, self.model, self.contact = None, None, []
+
+    def bind(self, model) -> "Recorder":
+        self.rules, self.model = self.rules or RuleMind(model.random), model
+        return self
+
+    def decide(self, question):
+        decision = self.rules.decide(question)
+        if isinstance(question, ContactQuestion):
+            self.contact.append((self.model.calendar.week_index, question, decision))
+        return decision
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    recorder = Recorder()
+    config = SimulationConfig().with_overrides(calendar={"weeks_per_year": WEEKS})
+    model = AgentopiaModel(world="apartment", residents=20, years=1, seed=3, config=config,
+                           minds=lambda m, profile, i: recorder.bind(m))
+    model.run()
+    return model, recorder.contact
+
+
+def test_five_contact_rounds_a_week(recorded):
+    model, contact = recorded
+    assert CalendarConfig().contact_rounds == 5
+    rounds: dict[tuple[int, str], list[int]] = {}
+    for week, question, _ in contact:
+        rounds.setdefault((week, question.resident.name), []).append(question.round)
+        assert question.rounds == 5
+    assert set(rounds) == {(w, r.name) for w in range(WEEKS) for r in model.residents}
+    assert all(asked == [1, 2, 3, 4, 5] for asked in rounds.values())
+    assert len(contact) == WEEKS * len(model.residents) * 5
+
+
+def test_proposals_reach_at_most_4_weeks_ahead_with_at_most_4_invitees(recorded):
+    _, contact = recorded
+    proposals = [p for _, _, decision in contact for p in decision.proposals]
+    assert proposals  # the rule minds do propose
+    assert all(1 <= len(p.invitees) <= 4 and 0 <= p.weeks_ahead <= 4 for p in proposals)
+    # the free days a resident is shown reach 4 weeks ahead, no further
+    assert all(sorted(q.free_days) == [0, 1, 2, 3, 4] for _, q, _ in contact)
+
+
+def test_decisions_and_their_schema_refuse_more_than_4_weeks_ahead_or_4_invitees(recorded):
+    _, contact = recorded
+    question = next(q for _, q, _ in contact if len(q.known) >= 5 and q.places)
+    known, place = question.known, question.places[0]
+    ok = {"activity": "Dinner", "invitees": known[:4], "required": known[:4], "day": 2, "weeks_ahead": 4, "place": place}
+    assert Proposal(**ok).weeks_ahead == 4
+    with pytest.raises(ValidationError, match="invitees"):
+        Proposal(**{**ok, "invitees": known[:5]})
+    with pytest.raises(ValidationError, match="weeks_ahead"):
+        Proposal(**{**ok, "weeks_ahead": 5})
+    with pytest.raises(ValidationError, match="required"):
+        Proposal(**{**ok, "required": known[:5]})
+    # what an LLM's constrained decoding follows: the stage's JSON schema
+    schema = schema_for(question)
+    jsonschema.validate({"proposals": [ok]}, schema)
+    for too_much in ({"invitees": known[:5]}, {"weeks_ahead": 5}):
+        answer = {"proposals": [{**ok, **too_much}]}
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(answer, schema)
+        with pytest.raises(ValidationError):
+            ContactDecision.model_validate(answer)
