@@ -76,3 +76,39 @@ def test_python_dash_m_entry_point(tmp_path):
     result = subprocess.run([sys.executable, "-m", "agentopia_mesa", "world", "list"], capture_output=True, text=True)
     assert result.returncode == 0
     assert {"apartment", "school", "rivertown"} <= {line.split()[0] for line in result.stdout.splitlines()}
+
+
+def test_llm_spec_without_mind_llm_is_an_error_and_other_llm_options_warn(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["run", "--residents", "3", "--years", "1", "--llm", "ollama:foo", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--llm ollama:foo: only with --mind llm" in err and not out.exists()
+    assert main(["run", "--residents", "3", "--years", "1", "--weeks-per-year", "1", "--temperature", "0.2",
+                 "--out", str(tmp_path / "rules"), "--quiet"]) == 0
+    assert "warning: --temperature only apply with --mind llm" in capsys.readouterr().err
+
+
+def test_world_resident_without_traits_fails_world_check(tmp_path, capsys):
+    from agentopia_mesa.world.loader import load_world
+
+    world = json.loads(load_world("school").model_dump_json())
+    del world["residents"][2]["traits"]
+    path = tmp_path / "no-traits.json"
+    path.write_text(json.dumps(world))
+    assert main(["world", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "residents[2].traits" in err
+    for name in ("apartment", "school", "rivertown"):  # every built-in world has traits
+        assert all(r.traits for r in load_world(name).residents)
+
+
+def test_dataset_sft_with_an_unknown_model_lists_the_runs_minds(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["run", "--world", "school", "--residents", "4", "--years", "1", "--weeks-per-year", "1",
+                 "--mind", "llm", "--mix", "fake=0.5", "--out", str(run), "--quiet"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "sft.jsonl"
+    assert main(["dataset", "sft", str(run), "--model", "embedded:gemma-3-270m-q4_k_m", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "'embedded:gemma-3-270m-q4_k_m'" in err and "fake:schema-example, rules" in err and not out.exists()
+    assert main(["dataset", "sft", str(run), "--model", "fake:schema-example", "--out", str(out)]) == 0

@@ -14,6 +14,7 @@ from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.cli.dataset import add_dataset_parser
+from agentopia_mesa.cli.mind_options import check_mind_options
 from agentopia_mesa.llm.client import LLMError
 from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.cli.viz import add_viz_parser
@@ -57,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     minds = run.add_argument_group("minds (who decides)")
     minds.add_argument("--mind", choices=["rules", "llm"], default="rules", help="rule-based minds (default) or LLM minds")
     minds.add_argument("--llm", default="embedded", metavar="SPEC",
-                       help="with --mind llm: embedded (default, in-process, no server), ollama:MODEL, openai:URL:MODEL, replay, fake")
+                       help="with --mind llm: embedded (default, in-process, no server), ollama:MODEL, openai:URL:MODEL, replay, fake; "
+                            "another SPEC without --mind llm is an error (the run would use rules)")
     minds.add_argument("--mix", default=None, metavar="SPEC=FRACTION,...",
                        help="a mixed society, e.g. ollama:qwen3:4b=0.5,ollama:agentopia-ft=0.5 (the rest use rules)")
     minds.add_argument("--assign", type=Path, default=None, metavar="FILE",
@@ -118,6 +120,7 @@ def _run(args) -> int:
     from agentopia_mesa.run.trajectories import attach_trajectories
     from agentopia_mesa.world.loader import load_world, resize_world
 
+    check_mind_options(args)  # --llm without --mind llm: an error, not a rules run
     if args.years < 1:
         raise UsageError(f"--years: must be at least 1, got {args.years}")
     if args.residents is not None and args.residents < 1:
