@@ -15,6 +15,7 @@ from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.cli.mind_options import check_mind_options
+from agentopia_mesa.cli.progress import show_llm_progress
 from agentopia_mesa.llm.client import LLMError
 from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.cli.viz import add_viz_parser
@@ -70,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     minds.add_argument("--cache-mode", choices=["record", "replay", "replay-or-record"], default="replay-or-record")
     minds.add_argument("--temperature", type=float, default=0.7)
     minds.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8)")
-    minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS")
+    minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
+                       help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
+                            "is set from the speed measured in a warm-up call (README, Minds)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -202,6 +205,7 @@ def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
     from agentopia_mesa.run.session import Stopped, run_session
 
     with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
+        show_llm_progress(model, bar)  # stage, calls done/pending, tokens/s inside a week
         def progress(m):
             bar.set_postfix_str(_progress_note(m), refresh=False)
             bar.update(1)
