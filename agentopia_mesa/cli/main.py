@@ -16,6 +16,7 @@ from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.cli.mind_options import check_mind_options
 from agentopia_mesa.cli.progress import show_llm_progress
+from agentopia_mesa.run.checkpoints import keep_arg, keep_meta, no_checkpoint_message
 from agentopia_mesa.llm.client import LLMError
 from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.cli.viz import add_viz_parser
@@ -54,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint-every", type=int, default=None, metavar="WEEKS",
                      help="checkpoint every N weeks so the run can be resumed (0 = never; default: every week "
                           "with LLM minds, every simulated year with rules, where a week takes milliseconds)")
+    run.add_argument("--keep-checkpoints", type=keep_arg, default="3", metavar="N|all",
+                     help="checkpoints kept: each simulated year's last week (for branch --week) plus the newest N "
+                          "(default: 3), or all")
     run.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
                      help="override any configuration field, e.g. --set needs__decay=0.2 (repeatable; VALUE is JSON or text)")
     minds = run.add_argument_group("minds (who decides)")
@@ -158,6 +162,7 @@ def _run(args) -> int:
     default_every = 1 if settings.uses_llm else config.calendar.weeks_per_year
     meta["checkpoint_every"] = args.checkpoint_every if args.checkpoint_every is not None else default_every
     meta["overrides"] = overrides
+    meta.update(keep_meta(args.keep_checkpoints))  # --keep-checkpoints, recorded only when not the default
     meta["llm"] = settings.to_dict()
     meta["minds"] = {r.name: spec for r, spec in zip(model.residents, specs, strict=True)}
     write_start(out, model, meta)
@@ -275,7 +280,7 @@ def _branch(args) -> int:
 
     model, meta, path = _load_run(args.run_dir, at_most_week=args.week)
     if model.weeks_done != args.week:
-        raise UsageError(f"--week: no checkpoint at week {args.week} in {args.run_dir} (nearest earlier: {model.weeks_done})")
+        raise UsageError(no_checkpoint_message(args.run_dir, args.week))
     out = prepare_run_dir(args.out)
     for name in ("world.json", *STREAM_FILES):
         if (args.run_dir / name).exists():

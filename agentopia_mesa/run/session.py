@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from agentopia_mesa.run.yearly import YearlyRecorder
-from agentopia_mesa.run.checkpoints import list_checkpoints, save_checkpoint, truncate_streams
+from agentopia_mesa.run.checkpoints import KEEP_NEWEST, list_checkpoints, save_checkpoint, truncate_streams
 from agentopia_mesa.run.replay import REPLAY_FILE, ReplayRecorder
 from agentopia_mesa.run.results import FAULTS_FILE, fault_report, read_faults, write_json, write_results
 
@@ -81,12 +81,13 @@ def attach_recorders(model, out: Path, fresh: bool) -> None:
     model.observers.append(replay)
 
 
-def checkpoint(model, out: Path, keep: int = 3) -> Path:
-    """Checkpoint without the observers (they hold open files) and with stream sizes recorded."""
+def checkpoint(model, out: Path, keep: int = KEEP_NEWEST) -> Path:
+    """Checkpoint without the observers (they hold open files) and with stream sizes recorded;
+    keep the newest ``keep`` (0: all) and each year end's."""
     observers, model.observers = model.observers, []
     model.stream_offsets = {name: (out / name).stat().st_size for name in STREAM_FILES if (out / name).exists()}
     try:
-        return save_checkpoint(model, out, keep=keep)
+        return save_checkpoint(model, out, keep=keep, year_weeks=model.config.calendar.weeks_per_year)
     finally:
         model.observers = observers
 
@@ -118,7 +119,7 @@ def run_session(
                     if progress:
                         progress(model)
                     if checkpoint_every and (model.weeks_done % checkpoint_every == 0 or not model.running or stop):
-                        checkpoint(model, out)
+                        checkpoint(model, out, keep=meta.get("keep_checkpoints", KEEP_NEWEST))
                     if stop:
                         name = signal.Signals(stop[0]).name
                         raise _stopped(model, out, interruptions, "signal", f"stopped by {name} after week "
