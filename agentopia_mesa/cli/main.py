@@ -15,6 +15,7 @@ from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.cli.mind_options import check_mind_options
+from agentopia_mesa.cli.parsing import Parser
 from agentopia_mesa.cli.progress import show_llm_progress
 from agentopia_mesa.run.checkpoints import keep_arg, keep_meta, no_checkpoint_message
 from agentopia_mesa.llm.client import LLMError
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agentopia", description="Long-term life simulation in agent societies (Agentopia on Mesa).")
+    parser = Parser(prog="agentopia", description="Long-term life simulation in agent societies (Agentopia on Mesa).")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="simulate a town and write a run directory")
@@ -214,6 +215,8 @@ def _drive(model, out: Path, meta: dict, quiet: bool) -> int:
         def progress(m):
             bar.set_postfix_str(_progress_note(m), refresh=False)
             bar.update(1)
+            if not m.running:  # stop the clock: like the summary's wall time, the bar's leaves out writing results
+                bar.close()
 
         try:
             paths = run_session(model, out, meta, checkpoint_every=meta.get("checkpoint_every", 1), progress=progress)

@@ -192,7 +192,9 @@ def _unpack(tarball: Path, target: Path, files: list[str] | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m agentopia_mesa.cli.viz [viz options]`` (the same as ``agentopia viz``)."""
-    parser = argparse.ArgumentParser(prog="agentopia")
+    from agentopia_mesa.cli.parsing import Parser
+
+    parser = Parser(prog="agentopia")
     add_viz_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["viz", *(argv if argv is not None else sys.argv[1:])])
     try:
