@@ -112,3 +112,18 @@ def test_dataset_sft_with_an_unknown_model_lists_the_runs_minds(tmp_path, capsys
     err = capsys.readouterr().err
     assert "'embedded:gemma-3-270m-q4_k_m'" in err and "fake:schema-example, rules" in err and not out.exists()
     assert main(["dataset", "sft", str(run), "--model", "fake:schema-example", "--out", str(out)]) == 0
+
+
+def test_summary_shows_what_moves_in_the_social_reward(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "--world", "school", "--residents", "20", "--years", "2", "--weeks-per-year", "3",
+                 "--seed", "2", "--out", str(out), "--quiet"]) == 0
+    rewards = pd.read_csv(out / "rewards.csv")
+    years = [line for line in (out / "summary.txt").read_text().splitlines() if line.startswith("  202")]
+    assert len(years) == 2
+    for line, (_, g) in zip(years, rewards.groupby("year"), strict=True):
+        # the mean share (~1/residents every year) is not printed; its sd and the counts behind it are
+        assert f"social sd {g['social'].std(ddof=0):.4f}" in line
+        assert f"liked-by {g['liked_by'].mean():.2f}+-{g['liked_by'].std(ddof=0):.2f}" in line
+        assert f"respected-by {g['respected_by'].mean():.2f}+-" in line
+        assert f"social {g['social'].mean():.4f}" not in line
