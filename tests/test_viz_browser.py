@@ -251,7 +251,7 @@ def test_live_town_steps_and_draws_map_network_and_plots(browser, server):
     # the plots: needs, Gini, activity mix (with this week's bars), reward by year
     plots = cards["plots"]
     for title in ("Mean needs (0-100)", "Gini of deposits", "Activity mix (slots per week)",
-                  "Life reward components by year (mean)"):
+                  "Life reward by year (mean per resident)"):
         assert title in plots["texts"], title
     assert {"social", "esteem", "mood"} <= set(plots["texts"])
     assert _marks(plots, "rect", "activity:"), "no activity bars"
