@@ -130,8 +130,10 @@ class ResponseCache:
         return self._connection().execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
     def identities(self) -> list[tuple[str, str]]:
-        """The (backend, model) pairs that have recorded answers."""
-        return list(self._connection().execute("SELECT DISTINCT backend, model FROM responses ORDER BY 1, 2"))
+        """The (backend, model) pairs that have recorded answers or decisions (a recording whose
+        every call timed out has decisions but no answers)."""
+        return list(self._connection().execute(
+            "SELECT backend, model FROM responses UNION SELECT backend, model FROM outcomes ORDER BY 1, 2"))
 
     def close(self) -> None:
         """Close every connection this object opened (in any thread of this process)."""
