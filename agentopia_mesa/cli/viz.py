@@ -88,10 +88,53 @@ def run_viz(args) -> int:
               "if this machine cannot reach the CDN, run `agentopia viz --fetch-assets` once", file=sys.stderr)
     page = "replay" if replay is not None else ""
     print(f"agentopia viz: open http://{args.host}:{args.port}/{page}  (Ctrl-C stops the server)", flush=True)
+    return run_until_stopped(command, viz_environment(replay))
+
+
+#: How long the server gets to stop after a forwarded signal before it is killed.
+STOP_GRACE_S = 10.0
+
+
+def run_until_stopped(command: list[str], env: dict[str, str] | None) -> int:
+    """Run the server ``command`` and return its exit code. SIGTERM and SIGHUP to this process are
+    passed on to the server (else the server would outlive ``agentopia viz`` and keep answering on
+    its port); Ctrl-C reaches both through the terminal. A server still running ``STOP_GRACE_S``
+    after a signal is killed."""
+    import signal
+    import time
+
+    child = subprocess.Popen(command, env=env)
+    stop_at: list[float] = []
+
+    def forward(signum, frame):
+        if child.poll() is None:
+            child.send_signal(signum)
+        stop_at.append(time.monotonic() + STOP_GRACE_S)
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[sig] = signal.signal(sig, forward)
+        except ValueError:  # not the main thread: no forwarding
+            pass
+    interrupted = False
     try:
-        return subprocess.call(command, env=viz_environment(replay))
-    except KeyboardInterrupt:
-        return 130
+        while True:
+            try:
+                code = child.wait(timeout=0.2)
+                return 130 if interrupted else (128 - code if code < 0 else code)  # killed by signal N: 128 + N
+            except subprocess.TimeoutExpired:
+                if stop_at and time.monotonic() > stop_at[0]:
+                    child.kill()
+            except KeyboardInterrupt:  # the server got the Ctrl-C too; give it its grace time
+                interrupted = True
+                stop_at.append(time.monotonic() + STOP_GRACE_S)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # -- browser assets -------------------------------------------------------------------------------
