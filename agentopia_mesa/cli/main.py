@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     minds.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8)")
     minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
                        help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
-                            "is set from the speed measured in a warm-up call (README, Minds)")
+                            "is set from the speed measured after a warm-up call (README, LLM minds)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
