@@ -10,6 +10,9 @@ from functools import partial
 from operator import attrgetter
 from statistics import fmean, median
 
+import mesa
+import pandas as pd
+
 from agentopia_mesa.town.economy import gini
 from agentopia_mesa.town.resident import Resident
 from agentopia_mesa.town.state import NEEDS
@@ -127,3 +130,27 @@ RESIDENT_REPORTERS = {
 }
 
 AGENTTYPE_REPORTERS = {Resident: RESIDENT_REPORTERS}
+
+
+class TownDataCollector(mesa.DataCollector):
+    """Mesa's ``DataCollector`` with the Mesa-documented calls working on this model.
+
+    - ``get_agent_vars_dataframe()``: the residents' table (the only agent type; the data is
+      collected once, as ``agenttype_reporters``, also reachable as
+      ``get_agenttype_vars_dataframe(Resident)``) instead of Mesa's "No agent reporters" error.
+    - ``batch_run`` rows have an integer ``Step``: Mesa keys collections by ``model.time``, a
+      float; the list of collection steps ``batch_run`` reads is kept as integers here. The
+      tables themselves (and so ``residents.csv``) are unchanged.
+    """
+
+    def collect(self, model) -> None:
+        super().collect(model)
+        steps = getattr(self, "_collection_steps", None)
+        if steps and isinstance(steps[-1], float) and steps[-1].is_integer():
+            steps[-1] = int(steps[-1])
+
+    def get_agent_vars_dataframe(self):
+        if self.agent_reporters or not self.agenttype_reporters:
+            return super().get_agent_vars_dataframe()
+        frames = [self.get_agenttype_vars_dataframe(kind) for kind in self.agenttype_reporters]
+        return frames[0] if len(frames) == 1 else pd.concat(frames).sort_index()

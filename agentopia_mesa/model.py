@@ -15,7 +15,7 @@ from agentopia_mesa.calendar import Calendar
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.environment.outcomes import Environment
 from agentopia_mesa.stages.life_reward import award_life_reward, reward_table
-from agentopia_mesa.metrics import AGENTTYPE_REPORTERS, MODEL_REPORTERS
+from agentopia_mesa.metrics import AGENTTYPE_REPORTERS, MODEL_REPORTERS, TownDataCollector
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.minds.rule_mind import RuleMind
 from agentopia_mesa.town.resident import Resident
@@ -119,7 +119,7 @@ class AgentopiaModel(mesa.Model):
         self.residents_by_name = {r.name: r for r in self.residents}
         self._initial_ties(spec)
 
-        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS, agenttype_reporters=AGENTTYPE_REPORTERS)
+        self.datacollector = TownDataCollector(model_reporters=MODEL_REPORTERS, agenttype_reporters=AGENTTYPE_REPORTERS)
         self.datacollector.collect(self)
 
     # -- the weekly cycle ---------------------------------------------------------------------

@@ -21,6 +21,7 @@ def test_batch_run_round_trip_in_two_processes():
     frame = pd.DataFrame(rows)
     assert len(frame) == 2 * 2 * RESIDENTS  # parameter sets x seeds x residents, last step only
     assert set(frame["RunId"]) == {0, 1, 2, 3} and set(frame["Step"]) == {WEEKS}
+    assert pd.api.types.is_integer_dtype(frame["Step"])  # not 10.0: Mesa keys collections by model.time
     assert {"gini_deposit", "mean_mood", "ties", "friendships"} <= set(frame.columns)  # model reporters
     assert frame[["life_reward", "reward_social", "reward_subjective", "reward_economic"]].notna().all().all()
 
@@ -43,3 +44,15 @@ def test_rng_and_seed_are_the_same_seed():
     for m in (a, b):
         m.run()
     pd.testing.assert_frame_equal(a.reward_table(), b.reward_table())
+
+
+def test_mesa_documented_datacollector_calls_work_on_a_standalone_model():
+    from agentopia_mesa.town.resident import Resident
+
+    model = AgentopiaModel(world="school", residents=RESIDENTS, years=1, calendar__weeks_per_year=2, seed=1)
+    model.run()
+    agents = model.datacollector.get_agent_vars_dataframe()
+    pd.testing.assert_frame_equal(agents, model.datacollector.get_agenttype_vars_dataframe(Resident))
+    assert len(agents) == 3 * RESIDENTS and {"name", "life_reward", "deposit"} <= set(agents.columns)
+    assert list(agents.index.names) == ["Step", "AgentID"]
+    assert len(model.datacollector.get_model_vars_dataframe()) == 3

@@ -123,3 +123,29 @@ def test_kill_9_an_llm_run_then_resume_gives_identical_results_and_trajectories(
         pd.testing.assert_frame_equal(pd.read_csv(out / name), pd.read_csv(whole / name), check_exact=True)
     assert _decisions(out) == _decisions(whole)
     assert (out / "replay.jsonl").read_text() == (whole / "replay.jsonl").read_text()
+
+
+def test_checkpoints_kept_per_year_plus_the_newest_and_branch_names_the_weeks(tmp_path, capsys):
+    import json
+
+    common = ["run", "--world", "school", "--residents", "6", "--years", "3", "--weeks-per-year", "3", "--quiet",
+              "--checkpoint-every", "1"]
+    base = tmp_path / "base"
+    assert main([*common, "--out", str(base)]) == 0
+    weeks = [int(p.name[5:10]) for p in list_checkpoints(base)]
+    assert weeks == [3, 6, 7, 8, 9]  # each year end, and the newest three
+    assert "keep_checkpoints" not in json.loads((base / "config.json").read_text())  # the default is not recorded
+    assert main(["branch", str(base), "--week", "3", "--out", str(tmp_path / "year1"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["branch", str(base), "--week", "4", "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    assert "weeks that can be branched: 3, 6, 7, 8, 9" in capsys.readouterr().err
+    every = tmp_path / "every"
+    assert main([*common, "--keep-checkpoints", "all", "--out", str(every)]) == 0
+    assert len(list_checkpoints(every)) == 9
+    assert json.loads((every / "config.json").read_text())["keep_checkpoints"] == 0
+    newest = tmp_path / "newest"
+    assert main([*common, "--keep-checkpoints", "1", "--out", str(newest)]) == 0
+    assert [int(p.name[5:10]) for p in list_checkpoints(newest)] == [3, 6, 9]
+    with pytest.raises(SystemExit) as stop:
+        main([*common, "--keep-checkpoints", "0", "--out", str(tmp_path / "bad")])
+    assert stop.value.code == 2 and "or 'all'" in capsys.readouterr().err

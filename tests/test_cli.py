@@ -118,3 +118,54 @@ def test_overwrite_replaces_the_old_run_entirely(tmp_path, capsys):
     new_checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert "week-00004.ckpt" in old_checkpoints and new_checkpoints == ["week-00002.ckpt"]  # the new run's only
     assert main(["resume", str(out), "--quiet"]) == 0  # resuming finds the new run, already finished
+
+
+def test_llm_spec_without_mind_llm_is_an_error_and_other_llm_options_warn(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["run", "--residents", "3", "--years", "1", "--llm", "ollama:foo", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--llm ollama:foo: only with --mind llm" in err and not out.exists()
+    assert main(["run", "--residents", "3", "--years", "1", "--weeks-per-year", "1", "--temperature", "0.2",
+                 "--out", str(tmp_path / "rules"), "--quiet"]) == 0
+    assert "warning: --temperature only apply with --mind llm" in capsys.readouterr().err
+
+
+def test_world_resident_without_traits_fails_world_check(tmp_path, capsys):
+    from agentopia_mesa.world.loader import load_world
+
+    world = json.loads(load_world("school").model_dump_json())
+    del world["residents"][2]["traits"]
+    path = tmp_path / "no-traits.json"
+    path.write_text(json.dumps(world))
+    assert main(["world", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "residents[2].traits" in err
+    for name in ("apartment", "school", "rivertown"):  # every built-in world has traits
+        assert all(r.traits for r in load_world(name).residents)
+
+
+def test_dataset_sft_with_an_unknown_model_lists_the_runs_minds(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["run", "--world", "school", "--residents", "4", "--years", "1", "--weeks-per-year", "1",
+                 "--mind", "llm", "--mix", "fake=0.5", "--out", str(run), "--quiet"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "sft.jsonl"
+    assert main(["dataset", "sft", str(run), "--model", "embedded:gemma-3-270m-q4_k_m", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "'embedded:gemma-3-270m-q4_k_m'" in err and "fake:schema-example, rules" in err and not out.exists()
+    assert main(["dataset", "sft", str(run), "--model", "fake:schema-example", "--out", str(out)]) == 0
+
+
+def test_summary_shows_what_moves_in_the_social_reward(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "--world", "school", "--residents", "20", "--years", "2", "--weeks-per-year", "3",
+                 "--seed", "2", "--out", str(out), "--quiet"]) == 0
+    rewards = pd.read_csv(out / "rewards.csv")
+    years = [line for line in (out / "summary.txt").read_text().splitlines() if line.startswith("  202")]
+    assert len(years) == 2
+    for line, (_, g) in zip(years, rewards.groupby("year"), strict=True):
+        # the mean share (~1/residents every year) is not printed; its sd and the counts behind it are
+        assert f"social sd {g['social'].std(ddof=0):.4f}" in line
+        assert f"liked-by {g['liked_by'].mean():.2f}+-{g['liked_by'].std(ddof=0):.2f}" in line
+        assert f"respected-by {g['respected_by'].mean():.2f}+-" in line
+        assert f"social {g['social'].mean():.4f}" not in line

@@ -248,5 +248,5 @@ def test_sft_help_names_a_model_that_exists(capsys):
         cli(["dataset", "sft", "--help"])
     assert done.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
-    example = help_text.split("(repeatable), e.g. ")[1].split()[0]
+    example = help_text.split("(repeatable)")[1].split("e.g. ")[1].split()[0]
     assert example == EmbeddedBackend().name == "embedded:gemma3:270m"  # the name the embedded residents record

@@ -27,6 +27,27 @@ def tie_pairs(frame: dict, graph: str) -> list[tuple[int, int, float]]:
     return [(a, b, sum(w) / len(w)) for (a, b), w in pairs.items()]
 
 
+#: Above this many rated pairs the affection graph is a hairball (a 100-resident town has about
+#: 2,000 by year 10): only strong ratings are drawn, the threshold ``liked-by`` counts use.
+DENSE_PAIRS = 300
+STRONG_RATING = 60.0
+
+
+def drawn_pairs(frame: dict, graph: str, pairs: list) -> tuple[list, str]:
+    """The pairs to draw and a subtitle line saying how they relate to the headline's tie count
+    (every acquaintance pair): how many of how many are drawn, and by which rule."""
+    if graph == "affection":
+        if len(pairs) > DENSE_PAIRS:
+            strong = [p for p in pairs if p[2] >= STRONG_RATING]
+            return strong, (f"{len(strong)} of {len(pairs)} rated pairs drawn: mean rating >= {STRONG_RATING:.0f} "
+                            "(weaker ones hidden); the headline's ties count acquaintances")
+        return pairs, f"{len(pairs)} rated pairs drawn; the headline's ties count acquaintances"
+    total = int(frame.get("metrics", {}).get("ties") or len(pairs))
+    if len(pairs) < total:
+        return pairs, f"{len(pairs)} of {total} acquaintance ties drawn: familiarity >= 20 (weaker ones hidden)"
+    return pairs, f"all {len(pairs)} acquaintance ties drawn"
+
+
 class LayoutCache:
     """Spring layouts per (source, graph, week); a new week starts from the latest positions."""
 
@@ -70,6 +91,7 @@ def network_chart(source_key, frame: dict, graph: str = "affection", colour_by: 
     if graph == "affection" and not pairs:
         graph, pairs = "acquaintance", tie_pairs(frame, "acquaintance")
         note = "no affection ratings before the first year end: acquaintance shown"
+    pairs, drawn_note = drawn_pairs(frame, graph, pairs)
     pos = LAYOUTS.positions(source_key, graph, frame["week"], names, pairs)
 
     degree = [0] * len(names)
@@ -125,5 +147,5 @@ def network_chart(source_key, frame: dict, graph: str = "affection", colour_by: 
             ],
         )
     )
-    title = alt.TitleParams(f"Social network: {frame['label']}", subtitle=[note, f"{len(pairs)} ties drawn"])
+    title = alt.TitleParams(f"Social network: {frame['label']}", subtitle=[note, drawn_note])
     return alt.layer(edge_layer, node_layer).properties(width=size, height=size, title=title)

@@ -22,9 +22,23 @@ from visualization.town_map import COLOUR_BY, town_map_chart
 alt.data_transformers.disable_max_rows()
 
 
+#: Solara's page embeds charts with Vega-Lite 5 (solara/widgets/vue/vegalite.vue loads
+#: vega-lite@5), while Altair 6 labels its specs Vega-Lite 6, so the browser console warned on
+#: every chart. The charts use nothing new in 6; their specs name the runtime that draws them.
+RUNTIME_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+
+
+def runtime_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec, drawn as SVG, labelled with the runtime's schema version."""
+    spec = chart.properties(usermeta={"embedOptions": {"renderer": "svg", "actions": False}}).to_dict()
+    spec["$schema"] = RUNTIME_SCHEMA
+    return spec
+
+
 def Chart(chart: alt.TopLevelMixin):
     """An Altair chart drawn as SVG (crisp text, marks in the DOM for tooltips and tests)."""
-    return solara.FigureAltair(chart.properties(usermeta={"embedOptions": {"renderer": "svg", "actions": False}}))
+    return solara.widgets.VegaLite.element(spec=runtime_spec(chart), on_click=None, listen_to_click=False,
+                                           on_hover=None, listen_to_hover=False)
 
 # Per browser tab (Solara scopes reactive variables to the connection).
 colour_by = solara.reactive("mood")
@@ -52,7 +66,7 @@ def Headline(frame: dict):
         f"**{frame['label']}** (week {frame['week']})",
         f"{residents} residents",
         f"{m.get('employed', 0):.0f} employed",
-        f"{m.get('ties', 0):.0f} ties",
+        f"{m.get('ties', 0):.0f} acquaintance ties",
         f"{m.get('friendships', 0):.0f} friendships",
         f"mean deposit {m.get('mean_deposit', 0):.0f}",
         f"Gini {m.get('gini_deposit', 0):.2f}",

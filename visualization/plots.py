@@ -69,14 +69,29 @@ def gini_chart(metrics: pd.DataFrame) -> alt.Chart:
     )
 
 
+#: The reward panels: the social reward is a share of two PageRanks, whose yearly mean is about
+#: 1/residents every year by construction (a flat line that an auto-scaled axis turns into noise),
+#: so the panels show what moves instead: how many residents like and respect each one.
+REWARD_PANELS = {"liked_by": "liked-by", "respected_by": "respected-by", "subjective": "subjective",
+                 "economic": "economic"}
+PANEL_COLOURS = {"liked-by": "#e91e63", "respected-by": "#8e24aa", "social": "#e91e63", "subjective": "#fbc02d",
+                 "economic": "#43a047"}
+
+
 def reward_chart(rewards: pd.DataFrame) -> alt.Chart:
-    """Mean of each raw life-reward component per year, one panel each (scales differ widely)."""
-    title = "Life reward components by year (mean)"
+    """Yearly means per resident: liked-by and respected-by counts and the subjective and economic
+    components, one panel each (scales differ widely). Rewards without the counts (a replay of an
+    unfinished run) show the social component instead."""
+    title = "Life reward by year (mean per resident)"
     if rewards.empty:
         return _empty(title, "settled at the end of each year")
-    parts = [c for c in ("social", "subjective", "economic") if c in rewards]
-    data = rewards.groupby("year")[parts].mean().reset_index().melt("year", var_name="component", value_name="mean")
+    panels = {c: name for c, name in REWARD_PANELS.items() if c in rewards}
+    if not {"liked_by", "respected_by"} <= set(panels) and "social" in rewards:
+        panels = {"social": "social", **{c: n for c, n in panels.items() if c in ("subjective", "economic")}}
+    data = (rewards.groupby("year")[list(panels)].mean().rename(columns=panels).reset_index()
+            .melt("year", var_name="component", value_name="mean"))
     years = data["year"].nunique()
+    order = list(panels.values())
     return (
         alt.Chart(data)
         .mark_line(point=True, strokeWidth=2)
@@ -84,12 +99,12 @@ def reward_chart(rewards: pd.DataFrame) -> alt.Chart:
             x=alt.X("year:Q", title=None, scale=alt.Scale(zero=False, padding=6),
                     axis=alt.Axis(format="d", tickCount=min(years, 4), labelAngle=0)),
             y=alt.Y("mean:Q", title=None, scale=alt.Scale(zero=False)),
-            color=alt.Color("component:N", legend=None, scale=alt.Scale(domain=["social", "subjective", "economic"],
-                                                                         range=["#e91e63", "#fbc02d", "#43a047"])),
+            color=alt.Color("component:N", legend=None,
+                            scale=alt.Scale(domain=order, range=[PANEL_COLOURS[name] for name in order])),
             tooltip=["year:O", "component:N", alt.Tooltip("mean:Q", format=".4g")],
         )
-        .properties(width=WIDTH / 3 - 12, height=HEIGHT - 30)
-        .facet(column=alt.Column("component:N", title=None, sort=["social", "subjective", "economic"]))
+        .properties(width=WIDTH / len(order) - 12, height=HEIGHT - 30)
+        .facet(column=alt.Column("component:N", title=None, sort=order))
         .resolve_scale(y="independent")
         .properties(title=title)
     )

@@ -43,6 +43,33 @@ def resident_table(source: TownSource, frame: dict) -> pd.DataFrame:
     return table
 
 
+LABEL_FONT = 8
+LABEL_CHARS = 26  # longer names are cut with "…" (the tooltip has the whole name)
+
+
+def place_labels(places: pd.DataFrame, cell: float, font_size: float = LABEL_FONT) -> pd.DataFrame:
+    """The public places' labels that fit without overlapping, as rows of x, y (grid units) and
+    label. Greedy, shortest first (more of them fit): a label is kept if its box (about 0.6 em a character) overlaps no
+    label kept before; the places left out keep their tooltips."""
+    public = places[~places["category"].isin(["home", "workplace"])]
+    kept_boxes, rows = [], []
+    candidates = sorted(public.itertuples(index=False), key=lambda p: (len(p.name), p.x, p.y))
+    for place in candidates:
+        label = place.name if len(place.name) <= LABEL_CHARS else place.name[: LABEL_CHARS - 1] + "…"
+        width, centre_x = 0.6 * font_size * len(label), place.x * cell
+        bottom = place.y * cell - cell * 0.62 + font_size * 0.5  # drawn above its square
+        box = (centre_x - width / 2, bottom - font_size, centre_x + width / 2, bottom)
+        if any(_overlap(box, other) for other in kept_boxes):
+            continue
+        kept_boxes.append(box)
+        rows.append({"x": place.x, "y": place.y, "label": label})
+    return pd.DataFrame(rows, columns=["x", "y", "label"])
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def town_map_chart(source: TownSource, frame: dict, colour_by: str = "mood", size: int = 470) -> alt.LayerChart:
     """Places (squares, by category) and residents (dots, coloured by ``colour_by``)."""
     grid = source.world.grid
@@ -69,9 +96,9 @@ def town_map_chart(source: TownSource, frame: dict, colour_by: str = "mood", siz
         )
     )
     labels = (
-        alt.Chart(places[~places["category"].isin(["home", "workplace"])])
-        .mark_text(fontSize=8, dy=-cell * 0.62, color="#424242", opacity=0.8)
-        .encode(x=x, y=y, text="name:N")
+        alt.Chart(place_labels(places, cell))
+        .mark_text(fontSize=LABEL_FONT, dy=-cell * 0.62, color="#424242", opacity=0.8)
+        .encode(x=x, y=y, text="label:N")
     )
 
     title, scheme, domain = COLOUR_BY.get(colour_by, COLOUR_BY["mood"])

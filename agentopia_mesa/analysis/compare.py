@@ -165,7 +165,7 @@ def add_compare_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "compare", help="life reward, liked-by and respected-by per model of (mixed) societies, with 95%% intervals",
         description="Groups every resident-year of the runs by the resident's mind (rewards.csv column 'model') and "
-                    "reports means with 95%% cluster-bootstrap intervals (residents resampled), and the difference of two models.",
+                    "reports means with 95% cluster-bootstrap intervals (residents resampled), and the difference of two models.",
     )
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories or sweep directories")
     parser.add_argument("--diff", nargs=2, metavar=("A", "B"), default=None,

@@ -12,7 +12,7 @@ def add_analyze_parser(subparsers) -> argparse.ArgumentParser:
         "analyze", help="emergent-behaviour measures, figures and a report for a run or sweep directory",
         description="Network density, clustering and communities, Gini of deposits, social mobility, relationships "
                     "formed and dissolved, innate fields vs life reward, reward components by year; for sweeps, "
-                    "each measure against each swept parameter with 95 %% intervals.",
+                    "each measure against each swept parameter with 95 % intervals.",
     )
     parser.add_argument("path", type=Path, metavar="RUN_OR_SWEEP_DIR", help="a run directory (agentopia run) or a sweep directory (agentopia sweep)")
     parser.add_argument("--out", type=Path, default=None, help="where to write the report (default: RUN_OR_SWEEP_DIR/analysis)")
@@ -34,7 +34,9 @@ def standalone_main(add_parser, command: str, argv: list[str] | None = None) -> 
     the CLI's error contract: bad input is one line on stderr and exit code 2."""
     import sys
 
-    parser = argparse.ArgumentParser(prog="agentopia")
+    from agentopia_mesa.cli.parsing import Parser
+
+    parser = Parser(prog="agentopia")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args([command, *(sys.argv[1:] if argv is None else argv)])
     try:

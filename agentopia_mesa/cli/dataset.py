@@ -27,7 +27,8 @@ def add_dataset_parser(subparsers) -> argparse.ArgumentParser:
                           'prompt-completion: {"prompt": [...], "completion": [...]} (TRL, loss on the answer only)')
     sft.add_argument("--years", type=int, default=None, metavar="N", help="use only each run's first N years")
     sft.add_argument("--model", action="append", default=None, metavar="NAME",
-                     help="rank and keep only residents with this mind (repeatable), e.g. embedded:gemma3:270m")
+                     help="rank and keep only residents with this mind (repeatable), as rewards.csv's model column names it, "
+                          "e.g. embedded:gemma3:270m or rules; a name no run has is an error listing the runs' minds")
     sft.add_argument("--stage", action="append", default=None, metavar="STAGE", help="keep only calls of this stage (repeatable)")
     sft.set_defaults(handler=_sft)
 

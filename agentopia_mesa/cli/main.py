@@ -14,6 +14,10 @@ from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.cli.dataset import add_dataset_parser
+from agentopia_mesa.cli.mind_options import check_mind_options
+from agentopia_mesa.cli.parsing import Parser
+from agentopia_mesa.cli.progress import show_llm_progress
+from agentopia_mesa.run.checkpoints import keep_arg
 from agentopia_mesa.llm.client import LLMError
 from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.cli.viz import add_viz_parser
@@ -38,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agentopia", description="Long-term life simulation in agent societies (Agentopia on Mesa).")
+    parser = Parser(prog="agentopia", description="Long-term life simulation in agent societies (Agentopia on Mesa).")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="simulate a town and write a run directory")
@@ -52,12 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--checkpoint-every", type=int, default=None, metavar="WEEKS",
                      help="checkpoint every N weeks so the run can be resumed (0 = never; default: every week "
                           "with LLM minds, every simulated year with rules, where a week takes milliseconds)")
+    run.add_argument("--keep-checkpoints", type=keep_arg, default="3", metavar="N|all",
+                     help="checkpoints kept: each simulated year's last week (for branch --week) plus the newest N "
+                          "(default: 3), or all")
     run.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
                      help="override any configuration field, e.g. --set needs__decay=0.2 (repeatable; VALUE is JSON or text)")
     minds = run.add_argument_group("minds (who decides)")
     minds.add_argument("--mind", choices=["rules", "llm"], default="rules", help="rule-based minds (default) or LLM minds")
     minds.add_argument("--llm", default="embedded", metavar="SPEC",
-                       help="with --mind llm: embedded (default, in-process, no server), ollama:MODEL, openai:URL:MODEL, replay, fake")
+                       help="with --mind llm: embedded (default, in-process, no server), ollama:MODEL, openai:URL:MODEL, replay, fake; "
+                            "another SPEC without --mind llm is an error (the run would use rules)")
     minds.add_argument("--mix", default=None, metavar="SPEC=FRACTION,...",
                        help="a mixed society, e.g. ollama:qwen3:4b=0.5,ollama:agentopia-ft=0.5 (the rest use rules)")
     minds.add_argument("--assign", type=Path, default=None, metavar="FILE",
@@ -68,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     minds.add_argument("--cache-mode", choices=["record", "replay", "replay-or-record"], default="replay-or-record")
     minds.add_argument("--temperature", type=float, default=0.7)
     minds.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8)")
-    minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS")
+    minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
+                       help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
+                            "is set from the speed measured after a warm-up call (README, LLM minds)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -114,6 +124,7 @@ def _run(args) -> int:
     from agentopia_mesa.minds.llm_settings import LLMSettings
     from agentopia_mesa.run.builder import RunSettings, start_run
 
+    check_mind_options(args)  # --llm without --mind llm: an error, not a rules run
     if args.years < 1:
         raise UsageError(f"--years: must be at least 1, got {args.years}")
     if args.residents is not None and args.residents < 1:
@@ -132,7 +143,8 @@ def _run(args) -> int:
         max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout, cache=args.llm_cache,
     )
     settings = RunSettings(world=args.world, residents=args.residents, years=args.years, seed=args.seed,
-                           overrides=overrides, llm=llm, checkpoint_every=args.checkpoint_every)
+                           overrides=overrides, llm=llm, checkpoint_every=args.checkpoint_every,
+                           keep_checkpoints=args.keep_checkpoints)
     settings.config()  # a bad --set is one line before anything is made
     world = settings.world_spec()
     out = args.out or Path("runs") / f"{world.name}-seed{args.seed}"
@@ -181,9 +193,12 @@ def _drive(run, quiet: bool) -> int:
 
     model = run.model
     with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
+        show_llm_progress(model, bar)  # stage, calls done/pending, tokens/s inside a week
         def progress(m):
             bar.set_postfix_str(_progress_note(m), refresh=False)
             bar.update(1)
+            if not m.running:  # stop the clock: like the summary's wall time, the bar's leaves out writing results
+                bar.close()
 
         try:
             paths = run.live(progress=progress)

@@ -1,9 +1,9 @@
 """``agentopia viz``: see the town in a browser, a live run or a recorded one.
 
 It starts ``solara run visualization/app.py`` (a Solara server) and tells you where to point the
-browser. Solara's page loads its browser libraries from a public CDN; on a machine that only
-reaches package registries, ``agentopia viz --fetch-assets`` puts them in Solara's local cache from
-the npm registry once.
+browser. Solara's page loads its browser libraries from a public CDN; the first ``agentopia viz``
+puts them in Solara's local cache from the npm registry (``--fetch-assets`` does only that), so a
+machine that reaches only package registries can show the page; offline it says so and goes on.
 """
 
 from __future__ import annotations
@@ -84,16 +84,56 @@ def run_viz(args) -> int:
     if replay is not None and not RunLayout(replay).replay.is_file():
         raise VizError(f"--replay: {replay} has no replay.jsonl; pass a run directory written by `agentopia run`")
     command = solara_command(find_app(), args.host, args.port, args.open)
-    missing = missing_browser_assets()
-    if missing:
-        print(f"agentopia viz: {len(missing)} browser libraries are not in Solara's cache ({missing[0]} ...); "
-              "if this machine cannot reach the CDN, run `agentopia viz --fetch-assets` once", file=sys.stderr)
+    ensure_browser_assets()
     page = "replay" if replay is not None else ""
     print(f"agentopia viz: open http://{args.host}:{args.port}/{page}  (Ctrl-C stops the server)", flush=True)
+    return run_until_stopped(command, viz_environment(replay))
+
+
+#: How long the server gets to stop after a forwarded signal before it is killed.
+STOP_GRACE_S = 10.0
+
+
+def run_until_stopped(command: list[str], env: dict[str, str] | None) -> int:
+    """Run the server ``command`` and return its exit code. SIGTERM and SIGHUP to this process are
+    passed on to the server (else the server would outlive ``agentopia viz`` and keep answering on
+    its port); Ctrl-C reaches both through the terminal. A server still running ``STOP_GRACE_S``
+    after a signal is killed."""
+    import signal
+    import time
+
+    child = subprocess.Popen(command, env=env)
+    stop_at: list[float] = []
+
+    def forward(signum, frame):
+        if child.poll() is None:
+            child.send_signal(signum)
+        stop_at.append(time.monotonic() + STOP_GRACE_S)
+
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[sig] = signal.signal(sig, forward)
+        except ValueError:  # not the main thread: no forwarding
+            pass
+    interrupted = False
     try:
-        return subprocess.call(command, env=viz_environment(replay))
-    except KeyboardInterrupt:
-        return 130
+        while True:
+            try:
+                code = child.wait(timeout=0.2)
+                return 130 if interrupted else (128 - code if code < 0 else code)  # killed by signal N: 128 + N
+            except subprocess.TimeoutExpired:
+                if stop_at and time.monotonic() > stop_at[0]:
+                    child.kill()
+            except KeyboardInterrupt:  # the server got the Ctrl-C too; give it its grace time
+                interrupted = True
+                stop_at.append(time.monotonic() + STOP_GRACE_S)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # -- browser assets -------------------------------------------------------------------------------
@@ -143,6 +183,27 @@ def missing_browser_assets() -> list[str]:
     return [package for package, files in wanted.items() if not all((cache / package / f).exists() for f in files if "." in f)]
 
 
+def ensure_browser_assets() -> None:
+    """On the first ``agentopia viz``: fetch Solara's browser libraries into its cache. Offline
+    (or without npm) say so in one line and go on: the page then loads them from the CDN, which
+    works wherever the browser can reach it."""
+    missing = missing_browser_assets()
+    if not missing:
+        return
+    print(f"agentopia viz: fetching {len(missing)} browser libraries into Solara's cache (once) ...", file=sys.stderr,
+          flush=True)
+    try:
+        fetch_browser_assets()
+    except (VizError, OSError, subprocess.SubprocessError) as exc:
+        print(f"agentopia viz: could not fetch them ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+              "the page will load them from the CDN (cdn.jsdelivr.net) instead, so this browser needs the internet; "
+              "to cache them later: agentopia viz --fetch-assets", file=sys.stderr)
+
+
+#: How long one ``npm pack`` may take (an offline machine fails faster, a slow registry not).
+NPM_TIMEOUT_S = 120
+
+
 def fetch_browser_assets() -> list[str]:
     """Fetch each missing package with ``npm pack`` and unpack it into Solara's CDN cache."""
     npm = shutil.which("npm")
@@ -155,7 +216,11 @@ def fetch_browser_assets() -> list[str]:
     done = []
     with tempfile.TemporaryDirectory() as work:
         for package in missing:
-            result = subprocess.run([npm, "pack", "--silent", package], cwd=work, capture_output=True, text=True)
+            try:
+                result = subprocess.run([npm, "pack", "--silent", package], cwd=work, capture_output=True, text=True,
+                                        timeout=NPM_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                raise VizError(f"npm pack {package} gave no answer in {NPM_TIMEOUT_S} s (offline?)") from None
             if result.returncode != 0:
                 raise VizError(f"npm pack {package} failed: {(result.stderr or result.stdout).strip().splitlines()[-1:]}")
             tarball = Path(work) / result.stdout.strip().splitlines()[-1]
@@ -194,7 +259,9 @@ def _unpack(tarball: Path, target: Path, files: list[str] | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m agentopia_mesa.cli.viz [viz options]`` (the same as ``agentopia viz``)."""
-    parser = argparse.ArgumentParser(prog="agentopia")
+    from agentopia_mesa.cli.parsing import Parser
+
+    parser = Parser(prog="agentopia")
     add_viz_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["viz", *(argv if argv is not None else sys.argv[1:])])
     try:

@@ -86,6 +86,7 @@ def export_sft(
     """
     check_layout(layout)
     sources = open_runs(run_dirs)
+    check_models(sources, models)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     stats = SFTStats(str(out), layout, fraction, runs=[s.run_id for s in sources])
@@ -116,6 +117,18 @@ def export_sft(
                 stats.by_model[entry.get("model")] += 1
             stats.selected_without_calls += len(set(chosen) - with_calls)
     return stats
+
+
+def check_models(sources: list[RunSource], models: Collection[str] | None) -> None:
+    """Raise ``ValueError`` if a name in ``models`` is no resident's mind in any of ``sources``,
+    listing the minds the runs have (a typo would otherwise write an empty dataset)."""
+    if not models:
+        return
+    found = sorted({str(m) for source in sources for m in source.rewards["model"].unique()})
+    unknown = [m for m in models if m not in found]
+    if unknown:
+        raise ValueError(f"--model: no resident of these runs has the mind {unknown[0]!r}; "
+                         f"the runs' minds are: {', '.join(found) or 'none'}")
 
 
 def _excluded(entry: dict, stages: Collection[str] | None) -> str | None:

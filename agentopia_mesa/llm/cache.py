@@ -35,6 +35,20 @@ CREATE TABLE IF NOT EXISTS responses (
     request TEXT NOT NULL
 )"""
 
+#: What became of each decision (job) of a run, keyed by its first request: the answer used,
+#: every attempt's text, the error and the faults, "timed out -> fallback" included. Replay
+#: reproduces decisions from here (llm/recorded.py), not from ``responses``, which may also hold
+#: answers that arrived after the run had stopped waiting for them.
+_OUTCOMES = """
+CREATE TABLE IF NOT EXISTS outcomes (
+    key TEXT PRIMARY KEY,
+    backend TEXT NOT NULL,
+    model TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    created REAL NOT NULL
+)"""
+
 
 def request_json(request: ChatRequest) -> str:
     """The parts of ``request`` that determine the answer, as canonical JSON (tag excluded)."""
@@ -69,6 +83,7 @@ class ResponseCache:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(_SCHEMA)
+            conn.execute(_OUTCOMES)
             self._local.conn, self._local.pid = conn, os.getpid()
             with self._lock:
                 self._all.append(conn)
@@ -93,12 +108,32 @@ class ResponseCache:
             (key, result.backend, result.model, request.tag, result.text, result.prompt_tokens,
              result.completion_tokens, result.latency_s, time.time(), request_json(request)))
 
+    def get_outcome(self, key: str) -> dict | None:
+        """The recorded outcome of the job whose first request has ``key`` (a JSON dict), or None."""
+        row = self._connection().execute("SELECT outcome FROM outcomes WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put_outcome(self, key: str, backend: str, model: str, tag: str, outcome: dict,
+                    replace_existing: bool = False) -> None:
+        """Store a job's ``outcome``; the first writer wins unless ``replace_existing``."""
+        verb = "INSERT OR REPLACE" if replace_existing else "INSERT OR IGNORE"
+        self._connection().execute(f"{verb} INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
+                                   (key, backend, model, tag, json.dumps(outcome, sort_keys=True), time.time()))
+
+    def has_outcomes(self, backend: str, model: str) -> bool:
+        """Whether any job outcome was recorded for (backend, model); caches written before
+        outcomes were recorded have none, and replay then answers call by call."""
+        return self._connection().execute("SELECT 1 FROM outcomes WHERE backend = ? AND model = ? LIMIT 1",
+                                          (backend, model)).fetchone() is not None
+
     def __len__(self) -> int:
         return self._connection().execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
     def identities(self) -> list[tuple[str, str]]:
-        """The (backend, model) pairs that have recorded answers."""
-        return list(self._connection().execute("SELECT DISTINCT backend, model FROM responses ORDER BY 1, 2"))
+        """The (backend, model) pairs that have recorded answers or decisions (a recording whose
+        every call timed out has decisions but no answers)."""
+        return list(self._connection().execute(
+            "SELECT backend, model FROM responses UNION SELECT backend, model FROM outcomes ORDER BY 1, 2"))
 
     def close(self) -> None:
         """Close every connection this object opened (in any thread of this process)."""
@@ -116,6 +151,8 @@ class CachedClient:
     - "replay": answer only from the cache; a miss raises ``CacheMiss`` naming the request's tag;
     - "replay-or-record": answer from the cache, ask ``inner`` on a miss and store the answer.
 
+    This replays single calls; exact replay of whole decisions (timeouts and fallbacks included)
+    is ``llm/recorded.py``, which keeps each decision's outcome in the same file.
     Hits come back with ``cached=True`` and the recorded latency, so a replayed run sees the same
     results as the recorded one. In "replay" mode ``inner`` is never called and may be None; then
     ``backend`` and ``model`` name whose recordings to replay.
@@ -141,6 +178,10 @@ class CachedClient:
         elif (self.backend, self.model) not in self.cache.identities():
             raise LLMUnavailable(f"the cache {self.cache.path} has no answers recorded by {self.name}: "
                                  "record a run first, or replay the model it was recorded with", transient=False)
+
+    def key(self, request: ChatRequest) -> str:
+        """The cache key of ``request`` for this client's backend and model."""
+        return cache_key(self.backend, self.model, request)
 
     def chat(self, request: ChatRequest) -> ChatResult:
         """Answer ``request`` per the mode (see the class docstring)."""

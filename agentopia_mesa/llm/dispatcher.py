@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
@@ -72,6 +72,27 @@ class DispatchStats:
     completion_tokens: int = 0
     wall_s: float = 0.0
     faults: Counter = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where one ``Dispatcher.run`` stands, for a progress display: the ``stage`` of its jobs (the
+    first part of their tags, e.g. "plan"), jobs ``done`` of ``total``, ``elapsed_s`` since the
+    run began and the completion tokens per second of the answers so far."""
+
+    stage: str
+    done: int
+    total: int
+    elapsed_s: float
+    completion_tokens: int
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.done
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.completion_tokens / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
 class ServerFailing(LLMUnavailable):
@@ -153,6 +174,11 @@ class Dispatcher:
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._calls = ThreadPoolExecutor(max_concurrency, thread_name_prefix="llm-call")
 
+    #: Called with a ``Progress`` (in the caller's thread) when a run starts, as each job ends, and
+    #: every ``progress_every_s`` while jobs are pending; None: no reports. It must not raise.
+    on_progress: Callable[[Progress], None] | None = None
+    progress_every_s: float = 1.0
+
     def run(self, jobs: Sequence[Job]) -> list[Outcome]:
         """Run ``jobs`` and return their outcomes in input order."""
         if not jobs:
@@ -160,11 +186,27 @@ class Dispatcher:
         start = time.perf_counter()
         with ThreadPoolExecutor(min(self.max_concurrency, len(jobs)), thread_name_prefix="llm-job") as pool:
             futures = [pool.submit(self._run_job, client, request, parse) for client, request, parse in jobs]
+            if self.on_progress is not None:
+                self._report(jobs, futures, start)
             outcomes = [f.result() for f in futures]
         with self._lock:
             self.stats.jobs += len(jobs)
             self.stats.wall_s += time.perf_counter() - start
         return outcomes
+
+    def _report(self, jobs: Sequence[Job], futures: list, start: float) -> None:
+        """Report progress until every job of ``futures`` has ended (see ``on_progress``)."""
+        stage = (jobs[0][1].tag or "calls").split("/", 1)[0]
+        pending, tokens = set(futures), 0
+        while True:
+            report = Progress(stage, len(futures) - len(pending), len(futures), time.perf_counter() - start, tokens)
+            self.on_progress(report)
+            if not pending:
+                return
+            finished, pending = wait(pending, timeout=self.progress_every_s, return_when=FIRST_COMPLETED)
+            for future in finished:
+                result = future.result().result
+                tokens += result.completion_tokens if result is not None else 0
 
     def _run_job(self, client: LLMClient, request: ChatRequest, parse: Callable[[str], T]) -> Outcome[T]:
         attempt, current, texts, result, error, faults = 0, request, [], None, None, Counter()

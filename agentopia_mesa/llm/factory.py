@@ -21,8 +21,13 @@ _OPENAI = re.compile(
     r"^openai:(?P<url>https?://(?:\[[0-9A-Fa-f:.]+\]|[^/:\s\[\]]+)(?::\d+)?+(?:/[^:\s]*)?):(?P<model>\S.*)$")
 
 
+#: The accepted forms on one line: the CLI reports an error in one line, so a list after a line
+#: break would be cut off.
+SPEC_FORMS_LINE = ", ".join(form.split()[0] for form in SPEC_FORMS.splitlines())
+
+
 def _bad(spec: str, why: str) -> ValueError:
-    return ValueError(f"bad LLM spec {spec!r}: {why}. Use one of:\n{SPEC_FORMS}")
+    return ValueError(f"bad LLM spec {spec!r}: {why}. Use one of: {SPEC_FORMS_LINE} (e.g. ollama:qwen3:4b)")
 
 
 def make_backend(spec: str, hosts: list[str] | None = None, **options) -> LLMClient:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher
+from agentopia_mesa.llm.recorded import dispatch_recorded
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.prompts import messages_for
@@ -139,7 +140,7 @@ class LLMMind(Mind):
             raise RuntimeError(f"LLM mind {self.name} has no client; call reattach() after loading a checkpoint")
         requests = [self.request_for(q) for q in questions]
         jobs = [(self.client, request, _parser(q)) for q, request in zip(questions, requests, strict=True)]
-        outcomes = self.dispatcher.run(jobs)
+        outcomes = dispatch_recorded(self.dispatcher, jobs)  # recorded outcomes replay exactly
         decisions = []
         for question, request, outcome in zip(questions, requests, outcomes, strict=True):
             fallback = outcome.value is None

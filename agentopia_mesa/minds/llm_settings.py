@@ -67,7 +67,10 @@ def _client(spec: str, settings: LLMSettings):
 def _dispatcher(settings: LLMSettings):
     from agentopia_mesa.llm.dispatcher import Dispatcher
 
-    return Dispatcher(max_concurrency=settings.max_concurrency, timeout_s=settings.timeout_s, retries=settings.retries)
+    from agentopia_mesa.llm.timeouts import dispatch_timeout  # embedded: from its measured speed
+
+    return Dispatcher(max_concurrency=settings.max_concurrency, timeout_s=dispatch_timeout(settings),
+                      retries=settings.retries)
 
 
 def minds_for(settings: LLMSettings, n_residents: int, seed: int, names: list[str] | None = None):

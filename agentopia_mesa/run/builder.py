@@ -24,7 +24,7 @@ from typing import Any
 
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.minds.llm_settings import LLMSettings, minds_for, reattach_minds
-from agentopia_mesa.run.checkpoints import load_latest, truncate_streams
+from agentopia_mesa.run.checkpoints import KEEP_NEWEST, keep_meta, load_latest, no_checkpoint_message, truncate_streams
 from agentopia_mesa.run.files import prepare_run_dir, write_json
 from agentopia_mesa.run.layout import STREAM_FILES, WORLD, RunLayout
 from agentopia_mesa.run.reader import RunReader
@@ -50,6 +50,7 @@ class RunSettings:
     minds: str | None = None  # "package.module:factory" called as factory(cache=Path|None, seed=int, **minds_options)
     minds_options: dict[str, Any] = field(default_factory=dict)
     checkpoint_every: int | None = None  # weeks; None: every week with LLM minds, every year with rules
+    keep_checkpoints: int = KEEP_NEWEST  # the newest kept besides each year end's; 0: all
 
     def config(self) -> SimulationConfig:
         return SimulationConfig().with_flat_overrides(self.overrides)
@@ -123,6 +124,7 @@ def start_run(settings: RunSettings, out: str | Path, overwrite: bool = False, w
     default_every = 1 if settings.uses_llm else model.config.calendar.weeks_per_year
     meta["checkpoint_every"] = settings.checkpoint_every if settings.checkpoint_every is not None else default_every
     meta["overrides"] = settings.overrides
+    meta.update(keep_meta(settings.keep_checkpoints))  # recorded only when not the default
     meta["llm"] = settings.llm.to_dict()
     meta["minds"] = {r.name: spec for r, spec in zip(model.residents, specs, strict=True)}
     meta.update(extra_meta or {})
@@ -165,7 +167,7 @@ def branch_run(run_dir: str | Path, week: int, out: str | Path, seed: int | None
     source = RunLayout(run_dir)
     model, meta, _ = _restore(source.root, at_most_week=week)
     if model.weeks_done != week:
-        raise BranchError(f"--week: no checkpoint at week {week} in {source.root} (nearest earlier: {model.weeks_done})")
+        raise BranchError(no_checkpoint_message(source.root, week))
     layout = RunLayout(prepare_run_dir(Path(out)))
     for name in (WORLD, *STREAM_FILES):
         if (source / name).exists():

@@ -37,8 +37,67 @@ def checkpoint_path(run_dir: Path, week: int) -> Path:
     return Path(run_dir) / FOLDER / f"week-{week:05d}.ckpt"
 
 
-def save_checkpoint(model, run_dir: Path, keep: int = 3) -> Path:
-    """Write the model after ``model.weeks_done`` weeks; keep the newest ``keep`` checkpoints."""
+#: Retention by default: the newest 3 checkpoints, plus every year end's (so any simulated year
+#: can be branched from; ``agentopia run --keep-checkpoints``).
+KEEP_NEWEST = 3
+
+
+def parse_keep(text: str | int) -> int:
+    """``--keep-checkpoints``: a number of newest checkpoints (1 or more) or "all" (0 here)."""
+    if str(text).strip().lower() == "all":
+        return 0
+    try:
+        keep = int(text)
+    except ValueError:
+        keep = -1
+    if keep < 1:
+        raise ValueError(f"--keep-checkpoints: a number of newest checkpoints (1 or more) or 'all', got {text!r}")
+    return keep
+
+
+def keep_arg(text: str) -> int:
+    """``parse_keep`` as an argparse ``type`` (a bad value is a usage error before anything runs)."""
+    import argparse
+
+    try:
+        return parse_keep(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--keep-checkpoints: ")) from None
+
+
+def keep_meta(keep: int) -> dict:
+    """What a run records in ``config.json`` for ``--keep-checkpoints`` (as ``keep_arg`` parsed it;
+    nothing for the default, so default run directories stay as they were)."""
+    return {} if keep == KEEP_NEWEST else {"keep_checkpoints": keep}
+
+
+def checkpoint_week(path: Path) -> int:
+    return int(_NAME.match(Path(path).name).group(1))
+
+
+def prune_checkpoints(run_dir: Path, keep: int = KEEP_NEWEST, year_weeks: int | None = None) -> None:
+    """Delete checkpoints but the newest ``keep`` (0: keep all) and, with ``year_weeks`` (weeks
+    per year), those at a year end."""
+    held = list_checkpoints(run_dir)
+    if keep <= 0:
+        return
+    for old in held[:-keep]:
+        if not (year_weeks and checkpoint_week(old) % year_weeks == 0):
+            old.unlink(missing_ok=True)
+
+
+def no_checkpoint_message(run_dir: Path, week: int) -> str:
+    """Why ``branch --week week`` cannot start: the weeks that can be branched."""
+    weeks = [checkpoint_week(p) for p in list_checkpoints(run_dir)]
+    held = ", ".join(map(str, weeks)) or "none"
+    return (f"--week: no checkpoint at week {week} in {run_dir}; weeks that can be branched: {held} "
+            f"(a run keeps each year end's checkpoint and its newest {KEEP_NEWEST}; "
+            "run with --keep-checkpoints all to keep every one)")
+
+
+def save_checkpoint(model, run_dir: Path, keep: int = KEEP_NEWEST, year_weeks: int | None = None) -> Path:
+    """Write the model after ``model.weeks_done`` weeks; keep the newest ``keep`` checkpoints
+    (0: all) and, with ``year_weeks``, every year end's."""
     _register_cell_classes(model)
     payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     path = checkpoint_path(run_dir, model.weeks_done)
@@ -51,8 +110,7 @@ def save_checkpoint(model, run_dir: Path, keep: int = 3) -> Path:
     except OSError as exc:  # a full disk: the partial file is gone, the older checkpoints stay
         exc.filename = exc.filename or str(path)
         raise
-    for old in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:
-        old.unlink(missing_ok=True)
+    prune_checkpoints(run_dir, keep, year_weeks)
     return path
 
 
@@ -127,7 +185,10 @@ def load_latest(run_dir: Path, at_most_week: int | None = None):
         except (CheckpointError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
             warnings.warn(f"skipping checkpoint {path.name}: {exc}; trying the previous one", stacklevel=2)
     where = f" at or before week {at_most_week}" if at_most_week is not None else ""
-    raise CheckpointError(f"{run_dir}: no readable checkpoint{where}; start the run again")
+    held = ", ".join(str(checkpoint_week(p)) for p in list_checkpoints(run_dir))
+    raise CheckpointError(f"{run_dir}: no readable checkpoint{where}"
+                          + (f" (checkpoints at weeks {held})" if held and at_most_week is not None else "")
+                          + "; start the run again")
 
 
 def truncate_streams(run_dir: Path, offsets: dict[str, int]) -> None:

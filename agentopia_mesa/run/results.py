@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from agentopia_mesa.run import social_summary
 from agentopia_mesa.metrics import ACTIVITY_KINDS
 from agentopia_mesa.run.faults import fault_lines, fault_report
 from agentopia_mesa.run.files import write_csv, write_json, write_text
@@ -89,11 +90,11 @@ def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, w
         f"purchases {int(metrics['purchases'].sum())}, messages {int(metrics['messages'].sum())}, gifts {int(metrics['gifts'].sum())}",
     ]
     if not rewards.empty:
-        lines += ["", "life reward by year (total: mean / sd / min / max; raw components: mean and sd)"]
+        lines += ["", social_summary.HEADER]
         for year, g in rewards.groupby("year"):
             lines.append(
                 f"  {year}: total {g['total'].mean():+.2f} / {g['total'].std(ddof=0):.2f} / {g['total'].min():+.2f} / "
-                f"{g['total'].max():+.2f}; social {g['social'].mean():.4f}+-{g['social'].std(ddof=0):.4f}, "
+                f"{g['total'].max():+.2f}; {social_summary.social_part(g)}, "
                 f"subjective {g['subjective'].mean():.1f}+-{g['subjective'].std(ddof=0):.1f}, "
                 f"economic {g['economic'].mean():.0f}+-{g['economic'].std(ddof=0):.0f}; "
                 f"advantage mean {g['advantage'].mean():+.3f}"

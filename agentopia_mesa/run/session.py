@@ -22,7 +22,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from agentopia_mesa.run.checkpoints import list_checkpoints, save_checkpoint, truncate_streams
+from agentopia_mesa.run.checkpoints import KEEP_NEWEST, list_checkpoints, save_checkpoint, truncate_streams
 from agentopia_mesa.run.faults import fault_report, read_faults
 from agentopia_mesa.run.files import write_json
 from agentopia_mesa.run.layout import RunLayout
@@ -81,12 +81,13 @@ def attach_recorders(model, out: Path, fresh: bool) -> None:
     model.observers.append(replay)
 
 
-def checkpoint(model, out: Path, keep: int = 3) -> Path:
-    """Checkpoint without the observers (they hold open files) and with stream sizes recorded."""
+def checkpoint(model, out: Path, keep: int = KEEP_NEWEST) -> Path:
+    """Checkpoint without the observers (they hold open files) and with stream sizes recorded;
+    keep the newest ``keep`` (0: all) and each year end's."""
     observers, model.observers = model.observers, []
     model.stream_offsets = RunLayout(out).stream_sizes()
     try:
-        return save_checkpoint(model, out, keep=keep)
+        return save_checkpoint(model, out, keep=keep, year_weeks=model.config.calendar.weeks_per_year)
     finally:
         model.observers = observers
 
@@ -118,7 +119,7 @@ def run_session(
                     if progress:
                         progress(model)
                     if checkpoint_every and (model.weeks_done % checkpoint_every == 0 or not model.running or stop):
-                        checkpoint(model, out)
+                        checkpoint(model, out, keep=meta.get("keep_checkpoints", KEEP_NEWEST))
                     if stop:
                         name = signal.Signals(stop[0]).name
                         raise _stopped(model, out, interruptions, "signal", f"stopped by {name} after week "

@@ -113,7 +113,7 @@ class ResidentSpec(_Strict):
     gender: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30), AfterValidator(check_name)]
     introduction: Text = ""
     appearance: Text = ""
-    traits: dict[Name, Level] = Field(default={}, max_length=TABLE_SIZE)
+    traits: dict[Name, Level] = Field(max_length=TABLE_SIZE)  # required: minds and ties read them
     talents: dict[Name, Level] = Field(default={}, max_length=TABLE_SIZE)
     values: tuple[Phrase, ...] = Field(default=(), max_length=VALUES_COUNT)
     motivation: Text = ""

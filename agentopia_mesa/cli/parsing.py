@@ -1,0 +1,35 @@
+"""The argument parser every ``agentopia`` command uses.
+
+- No abbreviations: ``--year 3`` is an error, not ``--years 3`` (``allow_abbrev=False``, passed on
+  to every sub-parser, since sub-parsers are made of their parent's class).
+- An unknown option is reported by the sub-command it was given to, with that sub-command's
+  usage (``agentopia run --yeers 3`` shows ``run``'s usage, not the top-level one).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, allow_abbrev: bool = False, **kwargs):
+        super().__init__(*args, allow_abbrev=allow_abbrev, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            innermost(self, parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+
+def innermost(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub-)sub-command parser that ``parsed`` went through, e.g. the one of ``world check``."""
+    while True:
+        chosen = None
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                name = getattr(parsed, action.dest or "", None)
+                chosen = action.choices.get(name) if name is not None else None
+        if chosen is None:
+            return parser
+        parser = chosen

@@ -1,0 +1,92 @@
+"""Exact replay: record what became of every decision, and replay that, not the raw answers.
+
+A job (one decision) may take several calls: a timeout, a retry, an invalid answer and a
+corrected one, or a fallback to the rule mind after every attempt failed. The response cache
+alone cannot replay that: a call that timed out left no answer the run used, yet the answer may
+arrive later and be stored under its key, and a replay would then use it. So for jobs whose
+client is a ``CachedClient``, ``dispatch_recorded`` also stores each job's ``Outcome`` (the answer
+used, every attempt's text, the error, the faults) under the key of the job's first request, and:
+
+- "record": runs every job and stores (replaces) its outcome;
+- "replay-or-record": replays the recorded outcomes, runs and stores the others;
+- "replay": replays the recorded outcomes; a job without one is a ``ReplayMiss`` naming the call
+  (stage/resident/time), which ends the run with an error instead of falling back to the rules.
+  Caches recorded before outcomes existed (no outcome of this model at all) are replayed call by
+  call from the responses, and a missing response is a ``ReplayMiss`` too.
+
+A replayed job gets the recorded attempts, texts, error and faults, a result marked ``cached``,
+and its value parsed again from the answer used; a recorded failure comes back as a failure, so
+the caller falls back to its rule-based decision exactly as the recorded run did.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from agentopia_mesa.llm.cache import CachedClient
+from agentopia_mesa.llm.client import CacheMiss, ChatResult
+from agentopia_mesa.llm.dispatcher import Dispatcher, Job, Outcome
+
+
+class ReplayMiss(CacheMiss):
+    """Replay mode met a decision that was never recorded: the replay cannot be exact."""
+
+
+def outcome_record(outcome: Outcome) -> dict:
+    """``outcome`` as JSON-able data (the parsed value is left out: it is parsed again on replay)."""
+    return {
+        "result": None if outcome.result is None else asdict(outcome.result),
+        "attempts": outcome.attempts,
+        "error": outcome.error,
+        "texts": list(outcome.texts),
+        "faults": dict(outcome.faults),
+    }
+
+
+def replayed_outcome(record: dict, parse) -> Outcome:
+    """The ``Outcome`` stored by ``outcome_record``, its value parsed again from the answer used."""
+    result = None if record["result"] is None else ChatResult(**{**record["result"], "cached": True})
+    value = None
+    if record["error"] is None:
+        value = parse(record["texts"][-1])
+    return Outcome(value, result, record["attempts"], record["error"], list(record["texts"]),
+                   Counter(record["faults"]))
+
+
+def _miss(client: CachedClient, tag: str, why: str) -> ReplayMiss:
+    return ReplayMiss(
+        f"replay miss: {why} for {tag or 'an untagged call'} from {client.name} in {client.cache.path}; "
+        "the recording was made with another --llm, seed, world or settings, or stopped before this call "
+        "(--cache-mode replay-or-record records what is missing)")
+
+
+def dispatch_recorded(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[Outcome]:
+    """``dispatcher.run(jobs)``, with each job's outcome recorded or replayed per its client's
+    cache mode (see the module docstring). Jobs whose client has no cache just run."""
+    outcomes: list[Outcome | None] = [None] * len(jobs)
+    keys: list[str | None] = [None] * len(jobs)
+    for i, (client, request, parse) in enumerate(jobs):
+        if not isinstance(client, CachedClient):
+            continue
+        keys[i] = client.key(request)
+        if client.mode == "record":
+            continue
+        record = client.cache.get_outcome(keys[i])
+        if record is not None:
+            outcomes[i] = replayed_outcome(record, parse)
+        elif client.mode == "replay" and client.cache.has_outcomes(client.backend, client.model):
+            raise _miss(client, request.tag, "no recorded decision")
+    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    for i, outcome in zip(todo, dispatcher.run([jobs[i] for i in todo]), strict=True):
+        client, request, _ = jobs[i]
+        if keys[i] is not None:
+            if client.mode == "replay":
+                if outcome.faults["cache_miss"]:
+                    raise _miss(client, request.tag, "no recorded answer")
+            else:
+                client.cache.put_outcome(keys[i], client.backend, client.model, request.tag,
+                                         outcome_record(outcome), replace_existing=client.mode == "record")
+        outcomes[i] = outcome
+    return outcomes
