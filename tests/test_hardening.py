@@ -102,3 +102,53 @@ def test_a_sweep_file_with_a_bad_value_is_refused_naming_the_field(tmp_path, cap
     spec.write_text('[sweep]\nworld = "school"\nyears = 1\n[grid]\ncalendar__days_per_week = [5, 0]\n')
     line = one_line_error(capsys, "sweep", str(spec), "--out", str(tmp_path / "sweep"))
     assert "grid.calendar__days_per_week" in line and "[1, 7]" in line
+
+
+# -- 2. opening a run directory never runs code ----------------------------------------------------
+
+class _Payload:
+    """Unpickling this creates ``marker``: what a crafted checkpoint could do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _crafted_run(tmp_path, header: bytes, mac: bytes | None) -> tuple[Path, Path]:
+    import hashlib
+
+    run_dir, marker = tmp_path / "shared-run", tmp_path / "pwned"
+    (run_dir / "checkpoints").mkdir(parents=True)
+    (run_dir / "config.json").write_text("{}")
+    payload = pickle.dumps(_Payload(marker))
+    body = header + hashlib.sha256(payload).digest() + (mac if mac is not None else b"") + payload
+    (run_dir / "checkpoints" / "week-00001.ckpt").write_bytes(body)
+    return run_dir, marker
+
+
+@pytest.mark.parametrize("command", ["resume", "branch"])
+@pytest.mark.parametrize("version", ["current", "old"])
+def test_a_crafted_checkpoint_is_refused_and_runs_nothing(tmp_path, capsys, command, version):
+    header, mac = (b"AGENTOPIA-CKPT-2\n", os.urandom(32)) if version == "current" else (b"AGENTOPIA-CKPT-1\n", None)
+    run_dir, marker = _crafted_run(tmp_path, header, mac)
+    extra = ["--week", "1", "--out", str(tmp_path / "fork")] if command == "branch" else []
+    line = one_line_error(capsys, command, str(run_dir), "--quiet", *extra)
+    assert "it could run code if loaded, so it is not loaded" in line
+    assert not marker.exists()
+    assert not (tmp_path / "fork").exists()
+
+
+def test_checkpoints_of_another_key_are_refused_and_our_own_resume(tmp_path, capsys, monkeypatch, checkpoint_key):
+    from agentopia_mesa.run.checkpoints import CheckpointNotTrusted, load_latest
+
+    out = tmp_path / "run"
+    assert main(["run", *SMALL, "--years", "2", "--checkpoint-every", "1", "--out", str(out)]) == 0
+    model, _ = load_latest(out)  # our own key: loads
+    assert model.weeks_done == 4
+    assert oct(checkpoint_key.stat().st_mode & 0o777) == "0o600"
+    monkeypatch.setenv("AGENTOPIA_SECRET_FILE", str(tmp_path / "someone-else.key"))
+    with pytest.raises(CheckpointNotTrusted, match="not written by this user/machine"):
+        load_latest(out)
+    assert oct((tmp_path / "someone-else.key").stat().st_mode & 0o777) == "0o600"
