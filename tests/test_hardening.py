@@ -152,3 +152,163 @@ def test_checkpoints_of_another_key_are_refused_and_our_own_resume(tmp_path, cap
     with pytest.raises(CheckpointNotTrusted, match="not written by this user/machine"):
         load_latest(out)
     assert oct((tmp_path / "someone-else.key").stat().st_mode & 0o777) == "0o600"
+
+
+# -- 3. a server that drips bytes cannot hold a call or the process -------------------------------
+
+class DripServer:
+    """A loopback HTTP server that answers every POST with headers, then one body byte every
+    ``every_s`` seconds for at most ``max_bytes`` bytes (a bounded loop); GETs of the model lists
+    answer at once, so start-up checks pass."""
+
+    def __init__(self, every_s: float = 0.5, max_bytes: int = 120):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        outer = self
+        self.every_s, self.max_bytes, self.stop = every_s, max_bytes, threading.Event()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                body = json.dumps({"data": [], "models": []}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(10 * outer.max_bytes))
+                self.end_headers()
+                try:
+                    for _ in range(outer.max_bytes):
+                        if outer.stop.wait(outer.every_s):
+                            break
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                except OSError:
+                    pass
+                self.close_connection = True
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("backend", ["ollama", "openai"])
+def test_a_dripping_server_times_out_within_the_total_deadline(backend):
+    from agentopia_mesa.llm.client import ChatRequest, LLMTimeout
+    from agentopia_mesa.llm.ollama_backend import OllamaBackend
+    from agentopia_mesa.llm.openai_backend import OpenAIBackend
+
+    with DripServer() as server:
+        client = (OllamaBackend("m", hosts=server.url, timeout_s=1.0) if backend == "ollama"
+                  else OpenAIBackend(server.url, "m", timeout_s=1.0))
+        start = time.monotonic()
+        with pytest.raises(LLMTimeout):
+            client.chat(ChatRequest(messages=({"role": "user", "content": "hi"},)))
+        assert time.monotonic() - start < 1.0 + 2.0  # the deadline plus one drip and some slack
+
+
+def test_a_hung_call_does_not_keep_the_process_alive_at_exit(tmp_path):
+    script = (
+        "import threading, time\n"
+        "from agentopia_mesa.llm.client import ChatRequest\n"
+        "from agentopia_mesa.llm.dispatcher import Dispatcher\n"
+        "class Hung:\n"
+        "    name = 'hung'\n"
+        "    def chat(self, request):\n"
+        "        time.sleep(60)\n"
+        "dispatcher = Dispatcher(timeout_s=0.5, retries=0)\n"
+        "request = ChatRequest(messages=({'role': 'user', 'content': 'hi'},))\n"
+        "outcome, = dispatcher.run([(Hung(), request, str)])\n"
+        "print(outcome.faults['timeout'])\n"
+    )
+    start = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20,
+                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process waited for a hung LLM call at exit")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
+    assert time.monotonic() - start < 15
+
+
+def test_a_run_against_a_dripping_server_ends_in_bounded_time(tmp_path):
+    out = tmp_path / "run"
+    with DripServer(max_bytes=240) as server:  # 120 s of drip per call if nothing stopped it
+        start = time.monotonic()
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "agentopia_mesa", "run", *SMALL, "--years", "1", "--out", str(out),
+                 "--mind", "llm", "--llm", f"openai:{server.url}:m", "--llm-timeout", "1"],
+                capture_output=True, text=True, timeout=90, env={**os.environ, "PYTHONPATH": os.getcwd()})
+        except subprocess.TimeoutExpired:
+            pytest.fail("the run did not end while the server dripped")
+    assert done.returncode == 0, done.stderr
+    assert (out / "summary.txt").exists()
+    report = json.loads((out / "faults.json").read_text())
+    assert report["llm"]["faults"].get("timeout", 0) > 0
+    assert time.monotonic() - start < 60
+
+
+# -- 4. bounded resources ---------------------------------------------------------------------------
+
+def test_an_oversize_answer_is_a_counted_fault_and_is_never_cached_or_recorded(tmp_path):
+    import sqlite3
+
+    from agentopia_mesa.llm.client import MAX_ANSWER_CHARS
+    from agentopia_mesa.llm.fake_backend import FakeBackend
+    from agentopia_mesa.llm.ollama_api_server import OllamaAPIServer
+
+    huge = '{"x": "' + "A" * (MAX_ANSWER_CHARS + 10) + '"}'
+    out = tmp_path / "run"
+    with OllamaAPIServer(FakeBackend(reply=lambda request: huge), model="big:1b") as server:
+        assert main(["run", *SMALL, "--years", "1", "--out", str(out), "--mind", "llm",
+                     "--llm", f"ollama:big:1b@{server.url}"]) == 0
+    report = json.loads((out / "faults.json").read_text())
+    assert report["llm"]["faults"].get("oversize", 0) > 0
+    assert "oversize" in (out / "summary.txt").read_text()
+    assert report["llm"]["fallbacks"] == report["llm"]["decisions"] > 0
+    with sqlite3.connect(out / "llm-cache.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM responses WHERE length(text) > ?", (MAX_ANSWER_CHARS,)).fetchone()[0] == 0
+    decisions = out / "decisions.jsonl"
+    assert not decisions.exists() or "A" * 1000 not in decisions.read_text()
+
+
+def test_world_new_is_bounded_and_refuses_a_directory(tmp_path, capsys):
+    line = one_line_error(capsys, "world", "new", "--residents", "100000000", "--out", str(tmp_path / "w.json"))
+    assert "at most 10000" in line
+    assert not (tmp_path / "w.json").exists()
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    line = one_line_error(capsys, "world", "new", "--residents", "5", "--out", str(folder))
+    assert "is a directory" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing"]  # no stray .tmp
+    assert list(folder.iterdir()) == []
+
+
+def test_an_atomic_write_onto_a_directory_leaves_no_temporary_file(tmp_path):
+    from agentopia_mesa.run.results import write_json
+
+    (tmp_path / "d").mkdir()
+    with pytest.raises(OSError):
+        write_json(tmp_path / "d", {"a": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]

@@ -309,6 +309,8 @@ def _world_new(args) -> int:
         raise UsageError(f"--theme: unknown theme {args.theme!r}; choose one of {', '.join(THEMES)}")
     if args.residents < 1:
         raise UsageError(f"--residents: must be at least 1, got {args.residents}")
+    if args.out.is_dir():
+        raise UsageError(f"--out: {args.out} is a directory; give the path of the world .json to write")
     world = generate_world(args.theme, residents=args.residents, seed=args.seed, name=args.name)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, world.model_dump(mode="json"))

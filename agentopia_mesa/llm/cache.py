@@ -17,7 +17,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from agentopia_mesa.llm.client import CacheMiss, ChatRequest, ChatResult, LLMClient, LLMUnavailable
+from agentopia_mesa.llm.client import (
+    CacheMiss, ChatRequest, ChatResult, LLMClient, LLMUnavailable, check_answer_size,
+)
 
 MODES = ("record", "replay", "replay-or-record")
 
@@ -155,7 +157,7 @@ class CachedClient:
             if self.mode == "replay":
                 raise CacheMiss(f"no recorded answer for {request.tag or 'an untagged request'} from {self.name} "
                                 f"in {self.cache.path}: record it first (cache mode 'replay-or-record')")
-        result = self.inner.chat(request)
+        result = check_answer_size(self.inner.chat(request), self.name)  # an oversize answer is never stored
         self.cache.put(key, request, result, replace_existing=self.mode == "record")
         return replace(result, cached=False)
 
