@@ -312,3 +312,132 @@ def test_an_atomic_write_onto_a_directory_leaves_no_temporary_file(tmp_path):
     with pytest.raises(OSError):
         write_json(tmp_path / "d", {"a": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+# -- 5. no silent loss: --overwrite, one writer at a time, incomplete files ------------------------
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished run checkpointed every week (4 weeks); copied by tests that change it."""
+    out = tmp_path_factory.mktemp("finished") / "run"
+    assert main(["run", *SMALL, "--years", "2", "--checkpoint-every", "1", "--out", str(out)]) == 0
+    return out
+
+
+def _copy(run: Path, to: Path) -> Path:
+    import shutil
+
+    shutil.copytree(run, to)
+    return to
+
+
+def _unfinished(finished, tmp_path) -> Path:
+    """The run as if killed after week 2: newer checkpoints and the results gone."""
+    run = _copy(finished, tmp_path / "run")
+    for week in (3, 4):
+        (run / "checkpoints" / f"week-{week:05d}.ckpt").unlink()
+    (run / "summary.txt").unlink()
+    return run
+
+
+def test_overwrite_refuses_a_directory_that_is_not_a_run(tmp_path, capsys):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("years of work")
+    line = one_line_error(capsys, "run", *SMALL, "--years", "1", "--out", str(precious), "--overwrite")
+    assert "not a run directory" in line
+    assert (precious / "chapter1.tex").read_text() == "years of work"
+
+
+def test_overwrite_refuses_a_run_directory_holding_foreign_files(tmp_path, capsys, finished):
+    run = _copy(finished, tmp_path / "run")
+    (run / "notes.docx").write_text("mine")
+    line = one_line_error(capsys, "run", *SMALL, "--years", "1", "--out", str(run), "--overwrite")
+    assert "notes.docx" in line
+    assert (run / "notes.docx").exists()
+
+
+def test_overwrite_refuses_a_symlink(tmp_path, capsys, finished):
+    run = _copy(finished, tmp_path / "run")
+    link = tmp_path / "link"
+    link.symlink_to(run)
+    line = one_line_error(capsys, "run", *SMALL, "--years", "1", "--out", str(link), "--overwrite")
+    assert "symbolic link" in line and (run / "config.json").exists()
+
+
+def test_overwrite_still_replaces_a_run_directory(tmp_path, capsys, finished):
+    run = _copy(finished, tmp_path / "run")
+    assert main(["run", *SMALL, "--years", "1", "--out", str(run), "--overwrite"]) == 0
+    assert json.loads((run / "config.json").read_text())["years"] == 1
+    assert not (run / ".lock").exists()  # released at the end of the session
+
+
+def _hold_lock_elsewhere(run: Path):
+    """Another process holding the run's lock, as a writing session does."""
+    proc = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom agentopia_mesa.run.lock import hold_run_lock\n"
+        f"hold_run_lock({str(run)!r})\nprint('held', flush=True)\ntime.sleep(60)\n")],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_writer_of_a_run_is_refused_naming_the_first(tmp_path, capsys, finished):
+    run = _unfinished(finished, tmp_path)
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != ".lock"}
+    proc = _hold_lock_elsewhere(run)
+    try:
+        line = one_line_error(capsys, "resume", str(run), "--quiet")
+        assert f"is being written by another process (pid {proc.pid})" in line
+        line = one_line_error(capsys, "run", *SMALL, "--years", "1", "--out", str(run), "--overwrite")
+        assert f"pid {proc.pid}" in line
+    finally:
+        proc.kill()
+        proc.wait()
+    after = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != ".lock"}
+    assert after == before  # nothing cut back, nothing written
+    assert main(["resume", str(run), "--quiet"]) == 0  # the holder died: its stale lock is taken over
+    assert (run / "summary.txt").exists()
+
+
+@pytest.mark.parametrize("name", ["replay.jsonl", "ties.csv", "residents_yearly.csv", "world.json"])
+@pytest.mark.parametrize("how", ["deleted", "shortened"])
+def test_resume_refuses_when_a_file_is_missing_or_shorter_than_the_checkpoint(tmp_path, capsys, finished, name, how):
+    run = _unfinished(finished, tmp_path)
+    path = run / name
+    if how == "deleted":
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes()[: 10])
+    code, err = cli(capsys, "resume", str(run), "--quiet")
+    errors = [line for line in err if line.startswith("agentopia: error: ")]
+    assert code == 2 and len(errors) == 1 and err[-1] == errors[0], err
+    assert name in errors[0]
+    assert not (run / "summary.txt").exists()
+
+
+def test_branch_checks_its_arguments_before_making_anything(tmp_path, capsys, finished):
+    line = one_line_error(capsys, "branch", str(finished), "--week", "2", "--out", str(tmp_path / "b"), "--seed", "-5")
+    assert "--seed" in line and not (tmp_path / "b").exists()
+    inside = finished / "checkpoints" / "fork"
+    line = one_line_error(capsys, "branch", str(finished), "--week", "2", "--out", str(inside))
+    assert "inside the run" in line and not inside.exists()
+
+
+def test_a_kill_during_the_final_plot_counts_as_an_unclean_exit(tmp_path, monkeypatch, finished):
+    import agentopia_mesa.run.results as results
+
+    run = _unfinished(finished, tmp_path)
+
+    def killed(*args, **kwargs):
+        raise SystemExit(137)  # as if killed while drawing: no clean stop, no summary
+
+    monkeypatch.setattr(results, "overview_figure", killed)
+    with pytest.raises(SystemExit):
+        main(["resume", str(run), "--quiet"])
+    assert json.loads((run / "faults.json").read_text())["in_progress"] is True
+    assert not (run / "summary.txt").exists()
+    monkeypatch.undo()
+    assert main(["resume", str(run), "--quiet"]) == 0
+    report = json.loads((run / "faults.json").read_text())
+    assert report["interruptions"].get("unclean_exit") == 1 and report["in_progress"] is False

@@ -15,6 +15,7 @@ from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.llm.client import LLMError
+from agentopia_mesa.run.lock import check_branch, check_streams, hold_run_lock, release_all_run_locks
 from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.cli.viz import add_viz_parser
 
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentopia: interrupted", file=sys.stderr)
         return 130
+    finally:
+        release_all_run_locks()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -140,6 +143,7 @@ def _run(args) -> int:
         max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout,
     )
     out = prepare_run_dir(args.out or Path("runs") / f"{world.name}-seed{args.seed}", overwrite=args.overwrite)
+    hold_run_lock(out)
     try:  # from here on a failure (an LLM server that is not there) must not leave a run directory
         if settings.uses_llm:
             settings.cache = args.llm_cache or default_cache(out)
@@ -250,6 +254,7 @@ def _resume(args) -> int:
     if not model.running and (args.run_dir / "summary.txt").exists():  # else its results are still to write
         print(f"{args.run_dir}: already finished ({model.weeks_done} weeks)")
         return 0
+    hold_run_lock(args.run_dir)  # before its files are cut back: a second resume at once is refused
     print(f"resuming {args.run_dir} from {path.name} ({model.weeks_done} of {model.total_weeks} weeks)", file=sys.stderr)
     prepare_resume(model, args.run_dir)
     attach_trajectories(model, args.run_dir)
@@ -266,9 +271,11 @@ def _branch(args) -> int:
     from agentopia_mesa.run.session import STREAM_FILES, prepare_resume
     from agentopia_mesa.run.trajectories import attach_trajectories
 
+    check_branch(args.run_dir, args.out, args.seed)
     model, meta, path = _load_run(args.run_dir, at_most_week=args.week)
     if model.weeks_done != args.week:
         raise UsageError(f"--week: no checkpoint at week {args.week} in {args.run_dir} (nearest earlier: {model.weeks_done})")
+    check_streams(args.run_dir, model)
     out = prepare_run_dir(args.out)
     for name in ("world.json", *STREAM_FILES):
         if (args.run_dir / name).exists():

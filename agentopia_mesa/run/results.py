@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from agentopia_mesa.run.atomic import replacing
+from agentopia_mesa.run.lock import check_overwritable
 from agentopia_mesa.town.economy import gini
 from agentopia_mesa.metrics import ACTIVITY_KINDS
 from agentopia_mesa.run.plots import overview_figure
@@ -39,6 +40,7 @@ def prepare_run_dir(out: Path, overwrite: bool = False) -> Path:
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise RunDirError(f"out: {out} already holds files; choose another --out or pass --overwrite")
+        check_overwritable(out)  # only a run directory that no other process is writing
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     return out
@@ -144,10 +146,11 @@ def write_results(out: Path, model, meta: dict, wall_seconds: float,
     write_csv(paths["residents"], residents)
     write_csv(paths["rewards"], rewards)
     faults = fault_report(model, interruptions)
-    write_json(paths["faults"], faults)
+    write_json(paths["faults"], {**faults, "in_progress": True})  # until the summary: a kill in the plot is unclean
     overview_figure(metrics, rewards, paths["plot"], f"{model.world.title}: {len(model.residents)} residents, {model.years} years")
     # Last: a summary means every result is written (``agentopia resume`` checks for it).
     write_text(paths["summary"], summarise(model, metrics, rewards, meta, wall_seconds, faults))
+    write_json(paths["faults"], faults)
     return paths
 
 
