@@ -441,3 +441,43 @@ def test_a_kill_during_the_final_plot_counts_as_an_unclean_exit(tmp_path, monkey
     assert main(["resume", str(run), "--quiet"]) == 0
     report = json.loads((run / "faults.json").read_text())
     assert report["interruptions"].get("unclean_exit") == 1 and report["in_progress"] is False
+
+
+# -- 6. paths from files and forms stay where they belong -------------------------------------------
+
+@pytest.mark.parametrize("name", ["../../x", "/tmp/x", "..", ".", "a/b", "a\\b", "", "x\x00y"])
+def test_a_sweep_name_cannot_be_a_path(name):
+    from agentopia_mesa.sweeps.spec import sweep_from_dict
+
+    with pytest.raises(ValueError, match="^sweep.name: "):
+        sweep_from_dict({"sweep": {"name": name, "world": "school", "years": 1}})
+
+
+def test_the_sweep_cli_refuses_a_traversing_name_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    spec = tmp_path / "a" / "b" / "s.toml"
+    spec.write_text('[sweep]\nname = "../../escaped"\nworld = "school"\nyears = 1\nresidents = 3\n')
+    monkeypatch.chdir(tmp_path / "a" / "b")
+    line = one_line_error(capsys, "sweep", str(spec), "--quiet")
+    assert "sweep.name" in line
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "a" / "escaped").exists()
+
+
+def test_the_viewer_opens_only_run_directories_under_its_root(tmp_path, finished):
+    from visualization.sources import viewer_run_dir
+
+    root = finished.parent
+    assert viewer_run_dir(str(finished), [root]) == finished.resolve()
+    assert viewer_run_dir(finished.name, [root]) == finished.resolve()  # relative to the root
+    secret = tmp_path / "secret.txt"
+    secret.write_text("x")
+    link = root / "link-out"
+    link.symlink_to(tmp_path)
+    messages = set()
+    for text in ["/etc/passwd", "/etc", str(secret), str(tmp_path / "nothing-here"), "../" * 10 + "etc",
+                 str(finished / "replay.jsonl"), str(finished / "checkpoints"), str(link)]:
+        with pytest.raises(ValueError) as caught:
+            viewer_run_dir(text, [root])
+        messages.add(str(caught.value).replace(repr(text.strip()[:200]), "X"))
+    assert len(messages) == 1  # the same answer whether the path exists or not
