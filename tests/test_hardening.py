@@ -481,3 +481,19 @@ def test_the_viewer_opens_only_run_directories_under_its_root(tmp_path, finished
             viewer_run_dir(text, [root])
         messages.add(str(caught.value).replace(repr(text.strip()[:200]), "X"))
     assert len(messages) == 1  # the same answer whether the path exists or not
+
+
+# -- smaller: a bad --llm-cache is one line --------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["corrupt", "directory"])
+def test_a_corrupt_or_directory_llm_cache_is_one_line_and_leaves_no_run_dir(tmp_path, capsys, kind):
+    cache = tmp_path / "cache.sqlite"
+    if kind == "corrupt":
+        cache.write_bytes(b"not a database" * 100)
+    else:
+        cache.mkdir()
+    out = tmp_path / "run"
+    line = one_line_error(capsys, "run", *SMALL, "--years", "1", "--out", str(out), "--mind", "llm", "--llm", "fake",
+                          "--llm-cache", str(cache))
+    assert "--llm-cache" in line and str(cache) in line
+    assert not out.exists()

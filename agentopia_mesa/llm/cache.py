@@ -55,12 +55,20 @@ class ResponseCache:
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 60.0):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._connection()  # create the table now, so errors show up here
+        try:  # create the table now, so errors show up here, as one line naming the file
+            if self.path.is_dir():
+                raise IsADirectoryError("it is a directory")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection()
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise ValueError(f"--llm-cache: {self.path} cannot be used as the SQLite response cache ({reason}); "
+                             "give another path or remove the file") from None
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
