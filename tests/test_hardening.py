@@ -497,3 +497,30 @@ def test_a_corrupt_or_directory_llm_cache_is_one_line_and_leaves_no_run_dir(tmp_
                           "--llm-cache", str(cache))
     assert "--llm-cache" in line and str(cache) in line
     assert not out.exists()
+
+
+def _unfinished_llm_run(tmp_path) -> Path:
+    run = tmp_path / "run"
+    assert main(["run", *SMALL, "--years", "2", "--out", str(run), "--mind", "llm", "--llm", "fake"]) == 0
+    for week in (3, 4):
+        (run / "checkpoints" / f"week-{week:05d}.ckpt").unlink()
+    (run / "summary.txt").unlink()
+    return run
+
+
+def test_a_run_directory_cannot_make_resume_create_a_cache_elsewhere(tmp_path, capsys):
+    run = _unfinished_llm_run(tmp_path)
+    meta = json.loads((run / "config.json").read_text())
+    elsewhere = tmp_path / "elsewhere" / "planted.sqlite"
+    meta["llm"]["cache"] = str(elsewhere)
+    (run / "config.json").write_text(json.dumps(meta))
+    line = one_line_error(capsys, "resume", str(run), "--quiet")
+    assert "outside the run directory" in line
+    assert not elsewhere.parent.exists()
+
+
+def test_a_moved_run_resumes_with_its_own_cache(tmp_path):
+    run = _unfinished_llm_run(tmp_path)
+    moved = run.rename(tmp_path / "moved")
+    assert main(["resume", str(moved), "--quiet"]) == 0
+    assert not run.exists() and (moved / "summary.txt").exists()

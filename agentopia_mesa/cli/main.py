@@ -239,10 +239,10 @@ def _load_run(run_dir: Path, at_most_week: int | None = None):
     if not config.is_file():
         raise UsageError(f"run_dir: {run_dir} is not a run directory (no config.json)")
     meta = json.loads(config.read_text(encoding="utf-8"))
-    from agentopia_mesa.minds.llm_settings import LLMSettings, reattach_minds
+    from agentopia_mesa.minds.llm_settings import LLMSettings, confine_cache, reattach_minds
 
     model, path = load_latest(run_dir, at_most_week)
-    reattach_minds(model, LLMSettings.from_dict(meta.get("llm")))
+    reattach_minds(model, confine_cache(LLMSettings.from_dict(meta.get("llm")), run_dir))
     return model, meta, path
 
 

@@ -150,3 +150,31 @@ def reattach_minds(model, settings: LLMSettings, recorder=None) -> None:
 
 def default_cache(out: Path) -> str:
     return str(Path(out) / "llm-cache.sqlite")
+
+
+def confine_cache(settings: LLMSettings, run_dir: Path) -> LLMSettings:
+    """``settings`` for continuing the run in ``run_dir``, whose config.json may come from someone
+    else: its LLM cache may be inside the run directory, the default name (re-based into the run
+    directory, e.g. after the run was moved), or an existing response cache elsewhere (a shared
+    ``--llm-cache``); any other path is refused, so opening a run never creates files elsewhere."""
+    import sqlite3
+
+    if not settings.cache:
+        return settings
+    run_dir, path = Path(run_dir), Path(settings.cache).expanduser()
+    if path.resolve().is_relative_to(run_dir.resolve()):
+        return settings
+    if path.name == Path(default_cache(run_dir)).name:
+        settings.cache = default_cache(run_dir)
+        return settings
+    try:
+        with sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True) as db:
+            ours = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'responses'").fetchone()
+        db.close()
+    except (sqlite3.Error, OSError):
+        ours = None
+    if not ours:
+        raise ValueError(f"{run_dir / 'config.json'}: its LLM cache {str(path)[:200]} is outside the run directory and "
+                         "is not an existing response cache; opening a run creates no files elsewhere (copy the cache "
+                         "into the run directory as llm-cache.sqlite)")
+    return settings
