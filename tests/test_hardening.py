@@ -524,3 +524,48 @@ def test_a_moved_run_resumes_with_its_own_cache(tmp_path):
     moved = run.rename(tmp_path / "moved")
     assert main(["resume", str(moved), "--quiet"]) == 0
     assert not run.exists() and (moved / "summary.txt").exists()
+
+
+# -- smaller: sweep workers do not outlive a kill -9 of the sweep ----------------------------------
+
+def _children(pid: int) -> set[int]:
+    try:
+        return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except OSError:
+        return set()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_sweep_workers_end_when_the_sweep_is_killed(tmp_path):
+    import signal
+
+    spec = tmp_path / "long.toml"
+    spec.write_text('[sweep]\nname = "long"\nworld = "apartment"\nyears = 50\nresidents = 60\nseeds = 2\n'
+                    'executor = "processes"\nworkers = 1\n')
+    sweep = subprocess.Popen([sys.executable, "-m", "agentopia_mesa", "sweep", str(spec), "--out", str(tmp_path / "s"),
+                              "--quiet"], env={**os.environ, "PYTHONPATH": os.getcwd()},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list((tmp_path / "s").glob("runs/*/config.json")):
+            time.sleep(0.2)  # a worker has started a run
+        workers = _children(sweep.pid)
+        assert workers, "no worker process started"
+    finally:
+        sweep.send_signal(signal.SIGKILL)
+        sweep.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.2)
+    survivors = [w for w in workers if _alive(w)]
+    for w in survivors:
+        os.kill(w, signal.SIGKILL)
+    assert not survivors, "sweep workers outlived the sweep"
