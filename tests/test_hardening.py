@@ -7,7 +7,6 @@ import math
 import os
 import pickle
 import re
-import socket
 import subprocess
 import sys
 import threading
