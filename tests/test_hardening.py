@@ -160,11 +160,12 @@ class DripServer:
     ``every_s`` seconds for at most ``max_bytes`` bytes (a bounded loop); GETs of the model lists
     answer at once, so start-up checks pass."""
 
-    def __init__(self, every_s: float = 0.5, max_bytes: int = 120):
+    def __init__(self, every_s: float = 0.5, max_bytes: int = 120, where: str = "body"):
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         outer = self
         self.every_s, self.max_bytes, self.stop = every_s, max_bytes, threading.Event()
+        self.where = where
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -172,7 +173,21 @@ class DripServer:
             def log_message(self, *args):
                 pass
 
+            def drip_headers(self):
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+                try:
+                    for _ in range(outer.max_bytes):
+                        if outer.stop.wait(outer.every_s):
+                            break
+                        self.wfile.write(b"a")
+                        self.wfile.flush()
+                except OSError:
+                    pass
+                self.close_connection = True
+
             def do_GET(self):
+                if outer.where == "headers":
+                    return self.drip_headers()
                 body = json.dumps({"data": [], "models": []}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -182,6 +197,8 @@ class DripServer:
 
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if outer.where == "headers":
+                    return self.drip_headers()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(10 * outer.max_bytes))
@@ -210,19 +227,25 @@ class DripServer:
         self.httpd.server_close()
 
 
+@pytest.mark.parametrize("where", ["body", "headers"])
 @pytest.mark.parametrize("backend", ["ollama", "openai"])
-def test_a_dripping_server_times_out_within_the_total_deadline(backend):
+def test_a_dripping_server_times_out_within_the_total_deadline(backend, where):
     from agentopia_mesa.llm.client import ChatRequest, LLMTimeout
     from agentopia_mesa.llm.ollama_backend import OllamaBackend
     from agentopia_mesa.llm.openai_backend import OpenAIBackend
 
-    with DripServer() as server:
+    with DripServer(where=where) as server:
         client = (OllamaBackend("m", hosts=server.url, timeout_s=1.0) if backend == "ollama"
                   else OpenAIBackend(server.url, "m", timeout_s=1.0))
         start = time.monotonic()
         with pytest.raises(LLMTimeout):
             client.chat(ChatRequest(messages=({"role": "user", "content": "hi"},)))
         assert time.monotonic() - start < 1.0 + 2.0  # the deadline plus one drip and some slack
+        if where == "headers":  # the start-up check too: it does not go through the dispatcher
+            start = time.monotonic()
+            with pytest.raises(LLMTimeout):
+                client.check()
+            assert time.monotonic() - start < 1.0 + 2.0
 
 
 def test_a_hung_call_does_not_keep_the_process_alive_at_exit(tmp_path):

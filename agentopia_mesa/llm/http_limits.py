@@ -1,15 +1,16 @@
 """Limits on what an HTTP LLM server can make us wait for and hold in memory.
 
 httpx's timeouts are per socket operation: a server that drips one byte every second never
-times out. ``LimitedTransport`` adds a total deadline per request (checked on every chunk of the
-body as it arrives) and a cap on the body's size, for the Ollama and OpenAI-compatible backends.
-A server that drips the status line and headers themselves is still bounded by the dispatcher,
-which stops waiting after ``--llm-timeout`` and runs calls on daemon threads, so a hung call can
-never keep the process alive.
+times out. ``LimitedTransport`` adds a total deadline per request and a cap on the body's size,
+for the Ollama and OpenAI-compatible backends (chat calls and start-up checks alike). The status
+line and headers are awaited on a daemon thread for at most the deadline (a server that drips
+them leaves that thread behind, never the caller, and never the process at exit); the body is
+checked against the deadline on every chunk as it arrives.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -49,10 +50,36 @@ class LimitedTransport(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = time.monotonic() + self.total_s
-        response = super().handle_request(request)
+        response = self._headers_within(request, self.total_s)
         if time.monotonic() > deadline:
             response.close()
-            raise httpx.ReadTimeout(f"the response took longer than {self.total_s:g} s in all")
+            raise httpx.ReadTimeout(f"the response took longer than {self.total_s:g} s in all", request=request)
         return httpx.Response(status_code=response.status_code, headers=response.headers,
                               stream=_LimitedStream(response.stream, deadline, self.total_s, self.max_bytes),
                               extensions=response.extensions)
+
+    def _headers_within(self, request: httpx.Request, seconds: float) -> httpx.Response:
+        """The response (status and headers) if it comes within ``seconds``; else ReadTimeout,
+        leaving the daemon thread that waits for it to close it if it ever comes."""
+        box: dict = {}
+        done, abandoned = threading.Event(), threading.Event()
+
+        def wait_for_headers() -> None:
+            try:
+                box["response"] = httpx.HTTPTransport.handle_request(self, request)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box["error"] = exc
+            finally:
+                done.set()
+                if abandoned.is_set() and "response" in box:
+                    box["response"].close()
+
+        threading.Thread(target=wait_for_headers, name="llm-http", daemon=True).start()
+        if not done.wait(seconds):
+            abandoned.set()
+            if done.is_set() and "response" in box:  # it came just now: nobody else will close it
+                box["response"].close()
+            raise httpx.ReadTimeout(f"no response headers within {seconds:g} s", request=request)
+        if "error" in box:
+            raise box["error"]
+        return box["response"]
