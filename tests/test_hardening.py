@@ -591,3 +591,12 @@ def test_sweep_workers_end_when_the_sweep_is_killed(tmp_path):
     for w in survivors:
         os.kill(w, signal.SIGKILL)
     assert not survivors, "sweep workers outlived the sweep"
+
+
+def test_edited_llm_settings_in_config_json_are_one_line(tmp_path, capsys):
+    run = _unfinished_llm_run(tmp_path)
+    meta = json.loads((run / "config.json").read_text())
+    meta["llm"]["nonsense"] = 1
+    (run / "config.json").write_text(json.dumps(meta))
+    line = one_line_error(capsys, "resume", str(run), "--quiet")
+    assert "llm settings" in line

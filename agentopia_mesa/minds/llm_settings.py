@@ -43,9 +43,14 @@ class LLMSettings:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> LLMSettings:
-        data = dict(data or {})
-        data["mix"] = [MixEntry(**e) for e in data.get("mix", [])]
-        return cls(**data)
+        """Settings saved in a run's config.json (which may have been edited): anything that does
+        not fit is one ValueError, not a traceback."""
+        try:
+            data = dict(data or {})
+            data["mix"] = [MixEntry(**e) for e in data.get("mix", [])]
+            return cls(**data)
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"config.json: the llm settings cannot be read ({str(exc)[:200]})") from None
 
     def to_dict(self) -> dict:
         return asdict(self)
