@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
 import re
 import types
 import typing
@@ -84,6 +85,8 @@ def _range_of(path: str, whole: bool) -> tuple[float, float]:
 def _number(value: Any, path: str, whole: bool) -> Any:
     low, high = _range_of(path, whole)
     kind = "a whole number" if whole else "a number"
+    if isinstance(value, numbers.Integral) and not isinstance(value, (int, bool)):
+        value = int(value)  # e.g. numpy.int64 from a batch_run parameter list
     ok = (not isinstance(value, bool) and isinstance(value, int if whole else (int, float))
           and math.isfinite(value) and low <= value <= high)
     if not ok:

@@ -600,3 +600,12 @@ def test_edited_llm_settings_in_config_json_are_one_line(tmp_path, capsys):
     (run / "config.json").write_text(json.dumps(meta))
     line = one_line_error(capsys, "resume", str(run), "--quiet")
     assert "llm settings" in line
+
+
+def test_numpy_numbers_from_batch_run_parameter_lists_are_accepted():
+    np = pytest.importorskip("numpy")
+    config = SimulationConfig().with_flat_overrides({"calendar__weeks_per_year": np.int64(3),
+                                                     "needs__decay": np.float64(0.2)})
+    assert type(config.calendar.weeks_per_year) is int and config.calendar.weeks_per_year == 3
+    assert config.digest() == SimulationConfig().with_flat_overrides({"calendar__weeks_per_year": 3,
+                                                                      "needs__decay": 0.2}).digest()
