@@ -10,13 +10,169 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import numbers
+import re
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
+
+
+# -- validation ----------------------------------------------------------------------------------
+# Every field is checked by type and range whenever a configuration is made (defaults, ``--set``,
+# a sweep file, ``AgentopiaModel(**overrides)``), so a bad value is one ValueError naming the field
+# ("needs.decay: must be a number in [0, 1], got 'abc'") before a run starts, never a traceback
+# weeks later. Unlisted whole numbers default to [0, 10**9], unlisted numbers to [0, 1e9].
+
+_FRACTION = (0, 1)
+_BIG = 10**9
+_PAIR = (-10**6, 10**6)  # per-activity clamp ranges may be negative
+RANGES: dict[str, tuple[float, float]] = {
+    "calendar.start_year": (1, 9999),
+    "calendar.weeks_per_year": (1, 520),
+    "calendar.days_per_week": (1, 7),
+    "calendar.contact_rounds": (0, 100),
+    "calendar.max_weeks_ahead": (0, 520),
+    "calendar.min_age": (0, 150),
+    "needs.start_vitality": (0, 100),
+    "needs.start_fulfilment": (0, 100),
+    "needs.decay": _FRACTION,
+    "needs.low_vitality": (0, 100),
+    "economy.living_standards.material_change": (-100, 100),
+    "economy.max_possessions": (0, 10**6),
+    "economy.discard_fraction": _FRACTION,
+    "economy.shop_offers": (1, 100),
+    "activity.*": _PAIR,
+    "activity.max_invitees": (0, 1000),
+    "activity.dialogue_rounds": (1, 100),
+    "events.encounter_divisor": (1, _BIG),
+    "career.max_wishes": (1, 100),
+    "career.skill_match_leniency": _FRACTION,
+    "career.new_jobs_fraction": _FRACTION,
+    "career.new_job_capacity": (1, 10**6),
+    "career.max_trait_drift": (0, 100),
+    "career.max_talent_drift": (0, 100),
+    "reward.pagerank_damping": _FRACTION,
+    "reward.pagerank_max_iter": (1, 10**6),
+    "reward.pagerank_tol": (1e-15, 1),
+    "reward.affection_weight": _FRACTION,
+    "reward.misery_threshold_percentile": _FRACTION,
+    "reward.social_weight": _FRACTION,
+    "reward.economy_weight": _FRACTION,
+    "reward.gamma": _FRACTION,
+    "reward.rft_top_fraction": _FRACTION,
+    "reward.positive_rating": (0, 100),
+}
+#: Pairs that are a (low, high) range; extra-work tiers are (minimum skill, low pay, high pay).
+ORDERED = {"economy.shop_offers", "economy.work_income_range", "career.new_job_capacity",
+           "career.new_job_skill_growth", "activity.*"}
+NEED_NAMES = ("mood", "social", "esteem", "material")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _range_of(path: str, whole: bool) -> tuple[float, float]:
+    key = re.sub(r"\[\d+\]", "", path)
+    section = key.split(".")[0]
+    return (RANGES.get(key) or RANGES.get(key.rpartition(".")[0]) or RANGES.get(f"{section}.*")
+            or ((0, _BIG) if whole else (0, 1e9)))
+
+
+def _number(value: Any, path: str, whole: bool) -> Any:
+    low, high = _range_of(path, whole)
+    kind = "a whole number" if whole else "a number"
+    if isinstance(value, numbers.Integral) and not isinstance(value, (int, bool)):
+        value = int(value)  # e.g. numpy.int64 from a batch_run parameter list
+    ok = (not isinstance(value, bool) and isinstance(value, int if whole else (int, float))
+          and math.isfinite(value) and low <= value <= high)
+    if not ok:
+        raise ValueError(f"{path}: must be {kind} in [{low:g}, {high:g}], got {_short(value)}")
+    return value
+
+
+def _coerce(value: Any, hint: Any, path: str) -> Any:
+    """``value`` checked against the type ``hint`` (lists become tuples); raises naming ``path``."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(value, inner, path)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{path}: must be true or false, got {_short(value)}")
+        return value
+    if hint is int or hint is float:
+        return _number(value, path, whole=hint is int)
+    if hint is str:
+        if not isinstance(value, str) or not value or len(value) > 60:
+            raise ValueError(f"{path}: must be a name of 1 to 60 characters, got {_short(value)}")
+        return value
+    if origin is dict:
+        if not isinstance(value, dict) or set(value) != set(NEED_NAMES):
+            low, high = _range_of(path, whole=False)
+            raise ValueError(f"{path}: must be a number in [{low:g}, {high:g}] (or an object of "
+                             f"{', '.join(NEED_NAMES)}), got {_short(value)}")
+        return {k: _number(v, f"{path}.{k}", whole=False) for k, v in value.items()}
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{path}: must be a list, got {_short(value)}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            if len(value) > 1000:
+                raise ValueError(f"{path}: at most 1000 entries, got {len(value)}")
+            items = tuple(_coerce(v, args[0], f"{path}[{i}]") for i, v in enumerate(value))
+        else:
+            if len(value) != len(args):
+                raise ValueError(f"{path}: must be a list of {len(args)} values, got {_short(value)}")
+            items = tuple(_coerce(v, a, path) for v, a in zip(value, args, strict=True))
+            key = re.sub(r"\[\d+\]", "", path)
+            if (key in ORDERED or f"{key.split('.')[0]}.*" in ORDERED) and len(items) >= 2 and items[-2] > items[-1]:
+                raise ValueError(f"{path}: must be (low, high) with low <= high, got {_short(value)}")
+        return items if not isinstance(value, tuple) or items != value else value
+    if dataclasses.is_dataclass(hint):
+        if isinstance(value, dict):
+            names = {f.name for f in dataclasses.fields(hint)}
+            unknown = [k for k in value if k not in names]
+            if unknown or set(value) != names:
+                raise ValueError(f"{path}: must have exactly the fields {', '.join(sorted(names))}, got {_short(value)}")
+            value = hint(**value)
+        elif isinstance(value, (list, tuple)) and not isinstance(value, hint):
+            if len(value) != len(dataclasses.fields(hint)):
+                raise ValueError(f"{path}: must be a list of {len(dataclasses.fields(hint))} values, got {_short(value)}")
+            value = hint(*value)
+        if not isinstance(value, hint):
+            raise ValueError(f"{path}: must be a {hint.__name__}, got {_short(value)}")
+        hints = typing.get_type_hints(hint)
+        changes = {}
+        for f in dataclasses.fields(hint):
+            checked = _coerce(getattr(value, f.name), hints[f.name], f"{path}.{f.name}")
+            if checked is not getattr(value, f.name):
+                changes[f.name] = checked
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
+def validate_section(section: Any, prefix: str) -> None:
+    """Check (and normalise lists to tuples in) every field of one configuration section."""
+    hints = typing.get_type_hints(type(section))
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        checked = _coerce(value, hints[f.name], f"{prefix}.{f.name}")
+        if checked is not value:
+            object.__setattr__(section, f.name, checked)
 
 
 @dataclass(frozen=True)
 class CalendarConfig:
     """Simulated time (paper §2.2): one Mesa step is one week."""
+
+    def __post_init__(self) -> None:
+        validate_section(self, "calendar")
+
 
     start_year: int = 2020
     weeks_per_year: int = 10
@@ -29,6 +185,10 @@ class CalendarConfig:
 @dataclass(frozen=True)
 class NeedsConfig:
     """Vitality and the four fulfilment dimensions (paper §3.2)."""
+
+    def __post_init__(self) -> None:
+        validate_section(self, "needs")
+
 
     start_vitality: int = 70
     start_fulfilment: int = 50
@@ -49,6 +209,10 @@ class LivingStandard:
 @dataclass(frozen=True)
 class EconomyConfig:
     """Income, living standards, extra work and the shop (paper §5)."""
+
+    def __post_init__(self) -> None:
+        validate_section(self, "economy")
+
 
     living_standards: tuple[LivingStandard, ...] = (
         LivingStandard("frugal", 100, -5),
@@ -95,6 +259,10 @@ class DeltaLimits:
 class ActivityConfig:
     """Per-activity limits on state changes (paper §2.4 table, Appendix A)."""
 
+    def __post_init__(self) -> None:
+        validate_section(self, "activity")
+
+
     solo: DeltaLimits = DeltaLimits((-5, 5), (-5, 5), None, (-1, 1), (-5, 10), (0, 3), (-200, 200))
     joint: DeltaLimits = DeltaLimits((-5, 5), (-5, 5), (-5, 5), (-3, 3), (0, 0), (0, 3), None)
     public: DeltaLimits = DeltaLimits((-5, 5), (-5, 5), (-3, 3), (-2, 2), None, (0, 3), None)
@@ -112,6 +280,10 @@ class ActivityConfig:
 class EventsConfig:
     """Public events and chance encounters (paper §2.3)."""
 
+    def __post_init__(self) -> None:
+        validate_section(self, "events")
+
+
     max_events_per_week: int = 10
     lookback_weeks: int = 5
     max_repeat_weeks: int = 5
@@ -123,6 +295,10 @@ class EventsConfig:
 @dataclass(frozen=True)
 class SocialConfig:
     """Acquaintance ties: how they form, strengthen and fade (not specified by the paper)."""
+
+    def __post_init__(self) -> None:
+        validate_section(self, "social")
+
 
     first_meeting_familiarity: float = 20.0
     # Familiarity of the world file's starting acquaintances: people sharing a home, and the others.
@@ -139,6 +315,10 @@ class SocialConfig:
 @dataclass(frozen=True)
 class CareerConfig:
     """Year-end job season and profile drift (paper §2.1, §3.1, §4.8)."""
+
+    def __post_init__(self) -> None:
+        validate_section(self, "career")
+
 
     max_wishes: int = 3
     skill_match_leniency: float = 0.8  # a candidate needs 80 % of each minimum skill
@@ -157,6 +337,10 @@ class CareerConfig:
 @dataclass(frozen=True)
 class RewardConfig:
     """Life reward (paper §6), computed once per reward period (= one simulated year)."""
+
+    def __post_init__(self) -> None:
+        validate_section(self, "reward")
+
 
     max_related_for_ranking: int = 20
     pagerank_damping: float = 0.85
@@ -210,8 +394,11 @@ class SimulationConfig:
                     f"{key}: not a configuration field; use section__field with a section of "
                     f"{', '.join(f.name for f in dataclasses.fields(self))} (e.g. needs__decay=0.2)"
                 )
-            if (section, name) == ("needs", "decay") and isinstance(value, int | float):
+            if (section, name) == ("needs", "decay") and isinstance(value, int | float) and not isinstance(value, bool):
+                _number(value, "needs.decay", whole=False)
                 value = {need: (0.0 if need == "material" else float(value)) for need in self.needs.decay}
+            elif (section, name) == ("needs", "decay") and isinstance(value, dict):
+                value = {**self.needs.decay, **value}  # a partial object changes only the needs it names
             sections.setdefault(section, {})[name] = value
         return self.with_overrides(**sections)
 
@@ -219,6 +406,13 @@ class SimulationConfig:
         """A copy with some fields replaced, e.g. ``with_overrides(calendar={"weeks_per_year": 52})``."""
         changes = {}
         for name, values in sections.items():
+            if name not in {f.name for f in dataclasses.fields(self)}:
+                raise ValueError(f"{name}: not a configuration section; use one of "
+                                 f"{', '.join(f.name for f in dataclasses.fields(self))}")
             current = getattr(self, name)
+            unknown = [k for k in values if k not in {f.name for f in dataclasses.fields(current)}]
+            if unknown:
+                raise ValueError(f"{name}.{unknown[0]}: not a configuration field of {name}")
             changes[name] = dataclasses.replace(current, **values)
         return dataclasses.replace(self, **changes)
+

@@ -332,3 +332,27 @@ def test_a_fooled_model_in_a_hostile_town_is_still_held_to_every_check(data):
     for e in entries:
         for message in e["messages"]:
             assert not TEMPLATE_MARKER.search(message["content"])
+
+
+# -- 6. names that differ only invisibly, names that are spreadsheet formulas (issue 16) ---------
+
+@pytest.mark.parametrize("char", ["\u200b", "\u200c", "\u200d", "\ufeff", "\u2060", "\u00ad"])
+@pytest.mark.parametrize("where", ["end", "middle"])
+def test_a_name_differing_only_by_a_zero_width_character_is_rejected(data, char, where):
+    original = data["residents"][0]["name"]
+    twin = original + char if where == "end" else original[:2] + char + original[2:]
+    _rename(data, 3, twin)
+    message = _error(data)
+    assert "residents[3].name: must not contain invisible characters" in message
+    assert f"U+{ord(char):04X}" in message
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_a_name_starting_like_a_spreadsheet_formula_is_rejected(data, start):
+    _rename(data, 2, f'{start}HYPERLINK("http://evil","x")')
+    assert "must not start with = + - @" in _error(data)
+
+
+def test_formula_like_labels_are_rejected_everywhere_not_only_residents(data):
+    data["places"][0]["name"] = "=cmd|' /C calc'!A0"
+    assert "places[0].name: must not start with" in _error(data)

@@ -29,7 +29,7 @@ from agentopia_mesa.run.builder import RunSettings, model_arguments  # noqa: E40
 from agentopia_mesa.run.replay import ReplayError  # noqa: E402
 from agentopia_mesa.world.loader import builtin_world_names  # noqa: E402
 from visualization.panels import Dashboard  # noqa: E402
-from visualization.sources import ReplayTown, live_town  # noqa: E402
+from visualization.sources import ReplayTown, live_town, viewer_run_dir  # noqa: E402
 
 DEFAULT_RESIDENTS = int(os.environ.get("AGENTOPIA_VIZ_RESIDENTS", "100"))
 DEFAULT_WORLD = os.environ.get("AGENTOPIA_VIZ_WORLD", "apartment")
@@ -104,7 +104,7 @@ def ReplayPage():
         if not run_dir.value.strip():
             return None, "Type a run directory (one written by `agentopia run --out DIR`)."
         try:
-            return ReplayTown.open(run_dir.value.strip()), None
+            return ReplayTown.open(viewer_run_dir(run_dir.value)), None  # only run dirs under the root
         except (ReplayError, ValueError, OSError) as exc:
             return None, str(exc)
 

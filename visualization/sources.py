@@ -7,6 +7,7 @@ from one snapshot taken after a whole week: rendering never reads a model in the
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections import deque
@@ -19,6 +20,36 @@ from agentopia_mesa.minds.llm_settings import llm_minds
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.run.replay import Replay, load_replay, week_frame
 from agentopia_mesa.world.schema import PlaceSpec, ResidentSpec, WorldSpec
+
+ROOT_ENV = "AGENTOPIA_VIEWER_ROOT"  # the folder whose run directories the replay page may open
+
+
+def viewer_roots() -> list[Path]:
+    """Where the replay page may open run directories: ``$AGENTOPIA_VIEWER_ROOT`` (default: the
+    working directory), plus the folder of the run given on the command line (``$AGENTOPIA_REPLAY``)."""
+    roots = [Path(os.environ.get(ROOT_ENV) or Path.cwd()).resolve()]
+    if os.environ.get("AGENTOPIA_REPLAY"):
+        roots.append(Path(os.environ["AGENTOPIA_REPLAY"]).expanduser().resolve().parent)
+    return roots
+
+
+def viewer_run_dir(text: str, roots: list[Path] | None = None) -> Path:
+    """The run directory typed into the replay page, if it is one (``config.json`` and
+    ``replay.jsonl``) inside an allowed root, symbolic links resolved. Anything else (a file,
+    a folder elsewhere, a path that does not exist) gets the same message, so the page never
+    opens files outside the roots nor tells which exist."""
+    roots = viewer_roots() if roots is None else roots
+    try:
+        path = Path(text.strip()).expanduser()
+        path = (path if path.is_absolute() else roots[0] / path).resolve()
+        inside = any(path.is_relative_to(root) for root in roots)
+        ok = inside and path.is_dir() and (path / "config.json").is_file() and (path / "replay.jsonl").is_file()
+    except (OSError, ValueError, RuntimeError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{text.strip()[:200]!r} is not a run directory under {', '.join(map(str, roots))}")
+    return path
+
 
 #: How places are grouped (and coloured) on the map, in legend order.
 PLACE_CATEGORIES: tuple[str, ...] = ("home", "workplace", "learning", "sport & outdoors", "shops", "leisure & social", "other")

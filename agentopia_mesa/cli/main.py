@@ -19,6 +19,7 @@ from agentopia_mesa.cli.parsing import Parser
 from agentopia_mesa.cli.progress import show_llm_progress
 from agentopia_mesa.run.checkpoints import keep_arg
 from agentopia_mesa.llm.client import LLMError
+from agentopia_mesa.run.lock import release_all_run_locks
 from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.cli.viz import add_viz_parser
 
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentopia: interrupted", file=sys.stderr)
         return 130
+    finally:
+        release_all_run_locks()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -265,6 +268,8 @@ def _world_new(args) -> int:
         raise UsageError(f"--theme: unknown theme {args.theme!r}; choose one of {', '.join(THEMES)}")
     if args.residents < 1:
         raise UsageError(f"--residents: must be at least 1, got {args.residents}")
+    if args.out.is_dir():
+        raise UsageError(f"--out: {args.out} is a directory; give the path of the world .json to write")
     world = generate_world(args.theme, residents=args.residents, seed=args.seed, name=args.name)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, world.model_dump(mode="json"))

@@ -17,7 +17,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from agentopia_mesa.llm.client import CacheMiss, ChatRequest, ChatResult, LLMClient, LLMUnavailable
+from agentopia_mesa.llm.client import (
+    CacheMiss, ChatRequest, ChatResult, LLMClient, LLMUnavailable, check_answer_size,
+)
 
 MODES = ("record", "replay", "replay-or-record")
 
@@ -67,12 +69,20 @@ class ResponseCache:
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 60.0):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._connection()  # create the table now, so errors show up here
+        try:  # create the table now, so errors show up here, as one line naming the file
+            if self.path.is_dir():
+                raise IsADirectoryError("it is a directory")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection()
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise ValueError(f"--llm-cache: {self.path} cannot be used as the SQLite response cache ({reason}); "
+                             "give another path or remove the file") from None
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -196,7 +206,7 @@ class CachedClient:
             if self.mode == "replay":
                 raise CacheMiss(f"no recorded answer for {request.tag or 'an untagged request'} from {self.name} "
                                 f"in {self.cache.path}: record it first (cache mode 'replay-or-record')")
-        result = self.inner.chat(request)
+        result = check_answer_size(self.inner.chat(request), self.name)  # an oversize answer is never stored
         self.cache.put(key, request, result, replace_existing=self.mode == "record")
         return replace(result, cached=False)
 

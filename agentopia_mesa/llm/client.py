@@ -13,6 +13,10 @@ from typing import Protocol, runtime_checkable
 
 ROLES = ("system", "user", "assistant")
 
+#: The most characters of one answer. A longer answer is a failed call ("oversize"): it is never
+#: parsed, cached or written to decisions.jsonl. Decisions need a few hundred characters.
+MAX_ANSWER_CHARS = 64 * 1024
+
 
 @dataclass(frozen=True)
 class ChatOptions:
@@ -98,6 +102,18 @@ class LLMTimeout(LLMError):
 
 class LLMBadResponse(LLMError):
     """The backend answered with an error status or a body we cannot read."""
+
+
+class LLMOversize(LLMBadResponse):
+    """The answer was longer than ``MAX_ANSWER_CHARS`` (or its HTTP body too large)."""
+
+
+def check_answer_size(result: ChatResult, where: str) -> ChatResult:
+    """``result`` if its text is at most ``MAX_ANSWER_CHARS``; else raise ``LLMOversize``."""
+    if len(result.text) > MAX_ANSWER_CHARS:
+        raise LLMOversize(f"{where} sent an answer of {len(result.text)} characters; at most {MAX_ANSWER_CHARS} "
+                          "are accepted")
+    return result
 
 
 class CacheMiss(LLMError):

@@ -21,13 +21,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from agentopia_mesa.llm.client import (
-    CacheMiss, ChatRequest, ChatResult, LLMClient, LLMError, LLMTimeout, LLMUnavailable,
+    CacheMiss, ChatRequest, ChatResult, LLMClient, LLMError, LLMOversize, LLMTimeout, LLMUnavailable,
+    check_answer_size,
 )
 
 T = TypeVar("T")
@@ -104,12 +105,14 @@ class ServerFailing(LLMUnavailable):
 def fault_kind(error: BaseException) -> str:
     """The kind of one failed call, as run summaries count it: "skipped" (circuit open),
     "timeout", "cache_miss", "unreachable" (connection refused or dropped), "unavailable" (e.g. the
-    model is not pulled), "http_429", "http_5xx", "http_4xx", "bad_response" (unreadable body),
+    model is not pulled), "http_429", "http_5xx", "http_4xx", "oversize" (an answer over ``MAX_ANSWER_CHARS``), "bad_response" (unreadable body),
     or "backend_error" (a bug in a backend)."""
     if isinstance(error, ServerFailing):
         return "skipped"
     if isinstance(error, LLMTimeout):
         return "timeout"
+    if isinstance(error, LLMOversize):
+        return "oversize"
     if isinstance(error, CacheMiss):
         return "cache_miss"
     if isinstance(error, LLMUnavailable):
@@ -142,6 +145,24 @@ def corrected(request: ChatRequest, text: str, error: Exception, attempt: int) -
     )
 
 
+def _on_daemon_thread(fn: Callable, *args) -> Future:
+    """Run ``fn(*args)`` on a daemon thread of its own. Unlike a ThreadPoolExecutor's workers, which
+    the interpreter waits for at exit, a call hung on a dripping server cannot keep the process
+    alive after the run has given up on it and written its results."""
+    future: Future = Future()
+
+    def target() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+            future.set_exception(exc)
+
+    threading.Thread(target=target, name="llm-call", daemon=True).start()
+    return future
+
+
 class Dispatcher:
     """Run chat jobs concurrently (thread-safe; one instance may serve a whole simulation).
 
@@ -172,7 +193,6 @@ class Dispatcher:
         self._open_until = 0.0  # time.monotonic() until which the breaker stays open
         # Shared by every run, so the bound holds across concurrent runs and timed-out stragglers.
         self._slots = threading.BoundedSemaphore(max_concurrency)
-        self._calls = ThreadPoolExecutor(max_concurrency, thread_name_prefix="llm-call")
 
     #: Called with a ``Progress`` (in the caller's thread) when a run starts, as each job ends, and
     #: every ``progress_every_s`` while jobs are pending; None: no reports. It must not raise.
@@ -257,7 +277,7 @@ class Dispatcher:
         while not self._slots.acquire(timeout=0.05):
             self._refuse_if_open()
         try:
-            future = self._calls.submit(client.chat, request)
+            future = _on_daemon_thread(client.chat, request)
         except BaseException:
             self._slots.release()
             raise
@@ -269,6 +289,7 @@ class Dispatcher:
         except FutureTimeout:
             raise LLMTimeout(f"{getattr(client, 'name', 'the LLM')} gave no answer within {self.timeout_s:g} s "
                              f"({request.tag or 'untagged'})") from None
+        check_answer_size(result, getattr(client, "name", "the LLM"))
         self._add(cached=int(result.cached), prompt_tokens=result.prompt_tokens,
                   completion_tokens=result.completion_tokens)
         return result

@@ -12,8 +12,10 @@ import httpx
 import ollama
 
 from agentopia_mesa.llm.client import (
-    ChatRequest, ChatResult, LLMBadResponse, LLMTimeout, LLMUnavailable, status_error,
+    ChatRequest, ChatResult, LLMBadResponse, LLMOversize, LLMTimeout, LLMUnavailable, check_answer_size,
+    status_error,
 )
+from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 
@@ -31,7 +33,7 @@ class OllamaBackend:
     """Chat with ``model`` on one or more Ollama hosts (round-robin across calls, thread-safe).
 
     ``hosts``: a host, a list of hosts, or None for ``$OLLAMA_HOST`` or http://127.0.0.1:11434.
-    ``timeout_s``: per HTTP request. ``think``: passed to Ollama for reasoning models if set.
+    ``timeout_s``: per HTTP request, in all (a server that drips bytes cannot stretch it). ``think``: passed to Ollama for reasoning models if set.
     """
 
     backend = "ollama"
@@ -46,7 +48,8 @@ class OllamaBackend:
         self.hosts = [_normalise_host(h) for h in hosts]
         self.timeout_s = timeout_s
         self.think = think
-        self._clients = [ollama.Client(host=h, timeout=timeout_s) for h in self.hosts]
+        self._clients = [ollama.Client(host=h, timeout=timeout_s, transport=LimitedTransport(timeout_s))
+                         for h in self.hosts]
         self._next = itertools.cycle(range(len(self.hosts)))
         self._lock = threading.Lock()
 
@@ -72,14 +75,14 @@ class OllamaBackend:
         response = self._call(host, client.chat, model=self.model, messages=list(request.messages),
                               format=request.schema, options={k: v for k, v in options.items() if v is not None},
                               think=self.think, stream=False)
-        return ChatResult(
+        return check_answer_size(ChatResult(
             text=response.message.content or "",
             prompt_tokens=response.prompt_eval_count or 0,
             completion_tokens=response.eval_count or 0,
             latency_s=time.perf_counter() - start,
             model=self.model,
             backend=self.backend,
-        )
+        ), f"Ollama at {host}")
 
     def _call(self, host: str, fn, **kwargs):
         """Run one client call, translating the client's and httpx's errors into ours."""
@@ -91,6 +94,8 @@ class OllamaBackend:
         except httpx.TimeoutException:
             raise LLMTimeout(f"Ollama at {host} did not answer within {self.timeout_s:g} s: "
                              "use a smaller model, fewer parallel calls or a longer timeout") from None
+        except ResponseTooLarge as exc:
+            raise LLMOversize(f"Ollama at {host}: {exc}") from None
         except httpx.TransportError as exc:
             raise LLMUnavailable(f"the connection to Ollama at {host} failed ({type(exc).__name__}: {exc}); "
                                  "is the server restarting?") from None

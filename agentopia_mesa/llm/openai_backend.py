@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from agentopia_mesa.llm.client import (
-    ChatRequest, ChatResult, LLMBadResponse, LLMTimeout, LLMUnavailable, status_error,
+    ChatRequest, ChatResult, LLMBadResponse, LLMOversize, LLMTimeout, LLMUnavailable, check_answer_size,
+    status_error,
 )
+from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
 
 
 def api_base(url: str) -> str:
@@ -35,7 +37,9 @@ class OpenAIBackend:
         self.timeout_s = timeout_s
         api_key = api_key or os.environ.get("OPENAI_API_KEY")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, headers=headers)
+        # timeout_s is a total deadline per request: a server that drips bytes cannot stretch it.
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, headers=headers,
+                                  transport=LimitedTransport(timeout_s))
 
     def check(self) -> None:
         """The server must answer ``/models``; if it lists models, ours must be among them."""
@@ -61,9 +65,10 @@ class OpenAIBackend:
             raise LLMBadResponse(f"{self.base_url} sent a completion without choices[0].message.content: "
                                  f"{str(data)[:200]}") from None
         usage = data.get("usage") or {}
-        return ChatResult(text=text, prompt_tokens=usage.get("prompt_tokens", 0),
-                          completion_tokens=usage.get("completion_tokens", 0),
-                          latency_s=time.perf_counter() - start, model=self.model, backend=self.backend)
+        return check_answer_size(ChatResult(text=text, prompt_tokens=usage.get("prompt_tokens", 0),
+                                            completion_tokens=usage.get("completion_tokens", 0),
+                                            latency_s=time.perf_counter() - start, model=self.model,
+                                            backend=self.backend), self.base_url)
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
         where = f"{self.base_url}{path}"
@@ -71,6 +76,8 @@ class OpenAIBackend:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
             raise LLMTimeout(f"{where} did not answer within {self.timeout_s:g} s") from None
+        except ResponseTooLarge as exc:
+            raise LLMOversize(f"{where}: {exc}") from None
         except httpx.TransportError as exc:
             raise LLMUnavailable(f"the OpenAI-compatible server at {self.base_url} is not reachable "
                                  f"({type(exc).__name__}): start it or fix the URL") from None

@@ -26,6 +26,9 @@ class LLMSettings:
     retries: int = 2
     check: bool = True  # ask each backend whether it can serve before the run starts
 
+    def __post_init__(self) -> None:
+        check_llm_options(self.temperature, self.max_concurrency, self.timeout_s, self.retries, self.max_tokens)
+
     @classmethod
     def from_args(cls, mind: str, llm: str, mix: str | None, assign: dict[str, str] | None = None,
                   **options) -> LLMSettings:
@@ -40,9 +43,14 @@ class LLMSettings:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> LLMSettings:
-        data = dict(data or {})
-        data["mix"] = [MixEntry(**e) for e in data.get("mix", [])]
-        return cls(**data)
+        """Settings saved in a run's config.json (which may have been edited): anything that does
+        not fit is one ValueError, not a traceback."""
+        try:
+            data = dict(data or {})
+            data["mix"] = [MixEntry(**e) for e in data.get("mix", [])]
+            return cls(**data)
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"config.json: the llm settings cannot be read ({str(exc)[:200]})") from None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,6 +58,29 @@ class LLMSettings:
     @property
     def uses_llm(self) -> bool:
         return bool(self.mix) or any(spec != RULES for spec in self.assign.values())
+
+
+def check_llm_options(temperature, max_concurrency, timeout_s, retries=0, max_tokens=1) -> None:
+    """Every sampling and dispatch option in range, or one ValueError naming its flag."""
+    import math
+
+    def number(value, low, high, low_open=False) -> bool:
+        return (not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+                and (value > low if low_open else value >= low) and value <= high)
+
+    def whole(value, low, high) -> bool:
+        return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+    if not number(temperature, 0, 10):
+        raise ValueError(f"--temperature: must be a number in [0, 10], got {temperature!r}")
+    if not whole(max_concurrency, 1, 1024):
+        raise ValueError(f"--max-concurrency: must be a whole number in [1, 1024], got {max_concurrency!r}")
+    if not number(timeout_s, 0, 86400, low_open=True):
+        raise ValueError(f"--llm-timeout: must be a number of seconds in (0, 86400], got {timeout_s!r}")
+    if not whole(retries, 0, 100):
+        raise ValueError(f"llm retries: must be a whole number in [0, 100], got {retries!r}")
+    if not whole(max_tokens, 1, 10**6):
+        raise ValueError(f"llm max_tokens: must be a whole number in [1, 1000000], got {max_tokens!r}")
 
 
 def _client(spec: str, settings: LLMSettings):

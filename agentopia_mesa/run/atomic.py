@@ -23,4 +23,8 @@ def replacing(path: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    except BaseException:  # e.g. ``path`` is a directory: leave no stray temporary file
+        tmp.unlink(missing_ok=True)
+        raise

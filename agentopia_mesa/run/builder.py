@@ -27,6 +27,7 @@ from agentopia_mesa.minds.llm_settings import LLMSettings, minds_for, reattach_m
 from agentopia_mesa.run.checkpoints import KEEP_NEWEST, keep_meta, load_latest, no_checkpoint_message, truncate_streams
 from agentopia_mesa.run.files import prepare_run_dir, write_json
 from agentopia_mesa.run.layout import STREAM_FILES, WORLD, RunLayout
+from agentopia_mesa.run.lock import check_branch, check_streams, hold_run_lock
 from agentopia_mesa.run.reader import RunReader
 from agentopia_mesa.run.results import run_metadata, write_start
 from agentopia_mesa.run.session import attach_recorders, prepare_resume, run_session
@@ -113,6 +114,7 @@ def start_run(settings: RunSettings, out: str | Path, overwrite: bool = False, w
     """A new run directory for ``settings``; nothing is left behind if the model cannot be built
     (an unknown world, an LLM server that is not there)."""
     layout = RunLayout(prepare_run_dir(Path(out), overwrite=overwrite))
+    hold_run_lock(layout.root)
     try:
         if settings.uses_llm and not settings.llm.cache:
             settings = replace(settings, llm=replace(settings.llm, cache=str(layout.llm_cache)))
@@ -139,8 +141,35 @@ def _restore(run_dir: Path, at_most_week: int | None = None):
     the LLM minds given clients again."""
     meta = RunReader(run_dir).meta
     model, path = load_latest(run_dir, at_most_week)
-    reattach_minds(model, LLMSettings.from_dict(meta.get("llm")))
+    reattach_minds(model, confine_cache(LLMSettings.from_dict(meta.get("llm")), run_dir))
     return model, meta, path
+
+
+def confine_cache(settings: LLMSettings, run_dir: Path) -> LLMSettings:
+    """``settings`` for continuing the run in ``run_dir``, whose config.json may come from someone
+    else: its LLM cache may be inside the run directory, the default name (re-based into the run
+    directory, e.g. after the run was moved), or an existing response cache elsewhere (a shared
+    ``--llm-cache``); any other path is refused, so opening a run never creates files elsewhere."""
+    import sqlite3
+
+    if not settings.cache:
+        return settings
+    layout, path = RunLayout(run_dir), Path(settings.cache).expanduser()
+    if path.resolve().is_relative_to(layout.root.resolve()):
+        return settings
+    if path.name == layout.llm_cache.name:
+        return replace(settings, cache=str(layout.llm_cache))
+    try:
+        with sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True) as db:
+            ours = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'responses'").fetchone()
+        db.close()
+    except (sqlite3.Error, OSError):
+        ours = None
+    if not ours:
+        raise ValueError(f"{layout.config}: its LLM cache {str(path)[:200]} is outside the run directory and "
+                         "is not an existing response cache; opening a run creates no files elsewhere (copy the cache "
+                         f"into the run directory as {layout.llm_cache.name})")
+    return settings
 
 
 def resume_run(run_dir: str | Path) -> tuple[Run, Path]:
@@ -150,6 +179,7 @@ def resume_run(run_dir: str | Path) -> tuple[Run, Path]:
     model, meta, path = _restore(layout.root)
     run = Run(layout, model, meta)
     if not run.finished:
+        hold_run_lock(layout.root)  # before its files are cut back: a second resume at once is refused
         prepare_resume(model, layout.root)
         attach_trajectories(model, layout.root)
     return run, path
@@ -165,10 +195,13 @@ def branch_run(run_dir: str | Path, week: int, out: str | Path, seed: int | None
     import numpy as np
 
     source = RunLayout(run_dir)
+    check_branch(source.root, Path(out), seed)
     model, meta, _ = _restore(source.root, at_most_week=week)
     if model.weeks_done != week:
         raise BranchError(no_checkpoint_message(source.root, week))
+    check_streams(source.root, model)
     layout = RunLayout(prepare_run_dir(Path(out)))
+    hold_run_lock(layout.root)
     for name in (WORLD, *STREAM_FILES):
         if (source / name).exists():
             shutil.copyfile(source / name, layout / name)

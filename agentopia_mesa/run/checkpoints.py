@@ -1,6 +1,17 @@
-"""Checkpoints at week boundaries: the whole model, pickled, written atomically and verified.
+"""Checkpoints at week boundaries: the whole model, pickled, written atomically, authenticated.
 
-A checkpoint file is ``MAGIC | sha256 of payload (32 bytes) | payload``. It is written to a
+A checkpoint file is ``MAGIC | sha256 of payload (32 bytes) | HMAC-SHA256 of payload (32 bytes) |
+payload``. Unpickling can run code, and run directories are shared between people and
+machines, so a checkpoint is only unpickled if its HMAC checks out under this user's secret key,
+kept outside every run directory (``$AGENTOPIA_SECRET_FILE``, else
+``$XDG_CONFIG_HOME/agentopia/checkpoint.key`` or ``~/.config/agentopia/checkpoint.key``; made
+with mode 0600 on first use). A checkpoint written by someone else (or crafted) is refused
+before unpickling; to resume another user's run, they must share their key file with you. The
+plain sha256 tells corruption (skipped, the previous checkpoint is used) from a foreign or forged
+file (refused). Checkpoints of the first format (``AGENTOPIA-CKPT-1``, unauthenticated) are
+refused unless ``AGENTOPIA_TRUST_UNSIGNED_CHECKPOINTS=1`` says they are your own.
+
+The file is It is written to a
 temporary name, flushed to disk and renamed, so a crash (kill -9 included) leaves either the
 old checkpoint or the new one, never half of one. Loading checks the hash; a corrupt or
 truncated file is skipped with a warning and the previous checkpoint is used. A write that fails
@@ -15,8 +26,10 @@ from __future__ import annotations
 
 import copyreg
 import hashlib
+import hmac
 import io
 import os
+import secrets
 import pickle
 import re
 import warnings
@@ -24,13 +37,53 @@ from pathlib import Path
 
 from agentopia_mesa.run.atomic import replacing
 
-MAGIC = b"AGENTOPIA-CKPT-1\n"
+MAGIC = b"AGENTOPIA-CKPT-2\n"
+MAGIC_V1 = b"AGENTOPIA-CKPT-1\n"  # unauthenticated: sha256 only
+SECRET_ENV = "AGENTOPIA_SECRET_FILE"
+TRUST_V1_ENV = "AGENTOPIA_TRUST_UNSIGNED_CHECKPOINTS"
 FOLDER = "checkpoints"
 _NAME = re.compile(r"^week-(\d{5})\.ckpt$")
 
 
 class CheckpointError(ValueError):
     pass
+
+
+class CheckpointNotTrusted(CheckpointError):
+    """A checkpoint not written with this user's key: it is never unpickled."""
+
+
+def secret_path() -> Path:
+    """Where this user's checkpoint key lives (outside any run directory)."""
+    if os.environ.get(SECRET_ENV):
+        return Path(os.environ[SECRET_ENV]).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "agentopia" / "checkpoint.key"
+
+
+def secret_key() -> bytes:
+    """This user's checkpoint key, made (32 random bytes, mode 0600) on first use."""
+    path = secret_path()
+    try:
+        key = path.read_bytes().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return secret_key()
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_hex(32).encode() + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+        key = path.read_bytes().strip()
+    if len(key) < 32:
+        raise CheckpointError(f"{path}: the checkpoint key is too short; remove it to make a new one")
+    return key
+
+
+def _mac(payload: bytes) -> bytes:
+    return hmac.new(secret_key(), payload, hashlib.sha256).digest()
 
 
 def checkpoint_path(run_dir: Path, week: int) -> Path:
@@ -104,7 +157,7 @@ def save_checkpoint(model, run_dir: Path, keep: int = KEEP_NEWEST, year_weeks: i
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with replacing(path) as tmp, open(tmp, "wb") as f:
-            f.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+            f.write(MAGIC + hashlib.sha256(payload).digest() + _mac(payload) + payload)
             f.flush()
             os.fsync(f.fileno())
     except OSError as exc:  # a full disk: the partial file is gone, the older checkpoints stay
@@ -137,12 +190,28 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
 
 
 def read_checkpoint(path: Path):
+    """The model in the checkpoint at ``path``. Raises ``CheckpointError`` for a corrupt file and
+    ``CheckpointNotTrusted`` (before unpickling anything) for one not written with our key."""
     data = Path(path).read_bytes()
-    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 32:
+    if data.startswith(MAGIC_V1) and len(data) >= len(MAGIC_V1) + 32:
+        digest, payload = data[len(MAGIC_V1): len(MAGIC_V1) + 32], data[len(MAGIC_V1) + 32:]
+        if hashlib.sha256(payload).digest() != digest:
+            raise CheckpointError(f"{path}: contents do not match their hash (truncated or corrupt)")
+        if os.environ.get(TRUST_V1_ENV) != "1":
+            raise CheckpointNotTrusted(
+                f"{path}: an unauthenticated checkpoint of an older version; it could run code if loaded, so it is "
+                f"not loaded (if you wrote it yourself, set {TRUST_V1_ENV}=1 once to resume it)")
+        return _Unpickler(io.BytesIO(payload)).load()
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 64:
         raise CheckpointError(f"{path}: not a checkpoint or truncated")
-    digest, payload = data[len(MAGIC): len(MAGIC) + 32], data[len(MAGIC) + 32:]
+    digest, mac = data[len(MAGIC): len(MAGIC) + 32], data[len(MAGIC) + 32: len(MAGIC) + 64]
+    payload = data[len(MAGIC) + 64:]
     if hashlib.sha256(payload).digest() != digest:
         raise CheckpointError(f"{path}: contents do not match their hash (truncated or corrupt)")
+    if not hmac.compare_digest(_mac(payload), mac):
+        raise CheckpointNotTrusted(
+            f"{path}: was not written by this user/machine (its key is {secret_path()}); it could run code if "
+            "loaded, so it is not loaded")
     return _Unpickler(io.BytesIO(payload)).load()
 
 
@@ -182,6 +251,8 @@ def load_latest(run_dir: Path, at_most_week: int | None = None):
     for path in reversed(candidates):
         try:
             return read_checkpoint(path), path
+        except CheckpointNotTrusted:
+            raise
         except (CheckpointError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
             warnings.warn(f"skipping checkpoint {path.name}: {exc}; trying the previous one", stacklevel=2)
     where = f" at or before week {at_most_week}" if at_most_week is not None else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from agentopia_mesa.run.atomic import replacing
+from agentopia_mesa.run.lock import check_overwritable
 
 
 class RunDirError(ValueError):
@@ -23,6 +24,7 @@ def prepare_run_dir(out: Path, overwrite: bool = False) -> Path:
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
             raise RunDirError(f"out: {out} already holds files; choose another --out or pass --overwrite")
+        check_overwritable(out)  # only a run directory that no other process is writing
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     return out

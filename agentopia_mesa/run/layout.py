@@ -16,6 +16,7 @@ A **run directory** (``agentopia run``, ``resume``, ``branch``, and each run of 
     summary.txt            written last: a run with a summary is finished
     overview.png           needs, money, ties and life reward at a glance
     checkpoints/           week-NNNNN.ckpt, for resume and branch
+    .lock                  while a session writes the run (``run.lock``)
 
 A sweep's run also holds ``params.json``, ``started.json``, ``measures.csv``,
 ``correlations.csv``, ``innate.csv`` and, last, ``done.json``. A **sweep directory** holds ``sweep.json`` (the
@@ -42,6 +43,7 @@ FAULTS = "faults.json"
 SUMMARY = "summary.txt"
 OVERVIEW = "overview.png"
 CHECKPOINTS = "checkpoints"
+LOCK = ".lock"  # held while a session writes the run (run.lock)
 
 # a run of a sweep
 PARAMS = "params.json"

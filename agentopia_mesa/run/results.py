@@ -62,10 +62,11 @@ def write_results(out: Path | RunLayout, model, meta: dict, wall_seconds: float,
     write_csv(paths["residents"], residents)
     write_csv(paths["rewards"], rewards)
     faults = fault_report(model, interruptions)
-    write_json(paths["faults"], faults)
+    write_json(paths["faults"], {**faults, "in_progress": True})  # until the summary: a kill in the plot is unclean
     overview_figure(metrics, rewards, paths["plot"], f"{model.world.title}: {len(model.residents)} residents, {model.years} years")
     # Last: a summary means every result is written (``agentopia resume`` checks for it).
     write_text(paths["summary"], summarise(model, metrics, rewards, meta, wall_seconds, faults))
+    write_json(paths["faults"], faults)
     return paths
 
 

@@ -26,6 +26,7 @@ from agentopia_mesa.run.checkpoints import KEEP_NEWEST, list_checkpoints, save_c
 from agentopia_mesa.run.faults import fault_report, read_faults
 from agentopia_mesa.run.files import write_json
 from agentopia_mesa.run.layout import RunLayout
+from agentopia_mesa.run.lock import check_streams, run_lock
 from agentopia_mesa.run.replay import ReplayRecorder
 from agentopia_mesa.run.results import write_results
 from agentopia_mesa.run.yearly import YearlyRecorder
@@ -93,7 +94,9 @@ def checkpoint(model, out: Path, keep: int = KEEP_NEWEST) -> Path:
 
 
 def prepare_resume(model, out: Path) -> None:
-    """Cut streamed files back to the checkpoint and re-attach recorders."""
+    """Cut streamed files back to the checkpoint and re-attach recorders; refuses (before changing
+    anything) if a streamed file or world.json is missing or shorter than the checkpoint says."""
+    check_streams(out, model)
     truncate_streams(out, getattr(model, "stream_offsets", {}))
     model.observers = []
     attach_recorders(model, out, fresh=False)
@@ -107,7 +110,13 @@ def run_session(
     progress: Callable | None = None,
 ) -> dict[str, Path]:
     """Run ``model`` to its end inside ``out``; returns the paths of the written results.
-    Raises ``Stopped`` on a signal or a full disk, after logging it in ``faults.json``."""
+    Raises ``Stopped`` on a signal or a full disk, after logging it in ``faults.json``. Holds the
+    run directory's lock (``run.lock``) throughout: a second writer is refused."""
+    with run_lock(out):
+        return _run_session(model, out, meta, checkpoint_every, progress)
+
+
+def _run_session(model, out: Path, meta: dict, checkpoint_every: int, progress: Callable | None) -> dict[str, Path]:
     started = time.perf_counter()
     interruptions: list[dict] = []
     try:

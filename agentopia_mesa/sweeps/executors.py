@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import importlib.util
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -34,9 +37,22 @@ class Sequential:
                 yield task, exc
 
 
+def _die_with_parent(parent_pid: int, every_s: float = 0.5) -> None:
+    """Worker initializer: end this worker as soon as the sweep process that started it is gone
+    (kill -9 included, which gives the pool no chance to stop its workers). The interrupted run
+    starts over when the sweep is run again."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 class Processes:
     """``workers`` local processes. Started with ``spawn`` (like ``mesa.batch_run``): no state
-    leaks from the parent and it behaves the same on Linux, macOS and Windows."""
+    leaks from the parent and it behaves the same on Linux, macOS and Windows. A worker ends
+    itself when the sweep process dies (``_die_with_parent``)."""
 
     name = "processes"
 
@@ -47,7 +63,8 @@ class Processes:
         if not tasks:
             return
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=context,
+                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(fn, task): task for task in tasks}
             try:
                 for future in as_completed(futures):

@@ -53,7 +53,8 @@ def check_parameter(where: str, key: str, value: Any) -> Any:
     try:
         config.with_flat_overrides({key: value})
     except (ValueError, TypeError) as exc:
-        raise SweepConfigError(f"{where}: {str(exc).removeprefix(key + ': ')}") from None
+        message = str(exc).removeprefix(key + ": ").removeprefix(key.replace("__", ".", 1) + ": ")
+        raise SweepConfigError(f"{where}: {message}") from None
     section, _, name = key.partition("__")
     default = getattr(getattr(config, section), name)
     return _check_type(where, value, default)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -189,7 +190,7 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
         if key not in LLM_KEYS:
             raise SweepConfigError(f"llm.{key}: unknown setting; use {', '.join(LLM_KEYS)}")
 
-    settings: dict[str, Any] = {"name": str(sweep.get("name", name)), "base_dir": str(base_dir)}
+    settings: dict[str, Any] = {"name": _sweep_name(sweep.get("name", name)), "base_dir": str(base_dir)}
     for key in ("world", "years", "residents"):
         if key in sweep:
             settings[key] = check_parameter(f"sweep.{key}", key, sweep[key])
@@ -244,6 +245,18 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
     spec = SweepSpec(**settings)
     _check_combinations(spec)
     return spec
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _sweep_name(value) -> str:
+    """The sweep's name is the default directory under runs/: one plain path component, so a
+    name like ``../../x`` or ``/tmp/x`` cannot write (or later delete) outside runs/."""
+    if not isinstance(value, str) or not _NAME.fullmatch(value) or set(value) == {"."}:
+        raise SweepConfigError(f"sweep.name: letters, digits, '.', '_' and '-' only (at most 100, starting with a "
+                               f"letter or digit), got {str(value)[:60]!r}")
+    return value
 
 
 def _whole(where: str, value, minimum: int) -> int:

@@ -69,6 +69,10 @@ class _Home:
     label: str
 
 
+#: Most residents a generated world may have (generation takes about a second per thousand).
+MAX_GENERATED_RESIDENTS = 10_000
+
+
 def generate_world(theme: str, residents: int = 100, seed: int = 0, name: str | None = None) -> WorldSpec:
     """A complete, valid world of ``residents`` people in ``theme`` (one of ``THEMES``).
 
@@ -79,6 +83,8 @@ def generate_world(theme: str, residents: int = 100, seed: int = 0, name: str | 
         raise WorldError(f"theme: unknown theme {theme!r}; choose one of {', '.join(THEMES)}")
     if residents < 1:
         raise WorldError(f"residents: must be at least 1, got {residents}")
+    if residents > MAX_GENERATED_RESIDENTS:
+        raise WorldError(f"residents: at most {MAX_GENERATED_RESIDENTS} in a generated world, got {residents}")
     rng = random.Random(seed)
     people, homes = _populate(t, residents, rng)
     _name_everyone(t, people, rng)

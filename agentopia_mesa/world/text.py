@@ -3,7 +3,9 @@
 World files and model answers are untrusted. Names are identifiers: they go into prompts, JSON
 schemas (as enums), CSV files and the viewer verbatim, so they must be one line of plain
 characters. Free text (introductions, descriptions) may span lines but carries no other control
-characters. Neither is ever used as a path. Prompts show both as quoted data and neutralise
+characters. Names carry no zero-width characters either, and do not start with ``= + - @``
+(spreadsheets run such CSV cells as formulas); they are refused, not rewritten, so CSV files
+hold every name exactly as the world spells it. Neither is ever used as a path. Prompts show both as quoted data and neutralise
 chat-template markers (``<start_of_turn>``, ``<|im_start|>``, ``[INST]``...), which some runtimes
 would otherwise turn into real role tokens.
 """
@@ -18,7 +20,14 @@ import unicodedata
 #: C0/C1 controls, line and paragraph separators, bidi embeddings/overrides/isolates, lone
 #: surrogates (valid in JSON escapes, unwritable as UTF-8).
 _UNSEEN = r"\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
-_IN_NAMES = re.compile(rf"[\x00-\x1f{_UNSEEN}]")
+#: Invisible characters that would make two names that look the same differ (zero-width space,
+#: non-joiner and joiner, word joiner, byte-order mark, soft hyphen, Mongolian vowel separator).
+#: Names are identifiers, so they are refused there (free text may keep them).
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
+_IN_NAMES = re.compile(rf"[\x00-\x1f{_UNSEEN}{_ZERO_WIDTH}]")
+#: A cell starting with one of these is a formula to a spreadsheet (CSV formula injection); names
+#: go into CSV files verbatim, so a name may not start with one.
+FORMULA_STARTS = ("=", "+", "-", "@")
 _IN_TEXT = re.compile(rf"[\x00-\x08\x0b-\x1f{_UNSEEN}]")  # tab (\x09) and newline (\x0a) allowed
 _PATH_SEPARATORS = re.compile(r"[/\\]")
 
@@ -41,7 +50,11 @@ def check_name(value: str) -> str:
     """A name or label: one line, no control characters, no chat-template markers; NFC-normalised
     so that names which look the same are the same (and duplicates are caught)."""
     if found := _IN_NAMES.search(value):
-        raise ValueError(f"must not contain control characters (found {_describe(found.group())} at position {found.start()})")
+        kind = "invisible" if found.group() in _ZERO_WIDTH else "control"
+        raise ValueError(f"must not contain {kind} characters (found {_describe(found.group())} at position {found.start()})")
+    if value.startswith(FORMULA_STARTS):
+        raise ValueError(f"must not start with {' '.join(FORMULA_STARTS)} (a spreadsheet opening a CSV file would "
+                         f"run it as a formula), got {value[:20]!r}")
     if found := TEMPLATE_MARKER.search(value):
         raise ValueError(f"must not contain chat-template markers (found {found.group()!r})")
     return unicodedata.normalize("NFC", value)

@@ -1,0 +1,85 @@
+"""Limits on what an HTTP LLM server can make us wait for and hold in memory.
+
+httpx's timeouts are per socket operation: a server that drips one byte every second never
+times out. ``LimitedTransport`` adds a total deadline per request and a cap on the body's size,
+for the Ollama and OpenAI-compatible backends (chat calls and start-up checks alike). The status
+line and headers are awaited on a daemon thread for at most the deadline (a server that drips
+them leaves that thread behind, never the caller, and never the process at exit); the body is
+checked against the deadline on every chunk as it arrives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+
+#: The most bytes of one HTTP response body (a 64 KiB answer, JSON-escaped, fits many times).
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class ResponseTooLarge(httpx.TransportError):
+    """The body grew past ``MAX_BODY_BYTES``."""
+
+
+class _LimitedStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, deadline: float, total_s: float, max_bytes: int):
+        self.inner, self.deadline, self.total_s, self.max_bytes = inner, deadline, total_s, max_bytes
+
+    def __iter__(self):
+        size = 0
+        for chunk in self.inner:
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise ResponseTooLarge(f"the response body is larger than {self.max_bytes} bytes")
+            if time.monotonic() > self.deadline:
+                raise httpx.ReadTimeout(f"the response took longer than {self.total_s:g} s in all")
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class LimitedTransport(httpx.HTTPTransport):
+    """``httpx.HTTPTransport`` with a total deadline of ``total_s`` per request and a body cap."""
+
+    def __init__(self, total_s: float, max_bytes: int = MAX_BODY_BYTES, **kwargs):
+        super().__init__(**kwargs)
+        self.total_s, self.max_bytes = total_s, max_bytes
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self.total_s
+        response = self._headers_within(request, self.total_s)
+        if time.monotonic() > deadline:
+            response.close()
+            raise httpx.ReadTimeout(f"the response took longer than {self.total_s:g} s in all", request=request)
+        return httpx.Response(status_code=response.status_code, headers=response.headers,
+                              stream=_LimitedStream(response.stream, deadline, self.total_s, self.max_bytes),
+                              extensions=response.extensions)
+
+    def _headers_within(self, request: httpx.Request, seconds: float) -> httpx.Response:
+        """The response (status and headers) if it comes within ``seconds``; else ReadTimeout,
+        leaving the daemon thread that waits for it to close it if it ever comes."""
+        box: dict = {}
+        done, abandoned = threading.Event(), threading.Event()
+
+        def wait_for_headers() -> None:
+            try:
+                box["response"] = httpx.HTTPTransport.handle_request(self, request)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box["error"] = exc
+            finally:
+                done.set()
+                if abandoned.is_set() and "response" in box:
+                    box["response"].close()
+
+        threading.Thread(target=wait_for_headers, name="llm-http", daemon=True).start()
+        if not done.wait(seconds):
+            abandoned.set()
+            if done.is_set() and "response" in box:  # it came just now: nobody else will close it
+                box["response"].close()
+            raise httpx.ReadTimeout(f"no response headers within {seconds:g} s", request=request)
+        if "error" in box:
+            raise box["error"]
+        return box["response"]
