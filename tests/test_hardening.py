@@ -609,3 +609,12 @@ def test_numpy_numbers_from_batch_run_parameter_lists_are_accepted():
     assert type(config.calendar.weeks_per_year) is int and config.calendar.weeks_per_year == 3
     assert config.digest() == SimulationConfig().with_flat_overrides({"calendar__weeks_per_year": 3,
                                                                       "needs__decay": 0.2}).digest()
+
+
+def test_a_negative_run_seed_is_one_line_naming_the_flag(tmp_path, capsys):
+    from agentopia_mesa.cli.main import main
+
+    out = tmp_path / "never"
+    assert main(["run", "--residents", "3", "--years", "1", "--seed", "-5", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--seed: must be 0 or more, got -5" in err and not out.exists()

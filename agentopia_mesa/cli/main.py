@@ -132,6 +132,8 @@ def _run(args) -> int:
         raise UsageError(f"--years: must be at least 1, got {args.years}")
     if args.residents is not None and args.residents < 1:
         raise UsageError(f"--residents: must be at least 1, got {args.residents}")
+    if args.seed < 0:  # numpy's generators take no negative seed
+        raise UsageError(f"--seed: must be 0 or more, got {args.seed}")
     if args.checkpoint_every is not None and args.checkpoint_every < 0:
         raise UsageError(f"--checkpoint-every: must be 0 or more, got {args.checkpoint_every}")
     if args.max_concurrency < 1:
