@@ -12,7 +12,6 @@ from pathlib import Path
 
 from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
-from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.cli.mind_options import check_mind_options
 from agentopia_mesa.cli.parsing import Parser

@@ -8,7 +8,6 @@ a run is resumed or branched.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from agentopia_mesa.minds.assign import RULES, MixEntry, assignment, mind_factory, parse_mix
 

@@ -23,7 +23,7 @@ from typing import IO
 import pandas as pd
 
 from agentopia_mesa.town.state import NEEDS
-from agentopia_mesa.run.layout import REPLAY, RunLayout
+from agentopia_mesa.run.layout import RunLayout
 from agentopia_mesa.run.reader import RunReader, RunReadError
 from agentopia_mesa.world.schema import WorldSpec
 
