@@ -116,8 +116,6 @@ class SweepLayout:
     sweep = property(lambda self: self.root / SWEEP)
     index = property(lambda self: self.root / SWEEP_INDEX)
     runs = property(lambda self: self.root / SWEEP_RUNS)
-    measures = property(lambda self: self.root / MEASURES)
-    correlations = property(lambda self: self.root / CORRELATIONS)
 
     def is_sweep(self) -> bool:
         return self.sweep.is_file()

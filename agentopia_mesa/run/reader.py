@@ -141,9 +141,3 @@ class RunReader:
     def decisions(self) -> Path:
         """``decisions.jsonl`` (it exists for runs with LLM minds)."""
         return self.layout.decisions
-
-    def trajectories(self):
-        """Every recorded decision, streamed (see ``run.trajectories.read_trajectories``)."""
-        from agentopia_mesa.run.trajectories import read_trajectories
-
-        return read_trajectories(self.layout.decisions)
