@@ -2,18 +2,20 @@
 
 Each day: booked residents go to their joint activity or public event; everyone else decides a
 solo activity and walks to where it happens; idle residents at the same public place may run
-into each other (an encounter replaces their solo plans); then every activity is played and its
-outcome applied.
+into each other (an encounter replaces their solo plans, as the environment decides); then every
+activity is played, the environment judges its outcome (``stages.asking.judge_all``) and the
+verdicts are applied.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentopia_mesa.town.economy import material_gain, shop_offers
+from agentopia_mesa.contract.environment import EncountersTask, GatheringTask, PublicTask, ShopTask, SoloTask
+from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
-from agentopia_mesa.environment.events import draw_encounters, split_groups
-from agentopia_mesa.stages.asking import ask_all
+from agentopia_mesa.environment.events import split_groups
+from agentopia_mesa.stages.asking import ask_all, judge_all
 from agentopia_mesa.contract.questions import PurchaseQuestion, SoloQuestion, TurnQuestion
 from agentopia_mesa.town.resident import ActivityRecord, Resident
 from agentopia_mesa.town.state import Possession
@@ -29,6 +31,7 @@ class Gathering:
     people: list[Resident]
     transcript: list[str] = field(default_factory=list)
     gifts: list[tuple[str, str]] = field(default_factory=list)  # (giver, receiver)
+    scene: str = ""  # an encounter's scene, as the environment described it
 
 
 def activity_days(model) -> None:
@@ -70,10 +73,13 @@ def activity_day(model, day: int) -> None:
         if r.place.is_public:
             idle_at.setdefault(r.place.key, []).append(r.name)
     met = set()
-    for a, b, place in draw_encounters(idle_at, model.ties, cal.week_index, model.random, model.config.events):
-        people = [model.residents_by_name[a], model.residents_by_name[b]]
-        gatherings.append(Gathering("encounter", f"Ran into each other at {model.places[place].name}", place, people))
-        met.update((a, b))
+    task = EncountersTask(day=day, idle_at=idle_at, place_names=model.place_names, ties=model.ties, week_index=cal.week_index,
+                          divisor=model.config.events.encounter_divisor)
+    for encounter in judge_all(model, [task])[0].encounters:
+        people = [model.residents_by_name[encounter.a], model.residents_by_name[encounter.b]]
+        title = f"Ran into each other at {model.places[encounter.place].name}"
+        gatherings.append(Gathering("encounter", title, encounter.place, people, scene=encounter.scene))
+        met.update((encounter.a, encounter.b))
 
     for g in gatherings:
         for p in g.people:
@@ -112,24 +118,31 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
             if utterance.gift_to and _give(model, speaker, utterance.gift_to, utterance.gift_item):
                 g.gifts.append((speaker.name, utterance.gift_to))
     week = model.calendar.week_index
-    for g in gatherings:
-        activity = model.config.activity
-        bonus = {receiver: activity.gift_quality_bonus for _, receiver in g.gifts}
-        scale = activity.encounter_scale if g.kind == "encounter" else 1.0
-        skill = "fitness" if model.places[g.place].affords("exercise") and g.kind == "joint" else None
-        changes, quality = model.environment.joint(g.people, model.ties, skill=skill, bonus=bonus, scale=scale)
+    tasks = [
+        GatheringTask(kind=g.kind, title=g.title, place=g.place, place_name=model.places[g.place].name, people=g.people,
+                      ties=model.ties, transcript=g.transcript, gifts=g.gifts, skill=_trains(model, g), scene=g.scene, day=day)
+        for g in gatherings
+    ]
+    for g, verdict in zip(gatherings, judge_all(model, tasks), strict=True):
         names = tuple(p.name for p in g.people)
         for giver, receiver in g.gifts:
             model.ties.gift(giver, receiver)
         for p in g.people:
-            apply_changes(p, changes[p.name])
+            changes = verdict.changes.get(p.name, {})
+            apply_changes(p, changes)
             for other in names:
                 if other != p.name:
                     if model.ties.meet(p.name, other, week):
                         p.notebook.person(other).write(
                             f"Met {other} ({g.title}).", "First impression formed.", model.calendar.stamp("activity", day), week)
-                    model.ties.interact(p.name, other, quality[p.name, other], week)
-            _record(model, p, day, g.kind, g.title, g.place, changes[p.name], tuple(n for n in names if n != p.name))
+                    model.ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
+            _record(model, p, day, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
+                    verdict.notes.get(p.name, ""))
+
+
+def _trains(model, g: Gathering) -> str | None:
+    """The skill a gathering trains: fitness for a joint activity at a place for exercise."""
+    return "fitness" if model.places[g.place].affords("exercise") and g.kind == "joint" else None
 
 
 def _give(model, giver: Resident, receiver_name: str, item: str) -> bool:
@@ -146,45 +159,53 @@ def _give(model, giver: Resident, receiver_name: str, item: str) -> bool:
 def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     events = {e.event_id: e for e in model.public_events}
     week = model.calendar.week_index
+    tasks = []
     for event_id, people in public.items():
         event = events.get(event_id)
         if event is None:
             continue
-        place = model.places[event.place]
+        place_name = model.places[event.place].name
         for group in split_groups([p.name for p in people], model.config.events.group_thresholds):
             for name in group:
-                p = model.residents_by_name[name]
-                p.go_to(place, event.name)
-                changes = model.environment.public(p, event.skill)
-                apply_changes(p, changes)
-                others = [n for n in group if n != name]
-                noticed: tuple[str, ...] = ()
-                if others and model.random.random() < p.traits.get("extraversion", 50) / 300:
-                    other = model.random.choice(others)
-                    if model.ties.meet(name, other, week, familiarity=10.0):
-                        p.notebook.person(other).write(f"Noticed {other} at {event.name}.", "", model.calendar.stamp("activity", day), week)
-                    noticed = (other,)
-                _record(model, p, day, "public", event.name, event.place, changes, noticed)
+                tasks.append(PublicTask(resident=model.residents_by_name[name], event=event, place_name=place_name,
+                                        group=[n for n in group if n != name], day=day))
+    for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
+        p, event = task.resident, task.event
+        p.go_to(model.places[event.place], event.name)
+        apply_changes(p, verdict.changes)
+        noticed: tuple[str, ...] = ()
+        other = verdict.noticed
+        if other and other in task.group:
+            if model.ties.meet(p.name, other, week, familiarity=10.0):
+                p.notebook.person(other).write(f"Noticed {other} at {event.name}.", "", model.calendar.stamp("activity", day), week)
+            noticed = (other,)
+        _record(model, p, day, "public", event.name, event.place, verdict.changes, noticed, verdict.note)
 
 
 def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
-    env, economy = model.environment, model.config.economy
-    shoppers = []
+    economy = model.config.economy
+    tasks = []
     for r in people:
         plan = plans[r.name]
-        changes, note = env.solo(r, plan.activity, plan.skill or "general knowledge")
-        apply_changes(r, changes)
-        if plan.activity == "shopping":
-            shoppers.append((r, changes, note))
+        skill = plan.skill or "general knowledge"
+        tasks.append(SoloTask(resident=r, day=day, activity=plan.activity, skill=skill, description=plan.description,
+                              place=r.place.key, place_name=r.place.name,
+                              pay=extra_work_pay_range(r.state.skills.get(skill, 0), economy)))
+    shoppers = []
+    for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
+        r = task.resident
+        apply_changes(r, verdict.changes)
+        if verdict.consumption:
+            shoppers.append((r, task, verdict.changes, verdict.note))
         else:
-            _record(model, r, day, plan.activity, note, r.place.key, changes)
+            _record(model, r, day, task.activity, verdict.note, r.place.key, verdict.changes)
     if not shoppers:
         return
-    questions = [
-        PurchaseQuestion(r, offers=shop_offers(model.world.price_list, r.state.deposit, model.random, economy))
-        for r, _, _ in shoppers
-    ]
-    for (r, changes, note), question, decision in zip(shoppers, questions, ask_all(model, questions), strict=True):
+    windows = [ShopTask(resident=r, day=day, price_list=model.world.price_list, description=task.description,
+                        count=economy.shop_offers) for r, task, _, _ in shoppers]
+    questions = [PurchaseQuestion(r, offers=verdict.offers)
+                 for (r, _, _, _), verdict in zip(shoppers, judge_all(model, windows), strict=True)]
+    for (r, _, changes, note), question, decision in zip(shoppers, questions, ask_all(model, questions), strict=True):
         offer = next((o for o in question.offers if o.item == decision.item), None)
         if offer is not None and offer.price <= r.state.deposit:
             bought = clamp_changes({"money": -offer.price, "material": material_gain(offer.price)}, model.config.activity.solo)
