@@ -81,6 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
                        help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
                             "is set from the speed measured after a warm-up call (README, LLM minds)")
+    judge = run.add_argument_group("environment (who judges what happens)")
+    judge.add_argument("--env", choices=["rules", "llm"], default="rules",
+                       help="the rule environment's formulas (default) or an LLM environment model that judges outcomes, "
+                            "the shop, events, encounters, jobs, hiring and profile rewrites (README, LLM environment)")
+    judge.add_argument("--env-llm", default=None, metavar="SPEC",
+                       help="with --env llm: the environment's model, e.g. a bigger one than the residents' "
+                            "(default: the residents' --llm)")
+    judge.add_argument("--ratings", choices=["self", "environment"], default=None,
+                       help="who makes the yearly ratings: each resident's own mind, or the environment on its behalf "
+                            "(default: environment with --env llm, else self)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -145,6 +155,7 @@ def _run(args) -> int:
     llm = LLMSettings.from_args(
         args.mind, args.llm, args.mix, _read_assign(args.assign), cache_mode=args.cache_mode, temperature=args.temperature,
         max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout, cache=args.llm_cache,
+        env=args.env, env_llm=args.env_llm, ratings=args.ratings,
     )
     settings = RunSettings(world=args.world, residents=args.residents, years=args.years, seed=args.seed,
                            overrides=overrides, llm=llm, checkpoint_every=args.checkpoint_every,

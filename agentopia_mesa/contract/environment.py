@@ -83,6 +83,7 @@ class SoloVerdict:
     consumption: bool  # the slot is spent shopping: the shop (``ShopTask``) comes next
     changes: Changes
     note: str  # what happened, in a line (the record's title)
+    outcome: str = ""  # the environment's narration, when it gives one (the record's note)
 
 
 @dataclass

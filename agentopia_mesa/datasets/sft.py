@@ -132,6 +132,8 @@ def check_models(sources: list[RunSource], models: Collection[str] | None) -> No
 
 
 def _excluded(entry: dict, stages: Collection[str] | None) -> str | None:
+    if entry.get("role") == "environment":  # the environment's judgement, not the resident's role-play
+        return "environment"
     if entry.get("fallback"):
         return "fallback"
     if entry.get("rejected"):

@@ -82,7 +82,7 @@ def _turn(question: q.TurnQuestion) -> str:
 
 def _review(question: q.ReviewQuestion) -> str:
     done = "\n".join(f"- {r.when}: {r.kind} - {quoted(r.title)}{f' with {quoted_list(r.with_people)}' if r.with_people else ''}"
-                     for r in question.records)
+                     f"{f': {quoted(r.note)}' if r.note else ''}" for r in question.records)
     return (f"REVIEW your week.\n{done or 'Nothing special happened.'}\nWrite a short diary summary and reflection, "
             f"and update notes on people you met: {quoted_list(question.met)}.")
 

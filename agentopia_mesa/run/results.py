@@ -104,7 +104,7 @@ def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, w
         top = ", ".join(f"{row.name} ({row.total:+.2f})" for row in final.head(3).itertuples())
         lines.append(f"  best lives in the last year: {top}")
     faults = faults if faults is not None else fault_report(model)
-    if faults["llm"]["minds"] or faults["total"]:
+    if faults["llm"]["minds"] or faults["total"] or faults.get("environment"):
         lines += ["", *fault_lines(faults)]
     return "\n".join(lines) + "\n"
 

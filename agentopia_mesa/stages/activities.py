@@ -196,16 +196,16 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
         r = task.resident
         apply_changes(r, verdict.changes)
         if verdict.consumption:
-            shoppers.append((r, task, verdict.changes, verdict.note))
+            shoppers.append((r, task, verdict.changes, verdict.note, verdict.outcome))
         else:
-            _record(model, r, day, task.activity, verdict.note, r.place.key, verdict.changes)
+            _record(model, r, day, task.activity, verdict.note, r.place.key, verdict.changes, note=verdict.outcome)
     if not shoppers:
         return
     windows = [ShopTask(resident=r, day=day, price_list=model.world.price_list, description=task.description,
-                        count=economy.shop_offers) for r, task, _, _ in shoppers]
+                        count=economy.shop_offers) for r, task, _, _, _ in shoppers]
     questions = [PurchaseQuestion(r, offers=verdict.offers)
-                 for (r, _, _, _), verdict in zip(shoppers, judge_all(model, windows), strict=True)]
-    for (r, _, changes, note), question, decision in zip(shoppers, questions, ask_all(model, questions), strict=True):
+                 for (r, *_), verdict in zip(shoppers, judge_all(model, windows), strict=True)]
+    for (r, _, changes, note, outcome), question, decision in zip(shoppers, questions, ask_all(model, questions), strict=True):
         offer = next((o for o in question.offers if o.item == decision.item), None)
         if offer is not None and offer.price <= r.state.deposit:
             bought = clamp_changes({"money": -offer.price, "material": material_gain(offer.price)}, model.config.activity.solo)
@@ -215,4 +215,4 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
             changes = {**changes, "money": -offer.price, "material": bought.get("material", 0)}
             note = f"bought {offer.item} for {offer.price}"
             model.counts["purchases"] += 1
-        _record(model, r, day, "shopping", note, r.place.key, changes)
+        _record(model, r, day, "shopping", note, r.place.key, changes, note=outcome)
