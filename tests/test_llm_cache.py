@@ -101,3 +101,20 @@ def test_concurrent_processes_do_not_corrupt_the_file(tmp_path):
     player = CachedClient(None, ResponseCache(path), "replay", backend="fake", model="schema-example")
     for result in results:
         assert all(player.chat(decision_request(seed=s)).text == text for s, text in result.items())
+
+
+def test_calls_from_many_threads_share_one_connection(tmp_path):
+    """The dispatcher runs each call on a new thread: a connection per thread left three file
+    descriptors open per call, and a 100-resident LLM run died of it ("Too many open files")."""
+    import os
+    import threading
+
+    client = CachedClient(FakeBackend(), ResponseCache(tmp_path / "c.sqlite"), mode="replay-or-record")
+    client.chat(decision_request(seed=0))
+    before = len(os.listdir("/proc/self/fd"))
+    for i in range(1, 201):
+        thread = threading.Thread(target=client.chat, args=(decision_request(seed=i),))
+        thread.start()
+        thread.join()
+    assert len(os.listdir("/proc/self/fd")) - before < 5
+    assert len(client.cache) == 201
