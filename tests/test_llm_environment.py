@@ -205,3 +205,22 @@ def test_environment_options_are_checked(capsys):
     assert "--env llm: name its model with --env-llm" in capsys.readouterr().err
     assert main(["run", "--world", "school", "--residents", "4", "--years", "1", "--env-llm", "fake", "--quiet"]) == 2
     assert "--env-llm: only with --env llm" in capsys.readouterr().err
+
+
+def test_python_and_batch_run_get_an_llm_environment_from_a_picklable_factory():
+    import pickle
+
+    from mesa.batchrunner import batch_run
+
+    from agentopia_mesa.environment.llm_environment import LLMEnvironmentFactory
+
+    factory_ = pickle.loads(pickle.dumps(LLMEnvironmentFactory("fake")))
+    model = AgentopiaModel(world="school", residents=4, years=1, seed=2, environment=factory_, ratings="environment",
+                           calendar__weeks_per_year=1)
+    model.run()
+    assert isinstance(model.environment, LLMEnvironment) and model.ratings == "environment"
+    assert {"solo", "events", "profile", "ratings"} <= set(model.environment.stats.by_task)
+    rows = batch_run(AgentopiaModel, parameters={"world": "school", "residents": 4, "years": 1, "calendar__weeks_per_year": 1,
+                                                 "environment": factory_}, rng=[1], max_steps=1, number_processes=1,
+                     display_progress=False)
+    assert rows and all(isinstance(row["environment"], LLMEnvironmentFactory) for row in rows)

@@ -200,3 +200,26 @@ def llm_environment(model) -> LLMEnvironment | None:
     """The model's LLM environment, or None when the rules judge."""
     environment = getattr(model, "environment", None)
     return environment if isinstance(environment, LLMEnvironment) else None
+
+
+@dataclass(frozen=True)
+class LLMEnvironmentFactory:
+    """A picklable ``environment`` argument for ``AgentopiaModel``: an LLM environment on ``spec``
+    (e.g. ``mesa.batch_run(AgentopiaModel, parameters={..., "environment": LLMEnvironmentFactory("fake")})``).
+    ``cache``: a SQLite response cache to record into and replay from (None: no cache)."""
+
+    spec: str
+    cache: str | None = None
+    cache_mode: str = "replay-or-record"
+    temperature: float = 0.7
+    max_concurrency: int = 8
+    timeout_s: float = 120.0
+
+    def __call__(self, model) -> LLMEnvironment:
+        from agentopia_mesa.llm.factory import make_client
+
+        client = make_client(self.spec, cache_path=self.cache, cache_mode=self.cache_mode)
+        dispatcher = Dispatcher(max_concurrency=self.max_concurrency, timeout_s=self.timeout_s)
+        seed = getattr(model, "_seed", 0)
+        return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=self.temperature,
+                              seed=seed if isinstance(seed, int) else 0, spec=self.spec)
