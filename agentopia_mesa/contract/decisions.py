@@ -91,7 +91,7 @@ class SoloDecision(Decision):
     activity: SoloActivity
     skill: Short = ""
     place: Short = ""
-    description: Line = ""
+    description: Paragraph = ""  # what the resident does, in its own words (at most 100 words are asked)
 
 
 class PurchaseDecision(Decision):

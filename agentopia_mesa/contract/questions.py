@@ -162,6 +162,7 @@ class SoloQuestion(Question):
     day: int = 1
     intention: str = "rest"
     places: dict[str, list[str]] = field(default_factory=dict)  # activity -> place keys affording it
+    describe: bool = False  # ask for the activity in the resident's own words (an LLM environment judges from them)
     stage: ClassVar[str] = "solo"
     decision: ClassVar[type[d.Decision]] = d.SoloDecision
 

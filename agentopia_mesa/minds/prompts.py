@@ -60,8 +60,11 @@ def _signup(question: q.SignupQuestion) -> str:
 
 def _solo(question: q.SoloQuestion) -> str:
     places = "; ".join(f"{a}: {', '.join(p[:6])}" for a, p in question.places.items())
+    describe = (" Then say in your own words what exactly you do (one to three sentences, at most 100 words): "
+                "what happens next depends on it." if question.describe else "")
     return (f"FREE SLOT, day {question.day}, alone. Your plan said: {question.intention}. Choose an activity "
-            f"(rest, study, work, exercise, leisure, shopping), the skill if studying or working, and a place. Places: {places}.")
+            f"(rest, study, work, exercise, leisure, shopping), the skill if studying or working, and a place. Places: {places}."
+            f"{describe}")
 
 
 def _purchase(question: q.PurchaseQuestion) -> str:

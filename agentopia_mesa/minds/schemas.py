@@ -42,6 +42,8 @@ def _list_of(schema: dict, prop: str, values: list[str]) -> None:
 #: strong model may write a longer diary), but small models fill whatever room a schema gives
 #: them, and generation time is what a local run spends.
 TEXT_LIMIT = 160
+#: A solo activity described for an LLM environment: about 100 words.
+DESCRIPTION_LIMIT = 600
 
 
 def _shorten_text(node) -> None:
@@ -78,6 +80,9 @@ def schema_for(question: q.Question) -> dict:
         case q.SignupQuestion():
             _one_event_a_day(schema, question)
         case q.SoloQuestion():
+            if question.describe:  # the environment reads it: required, and room for 100 words
+                schema["properties"]["description"]["maxLength"] = DESCRIPTION_LIMIT
+                schema.setdefault("required", []).append("description")
             _solo_variants(schema, question.places)
         case q.PurchaseQuestion():
             _enum(schema, ("properties", "item"), ["", *(o.item for o in question.offers if o.price <= question.resident.state.deposit)])

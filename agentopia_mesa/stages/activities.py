@@ -15,6 +15,7 @@ from agentopia_mesa.contract.environment import EncountersTask, GatheringTask, P
 from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import split_groups
+from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.stages.asking import ask_all, judge_all
 from agentopia_mesa.contract.questions import PurchaseQuestion, SoloQuestion, TurnQuestion
 from agentopia_mesa.town.resident import ActivityRecord, Resident
@@ -63,7 +64,9 @@ def activity_day(model, day: int) -> None:
             idle.extend(people)  # everyone else dropped out
         activity.status = "done"
 
-    questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r)) for r in idle]
+    describe = not isinstance(model.environment, RuleEnvironment)  # a model judges: it reads what residents say they do
+    questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r), describe=describe)
+                 for r in idle]
     plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(model, questions), strict=True)}
     for r in idle:
         plan = plans[r.name]
