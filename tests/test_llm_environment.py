@@ -224,3 +224,15 @@ def test_python_and_batch_run_get_an_llm_environment_from_a_picklable_factory():
                                                  "environment": factory_}, rng=[1], max_steps=1, number_processes=1,
                      display_progress=False)
     assert rows and all(isinstance(row["environment"], LLMEnvironmentFactory) for row in rows)
+
+
+def test_a_branch_gives_the_environment_its_model_back_and_repeats_the_run(recorded, tmp_path):
+    run_dir, _ = recorded
+    branch = tmp_path / "branch"
+    assert main(["branch", str(run_dir), "--week", "1", "--out", str(branch), "--quiet"]) == 0
+
+    def environment_lines(path):
+        return [{k: v for k, v in x.items() if k not in ("cached", "run")} for x in _lines(path) if x.get("role") == "environment"]
+
+    assert environment_lines(branch) == environment_lines(run_dir)  # week 1 copied; week 2 judged again through the run's cache: the same
+    assert (branch / "rewards.csv").read_bytes() == (run_dir / "rewards.csv").read_bytes()
