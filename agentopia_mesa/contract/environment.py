@@ -121,6 +121,7 @@ class TurnRecord:
     reply: Utterance
     feedback: str = ""
     model: str = ""  # the speaker's mind, for rejection rates per model
+    when: str = ""  # the reply's time stamp, as its decision was recorded (``TurnQuestion.when``)
     gave: str = ""  # the item actually given (a gift the code carried out)
     audience: tuple[str, ...] = ()  # who else was present and saw the reply
     verification: str = ""  # PASS, REJECT, or "" when never verified

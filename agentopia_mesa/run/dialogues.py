@@ -9,7 +9,7 @@ attaches it.
 
 One line: ``when``, ``week_index``, ``day``, ``kind`` ("joint" or "encounter"), ``activity``,
 ``place``, ``scene``, ``participants``, ``entries`` (each one's private analysis), ``turns``
-(each with ``turn``, ``speaker``, ``model``, ``feedback`` (the environment's, before the turn),
+(each with ``turn``, ``when`` (the time stamp of the speaker's decision in ``decisions.jsonl``), ``speaker``, ``model``, ``feedback`` (the environment's, before the turn),
 ``text`` (what everyone present saw), ``thoughts``, ``visible_to`` (who else was present),
 ``private`` (parts with their own ``visible_to``), ``gift``, ``left``, ``verification`` (PASS or
 REJECT), ``failure``, ``reason``, ``rejected``), ``ended`` ("environment", "max_turns" or
@@ -52,3 +52,8 @@ def read_dialogues(source: str | Path) -> Iterator[dict]:
         for line in f:
             if line.endswith("\n") and line.strip():
                 yield json.loads(line)
+
+
+def rejected_replies(source: str | Path) -> set[tuple[str, str]]:
+    """(speaker, when) of every reply the environment rejected: its decision is no training data."""
+    return {(t["speaker"], t["when"]) for c in read_dialogues(source) for t in c["turns"] if t.get("rejected")}

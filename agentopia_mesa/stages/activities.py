@@ -163,7 +163,7 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
         questions = [TurnQuestion(model.residents_by_name[name], chat=g.chats[name], day=day, turn=len(g.turns) + 1,
                                   present=tuple(g.present)) for g, name, _ in speaking]
         for (g, name, feedback), q, reply in zip(speaking, questions, ask_all(model, questions), strict=True):
-            record = TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name)
+            record = TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name, when=q.when)
             g.turns.append(record)
             _spread(model, g, record)
         active = [g for g in active if not g.ended]
@@ -252,7 +252,7 @@ def _conversation(model, g: Gathering, day: int) -> dict:
     for t in g.turns:
         r = t.reply
         turns.append({
-            "turn": t.turn, "speaker": t.speaker, "model": t.model, "feedback": t.feedback, "text": r.speech,
+            "turn": t.turn, "when": t.when, "speaker": t.speaker, "model": t.model, "feedback": t.feedback, "text": r.speech,
             "thoughts": r.thoughts, "visible_to": list(t.audience),
             "private": [{"visible_to": list(p.visible_to), "text": p.text} for p in r.private],
             "gift": {"to": r.gift_to, "item": t.gave} if t.gave else None, "left": r.leave,
