@@ -126,6 +126,10 @@ class AgentopiaModel(mesa.Model):
         self.job_changes_total = 0
         self.job_changes_this_year = 0
         self.reward_rows: list[dict] = []  # one per resident per year, see award_life_reward
+        # This week's conversations, one dict each (stages.activities; the run's dialogues.jsonl), and
+        # replies verified and rejected by the environment, per speaker's model ("verified MODEL").
+        self.conversations: list[dict] = []
+        self.conversation_stats: Counter = Counter()
         # Called with the model after every week (recorders, live views); they must not change it.
         self.observers: list[Callable[[AgentopiaModel], None]] = []
 

@@ -68,7 +68,8 @@ def test_replay_makes_no_calls_and_repeats_every_file(recorded, tmp_path, monkey
     before, after = digests(run_dir), digests(replayed)
     for name in ("decisions.jsonl", "config.json"):
         before.pop(name), after.pop(name)
-    assert before == after  # metrics, residents, rewards, replay, summary, faults: the same bytes
+    assert before == after  # metrics, residents, rewards, replay, dialogues, summary, faults: the same bytes
+    assert "dialogues.jsonl" in after and (replayed / "dialogues.jsonl").read_text(encoding="utf-8")  # every conversation
 
     def strip(entry):
         return {k: v for k, v in entry.items() if k not in ("cached", "run")}

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from agentopia_mesa.contract.decisions import RatingDecision
+from agentopia_mesa.contract.decisions import RatingDecision, Utterance
 from agentopia_mesa.contract.questions import RatingQuestion, Situation
 from agentopia_mesa.town.economy import Offer
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 Changes = dict  # {"vitality": int, "mood": int, ..., "money": int, "skills": {name: int}}
 
 #: Every task kind, in the order the week meets them.
-TASKS = ("events", "solo", "shop", "encounters", "outcome", "profile", "jobs", "hiring", "ratings")
+TASKS = ("events", "solo", "shop", "encounters", "turn", "outcome", "profile", "jobs", "hiring", "ratings")
 
 
 @dataclass
@@ -101,6 +101,87 @@ class ShopTask(Task):
 @dataclass(frozen=True)
 class ShopVerdict:
     offers: list[Offer]  # at the price list's prices, the same for everyone
+
+
+#: The paper's failure types of a reply (§2.4, response verification), in its order.
+FAILURES = ("scope_of_control", "physical_implausibility", "hallucination", "character_inconsistency",
+            "cognitive_boundary", "state_inconsistency", "emotional_discontinuity", "relationship_progression",
+            "parroting", "assistant_tone", "empty_dialogue")
+PASS, REJECT = "PASS", "REJECT"
+
+
+@dataclass
+class TurnRecord:
+    """One reply of a conversation, as everyone who may know it (the environment, the run's
+    ``dialogues.jsonl``) sees it: the environment's feedback before it, the reply, and the
+    environment's verification of it, filled in before the next turn."""
+
+    turn: int
+    speaker: str
+    reply: Utterance
+    feedback: str = ""
+    model: str = ""  # the speaker's mind, for rejection rates per model
+    when: str = ""  # the reply's time stamp, as its decision was recorded (``TurnQuestion.when``)
+    gave: str = ""  # the item actually given (a gift the code carried out)
+    audience: tuple[str, ...] = ()  # who else was present and saw the reply
+    verification: str = ""  # PASS, REJECT, or "" when never verified
+    failure: str = ""  # one of FAILURES when rejected
+    reason: str = ""
+
+    @property
+    def rejected(self) -> bool:
+        return self.verification == REJECT
+
+
+@dataclass
+class TurnTask(Task):
+    """Before each turn of a conversation, and once after the last: the environment's feedback
+    (1-3 sentences on surroundings, never the participants' words or acts), the next speaker
+    among those present or the end (allowed once ``min_turns`` replies were made, forced at
+    ``max_turns`` or when fewer than two remain), and the verification of the previous reply."""
+
+    kind: str
+    title: str
+    place_name: str
+    people: list[Resident]
+    present: tuple[str, ...]
+    turns: list[TurnRecord]  # the replies so far (the last one is to be verified)
+    turn: int  # the turn about to be played, 1-based
+    min_turns: int = 5
+    max_turns: int = 20
+    scene: str = ""
+    day: int = 0
+    chat: dict = field(default_factory=dict, repr=False)  # the environment's running chat for this conversation
+    task: ClassVar[str] = "turn"
+
+    @property
+    def subject(self) -> str:
+        return ", ".join(p.name for p in self.people)
+
+    @property
+    def when(self) -> str:
+        return self.context.stamp(f"D{self.day}-turn{self.turn}")
+
+    @property
+    def may_end(self) -> bool:
+        return len(self.turns) >= self.min_turns or self.must_end
+
+    @property
+    def must_end(self) -> bool:
+        return len(self.turns) >= self.max_turns or len(self.present) < 2
+
+    @property
+    def to_verify(self) -> TurnRecord | None:
+        return self.turns[-1] if self.turns else None
+
+
+@dataclass(frozen=True)
+class TurnVerdict:
+    feedback: str
+    next_speaker: str  # "" ends the conversation
+    verification: str = ""  # PASS or REJECT for the previous reply ("" when there is none)
+    failure: str = ""
+    reason: str = ""
 
 
 @dataclass
@@ -271,5 +352,5 @@ class RatingTask(Task):
 
 RatingVerdict = RatingDecision
 
-Verdict = (SoloVerdict | ShopVerdict | GatheringVerdict | PublicVerdict | EventsVerdict | EncountersVerdict
+Verdict = (SoloVerdict | ShopVerdict | TurnVerdict | GatheringVerdict | PublicVerdict | EventsVerdict | EncountersVerdict
            | ProfileVerdict | NewJobsVerdict | HiringVerdict | RatingDecision)

@@ -45,6 +45,14 @@ class ShopAnswer(Answer):
     items: list[Name] = Field(min_length=1, max_length=4)
 
 
+class TurnAnswer(Answer):
+    verification: Name  # PASS or REJECT, for the previous reply
+    failure: Name  # one of the failure types when rejected, else ""
+    reason: Text
+    feedback: Text  # 1-3 sentences on the surroundings
+    next_speaker: Name  # someone present, or END
+
+
 class ParticipantOutcome(Answer):
     name: Name
     outcome: Text
@@ -123,13 +131,23 @@ class ProfileAnswer(Answer):
 
 
 ANSWERS: dict[type[e.Task], type[BaseModel]] = {
-    e.SoloTask: SoloAnswer, e.ShopTask: ShopAnswer, e.GatheringTask: GatheringAnswer, e.PublicTask: PublicAnswer,
+    e.SoloTask: SoloAnswer, e.ShopTask: ShopAnswer, e.TurnTask: TurnAnswer, e.GatheringTask: GatheringAnswer, e.PublicTask: PublicAnswer,
     e.EventsTask: EventsAnswer, e.EncountersTask: EncountersAnswer, e.NewJobsTask: JobsAnswer,
     e.HiringTask: HiringAnswer, e.ProfileTask: ProfileAnswer, e.RatingTask: RatingDecision,
 }
 
 
 # -- what may be named ------------------------------------------------------------------------------
+
+END = "END"
+
+
+def next_speakers(task: e.TurnTask) -> list[str]:
+    """Who may speak next: those present, and END once the conversation may end (only END when it must)."""
+    if task.must_end:
+        return [END]
+    return [*task.present, *([END] if task.may_end else [])]
+
 
 def job_bases(task: e.NewJobsTask) -> list[str]:
     """Positions a new job may be based on: work positions with skill minimums, by key."""
@@ -192,6 +210,10 @@ def schema_for(task: e.Task) -> dict:
             props["items"]["items"] = {"type": "string", "enum": list(dict.fromkeys(p.name for p in task.price_list))}
             props["items"]["minItems"] = min(low, len(task.price_list))
             props["items"]["maxItems"] = min(high, len(task.price_list))
+        case e.TurnTask():
+            _enum(props["verification"], [e.PASS, e.REJECT] if task.turns else [e.PASS])
+            _enum(props["failure"], ["", *e.FAILURES])
+            _enum(props["next_speaker"], next_speakers(task))
         case e.GatheringTask():
             base = defs.pop("ParticipantOutcome")
             positions = []
@@ -256,6 +278,14 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
             low, high = task.count
             if not min(low, len(prices)) <= len(answer.items) <= high:
                 out.append(f"items: offer {low}-{high} items")
+        case e.TurnTask():
+            allowed = next_speakers(task)
+            if answer.next_speaker not in allowed:
+                out.append(f"next_speaker: {answer.next_speaker!r} is not one of {allowed}")
+            if answer.verification not in (e.PASS, e.REJECT):
+                out.append(f"verification: {answer.verification!r} is neither {e.PASS} nor {e.REJECT}")
+            if answer.verification == e.REJECT and answer.failure not in e.FAILURES:
+                out.append(f"failure: a rejection names one of {', '.join(e.FAILURES)}")
         case e.GatheringTask():
             names = [p.name for p in task.people]
             given = [p.name for p in answer.participants]

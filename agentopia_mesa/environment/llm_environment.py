@@ -33,7 +33,7 @@ from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.recorded import dispatch_recorded
 
 #: Answer budgets in tokens per task (JSON with short texts; a gathering's grows with its people).
-MAX_TOKENS = {"solo": 128, "shop": 64, "outcome": 160, "events": 768, "encounters": 384, "jobs": 384,
+MAX_TOKENS = {"solo": 128, "shop": 64, "turn": 192, "outcome": 160, "events": 768, "encounters": 384, "jobs": 384,
               "hiring": 96, "profile": 320, "ratings": 640}
 
 
@@ -135,6 +135,8 @@ class LLMEnvironment(EnvironmentModel):
             task = tasks[i]
             fallback = outcome.value is None
             verdict = self.fallback.judge(task) if fallback else to_verdict(task, outcome.value, self.fallback.rng, self.config)
+            if isinstance(task, e.TurnTask):
+                prompts.remember(task, list(request.messages), json.dumps(verdict_json(verdict)) if fallback else outcome.texts[-1])
             self._account(task, request, outcome, verdict, fallback)
             verdicts[i] = verdict
         return verdicts

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from agentopia_mesa.config import DeltaLimits, SimulationConfig
 from agentopia_mesa.contract import environment as e
+from agentopia_mesa.world.text import neutralise_markers
 from agentopia_mesa.contract.context import WORLD_RULES, memory, persona, quoted, quoted_list, scored
 
 JUDGE = (
@@ -65,6 +66,67 @@ def _shop(task: e.ShopTask, config: SimulationConfig) -> str:
         f"{f': {quoted(task.description)}' if task.description else ' something'}. Put {low}-{high} items from the price "
         f"list in the window (prices are fixed, the same for everyone): {items}."
     )
+
+
+TURN_JOBS = (
+    "You follow this conversation and, before each turn, do three jobs.\n"
+    "1. verification of the previous reply (when there is one): PASS, or REJECT naming one failure: "
+    "scope_of_control (the speaker decides outcomes or what others do), physical_implausibility, hallucination "
+    "(people, places or things that are not there, or giving what they do not own), character_inconsistency, "
+    "cognitive_boundary (knowing what this person could not know), state_inconsistency (ignoring their tiredness, "
+    "mood or means), emotional_discontinuity, relationship_progression (too close, too fast), parroting (the same words "
+    "three or more times), assistant_tone (sounding like an AI helper), empty_dialogue (nothing of substance); give a "
+    "short reason. A rejected reply is not taken back: it happened.\n"
+    "2. feedback: 1-3 sentences on the surroundings only (the place, light, sounds, passers-by, what changes); never "
+    "what the participants say, do or feel.\n"
+    "3. next_speaker: who speaks next among those present, as the talk would naturally go; END closes the "
+    "conversation once it has run its course (END is offered only when it is allowed)."
+)
+
+
+def _reply_text(rec: e.TurnRecord) -> str:
+    """A reply as the environment sees it: everything, thoughts and private words included."""
+    r = rec.reply
+    parts = [f"Turn {rec.turn}, {quoted(rec.speaker)}:"]
+    if r.thoughts:
+        parts.append(f"thinks {quoted(r.thoughts)};")
+    parts.append(f"says and does {quoted(r.speech)}")
+    parts += [f"; privately to {quoted_list(p.visible_to)}: {quoted(p.text)}" for p in r.private]
+    if r.gift_to:
+        parts.append(f"; gives {quoted(r.gift_item)} to {quoted(r.gift_to)}" + ("" if rec.gave else " (but does not own it)"))
+    if r.leave:
+        parts.append("; leaves")
+    return " ".join(parts)
+
+
+def _turn_intro(task: e.TurnTask) -> str:
+    what = "a chance encounter" if task.kind == "encounter" else "a planned joint activity"
+    lines = [f"CONVERSATION, {what}: {quoted(task.title)} at {quoted(task.place_name)}, day {task.day}."]
+    if task.scene:
+        lines.append(f"Scene: {quoted(task.scene)}")
+    lines.append("Participants:")
+    lines += [f"- {_who(p)}; owns {quoted_list((x.name for x in p.state.possessions[:8]), 'nothing of note')}"
+              for p in task.people]
+    lines.append(TURN_JOBS)
+    lines.append(f"The conversation lasts {task.min_turns} to {task.max_turns} replies.")
+    return "\n".join(lines)
+
+
+def _turn(task: e.TurnTask, config: SimulationConfig) -> str:
+    """What is new since the environment's last answer in this conversation, and this turn's ask."""
+    lines = [_reply_text(t) for t in task.turns[task.chat.get("read", 0):]]
+    if task.must_end:
+        lines.append("The conversation is over: verify the last reply, give closing feedback, next_speaker END.")
+    else:
+        lines.append(f"Before turn {task.turn}. Present: {quoted_list(task.present)}. "
+                     + ("You may END it." if task.may_end else "It may not end yet."))
+    return "\n".join(lines)
+
+
+def remember(task: e.TurnTask, messages: list[dict[str, str]], answer: str) -> None:
+    """Keep the environment's running chat for the conversation: each request extends the last."""
+    task.chat["messages"] = [*messages, {"role": "assistant", "content": neutralise_markers(answer)}]
+    task.chat["read"] = len(task.turns)
 
 
 def _gathering(task: e.GatheringTask, config: SimulationConfig) -> str:
@@ -186,13 +248,18 @@ def _rating_system(task: e.RatingTask) -> str:
 
 
 TASK_PROMPTS = {
-    e.SoloTask: _solo, e.ShopTask: _shop, e.GatheringTask: _gathering, e.PublicTask: _public, e.EventsTask: _events,
+    e.SoloTask: _solo, e.ShopTask: _shop, e.TurnTask: _turn, e.GatheringTask: _gathering, e.PublicTask: _public, e.EventsTask: _events,
     e.EncountersTask: _encounters, e.NewJobsTask: _jobs, e.HiringTask: _hiring, e.ProfileTask: _profile,
     e.RatingTask: _ratings,
 }
 
 
 def messages_for(task: e.Task, config: SimulationConfig) -> list[dict[str, str]]:
+    if isinstance(task, e.TurnTask):  # a running chat: the previous request and answer, then what is new
+        history = task.chat.get("messages")
+        user = _turn(task, config) if history else f"{_turn_intro(task)}\n\n{_turn(task, config)}"
+        history = history or [{"role": "system", "content": system_prompt(task)}]
+        return [*history, {"role": "user", "content": user + "\nAnswer only with JSON following the schema."}]
     system = _rating_system(task) if isinstance(task, e.RatingTask) else system_prompt(task)
     user = TASK_PROMPTS[type(task)](task, config) + "\nAnswer only with JSON following the schema."
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -41,6 +41,8 @@ class RuleEnvironment(EnvironmentModel):
                 return e.SoloVerdict(task.activity == "shopping", changes, note)
             case e.ShopTask():
                 return e.ShopVerdict(shop_offers(task.price_list, task.resident.state.deposit, self.rng, self.config.economy))
+            case e.TurnTask():
+                return self.turn(task)
             case e.GatheringTask():
                 return self.gathering(task)
             case e.PublicTask():
@@ -95,6 +97,19 @@ class RuleEnvironment(EnvironmentModel):
         return clamp_changes(changes, self.config.activity.solo), note
 
     # -- joint activities and encounters ------------------------------------------------------
+    @staticmethod
+    def turn(task: e.TurnTask) -> e.TurnVerdict:
+        """Speakers in turn (the participants' order), every reply passes, the end as soon as it is
+        allowed (after ``min_turns`` replies); no feedback. Uses no randomness."""
+        verification = e.PASS if task.turns else ""
+        if task.may_end:
+            return e.TurnVerdict("", "", verification)
+        names = [p.name for p in task.people]
+        last = task.turns[-1].speaker if task.turns else None
+        start = names.index(last) + 1 if last in names else 0
+        speaker = next(n for n in names[start:] + names[:start] if n in task.present)
+        return e.TurnVerdict("", speaker, verification)
+
     def pair_quality(self, a: Resident, b: Resident, ties: SocialTies, bonus: float = 0.0) -> float:
         """How a experienced time with b, in [-1, 1]."""
         tie = ties.acquaintance.get_edge_data(a.name, b.name)

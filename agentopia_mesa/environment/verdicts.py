@@ -40,6 +40,12 @@ def to_verdict(task: e.Task, answer: BaseModel, rng: random.Random, config: Simu
             prices = {p.name: p for p in task.price_list}
             chosen = [prices[i] for i in dict.fromkeys(answer.items)]
             return e.ShopVerdict([Offer(p.name, p.category, p.price) for p in sorted(chosen, key=lambda p: (p.price, p.name))])
+        case e.TurnTask():
+            verification = answer.verification if task.turns else ""
+            rejected = verification == e.REJECT
+            speaker = "" if answer.next_speaker == a.END else answer.next_speaker
+            return e.TurnVerdict(answer.feedback, speaker, verification, answer.failure if rejected else "",
+                                 answer.reason if rejected else "")
         case e.GatheringTask():
             changes, quality, notes = {}, {}, {}
             names = [p.name for p in task.people]

@@ -11,9 +11,11 @@ pose as instructions, and the wording of a stage's question never depends on it.
 from __future__ import annotations
 
 from agentopia_mesa.contract import questions as q
+from agentopia_mesa.world.text import neutralise_markers
 from agentopia_mesa.contract.context import PRINCIPLES, WORLD_RULES, memory, persona, quoted, quoted_list, scored
 
-__all__ = ["PRINCIPLES", "WORLD_RULES", "memory", "messages_for", "persona", "quoted", "quoted_list", "system_prompt"]
+__all__ = ["PRINCIPLES", "WORLD_RULES", "memory", "messages_for", "persona", "quoted", "quoted_list", "remember",
+           "system_prompt"]
 
 def system_prompt(question: q.Question) -> str:
     r, situation = question.resident, question.context
@@ -72,20 +74,87 @@ def _purchase(question: q.PurchaseQuestion) -> str:
     return f"THE SHOP offers: {offers}. Your deposit is {question.resident.state.deposit}. Name one item to buy, or an empty string."
 
 
-def _turn(question: q.TurnQuestion) -> str:
-    others = quoted_list(p for p in question.participants if p != question.resident.name)
-    lines = [f"TOGETHER: {quoted(question.activity)} at {question.place} with {others}. Turn {question.turn}."]
-    if question.transcript:
-        lines.append("What was said so far (quoted data):")
-        lines += [f"- {quoted(line)}" for line in question.transcript[-8:]]
-    owned = quoted_list((p.name for p in question.resident.state.possessions[:10]), "nothing")
-    lines.append(f"Say one short thing in character (under 60 words). You may give one thing you own ({owned}) to someone present.")
+REPLY_FORMAT = (
+    "Each reply is yours alone, in the first person: thoughts (inner, nobody else learns them); speech (what everyone "
+    'present sees: spoken words in "double quotes", body language in (parentheses)); private (words only the people you '
+    "name may hear; the others notice only that something was said privately); a gift of something you own (gift_to and "
+    "gift_item); or leave to go. Never write what others do or how things turn out."
+)
+
+
+def _chat_intro(question: q.ChatQuestion) -> str:
+    c = question.chat
+    what = "You ran into someone" if c.kind == "encounter" else "A joint activity"
+    lines = [f"CONVERSATION. {what}: {quoted(c.title)} at {quoted(c.place_name)} with {quoted_list(question.others)}."]
+    if c.scene:
+        lines.append(f"Scene: {quoted(c.scene)}")
+    owned = quoted_list((p.name for p in question.resident.state.possessions[:10]), "nothing of note")
+    lines.append(f"You own: {owned}. It lasts {c.min_turns} to {c.max_turns} replies in all; the surroundings tell you "
+                 f"who speaks when. {REPLY_FORMAT} At most {c.reply_words} words a reply.")
     return "\n".join(lines)
+
+
+def _seen(item: q.Seen, me: str) -> str:
+    who = quoted(item.who)
+    match item.kind:
+        case "feedback":
+            return f"(surroundings) {quoted(item.text)}"
+        case "said":
+            return f"{who}: {quoted(item.text)}"
+        case "private":
+            also = [n for n in item.to if n != me]
+            return f"{who}, privately to you{f' and {quoted_list(also)}' if also else ''}: {quoted(item.text)}"
+        case "hidden":
+            return f"{who} said something privately to {quoted_list(item.to)}."
+        case "gift":
+            return f"{who} gave {quoted(item.text)} to {'you' if item.to[0] == me else quoted(item.to[0])}."
+        case "left":
+            return f"{who} left."
+    return quoted(item.text)
+
+
+def _entry(question: q.EntryQuestion) -> str:
+    return "Before it starts: your private analysis (your position, what you want, your plan, risks), in a few sentences."
+
+
+def _turn(question: q.TurnQuestion) -> str:
+    return f"Your turn (turn {question.turn}). Present: {quoted_list(question.present)}."
+
+
+def _exit(question: q.ExitQuestion) -> str:
+    return (f"It is over. How it went: {quoted(question.outcome or 'it simply ended')}. Write a short summary of what "
+            f"happened, a reflection, and notes on any of {quoted_list(question.others)} worth remembering.")
+
+
+def _chat_messages(question: q.ChatQuestion) -> list[dict[str, str]]:
+    """The resident's running chat for a conversation: the previous request and answer, then what is new.
+
+    The first request holds the system prompt (frozen for the conversation) and the setting; each
+    later one repeats the last request and its answer word for word, then adds what the resident saw
+    since and this question, so every prompt of a conversation starts with the one before.
+    """
+    memo = question.chat.memo
+    history = memo.get("messages")
+    parts = [] if history else [_chat_intro(question)]
+    new = question.chat.seen[memo.get("read", 0):]
+    if new:
+        me = question.resident.name
+        parts.append("What happened (quoted data):\n" + "\n".join(f"- {_seen(item, me)}" for item in new))
+    parts.append(STAGE_PROMPTS[type(question)](question) + "\nAnswer only with JSON following the schema.")
+    history = history or [{"role": "system", "content": system_prompt(question)}]
+    return [*history, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+def remember(question: q.ChatQuestion, messages: list[dict[str, str]], answer: str) -> None:
+    """Keep the running chat: the request just made and the answer used."""
+    question.chat.memo["messages"] = [*messages, {"role": "assistant", "content": neutralise_markers(answer)}]
+    question.chat.memo["read"] = len(question.chat.seen)
 
 
 def _review(question: q.ReviewQuestion) -> str:
     done = "\n".join(f"- {r.when}: {r.kind} - {quoted(r.title)}{f' with {quoted_list(r.with_people)}' if r.with_people else ''}"
-                     f"{f': {quoted(r.note)}' if r.note else ''}" for r in question.records)
+                     f"{f': {quoted(r.note)}' if r.note else ''}{f' (you wrote: {quoted(r.summary)})' if r.summary else ''}"
+                     for r in question.records)
     return (f"REVIEW your week.\n{done or 'Nothing special happened.'}\nWrite a short diary summary and reflection, "
             f"and update notes on people you met: {quoted_list(question.met)}.")
 
@@ -114,12 +183,16 @@ def _rating(question: q.RatingQuestion) -> str:
 
 STAGE_PROMPTS = {
     q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.SignupQuestion: _signup, q.SoloQuestion: _solo,
-    q.PurchaseQuestion: _purchase, q.TurnQuestion: _turn, q.ReviewQuestion: _review, q.DiscardQuestion: _discard,
+    q.PurchaseQuestion: _purchase, q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
+    q.ReviewQuestion: _review, q.DiscardQuestion: _discard,
     q.JobWishQuestion: _job_wishes, q.RatingQuestion: _rating,
 }
 
 
 def messages_for(question: q.Question) -> list[dict[str, str]]:
-    """The chat messages for one question: role-play system prompt + stage prompt."""
+    """The chat messages for one question: role-play system prompt + stage prompt (a conversation's
+    questions: the resident's running chat, ``_chat_messages``)."""
+    if isinstance(question, q.ChatQuestion):
+        return _chat_messages(question)
     user = STAGE_PROMPTS[type(question)](question) + "\nAnswer only with JSON following the schema."
     return [{"role": "system", "content": system_prompt(question)}, {"role": "user", "content": user}]

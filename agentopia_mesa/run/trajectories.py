@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from agentopia_mesa.run.dialogues import DialogueRecorder
 from agentopia_mesa.run.layout import RunLayout, is_run_dir
 from agentopia_mesa.run.reader import RunReader
 
@@ -116,14 +117,15 @@ class TrajectoryRecorder:
 
 
 def attach_trajectories(model, run_dir: str | Path, run_id: str | None = None) -> TrajectoryRecorder | None:
-    """Make every LLM mind of ``model``, and its LLM environment, record into ``run_dir``; None if
-    there is no LLM at all."""
+    """Make every LLM mind of ``model``, and its LLM environment, record into ``run_dir``, and the
+    week's conversations go to its ``dialogues.jsonl`` (``run.dialogues``); None if there is no LLM at all."""
     from agentopia_mesa.environment.llm_environment import llm_environment
     from agentopia_mesa.minds.llm_settings import llm_minds
 
     recorders = [*llm_minds(model), *filter(None, [llm_environment(model)])]
     if not recorders:
         return None
+    model.observers.append(DialogueRecorder(run_dir))  # the conversations too (dialogues.jsonl)
     recorder = TrajectoryRecorder(run_dir, run_id)
     for mind in recorders:
         mind.recorder = recorder
