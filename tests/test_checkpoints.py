@@ -1,18 +1,31 @@
 """Runs never lose work: checkpoints, kill -9 and resume, branches, corrupt checkpoints."""
 
+import argparse
+import errno
+import hashlib
 import os
+import pickle
 import random
+import re
 import signal
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
-from agentopia_mesa.run.checkpoints import MAGIC, list_checkpoints, load_latest
+from agentopia_mesa.run import checkpoints as ckpt
+from agentopia_mesa.run.checkpoints import (
+    MAGIC, MAGIC_V1, SECRET_ENV, TRUST_V1_ENV, CheckpointError, CheckpointNotTrusted, checkpoint_path, keep_arg,
+    list_checkpoints, load_latest, no_checkpoint_message, parse_keep, prune_checkpoints, read_checkpoint,
+    save_checkpoint, secret_key, secret_path, truncate_streams,
+)
 from agentopia_mesa.cli.main import main
+from agentopia_mesa.town.economy import Offer
 
 RUN = ["run", "--world", "rivertown", "--residents", "25", "--years", "3", "--quiet", "--checkpoint-every", "1"]
 
@@ -149,3 +162,172 @@ def test_checkpoints_kept_per_year_plus_the_newest_and_branch_names_the_weeks(tm
     with pytest.raises(SystemExit) as stop:
         main([*common, "--keep-checkpoints", "0", "--out", str(tmp_path / "bad")])
     assert stop.value.code == 2 and "or 'all'" in capsys.readouterr().err
+
+
+# -- the checkpoint file itself, on a stand-in model -------------------------------------------
+
+def stand_in(week: int, note: str = "") -> SimpleNamespace:
+    """What save_checkpoint needs of a model (weeks done, a grid), and nothing else."""
+    return SimpleNamespace(weeks_done=week, grid=SimpleNamespace(all_cells=[]), note=note)
+
+
+def test_the_key_lives_outside_every_run_directory(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(SECRET_ENV, "~/keys/ckpt.key")
+    assert secret_path() == tmp_path / "home" / "keys" / "ckpt.key"
+    monkeypatch.delenv(SECRET_ENV)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert secret_path() == tmp_path / "xdg" / "agentopia" / "checkpoint.key"
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    assert secret_path() == tmp_path / "home" / ".config" / "agentopia" / "checkpoint.key"
+
+
+def test_a_missing_key_is_made_private_once_and_a_short_one_is_refused(monkeypatch, tmp_path):
+    path = tmp_path / "a" / "b" / "checkpoint.key"
+    monkeypatch.setenv(SECRET_ENV, str(path))
+    key = secret_key()
+    assert path.read_bytes() == key + b"\n" and len(bytes.fromhex(key.decode())) == 32  # 32 random bytes, in hex
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert secret_key() == key  # made once, then read
+    path.write_bytes(b"x" * 31 + b"\n")
+    with pytest.raises(CheckpointError, match=f"^{re.escape(str(path))}: the checkpoint key is too short; remove it"):
+        secret_key()
+    path.write_bytes(b"x" * 32 + b"\n")
+    assert secret_key() == b"x" * 32  # 32 characters are enough
+
+
+def test_a_checkpoint_round_trips_and_is_written_where_its_week_says(tmp_path):
+    run = tmp_path / "new" / "run"  # folders are made as needed
+    path = save_checkpoint(stand_in(7, "hello"), run)
+    assert path == checkpoint_path(run, 7) == run / "checkpoints" / "week-00007.ckpt"
+    assert read_checkpoint(path).note == "hello"
+    assert [p.name for p in run.joinpath("checkpoints").iterdir()] == ["week-00007.ckpt"]  # no temporary left
+
+
+def test_a_payload_swapped_under_a_genuine_mac_is_refused(tmp_path):
+    # The MAC must cover the payload: another pickle with a correct sha256 but the original MAC
+    # is a forgery, and is never unpickled.
+    path = save_checkpoint(stand_in(1), tmp_path)
+    data = path.read_bytes()
+    mac = data[len(MAGIC) + 32: len(MAGIC) + 64]
+    payload = pickle.dumps(stand_in(1, "forged"))
+    path.write_bytes(MAGIC + hashlib.sha256(payload).digest() + mac + payload)
+    with pytest.raises(CheckpointNotTrusted, match="was not written by this user/machine"):
+        read_checkpoint(path)
+
+
+def test_corrupt_and_foreign_files_say_what_is_wrong(tmp_path):
+    path = save_checkpoint(stand_in(1), tmp_path)
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-5])
+    with pytest.raises(CheckpointError, match=f"^{re.escape(str(path))}: contents do not match their hash .truncated or corrupt.$"):
+        read_checkpoint(path)
+    path.write_bytes(b"PK\x03\x04" + bytes(200))  # some other file
+    with pytest.raises(CheckpointError, match=f"^{re.escape(str(path))}: not a checkpoint or truncated$"):
+        read_checkpoint(path)
+    path.write_bytes(MAGIC + bytes(20))
+    with pytest.raises(CheckpointError, match="not a checkpoint or truncated$"):
+        read_checkpoint(path)
+
+
+def test_first_format_checkpoints_load_only_when_trusted(monkeypatch, tmp_path):
+    payload = pickle.dumps(stand_in(2, "old"))
+    path = tmp_path / "week-00002.ckpt"
+    path.write_bytes(MAGIC_V1 + hashlib.sha256(payload).digest() + payload)
+    monkeypatch.delenv(TRUST_V1_ENV, raising=False)
+    with pytest.raises(CheckpointNotTrusted, match=f"set {TRUST_V1_ENV}=1 once to resume it"):
+        read_checkpoint(path)
+    monkeypatch.setenv(TRUST_V1_ENV, "1")
+    assert read_checkpoint(path).note == "old"
+    path.write_bytes(MAGIC_V1 + hashlib.sha256(payload).digest() + payload[:-3])
+    with pytest.raises(CheckpointError, match=f"^{re.escape(str(path))}: contents do not match their hash"):
+        read_checkpoint(path)
+
+
+def test_classes_of_moved_modules_still_load(tmp_path):
+    # A checkpoint written before the run-architecture move names agentopia_mesa.economy.
+    old = pickle.dumps(Offer("tea", "daily", 5), protocol=0).replace(b"agentopia_mesa.town.economy", b"agentopia_mesa.economy")
+    assert b"agentopia_mesa.economy\n" in old
+    path = tmp_path / "week-00001.ckpt"
+    path.write_bytes(MAGIC + hashlib.sha256(old).digest() + ckpt._mac(old) + old)
+    assert read_checkpoint(path) == Offer("tea", "daily", 5)
+
+
+def test_load_latest_skips_bad_checkpoints_warning_at_the_callers_line(tmp_path):
+    for week in (1, 2, 3):
+        save_checkpoint(stand_in(week), tmp_path, keep=0)
+    checkpoint_path(tmp_path, 3).write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="skipping checkpoint week-00003.ckpt: .*; trying the previous one") as caught:
+        model, path = load_latest(tmp_path)
+    assert (model.weeks_done, path) == (2, checkpoint_path(tmp_path, 2))
+    assert caught[0].filename == __file__  # stacklevel: the warning points at whoever asked to load
+    model, path = load_latest(tmp_path, at_most_week=1)
+    assert model.weeks_done == 1
+
+
+def test_load_latest_says_which_weeks_exist_when_none_fits(tmp_path):
+    with pytest.raises(CheckpointError) as nothing:
+        load_latest(tmp_path)
+    assert str(nothing.value) == f"{tmp_path}: no readable checkpoint; start the run again"
+    for week in (3, 4):
+        save_checkpoint(stand_in(week), tmp_path)
+    with pytest.raises(CheckpointError) as too_early:
+        load_latest(tmp_path, at_most_week=2)
+    assert str(too_early.value) == (f"{tmp_path}: no readable checkpoint at or before week 2 (checkpoints at weeks 3, 4); "
+                                    "start the run again")
+    for week in (3, 4):
+        checkpoint_path(tmp_path, week).write_bytes(b"garbage")
+    with pytest.raises(CheckpointError) as all_bad, pytest.warns(UserWarning):
+        load_latest(tmp_path)
+    assert str(all_bad.value) == f"{tmp_path}: no readable checkpoint; start the run again"
+
+
+def test_a_failed_write_names_the_checkpoint_and_leaves_the_older_ones(monkeypatch, tmp_path):
+    older = save_checkpoint(stand_in(1), tmp_path)
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ckpt.os, "fsync", disk_full)
+    with pytest.raises(OSError) as full:
+        save_checkpoint(stand_in(2), tmp_path)
+    monkeypatch.undo()
+    assert full.value.filename == str(checkpoint_path(tmp_path, 2))
+    assert list_checkpoints(tmp_path) == [older] and read_checkpoint(older).weeks_done == 1
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["week-00001.ckpt"]
+
+
+def test_keep_checkpoints_values():
+    assert (parse_keep(" All "), parse_keep("4"), parse_keep(2)) == (0, 4, 2)
+    for bad in ("0", "-1", "x", "2.5"):
+        with pytest.raises(ValueError, match=f"^--keep-checkpoints: a number of newest checkpoints .1 or more. or 'all', got '{bad}'$"):
+            parse_keep(bad)
+    with pytest.raises(argparse.ArgumentTypeError) as usage:
+        keep_arg("x")
+    assert str(usage.value) == "a number of newest checkpoints (1 or more) or 'all', got 'x'"  # argparse names the flag
+
+
+def test_pruning_keeps_the_newest_and_year_ends_and_tolerates_a_file_already_gone(monkeypatch, tmp_path):
+    for week in range(1, 8):
+        save_checkpoint(stand_in(week), tmp_path, keep=0)
+    prune_checkpoints(tmp_path, keep=2, year_weeks=3)
+    assert [p.name[5:10] for p in list_checkpoints(tmp_path)] == ["00003", "00006", "00007"]
+    held = list_checkpoints(tmp_path)
+    monkeypatch.setattr(ckpt, "list_checkpoints", lambda run_dir: [tmp_path / "checkpoints" / "week-00005.ckpt", *held])
+    prune_checkpoints(tmp_path, keep=1)  # week 5 was removed meanwhile (another process): no error
+    monkeypatch.undo()
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["week-00007.ckpt"]
+
+
+def test_no_checkpoint_message_with_none_held(tmp_path):
+    assert no_checkpoint_message(tmp_path, 4) == (
+        f"--week: no checkpoint at week 4 in {tmp_path}; weeks that can be branched: none "
+        "(a run keeps each year end's checkpoint and its newest 3; run with --keep-checkpoints all to keep every one)")
+
+
+def test_truncate_streams_cuts_longer_files_only(tmp_path):
+    (tmp_path / "long.jsonl").write_text("0123456789")
+    (tmp_path / "short.jsonl").write_text("01")
+    truncate_streams(tmp_path, {"long.jsonl": 4, "short.jsonl": 4, "missing.jsonl": 3})
+    assert (tmp_path / "long.jsonl").read_text() == "0123" and (tmp_path / "short.jsonl").read_text() == "01"
+    assert not (tmp_path / "missing.jsonl").exists()

@@ -5,15 +5,19 @@ real ``ollama`` client, and small backends defined here.
 """
 
 import json
+import logging
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from llm_fixtures import decision_request, parse_decision
 from llm_fixtures import fake_server  # noqa: F401 (fixtures)
 
 from agentopia_mesa.llm import ChatRequest, Dispatcher, LLMBadResponse
-from agentopia_mesa.llm.dispatcher import CORRECTION
+from agentopia_mesa.llm import dispatcher as dispatcher_module
+from agentopia_mesa.llm.client import MAX_ANSWER_CHARS, CacheMiss, LLMOversize, LLMTimeout, LLMUnavailable
+from agentopia_mesa.llm.dispatcher import CORRECTION, ServerFailing, answer_fault, corrected, fault_kind
 from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.llm.ollama_backend import OllamaBackend
 
@@ -215,3 +219,257 @@ def test_the_bound_holds_across_concurrent_runs(fake_server):  # noqa: F811
         runner.join()
     assert len(outcomes) == 24 and all(o.ok for o in outcomes), [o.error for o in outcomes if not o.ok]
     assert server.stats.calls == 24 and server.stats.max_in_flight == 3
+
+
+# -- what failed, counted by kind ------------------------------------------------------------
+
+OK = '{"action": "rest", "reason": "ok"}'
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (ServerFailing("paused"), "skipped"),
+    (LLMTimeout("slow"), "timeout"),
+    (LLMOversize("big"), "oversize"),
+    (CacheMiss("not recorded"), "cache_miss"),
+    (LLMUnavailable("refused"), "unreachable"),
+    (LLMUnavailable("model not pulled", transient=False), "unavailable"),
+    (LLMBadResponse("busy", status=429), "http_429"),
+    (LLMBadResponse("down", status=500), "http_5xx"),
+    (LLMBadResponse("down", status=503), "http_5xx"),
+    (LLMBadResponse("odd", status=499), "http_4xx"),
+    (LLMBadResponse("bad request", status=400), "http_4xx"),
+    (LLMBadResponse("unreadable body"), "bad_response"),
+    (KeyError("bug"), "backend_error"),
+])
+def test_fault_kinds(error, kind):
+    assert fault_kind(error) == kind
+
+
+class NotJSON(ValueError):
+    fault = "invalid_json"  # as the minds' parse errors say what kind of rejection they are
+
+
+def test_rejected_answers_are_counted_by_the_parsers_kind():
+    assert answer_fault(NotJSON("x")) == "invalid_json"
+    assert answer_fault(ValueError("x")) == "invalid_answer"
+
+
+def test_the_correction_names_the_error_and_an_unseeded_request_stays_unseeded():
+    request = decision_request(seed=5)
+    retry = corrected(request, "bad", ValueError(), 2)  # no message: the error's type
+    assert retry.messages[-1]["content"] == CORRECTION.format(error="ValueError") and retry.options.seed == 7
+    retry = corrected(request, "bad", ValueError("first line\nsecond line"), 1)
+    assert retry.messages[-1]["content"] == CORRECTION.format(error="first line")
+    unseeded = replace(request, options=replace(request.options, seed=None))
+    assert corrected(unseeded, "bad", ValueError("x"), 1).options.seed is None
+
+
+def test_backoff_doubles_and_every_failed_attempt_of_a_job_that_succeeds_is_counted(monkeypatch):
+    sleeps = []
+    monkeypatch.setattr(dispatcher_module.time, "sleep", sleeps.append)  # the backoff waits, not taken
+    backend = Scripted(LLMUnavailable("refused"), LLMUnavailable("refused"), LLMTimeout("slow"), OK)
+    dispatcher = Dispatcher(retries=3, backoff_s=0.1)
+    [outcome] = dispatcher.run([(backend, decision_request(), parse_decision)])
+    assert outcome.ok and outcome.attempts == 4
+    assert sleeps == pytest.approx([0.1, 0.2, 0.4])
+    assert outcome.faults == {"unreachable": 2, "timeout": 1}
+    assert dispatcher.stats.faults == {"unreachable": 2, "timeout": 1} and dispatcher.stats.retries == 3
+
+
+def test_a_backend_bug_is_one_counted_fault():
+    dispatcher = Dispatcher()
+    [outcome] = dispatcher.run([(Scripted(KeyError("bug")), decision_request(), parse_decision)])
+    assert outcome.faults == {"backend_error": 1} and dispatcher.stats.faults == {"backend_error": 1}
+
+
+def test_rejected_answers_are_counted_and_plain_retries_move_the_seed():
+    def parse(text):
+        if text == "nope":
+            raise NotJSON("not JSON")
+        return parse_decision(text)
+
+    backend = Scripted("nope", "nope", OK)
+    dispatcher = Dispatcher(retries=2, corrective_retry=False)
+    [outcome] = dispatcher.run([(backend, decision_request(seed=5), parse)])
+    assert outcome.ok and outcome.faults == {"invalid_json": 2} and dispatcher.stats.invalid == 2
+    assert [r.options.seed for r in backend.requests] == [5, 6, 7]  # else the same answer would come back
+    assert all(r.messages == backend.requests[0].messages for r in backend.requests)
+    backend = Scripted("nope", OK)
+    unseeded = replace(decision_request(), options=replace(decision_request().options, seed=None))
+    [outcome] = Dispatcher(retries=1, corrective_retry=False).run([(backend, unseeded, parse)])
+    assert outcome.ok and [r.options.seed for r in backend.requests] == [None, None]  # sent again as it was
+
+
+def test_a_failed_job_is_logged_with_its_tag_attempts_and_error(caplog):
+    with caplog.at_level(logging.INFO, logger="agentopia_mesa.llm.dispatcher"):
+        Dispatcher().run([(Scripted(KeyError("bug")), decision_request(tag="plan/Ann"), parse_decision)])
+    assert [r.getMessage() for r in caplog.records] == ["LLM job plan/Ann failed after 1 attempts: KeyError: 'bug'"]
+
+
+class Nameless:
+    """A backend without a ``name``: answers ``text`` after ``delay_s``."""
+
+    def __init__(self, text: str = OK, delay_s: float = 0.0):
+        self.text, self.delay_s = text, delay_s
+
+    def chat(self, request):
+        time.sleep(self.delay_s)
+        return FakeBackend(reply=lambda r: self.text).chat(request)
+
+
+def test_timeouts_and_oversize_answers_name_the_backend_and_the_request():
+    dispatcher = Dispatcher(timeout_s=0.1, retries=0)
+    [slow] = dispatcher.run([(Scripted(0.5), decision_request(tag="plan/Ann"), parse_decision)])
+    assert slow.error == "LLMTimeout: scripted gave no answer within 0.1 s (plan/Ann)"
+    [slow] = dispatcher.run([(Nameless(delay_s=0.5), decision_request(tag=""), parse_decision)])
+    assert slow.error == "LLMTimeout: the LLM gave no answer within 0.1 s (untagged)"
+    huge = "x" * (MAX_ANSWER_CHARS + 1)
+    [big] = dispatcher.run([(Scripted(huge), decision_request(), parse_decision)])
+    assert big.faults == {"oversize": 1}
+    assert big.error == f"LLMOversize: scripted sent an answer of {len(huge)} characters; at most {MAX_ANSWER_CHARS} are accepted"
+    [big] = dispatcher.run([(Nameless(huge), decision_request(), parse_decision)])
+    assert big.faults == {"oversize": 1} and big.error.startswith("LLMOversize: the LLM sent an answer")
+
+
+def test_stats_add_up_over_runs_and_count_cached_answers():
+    class Cached:
+        name = "cached"
+
+        def chat(self, request):
+            return replace(FakeBackend(reply=echo).chat(request), cached=True)
+
+    dispatcher = Dispatcher()
+    start = time.perf_counter()
+    dispatcher.run([(Nameless(delay_s=0.3), decision_request(), parse_decision)])
+    first = dispatcher.stats.wall_s
+    dispatcher.run([(Cached(), job_request(i), parse_decision) for i in range(2)])
+    elapsed = time.perf_counter() - start
+    assert dispatcher.stats.jobs == 3 and dispatcher.stats.cached == 2
+    assert 0.3 <= first < dispatcher.stats.wall_s <= elapsed
+
+
+def test_calls_run_on_daemon_threads():
+    # A call hung on a server must not keep the process alive at exit (see test_hardening).
+    daemon = []
+
+    class Recorder:
+        name = "recorder"
+
+        def chat(self, request):
+            daemon.append(threading.current_thread().daemon)
+            return FakeBackend(reply=echo).chat(request)
+
+    Dispatcher().run([(Recorder(), job_request(i), parse_decision) for i in range(3)])
+    assert daemon == [True] * 3
+
+
+@pytest.mark.parametrize("bad", [{"max_concurrency": 0}, {"retries": -1}, {"breaker_after": -1}])
+def test_bad_settings_are_refused(bad):
+    with pytest.raises(ValueError, match=r"^max_concurrency must be >= 1, retries and breaker_after >= 0$"):
+        Dispatcher(**bad)
+
+
+def test_breaker_after_0_never_pauses_calls():
+    backend = Scripted(*[LLMUnavailable("refused")] * 10)
+    outcomes = Dispatcher(max_concurrency=1, retries=0, breaker_after=0).run([(backend, decision_request(), parse_decision)] * 10)
+    assert len(backend.requests) == 10 and all(o.faults == {"unreachable": 1} for o in outcomes)
+
+
+def test_an_answer_resets_the_count_of_failures_in_a_row():
+    backend = Scripted(LLMUnavailable("refused"), OK, LLMUnavailable("refused"), OK)
+    dispatcher = Dispatcher(max_concurrency=1, retries=0, breaker_after=2)
+    outcomes = [dispatcher.run([(backend, decision_request(), parse_decision)])[0] for _ in range(4)]
+    assert [o.ok for o in outcomes] == [False, True, False, True]  # never two failures in a row: never paused
+
+
+def test_the_breaker_warns_once_when_it_opens(caplog):
+    barrier = threading.Barrier(4)
+
+    class DownTogether:
+        name = "down"
+
+        def chat(self, request):
+            barrier.wait(WAIT_S)  # all four fail at once: three of them after the second opened it
+            raise LLMUnavailable("refused")
+
+    dispatcher = Dispatcher(max_concurrency=4, retries=0, breaker_after=2)
+    with caplog.at_level(logging.WARNING, logger="agentopia_mesa.llm.dispatcher"):
+        outcomes = dispatcher.run([(DownTogether(), job_request(i), parse_decision) for i in range(4)])
+    assert all(o.faults == {"unreachable": 1} for o in outcomes)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["LLM server failing (2 failures in a row): calls paused for 30 s"]
+
+
+def test_a_job_waiting_for_a_slot_gives_up_as_soon_as_the_breaker_opens():
+    started, release = threading.Event(), threading.Event()
+
+    class Hung:
+        name = "hung"
+
+        def chat(self, request):
+            started.set()
+            release.wait(WAIT_S)
+            return FakeBackend(reply=echo).chat(request)
+
+    dispatcher = Dispatcher(max_concurrency=1, timeout_s=0.2, retries=0, breaker_after=1)
+    first = []
+    runner = threading.Thread(target=lambda: first.extend(dispatcher.run([(Hung(), job_request(0), parse_decision)])))
+    runner.start()
+    try:
+        assert started.wait(WAIT_S)  # the only slot is held by a call that will not end by itself
+        start = time.perf_counter()
+        [waiting] = dispatcher.run([(Hung(), job_request(1), parse_decision)])
+        waited = time.perf_counter() - start
+    finally:
+        release.set()
+        runner.join()
+    assert first[0].faults == {"timeout": 1}
+    # The first call's timeout (0.2 s) opened the breaker; the waiting job saw it within one poll.
+    assert waiting.faults == {"skipped": 1} and waited < 1.0
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+class Slow:
+    """Answers "one two three" (3 completion tokens) after the delay its message names; "boom"
+    is a bug in the backend."""
+
+    name = "slow"
+
+    def chat(self, request):
+        content = request.messages[-1]["content"]
+        if content == "boom":
+            raise KeyError("bug")
+        time.sleep(float(content))
+        return FakeBackend(reply=lambda r: "one two three").chat(request)
+
+
+def ask(content: str, tag: str = "") -> ChatRequest:
+    return ChatRequest(messages=({"role": "user", "content": content},), tag=tag)
+
+
+def test_progress_is_reported_while_waiting_and_counts_the_tokens_of_answers_only():
+    reports = []
+    dispatcher = Dispatcher(max_concurrency=2, retries=0)
+    dispatcher.on_progress, dispatcher.progress_every_s = reports.append, 0.05
+    start = time.perf_counter()
+    outcomes = dispatcher.run([(Slow(), ask("0.5"), str), (Slow(), ask("boom"), str)])
+    elapsed = time.perf_counter() - start
+    assert [o.ok for o in outcomes] == [True, False]
+    assert {r.stage for r in reports} == {"calls"}  # untagged jobs
+    assert sum(r.done == 1 for r in reports) >= 3  # reports every 0.05 s while the slow one is pending
+    assert (reports[-1].done, reports[-1].completion_tokens) == (2, 3)
+    assert all(0 <= r.elapsed_s <= elapsed for r in reports)
+
+
+def test_progress_is_reported_as_each_job_ends_under_the_first_jobs_stage():
+    reports = []
+    dispatcher = Dispatcher(max_concurrency=2, retries=0)
+    dispatcher.on_progress, dispatcher.progress_every_s = reports.append, 30.0  # no periodic report
+    start = time.perf_counter()
+    dispatcher.run([(Slow(), ask("0.05", "plan/Ann"), str), (Slow(), ask("0.5", "review/Bob"), str)])
+    assert [(r.stage, r.done) for r in reports] == [("plan", 0), ("plan", 1), ("plan", 2)]
+    assert time.perf_counter() - start < 10
+    reports.clear()
+    dispatcher.run([(Slow(), ask("0", "solo/Cid/Y2020"), str)])  # a single job
+    assert [(r.stage, r.done) for r in reports] == [("solo", 0), ("solo", 1)]

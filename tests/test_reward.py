@@ -22,6 +22,7 @@ from agentopia_mesa.reward import (
     rank_weights,
     rating_graph,
     reciprocity_pass,
+    regard_scores,
     select_top,
     social_metrics,
     social_reward,
@@ -52,6 +53,11 @@ def test_rank_weights_are_linear_in_rank_with_ties_by_name():
 def test_rank_weights_depend_on_rank_not_score():
     assert rank_weights({"a": 95, "b": 90}) == {"a": 100.0, "b": 0.0}  # b rated 90 still gets 0
     assert rank_weights({"only": 10}) == {"only": 100.0}  # a single acquaintance gets 100
+
+
+def test_rank_weights_order_by_score_not_by_name():
+    # The alphabetical order (al, bo, cy) is the reverse of the score order here.
+    assert rank_weights({"al": 10, "bo": 90, "cy": 50}) == {"bo": 100.0, "cy": 50.0, "al": 0.0}
 
 
 def test_rating_graph_drops_invented_names_and_self_before_ranking():
@@ -104,6 +110,15 @@ def test_pagerank_returns_last_iterate_when_not_converged():
         nx.pagerank(chain_with_dangling_end(), 0.85, max_iter=1)
 
 
+def test_a_node_whose_out_edges_all_weigh_zero_is_dangling():
+    # "No out-weight" is what makes a node dangling, not the absence of edges: A's only edge
+    # weighs 0, so A spreads its score over everyone, as if it had no edge at all.
+    zero_edge = pagerank_scores(weighted([("A", "B", 0.0), ("B", "C", 1.0)]), max_iter=1000, tol=1e-14)
+    no_edge = pagerank_scores(weighted([("B", "C", 1.0)], nodes="ABC"), max_iter=1000, tol=1e-14)
+    assert zero_edge == approx(no_edge, abs=1e-12)
+    assert sum(zero_edge.values()) == approx(1.0)
+
+
 def test_reciprocity_pass_on_hand_graph():
     graph = weighted([("A", "B", 1.0), ("B", "A", 0.75), ("B", "C", 0.25), ("C", "A", 1.0), ("D", "A", 1.0)])
     scores = {"A": 0.5, "B": 0.3, "C": 0.2, "D": 0.1}
@@ -123,6 +138,30 @@ def test_social_reward_of_a_mutual_pair():
     # As in the released code, alpha = 0 skips the pass and keeps plain PageRank (.5).
     no_bonus = dataclasses.replace(CONFIG, mutual_affection_alpha=0.0)
     assert social_reward(ratings, ratings, ["A", "B"], no_bonus) == approx({"A": 0.5, "B": 0.5})
+
+
+ONE_WAY = {"A": {"B": 90, "C": 50, "D": 10}, "B": {"C": 80}, "C": {"A": 70, "B": 60, "D": 20}}  # D rates nobody
+
+
+def test_regard_scores_apply_the_pass_for_any_positive_alpha_and_skip_it_at_zero():
+    graph = rating_graph(ONE_WAY, "ABCD")
+    plain = pagerank_scores(graph, CONFIG.pagerank_damping, CONFIG.pagerank_max_iter, CONFIG.pagerank_tol)
+    for alpha in (0.5, 1.0, 2.0):
+        config = dataclasses.replace(CONFIG, mutual_affection_alpha=alpha)
+        assert regard_scores(ONE_WAY, "ABCD", config) == approx(reciprocity_pass(graph, plain, alpha), abs=1e-12)
+    # With alpha = 0 the plain PageRank scores come back: on this graph the pass would change them
+    # even without a bonus (it has no teleport term).
+    assert regard_scores(ONE_WAY, "ABCD", dataclasses.replace(CONFIG, mutual_affection_alpha=0.0)) == plain
+    assert reciprocity_pass(graph, plain, 0.0) != approx(plain, abs=1e-3)
+
+
+def test_regard_scores_use_the_configured_pagerank_settings():
+    graph = rating_graph(ONE_WAY, "ABCD")
+    loose = dataclasses.replace(CONFIG, mutual_affection_alpha=0.0, pagerank_tol=0.5, pagerank_damping=0.6)
+    assert regard_scores(ONE_WAY, "ABCD", loose) == pagerank_scores(graph, 0.6, CONFIG.pagerank_max_iter, 0.5)
+    assert regard_scores(ONE_WAY, "ABCD", loose) != approx(pagerank_scores(graph, 0.6), abs=1e-4)
+    one_step = dataclasses.replace(CONFIG, mutual_affection_alpha=0.0, pagerank_max_iter=1)
+    assert regard_scores(ONE_WAY, "ABCD", one_step) == pagerank_scores(graph, max_iter=1)
 
 
 def test_social_metrics_by_hand():
@@ -168,6 +207,15 @@ def test_subjective_reward_with_misery_and_vitality_penalties():
     assert result["B"].score == approx(52.5) and result["B"].penalties == 0
 
 
+def test_subjective_reward_uses_the_configured_percentile():
+    history = {"A": [snapshot(m, 50) for m in (10, 20, 30, 40)], "B": [snapshot(m, 50) for m in (50, 60, 70, 80)]}
+    # Percentile .5 of the 8 moods: index floor(4) - 1 = 3 -> threshold 40; 10, 20 and 30 are below.
+    result = subjective_reward(history, dataclasses.replace(CONFIG, misery_threshold_percentile=0.5))
+    assert result["A"].penalties == 3 and result["A"].score == approx((100 - 15 + 12 * 50) / 16)
+    # The default .25: index 1 -> threshold 20; only 10 is below.
+    assert subjective_reward(history, CONFIG)["A"].penalties == 1
+
+
 def test_subjective_reward_needs_a_snapshot():
     with pytest.raises(ValueError, match="no fulfilment snapshots"):
         subjective_reward({"A": [snapshot(50, 50)], "B": []}, CONFIG)
@@ -190,6 +238,8 @@ def test_life_reward_total_weights():
     rewards = life_reward(social, subjective, economic, CONFIG)
     assert rewards["A"].total == approx(0.2) and rewards["B"].total == approx(-0.2)
     assert (rewards["A"].z_social, rewards["A"].z_subjective, rewards["A"].economic) == (1, -1, 30)
+    assert (rewards["B"].social, rewards["B"].subjective, rewards["B"].economic) == (0, 1, 10)  # raw values kept
+    assert (rewards["B"].z_social, rewards["B"].z_subjective, rewards["B"].z_economic) == (-1, 1, -1)
     # Social .5, economy .2 -> subjective .3: A = .5 - .3 + .2.
     heavier_social = dataclasses.replace(CONFIG, social_weight=0.5)
     assert life_reward(social, subjective, economic, heavier_social)["A"].total == approx(0.4)
