@@ -45,7 +45,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "economy.shop_offers": (1, 100),
     "activity.*": _PAIR,
     "activity.max_invitees": (0, 1000),
-    "activity.dialogue_rounds": (1, 100),
+    "activity.min_turns": (1, 100),
+    "activity.max_turns": (1, 100),
+    "activity.reply_words": (10, 1000),
     "events.encounter_divisor": (1, _BIG),
     "career.max_wishes": (1, 100),
     "career.skill_match_leniency": _FRACTION,
@@ -261,15 +263,25 @@ class ActivityConfig:
 
     def __post_init__(self) -> None:
         validate_section(self, "activity")
+        if self.min_turns > self.max_turns:
+            raise ValueError(f"activity.min_turns: {self.min_turns} is more than activity.max_turns ({self.max_turns})")
 
 
     solo: DeltaLimits = DeltaLimits((-5, 5), (-5, 5), None, (-1, 1), (-5, 10), (0, 3), (-200, 200))
     joint: DeltaLimits = DeltaLimits((-5, 5), (-5, 5), (-5, 5), (-3, 3), (0, 0), (0, 3), None)
     public: DeltaLimits = DeltaLimits((-5, 5), (-5, 5), (-3, 3), (-2, 2), None, (0, 3), None)
     max_invitees: int = 4
-    # Rounds of dialogue in a joint activity or encounter; every participant speaks once a round.
-    # The paper plays 5-20 turns; one round keeps rule runs fast and LLM runs affordable.
-    dialogue_rounds: int = 1
+    # Conversations (joint activities and encounters, paper §4.2): the environment picks each next
+    # speaker and may end the conversation once ``min_turns`` replies were made; it ends at
+    # ``max_turns`` in any case (paper: 5-20 turns). Replies are asked in at most ``reply_words``
+    # words (paper: under 200). ``entry_analysis``: each participant first writes a private analysis;
+    # ``exit_reflection``: each writes a summary, a reflection and notes on the others afterwards
+    # (paper: both). ``--profile lean`` shortens all of this for LLM runs (``PROFILES``).
+    min_turns: int = 5
+    max_turns: int = 20
+    reply_words: int = 200
+    entry_analysis: bool = True
+    exit_reflection: bool = True
     # The rule environment's joint outcome: a gift lifts its receiver's quality by this much, and
     # an encounter (a chance meeting) moves needs this fraction of a planned activity.
     gift_quality_bonus: float = 0.3
@@ -416,3 +428,17 @@ class SimulationConfig:
             changes[name] = dataclasses.replace(current, **values)
         return dataclasses.replace(self, **changes)
 
+
+
+#: Named settings of LLM runs (``agentopia run --profile NAME``): configuration overrides applied
+#: before any ``--set``. "paper": conversations as in the paper (the defaults above: entry
+#: analysis, 5-20 turns of up to 200 words, exit reflection; the CLI also turns on the LLM
+#: environment). "lean" (ours, the default of LLM runs): few, short turns and no entry or exit
+#: calls, so a conversation costs about what one dialogue round did before. Runs without any LLM
+#: always play the paper's conversation with template replies: it costs them next to nothing.
+PROFILES: dict[str, dict[str, Any]] = {
+    "lean": {"activity__min_turns": 2, "activity__max_turns": 4, "activity__reply_words": 60,
+             "activity__entry_analysis": False, "activity__exit_reflection": False},
+    "paper": {},
+}
+DEFAULT_PROFILE = "lean"

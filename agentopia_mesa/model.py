@@ -13,7 +13,8 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from agentopia_mesa.calendar import Calendar
 from agentopia_mesa.config import SimulationConfig
-from agentopia_mesa.environment.outcomes import Environment
+from agentopia_mesa.environment.base import EnvironmentModel
+from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.stages.life_reward import award_life_reward, reward_table
 from agentopia_mesa.metrics import AGENTTYPE_REPORTERS, MODEL_REPORTERS, TownDataCollector
 from agentopia_mesa.minds.base import Mind
@@ -34,6 +35,8 @@ from agentopia_mesa.town.place import Place
 from agentopia_mesa.world.schema import ResidentSpec, WorldSpec
 
 MindFactory = Callable[["AgentopiaModel", ResidentSpec, int], Mind]
+EnvironmentFactory = Callable[["AgentopiaModel"], EnvironmentModel]
+RATINGS = ("self", "environment")
 
 # Allocations between young garbage collections while a week runs (Python's default is 700).
 YOUNG_COLLECTION_THRESHOLD = 10_000
@@ -70,6 +73,11 @@ class AgentopiaModel(mesa.Model):
         minds: who decides for each resident: ``None`` (all ``RuleMind``), one ``Mind`` for
             everyone, or a factory ``(model, resident_spec, index) -> Mind | None`` (None: the
             model's ``rule_mind``).
+        environment: who judges outcomes, events, encounters, jobs and profiles: ``None`` (the
+            ``RuleEnvironment``), an ``EnvironmentModel``, or a factory ``(model) -> EnvironmentModel``
+            (``environment.llm_environment.llm_environment(...)`` builds an LLM environment's).
+        ratings: who makes the yearly ratings: ``"self"`` (each resident's mind) or
+            ``"environment"`` (the environment on each resident's behalf).
         **overrides: any configuration field as ``section__field=value`` (``needs__decay=0.2``,
             ``calendar__weeks_per_year=52``), so ``mesa.batch_run`` can sweep every constant.
     """
@@ -83,10 +91,14 @@ class AgentopiaModel(mesa.Model):
         rng=None,
         config: SimulationConfig | None = None,
         minds: Mind | MindFactory | None = None,
+        environment: EnvironmentModel | EnvironmentFactory | None = None,
+        ratings: str = "self",
         **overrides,
     ):
         if years < 1:
             raise WorldError(f"years: must be at least 1, got {years}")
+        if ratings not in RATINGS:
+            raise WorldError(f"ratings: must be one of {', '.join(RATINGS)}, got {ratings!r}")
         spec = world if isinstance(world, WorldSpec) else load_world(world)
         if residents is not None:
             spec = resize_world(spec, residents)
@@ -97,7 +109,13 @@ class AgentopiaModel(mesa.Model):
         self.years = years
         self.total_weeks = years * self.config.calendar.weeks_per_year
         self.weeks_done = 0
-        self.environment = Environment(self.config, self.random)
+        self.rule_environment = RuleEnvironment(self.config, self.random)
+        if environment is None:
+            environment = self.rule_environment
+        elif not isinstance(environment, EnvironmentModel):
+            environment = environment(self)
+        self.environment = environment
+        self.ratings = ratings
         self.schedule = Schedule()
         self.counts: Counter = Counter()
         self.inbox: dict[str, list[tuple[str, str]]] = {}
@@ -108,6 +126,10 @@ class AgentopiaModel(mesa.Model):
         self.job_changes_total = 0
         self.job_changes_this_year = 0
         self.reward_rows: list[dict] = []  # one per resident per year, see award_life_reward
+        # This week's conversations, one dict each (stages.activities; the run's dialogues.jsonl), and
+        # replies verified and rejected by the environment, per speaker's model ("verified MODEL").
+        self.conversations: list[dict] = []
+        self.conversation_stats: Counter = Counter()
         # Called with the model after every week (recorders, live views); they must not change it.
         self.observers: list[Callable[[AgentopiaModel], None]] = []
 

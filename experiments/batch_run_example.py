@@ -2,6 +2,7 @@
 
     python experiments/batch_run_example.py            # 2 decay rates x 2 seeds, 30 residents, 2 years
     python experiments/batch_run_example.py --residents 5 --years 1 --processes 1   # a few seconds
+    python experiments/batch_run_example.py --residents 5 --years 1 --env-llm fake  # judged by an LLM environment
 
 Every configuration constant is a constructor keyword (``needs__decay``, ``calendar__weeks_per_year``,
 ...), so ``batch_run`` can sweep it; ``rng=[...]`` gives one run per seed (derived here with
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 from mesa.batchrunner import batch_run
 
+from agentopia_mesa.environment.llm_environment import LLMEnvironmentFactory
 from agentopia_mesa.model import AgentopiaModel
 
 WEEKS_PER_YEAR = 10
@@ -31,12 +33,17 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--years", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=2, help="replicates per decay rate (default: 2)")
     parser.add_argument("--processes", type=int, default=2, help="batch_run's number_processes (default: 2)")
+    parser.add_argument("--env-llm", default=None, metavar="SPEC",
+                        help="judge with an LLM environment on SPEC (e.g. fake, embedded, ollama:MODEL); default: the rules")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    parameters = {"world": "apartment", "residents": args.residents, "years": args.years, "needs__decay": [0.1, 0.2]}
+    if args.env_llm:  # a picklable factory: each worker process builds its own client
+        parameters.update(environment=LLMEnvironmentFactory(args.env_llm), ratings="environment")
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(2026).spawn(args.seeds)]
     rows = batch_run(
         AgentopiaModel,
-        parameters={"world": "apartment", "residents": args.residents, "years": args.years, "needs__decay": [0.1, 0.2]},
+        parameters=parameters,
         rng=seeds,
         max_steps=args.years * WEEKS_PER_YEAR,
         number_processes=args.processes,

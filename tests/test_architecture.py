@@ -30,7 +30,7 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("package", ["minds", "contract"])
+@pytest.mark.parametrize("package", ["minds", "contract", "environment"])
 def test_minds_never_reach_into_the_model(package):
     """A mind answers from its question: no ``something.model.`` in minds or the contract."""
     for path in (PACKAGE / package).glob("*.py"):
@@ -43,6 +43,9 @@ def test_minds_never_reach_into_the_model(package):
     ("town", ("agentopia_mesa.minds", "agentopia_mesa.stages", "agentopia_mesa.run", "agentopia_mesa.llm")),
     ("stages", ("agentopia_mesa.run", "agentopia_mesa.cli", "agentopia_mesa.llm")),
     ("llm", ("agentopia_mesa.minds", "agentopia_mesa.stages", "agentopia_mesa.model", "agentopia_mesa.run")),
+    # the environment and the minds are peers: neither imports the other, nor anything above them
+    ("environment", ("agentopia_mesa.minds", "agentopia_mesa.stages", "agentopia_mesa.model", "agentopia_mesa.run")),
+    ("minds", ("agentopia_mesa.environment", "agentopia_mesa.stages", "agentopia_mesa.model", "agentopia_mesa.run")),
     ("run", ("agentopia_mesa.cli", "visualization")),
 ])
 def test_nothing_below_imports_what_is_above(lower, upper):

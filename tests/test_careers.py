@@ -6,7 +6,9 @@ import random
 import pytest
 from pydantic import ValidationError
 
+from agentopia_mesa.contract.environment import HiringTask
 from agentopia_mesa.environment.careers import drift_profile, job_season
+from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.config import CareerConfig, SimulationConfig
 from agentopia_mesa.contract.decisions import STAY, JobWishDecision
 from agentopia_mesa.model import AgentopiaModel
@@ -48,7 +50,7 @@ def test_drift_is_clamped_to_the_configured_bound():
     for _ in range(20):  # twenty years, each led by a busy social and study life (tendencies of +1)
         for r in model.residents:
             before = (dict(r.traits), dict(r.talents))
-            drift_profile(r, {"joint": 10, "study": 10, "exercise": 10, "public": 5, "encounter": 0}, rng, tight)
+            r.traits, r.talents = drift_profile(r, {"joint": 10, "study": 10, "exercise": 10, "public": 5, "encounter": 0}, rng, tight)
             assert all(abs(r.traits[k] - before[0][k]) <= 1 for k in r.traits)
             assert r.talents == before[1]
 
@@ -74,7 +76,14 @@ def _season(people, jobs, wishes, ages):
     jobs = {j.key: j for j in jobs}
     by_index = {i: r.name for i, r in enumerate(people)}
     named = {by_index[i]: list(w) for i, w in wishes.items()}
-    return job_season(people, jobs, named, ages, random.Random(0), CareerConfig())
+    rules = RuleEnvironment(SimulationConfig(), random.Random(0))
+
+    def select(rank, applicants, holders):  # the rule environment's hiring task
+        return {key: rules.rank_applicants(HiringTask(job=jobs[key], applicants=people, ages=ages, vacancies=0, rank=rank,
+                                                      leniency=CareerConfig().skill_match_leniency))
+                for key, people in applicants.items()}
+
+    return job_season(people, jobs, named, ages, select, CareerConfig())
 
 
 def test_at_most_three_ranked_wishes(town):

@@ -122,6 +122,25 @@ def test_sft_keeps_only_used_llm_calls_of_the_selected_agent_years(tmp_path):
     assert only_reviews.samples == len(SELECTED) and only_reviews.excluded["other stage"] == len(SELECTED)
 
 
+def test_sft_drops_conversation_replies_the_environment_rejected(tmp_path):
+    """A reply the environment rejected stays in decisions.jsonl (it happened) but not in the dataset."""
+    run = hand_made_run(tmp_path / "run")
+    turns = [f"Y2020-W01-D1-joint-t{n}" for n in (1, 2, 3)]
+    with TrajectoryRecorder(run) as record:
+        for when in turns:
+            record(entry(resident="A", model="ollama:base", stage="joint", when=when, response='{"speech": "\\"Hi.\\""}'))
+    verdicts = ("PASS", "REJECT", "PASS")
+    dialogue = {"kind": "joint", "participants": ["A", "B"], "turns": [
+        {"turn": n, "when": when, "speaker": "A", "text": '"Hi."', "verification": v, "rejected": v == "REJECT",
+         "failure": "parroting" if v == "REJECT" else "", "reason": ""}
+        for n, (when, v) in enumerate(zip(turns, verdicts, strict=True), 1)]}
+    (run / "dialogues.jsonl").write_text(json.dumps(dialogue) + "\n", encoding="utf-8")
+    stats = export_sft([run], tmp_path / "sft.jsonl")
+    joint = [s["metadata"]["when"] for s in read_jsonl(tmp_path / "sft.jsonl") if s["metadata"]["stage"] == "joint"]
+    assert joint == [turns[0], turns[2]]
+    assert stats.excluded["rejected"] == len(SELECTED) + 1  # the hand-made rejected calls, and the rejected reply
+
+
 def test_models_option_ranks_only_that_models_residents(tmp_path):
     run = hand_made_run(tmp_path / "run", model_of=lambda n: "ollama:ft" if n in "AB" else "ollama:base")
     stats = export_sft([run], tmp_path / "base.jsonl", models=["ollama:base"])

@@ -276,7 +276,7 @@ def test_the_circuit_breaker_opens_on_failures_in_a_row_and_closes_on_an_answer(
 def test_the_circuit_breaker_pauses_30_s_after_8_failures_by_default():
     from agentopia_mesa.llm.client import ChatRequest, LLMUnavailable
     from agentopia_mesa.llm.dispatcher import Dispatcher
-    from agentopia_mesa.minds.llm_settings import LLMSettings, _dispatcher
+    from agentopia_mesa.minds.llm_settings import LLMSettings, dispatcher_for
 
     class Down(FakeBackend):
         def chat(self, request):
@@ -284,7 +284,7 @@ def test_the_circuit_breaker_pauses_30_s_after_8_failures_by_default():
             raise LLMUnavailable("connection refused")
 
     # What `agentopia run` builds, and a bare Dispatcher: the README's 8 failures and 30 s.
-    for dispatcher in (_dispatcher(LLMSettings()), Dispatcher(retries=0)):
+    for dispatcher in (dispatcher_for(LLMSettings()), Dispatcher(retries=0)):
         assert (dispatcher.breaker_after, dispatcher.breaker_s) == (8, 30.0)
     backend, request = Down(), ChatRequest(messages=({"role": "user", "content": "hi"},))
     dispatcher = Dispatcher(max_concurrency=1, retries=0)

@@ -223,6 +223,13 @@ def _clean_twin(data) -> dict:
     return twin
 
 
+def _chat(model, said: str, people: tuple[str, ...]) -> q.Conversation:
+    """A conversation called ``said`` where another participant said ``said``, privately too."""
+    return q.Conversation("joint", said, model.social_places[0], people, scene=said,
+                          seen=[q.Seen("feedback", text=said), q.Seen("said", people[1], said),
+                                q.Seen("private", people[1], said, people[:1]), q.Seen("hidden", people[1], "", people[2:])])
+
+
 def _questions(model, said: str) -> list[q.Question]:
     """Every stage's question for resident 0, with ``said`` wherever others' words appear."""
     r = model.residents[0]
@@ -236,8 +243,9 @@ def _questions(model, said: str) -> list[q.Question]:
         q.SignupQuestion(r, events=[q.EventView("E0-0", "Book club", 2, model.social_places[0], "", "reading")], free_days=[2]),
         q.SoloQuestion(r, day=1, intention="study", places={"study": model.social_places[:2]}),
         q.PurchaseQuestion(r, offers=[Offer(i.name, i.category, i.price) for i in items[:3]]),
-        q.TurnQuestion(r, activity=said, place=model.social_places[0], participants=(r.name, *others[:2]),
-                       transcript=[f"{others[0]}: {said}"], turn=2),
+        q.EntryQuestion(r, chat=_chat(model, said, (r.name, *others[:2]))),
+        q.TurnQuestion(r, chat=_chat(model, said, (r.name, *others[:2])), turn=2, present=(r.name, *others[:2])),
+        q.ExitQuestion(r, chat=_chat(model, said, (r.name, *others[:2])), outcome=said),
         q.ReviewQuestion(r, records=[ActivityRecord("Y2020-W01-D2", "joint", said, model.social_places[0], (others[0],))],
                          met=others[:2]),
         q.DiscardQuestion(r, at_least=0),

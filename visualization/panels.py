@@ -231,7 +231,8 @@ def _activities_markdown(resident) -> str:
     for r in records[-6:]:
         people = f" with {', '.join(r.with_people)}" if r.with_people else ""
         changes = ", ".join(_change(k, v) for k, v in r.changes.items() if v)
-        lines.append(f"- {r.when}: {r.title} ({r.kind}) at {r.place}{people}" + (f"; {changes}" if changes else ""))
+        lines.append(f"- {r.when}: {r.title} ({r.kind}) at {r.place}{people}" + (f"; {changes}" if changes else "")
+                     + (f"\n  - _{r.note}_" if r.note else ""))
     return "\n".join(lines)
 
 
@@ -249,6 +250,7 @@ def _replay_activities_markdown(source: TownSource, name: str, week: int) -> str
         i = columns["name"].index(name)
         place = columns["place"][i]
         lines.append(f"- {f['label']}: {columns['activity'][i]} at {source.place_names.get(place, place)}")
+        lines += [f"  - {text}" for text in f.get("outcomes", {}).get(str(i), [])]  # the LLM environment's narration
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.cli.mind_options import check_mind_options
 from agentopia_mesa.cli.parsing import Parser
 from agentopia_mesa.cli.progress import show_llm_progress
+from agentopia_mesa.config import DEFAULT_PROFILE, PROFILES
 from agentopia_mesa.run.checkpoints import keep_arg
 from agentopia_mesa.llm.client import LLMError
 from agentopia_mesa.run.lock import release_all_run_locks
@@ -81,6 +82,21 @@ def _parser() -> argparse.ArgumentParser:
     minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
                        help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
                             "is set from the speed measured after a warm-up call (README, LLM minds)")
+    judge = run.add_argument_group("environment (who judges what happens)")
+    run.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                     help="settings of LLM runs: lean (default: a few short turns per conversation, no entry or exit "
+                          "calls) or paper (the paper's conversations: entry analysis, 5-20 turns of up to 200 words, "
+                          "exit reflection; and --env llm); --env and --set override it (README, conversations)")
+    judge.add_argument("--env", choices=["rules", "llm"], default=None,
+                       help="the rule environment's formulas (default; llm with --profile paper) or an LLM environment "
+                            "model that judges conversations turn by turn, outcomes, "
+                            "the shop, events, encounters, jobs, hiring and profile rewrites (README, LLM environment)")
+    judge.add_argument("--env-llm", default=None, metavar="SPEC",
+                       help="with --env llm: the environment's model, e.g. a bigger one than the residents' "
+                            "(default: the residents' --llm)")
+    judge.add_argument("--ratings", choices=["self", "environment"], default=None,
+                       help="who makes the yearly ratings: each resident's own mind, or the environment on its behalf "
+                            "(default: environment with --env llm, else self)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -126,6 +142,12 @@ def _run(args) -> int:
     from agentopia_mesa.minds.llm_settings import LLMSettings
     from agentopia_mesa.run.builder import RunSettings, start_run
 
+    profile = args.profile or DEFAULT_PROFILE
+    if args.env is None:
+        if profile == "paper" and args.mind == "rules" and args.env_llm is None and not args.mix and args.assign is None:
+            raise UsageError("--profile paper: the environment is an LLM; name its model with --env-llm SPEC "
+                             "(or give the residents one with --mind llm), or keep the rule environment with --env rules")
+        args.env = "llm" if profile == "paper" else "rules"
     check_mind_options(args)  # --llm without --mind llm: an error, not a rules run
     if args.years < 1:
         raise UsageError(f"--years: must be at least 1, got {args.years}")
@@ -145,7 +167,10 @@ def _run(args) -> int:
     llm = LLMSettings.from_args(
         args.mind, args.llm, args.mix, _read_assign(args.assign), cache_mode=args.cache_mode, temperature=args.temperature,
         max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout, cache=args.llm_cache,
+        env=args.env, env_llm=args.env_llm, ratings=args.ratings,
     )
+    if llm.uses_llm:  # a profile shapes LLM runs; a rules run plays the paper's conversations with templates
+        overrides = {**PROFILES[profile], **overrides}
     settings = RunSettings(world=args.world, residents=args.residents, years=args.years, seed=args.seed,
                            overrides=overrides, llm=llm, checkpoint_every=args.checkpoint_every,
                            keep_checkpoints=args.keep_checkpoints)
@@ -153,7 +178,7 @@ def _run(args) -> int:
     world = settings.world_spec()
     out = args.out or Path("runs") / f"{world.name}-seed{args.seed}"
     run = start_run(replace(settings, world=world, residents=None), out, overwrite=args.overwrite,
-                    world_label=str(args.world))
+                    world_label=str(args.world), extra_meta={"profile": profile} if llm.uses_llm else None)
     return _drive(run, args.quiet)
 
 

@@ -22,10 +22,11 @@ def check_mind_options(args) -> None:
     warn on stderr about other LLM-only options given without it."""
     if getattr(args, "mind", "llm") != "rules":
         return
+    env_llm = getattr(args, "env", "rules") == "llm"
     if args.llm != DEFAULT_LLM:
         raise ValueError(f"--llm {args.llm}: only with --mind llm (without it every resident uses the rule mind); "
                          f"add --mind llm, or use --mix SPEC=FRACTION for part of the town")
     ignored = [flag for dest, (flag, default) in LLM_ONLY.items() if getattr(args, dest, default) != default]
-    if ignored:
+    if ignored and not env_llm:  # an LLM environment uses them too
         print(f"agentopia: warning: {', '.join(ignored)} only apply with --mind llm; this run uses rules",
               file=sys.stderr)

@@ -22,9 +22,11 @@ def week_progress_note(progress: Progress, week: int) -> str:
 
 
 def show_llm_progress(model, bar) -> None:
-    """Make every LLM mind's dispatcher report to ``bar`` (a tqdm bar) while a week runs."""
+    """Make every LLM mind's dispatcher, and an LLM environment's, report to ``bar`` (a tqdm bar)
+    while a week runs (the environment's stages read "env-solo", "env-outcome", ...)."""
     if getattr(bar, "disable", False):
         return
+    from agentopia_mesa.environment.llm_environment import llm_environment
     from agentopia_mesa.minds.llm_settings import llm_minds
 
     last = [0.0]
@@ -36,6 +38,6 @@ def show_llm_progress(model, bar) -> None:
             last[0] = now
         bar.set_postfix_str(week_progress_note(progress, model.weeks_done + 1), refresh=redraw)
 
-    for mind in llm_minds(model):
+    for mind in [*llm_minds(model), *filter(None, [llm_environment(model)])]:
         if mind.dispatcher is not None:
             mind.dispatcher.on_progress = report

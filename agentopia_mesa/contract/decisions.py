@@ -91,7 +91,7 @@ class SoloDecision(Decision):
     activity: SoloActivity
     skill: Short = ""
     place: Short = ""
-    description: Line = ""
+    description: Paragraph = ""  # what the resident does, in its own words (at most 100 words are asked)
 
 
 class PurchaseDecision(Decision):
@@ -100,10 +100,32 @@ class PurchaseDecision(Decision):
     item: Short = ""
 
 
-class Utterance(Decision):
-    """One turn in a joint activity or encounter."""
+#: The longest reply the decision accepts (the paper asks for under 200 words); the question
+#: asks for ``ActivityConfig.reply_words`` and its schema narrows the length to that.
+Speech = Annotated[str, StringConstraints(max_length=1600)]
 
-    speech: Paragraph
+
+class EntryDecision(Decision):
+    """Before a conversation: a private analysis (position, goals, plan, risks), kept in one's own context."""
+
+    analysis: Paragraph
+
+
+class PrivatePart(Decision):
+    """Words meant only for some of those present; the others see that something was said privately."""
+
+    visible_to: list[PersonName] = Field(min_length=1, max_length=4)
+    text: Line
+
+
+class Utterance(Decision):
+    """One turn in a joint activity or encounter, in the first person: inner ``thoughts`` (only the
+    speaker's), what everyone present sees (``speech``: "words in quotes" and (body language) in
+    parentheses), ``private`` parts, a gift of something owned, and leaving."""
+
+    speech: Speech
+    thoughts: Line = ""
+    private: list[PrivatePart] = Field(default=[], max_length=2)
     gift_to: PersonName = ""
     gift_item: Short = ""
     leave: bool = False
@@ -112,6 +134,14 @@ class Utterance(Decision):
 class NoteUpdate(Decision):
     about: PersonName
     summary: Line
+
+
+class ExitDecision(Decision):
+    """After a conversation: a summary, a reflection and notes on the others."""
+
+    summary: Line
+    reflection: Line
+    notes: list[NoteUpdate] = Field(default=[], max_length=4)
 
 
 class ReviewDecision(Decision):

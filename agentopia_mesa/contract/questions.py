@@ -162,6 +162,7 @@ class SoloQuestion(Question):
     day: int = 1
     intention: str = "rest"
     places: dict[str, list[str]] = field(default_factory=dict)  # activity -> place keys affording it
+    describe: bool = False  # ask for the activity in the resident's own words (an LLM environment judges from them)
     stage: ClassVar[str] = "solo"
     decision: ClassVar[type[d.Decision]] = d.SoloDecision
 
@@ -189,22 +190,114 @@ class PurchaseQuestion(Question):
 
 
 @dataclass
-class TurnQuestion(Question):
-    activity: str = ""
-    place: str = ""
-    participants: tuple[str, ...] = ()
-    transcript: list[str] = field(default_factory=list)
+class Conversation:
+    """One participant's side of a conversation (a joint activity or an encounter, paper §4.2).
+
+    The setting, and ``seen``: what this participant could see happen so far, in order, as lines
+    of text (the environment's feedback, what the others said and did; private words meant for
+    others only as "something was said privately"). The stage appends to ``seen`` as the
+    conversation goes on. ``memo`` belongs to the participant's mind for the length of the
+    conversation: an LLM mind keeps its running chat there, so every prompt of the conversation
+    starts with the previous one (a prefix the serving engine can reuse).
+    """
+
+    kind: str  # "joint" or "encounter"
+    title: str
+    place_name: str
+    people: tuple[str, ...]
+    scene: str = ""  # an encounter's scene, as the environment described it
+    min_turns: int = 5
+    max_turns: int = 20
+    reply_words: int = 200
+    seen: list[Seen] = field(default_factory=list)
+    memo: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """Something a participant saw happen: ``kind`` is "feedback" (the environment's, ``text``),
+    "said" (``who`` said and did ``text``), "private" (``who`` said ``text`` to ``to``, this
+    participant among them), "hidden" (``who`` said something privately to ``to``), "gift"
+    (``who`` gave ``text`` to ``to[0]``) or "left" (``who`` left)."""
+
+    kind: str
+    who: str = ""
+    text: str = ""
+    to: tuple[str, ...] = ()
+
+
+@dataclass
+class ChatQuestion(Question):
+    """A question asked inside a conversation: entry, a turn, exit."""
+
+    chat: Conversation = field(default_factory=lambda: Conversation("joint", "", "", ()))
+    day: int = 1
+
+    @property
+    def when(self) -> str:
+        return self.context.stamp(f"D{self.day}-{self.stage}")
+
+    @property
+    def others(self) -> list[str]:
+        return [p for p in self.chat.people if p != self.resident.name]
+
+
+@dataclass
+class EntryQuestion(ChatQuestion):
+    """Before the first turn: a private analysis of the situation."""
+
+    stage: ClassVar[str] = "joint_entry"
+    decision: ClassVar[type[d.Decision]] = d.EntryDecision
+
+
+def words(decision: d.Utterance) -> int:
+    """The words of a reply: thoughts, speech and private parts."""
+    return sum(len(text.split()) for text in (decision.thoughts, decision.speech, *(p.text for p in decision.private)))
+
+
+@dataclass
+class TurnQuestion(ChatQuestion):
+    """The resident's turn to reply; ``present``: who is still taking part (the resident included)."""
+
     turn: int = 1
+    present: tuple[str, ...] = ()
     stage: ClassVar[str] = "joint"
     decision: ClassVar[type[d.Decision]] = d.Utterance
 
+    @property
+    def when(self) -> str:
+        return self.context.stamp(f"D{self.day}-{self.stage}-t{self.turn}")
+
     def problems(self, decision: d.Utterance) -> list[str]:
         out = []
-        if decision.gift_to and decision.gift_to not in self.participants:
+        me = self.resident.name
+        present = set(self.present) - {me}
+        if decision.gift_to and decision.gift_to not in present:
             out.append(f"gift_to {decision.gift_to!r} is not taking part")
         if decision.gift_item and decision.gift_item not in {p.name for p in self.resident.state.possessions}:
             out.append(f"gift_item {decision.gift_item!r} is not something you own")
+        if bool(decision.gift_to) != bool(decision.gift_item):
+            out.append("a gift needs both gift_to and gift_item (or neither)")
+        for part in decision.private:
+            out += [f"private: {n!r} is not taking part" for n in part.visible_to if n not in present]
+        if words(decision) > self.chat.reply_words:
+            out.append(f"the reply has {words(decision)} words; at most {self.chat.reply_words}")
+        if not decision.speech.strip():
+            out.append("speech: say or do something")
         return out
+
+
+@dataclass
+class ExitQuestion(ChatQuestion):
+    """After the conversation and its outcome: a summary, a reflection and notes on the others."""
+
+    outcome: str = ""  # how it went, as the environment judged it
+    stage: ClassVar[str] = "joint_exit"
+    decision: ClassVar[type[d.Decision]] = d.ExitDecision
+
+    def problems(self, decision: d.ExitDecision) -> list[str]:
+        others = set(self.others)
+        return [f"notes: {n.about!r} did not take part" for n in decision.notes if n.about not in others]
 
 
 @dataclass

@@ -21,6 +21,7 @@ from agentopia_mesa.minds.llm_mind import InvalidDecision, parse_decision
 from agentopia_mesa.minds.prompts import messages_for
 from agentopia_mesa.contract.questions import Question
 from agentopia_mesa.minds.schemas import schema_for
+from agentopia_mesa.environment.llm_environment import llm_environment
 from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds
 
 
@@ -93,6 +94,15 @@ class Checkpoint:
                 s = self.settings
                 self._dispatcher = Dispatcher(max_concurrency=s.max_concurrency, timeout_s=s.timeout_s, retries=s.retries)
             mind.reattach(self._clients[mind.spec], self._dispatcher, None)
+        environment = llm_environment(model)
+        if environment is not None:  # the branch's world is judged as the run's was
+            if environment.spec not in self._clients:
+                self._clients[environment.spec] = make_client(environment.spec, cache_path=self.settings.cache,
+                                                              cache_mode=self.settings.cache_mode)
+            if self._dispatcher is None:
+                s = self.settings
+                self._dispatcher = Dispatcher(max_concurrency=s.max_concurrency, timeout_s=s.timeout_s, retries=s.retries)
+            environment.reattach(self._clients[environment.spec], self._dispatcher, None)
         return model
 
 
@@ -173,4 +183,4 @@ def _stand_in(model, names: set[str], hook) -> None:
 
 
 def _llm_calls(minds) -> int:
-    return sum(m.stats.calls for m in minds)
+    return sum(m.stats.calls for m in minds)  # the residents' calls (an LLM environment's are not counted)

@@ -2,8 +2,9 @@
 
 For every run: rank the residents of each year by that year's advantage, keep the top 25 %
 (at least one), and emit every LLM call those residents made in those years that the model
-answered and that was used (no fallback, not rejected) as one chat sample with metadata. The
-decisions are streamed from each run's ``decisions.jsonl`` straight into the output file.
+answered and that was used (no fallback, not rejected) as one chat sample with metadata. A
+conversation reply the environment rejected (``dialogues.jsonl``, verification REJECT) is left out
+as rejected too: the paper keeps such replies out of training data. The decisions are streamed from each run's ``decisions.jsonl`` straight into the output file.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from agentopia_mesa.run.atomic import replacing
 from agentopia_mesa.datasets.formats import chat_messages, check_layout, sft_sample
 from agentopia_mesa.datasets.selection import TOP_FRACTION, advantages_by_year, select_agent_years, trainable
 from agentopia_mesa.datasets.sources import RunSource, open_runs
+from agentopia_mesa.run.dialogues import rejected_replies
 from agentopia_mesa.run.trajectories import read_trajectories
 
 
@@ -96,13 +98,14 @@ def export_sft(
             chosen = select_agent_years(by_year, fraction)
             _summarise_years(stats, source, by_year, chosen)
             with_calls = set()
+            rejected = rejected_replies(source.path)
             for entry in read_trajectories(source.decisions):
                 stats.calls_all += 1
                 key = (entry.get("resident"), entry.get("year"))
                 if key not in chosen:
                     continue
                 stats.calls_selected += 1
-                reason = _excluded(entry, stages)
+                reason = "rejected" if (entry.get("resident"), entry.get("when")) in rejected else _excluded(entry, stages)
                 if reason:
                     stats.excluded[reason] += 1
                     continue
@@ -132,6 +135,8 @@ def check_models(sources: list[RunSource], models: Collection[str] | None) -> No
 
 
 def _excluded(entry: dict, stages: Collection[str] | None) -> str | None:
+    if entry.get("role") == "environment":  # the environment's judgement, not the resident's role-play
+        return "environment"
     if entry.get("fallback"):
         return "fallback"
     if entry.get("rejected"):

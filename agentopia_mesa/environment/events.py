@@ -22,6 +22,7 @@ class PublicEvent:
     skill: str | None
     until_week: int  # last week index on which it recurs
     participants: list[str] = field(default_factory=list)
+    eligible: tuple[str, ...] | None = None  # who may join (None: everyone)
 
 
 def weekly_events(
@@ -42,7 +43,7 @@ def weekly_events(
     if not templates:
         return []
     events = [
-        PublicEvent(f"E{week_index}-{i}", e.name, e.place, e.day, e.description, e.skill, e.until_week)
+        PublicEvent(f"E{week_index}-{i}", e.name, e.place, e.day, e.description, e.skill, e.until_week, eligible=e.eligible)
         for i, e in enumerate(e for e in running if e.until_week >= week_index)
     ]
     target = rng.randint(max(1, config.max_events_per_week // 2), config.max_events_per_week)

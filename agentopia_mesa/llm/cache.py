@@ -2,8 +2,9 @@
 
 The key is the sha256 of everything that determines an answer: backend kind, model, messages,
 schema and options (seed included). The tag is stored but is not part of the key. The file is in
-WAL mode, and every thread of every process gets its own connection, so sweeps that share one
-cache across workers neither block each other for long nor corrupt it.
+WAL mode, and every process gets its own connection (its threads share it, one statement at a
+time), so sweeps that share one cache across workers neither block each other for long nor
+corrupt it, and a run's thousands of calls, each on a thread of its own, hold one connection.
 """
 
 from __future__ import annotations
@@ -64,20 +65,28 @@ def cache_key(backend: str, model: str, request: ChatRequest) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+class _Process:
+    """Where the process's connection is kept (``conn``, and the ``pid`` that opened it)."""
+
+    conn: sqlite3.Connection | None = None
+    pid: int | None = None
+
+
 class ResponseCache:
     """The SQLite file at ``path`` (created if missing). Thread- and process-safe."""
 
     def __init__(self, path: str | Path, busy_timeout_s: float = 60.0):
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
+        self._local = _Process()
         self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         try:  # create the table now, so errors show up here, as one line naming the file
             if self.path.is_dir():
                 raise IsADirectoryError("it is a directory")
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection()
+            with self._lock:
+                self._connection()
         except (sqlite3.Error, OSError) as exc:
             self.close()
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
@@ -85,8 +94,14 @@ class ResponseCache:
                              "give another path or remove the file") from None
 
     def _connection(self) -> sqlite3.Connection:
+        """This process's one connection (made on first use; never reused across a fork).
+
+        One per process, not one per thread: the dispatcher runs every call on a thread of its
+        own, and a connection per thread kept three file descriptors open per call made, until a
+        long run ran out of them. Statements are serialised by ``_run``; each takes microseconds.
+        """
         conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():  # never reuse a connection across fork
+        if conn is None or self._local.pid != os.getpid():
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
                                    check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
@@ -95,55 +110,57 @@ class ResponseCache:
             conn.execute(_SCHEMA)
             conn.execute(_OUTCOMES)
             self._local.conn, self._local.pid = conn, os.getpid()
-            with self._lock:
-                self._all.append(conn)
+            self._all.append(conn)
         return conn
+
+    def _run(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Execute one statement on the process's connection, under the lock; all its rows."""
+        with self._lock:
+            return self._connection().execute(sql, params).fetchall()
 
     def get(self, key: str) -> dict | None:
         """The stored row for ``key`` as a dict, or None."""
-        cur = self._connection().execute(
+        rows = self._run(
             "SELECT text, prompt_tokens, completion_tokens, latency_s, model, backend, tag, created"
             " FROM responses WHERE key = ?", (key,))
-        row = cur.fetchone()
-        if row is None:
+        if not rows:
             return None
+        row = rows[0]
         names = ("text", "prompt_tokens", "completion_tokens", "latency_s", "model", "backend", "tag", "created")
         return dict(zip(names, row, strict=True))
 
     def put(self, key: str, request: ChatRequest, result: ChatResult, replace_existing: bool = False) -> None:
         """Store ``result`` under ``key``; the first writer wins unless ``replace_existing``."""
         verb = "INSERT OR REPLACE" if replace_existing else "INSERT OR IGNORE"
-        self._connection().execute(
+        self._run(
             f"{verb} INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (key, result.backend, result.model, request.tag, result.text, result.prompt_tokens,
              result.completion_tokens, result.latency_s, time.time(), request_json(request)))
 
     def get_outcome(self, key: str) -> dict | None:
         """The recorded outcome of the job whose first request has ``key`` (a JSON dict), or None."""
-        row = self._connection().execute("SELECT outcome FROM outcomes WHERE key = ?", (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        rows = self._run("SELECT outcome FROM outcomes WHERE key = ?", (key,))
+        return json.loads(rows[0][0]) if rows else None
 
     def put_outcome(self, key: str, backend: str, model: str, tag: str, outcome: dict,
                     replace_existing: bool = False) -> None:
         """Store a job's ``outcome``; the first writer wins unless ``replace_existing``."""
         verb = "INSERT OR REPLACE" if replace_existing else "INSERT OR IGNORE"
-        self._connection().execute(f"{verb} INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
-                                   (key, backend, model, tag, json.dumps(outcome, sort_keys=True), time.time()))
+        self._run(f"{verb} INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
+                  (key, backend, model, tag, json.dumps(outcome, sort_keys=True), time.time()))
 
     def has_outcomes(self, backend: str, model: str) -> bool:
         """Whether any job outcome was recorded for (backend, model); caches written before
         outcomes were recorded have none, and replay then answers call by call."""
-        return self._connection().execute("SELECT 1 FROM outcomes WHERE backend = ? AND model = ? LIMIT 1",
-                                          (backend, model)).fetchone() is not None
+        return bool(self._run("SELECT 1 FROM outcomes WHERE backend = ? AND model = ? LIMIT 1", (backend, model)))
 
     def __len__(self) -> int:
-        return self._connection().execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        return self._run("SELECT COUNT(*) FROM responses")[0][0]
 
     def identities(self) -> list[tuple[str, str]]:
         """The (backend, model) pairs that have recorded answers or decisions (a recording whose
         every call timed out has decisions but no answers)."""
-        return list(self._connection().execute(
-            "SELECT backend, model FROM responses UNION SELECT backend, model FROM outcomes ORDER BY 1, 2"))
+        return self._run("SELECT backend, model FROM responses UNION SELECT backend, model FROM outcomes ORDER BY 1, 2")
 
     def close(self) -> None:
         """Close every connection this object opened (in any thread of this process)."""
@@ -151,7 +168,7 @@ class ResponseCache:
             conns, self._all = self._all, []
         for conn in conns:
             conn.close()
-        self._local = threading.local()
+        self._local = _Process()
 
 
 class CachedClient:

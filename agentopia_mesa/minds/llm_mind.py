@@ -21,17 +21,19 @@ from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.recorded import dispatch_recorded
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
-from agentopia_mesa.minds.prompts import messages_for
-from agentopia_mesa.contract.questions import Question
+from agentopia_mesa.minds.prompts import messages_for, remember
+from agentopia_mesa.contract.questions import ChatQuestion, Question, TurnQuestion
 from agentopia_mesa.minds.rule_mind import RuleMind
 from agentopia_mesa.minds.schemas import schema_for
 
 #: Answer budgets in tokens: enough for each stage's JSON with short texts (schemas cap text at
 #: 160 characters), small enough that a local model cannot ramble for hundreds of tokens.
 MAX_TOKENS = {
-    "plan": 192, "contact": 256, "signup": 64, "solo": 96, "purchase": 48, "joint": 128,
-    "review": 256, "settle": 256, "job_wishes": 96, "rating": 640,
+    "plan": 192, "contact": 256, "signup": 64, "solo": 96, "purchase": 48, "joint_entry": 160, "joint": 128,
+    "joint_exit": 192, "review": 256, "settle": 256, "job_wishes": 96, "rating": 640,
 }
+#: A conversation's reply: room for its JSON and about two tokens per word it may have.
+REPLY_TOKENS_PER_WORD = 2
 
 
 class InvalidDecision(ValueError):
@@ -127,11 +129,13 @@ class LLMMind(Mind):
         tag = f"{question.stage}/{r.name}/{question.when}"
         # A per-call seed from the run seed and the call site: reproducible, and cache keys differ per call.
         seed = int.from_bytes(hashlib.sha256(f"{self.seed}/{tag}/{len(r.records)}".encode()).digest()[:4], "big")
+        budget = MAX_TOKENS.get(question.stage, self.max_tokens)
+        if isinstance(question, TurnQuestion):
+            budget += REPLY_TOKENS_PER_WORD * question.chat.reply_words
         return ChatRequest(
             messages=tuple(messages_for(question)),
             schema=schema_for(question),
-            options=ChatOptions(temperature=self.temperature, seed=seed,
-                                max_tokens=min(self.max_tokens, MAX_TOKENS.get(question.stage, self.max_tokens))),
+            options=ChatOptions(temperature=self.temperature, seed=seed, max_tokens=min(self.max_tokens, budget)),
             tag=tag,
         )
 
@@ -145,6 +149,8 @@ class LLMMind(Mind):
         for question, request, outcome in zip(questions, requests, outcomes, strict=True):
             fallback = outcome.value is None
             decision = self.fallback.decide(question) if fallback else outcome.value
+            if isinstance(question, ChatQuestion):  # the running chat goes on from this answer
+                remember(question, list(request.messages), decision.model_dump_json() if fallback else outcome.texts[-1])
             self._account(question, request, outcome, decision, fallback)
             decisions.append(decision)
         return decisions

@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 
 from agentopia_mesa.minds.assign import RULES, MixEntry, assignment, mind_factory, parse_mix
 
+ENVIRONMENTS = ("rules", "llm")
+RATINGS = ("self", "environment")
+
 
 @dataclass
 class LLMSettings:
@@ -24,9 +27,36 @@ class LLMSettings:
     timeout_s: float = 120.0
     retries: int = 2
     check: bool = True  # ask each backend whether it can serve before the run starts
+    env: str = "rules"  # who judges: "rules" (the formulas) or "llm" (an LLM environment)
+    env_llm: str | None = None  # the LLM environment's spec (None: the residents' --llm)
+    ratings: str | None = None  # "self" or "environment" (None: environment with an LLM environment, else self)
 
     def __post_init__(self) -> None:
         check_llm_options(self.temperature, self.max_concurrency, self.timeout_s, self.retries, self.max_tokens)
+        if self.env not in ENVIRONMENTS:
+            raise ValueError(f"--env: must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}")
+        if self.ratings not in (None, *RATINGS):
+            raise ValueError(f"--ratings: must be one of {', '.join(RATINGS)}, got {self.ratings!r}")
+        if self.env_llm is not None and self.env != "llm":
+            raise ValueError("--env-llm: only with --env llm (the rule environment uses no model)")
+        if self.env == "llm" and self.env_spec is None:
+            raise ValueError("--env llm: name its model with --env-llm SPEC (no resident has an LLM mind to share it)")
+
+    @property
+    def env_spec(self) -> str | None:
+        """The LLM environment's spec: ``env_llm``, else the first LLM spec of the residents; None for rules."""
+        if self.env != "llm":
+            return None
+        if self.env_llm:
+            return self.env_llm
+        specs = [entry.spec for entry in self.mix if entry.spec != RULES]
+        specs += [spec for spec in self.assign.values() if spec != RULES]
+        return specs[0] if specs else None
+
+    @property
+    def ratings_by(self) -> str:
+        """Who makes the yearly ratings: "environment" or "self"."""
+        return self.ratings or ("environment" if self.env == "llm" else "self")
 
     @classmethod
     def from_args(cls, mind: str, llm: str, mix: str | None, assign: dict[str, str] | None = None,
@@ -52,11 +82,17 @@ class LLMSettings:
             raise ValueError(f"config.json: the llm settings cannot be read ({str(exc)[:200]})") from None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """As saved in config.json; the environment's settings only when they are not the defaults
+        (so a rules-environment run's config.json reads as before they existed)."""
+        data = asdict(self)
+        for key in ("env", "env_llm", "ratings"):
+            if data[key] == getattr(LLMSettings, key):
+                del data[key]
+        return data
 
     @property
     def uses_llm(self) -> bool:
-        return bool(self.mix) or any(spec != RULES for spec in self.assign.values())
+        return bool(self.mix) or any(spec != RULES for spec in self.assign.values()) or self.env == "llm"
 
 
 def check_llm_options(temperature, max_concurrency, timeout_s, retries=0, max_tokens=1) -> None:
@@ -82,7 +118,7 @@ def check_llm_options(temperature, max_concurrency, timeout_s, retries=0, max_to
         raise ValueError(f"llm max_tokens: must be a whole number in [1, 1000000], got {max_tokens!r}")
 
 
-def _client(spec: str, settings: LLMSettings):
+def client_for(spec: str, settings: LLMSettings):
     from agentopia_mesa.llm.factory import make_client
 
     # HTTP backends stop waiting when the dispatcher does, so a hung server's calls end too.
@@ -94,7 +130,7 @@ def _client(spec: str, settings: LLMSettings):
     return client
 
 
-def _dispatcher(settings: LLMSettings):
+def dispatcher_for(settings: LLMSettings):
     from agentopia_mesa.llm.dispatcher import Dispatcher
 
     from agentopia_mesa.llm.timeouts import dispatch_timeout  # embedded: from its measured speed
@@ -115,10 +151,10 @@ def minds_for(settings: LLMSettings, n_residents: int, seed: int, names: list[st
     specs = assignment(n_residents, settings.mix, seed)
     if settings.assign:
         specs = _assigned(specs, settings.assign, names)
-    dispatcher = _dispatcher(settings)
+    dispatcher = dispatcher_for(settings)
 
     def make(spec: str, model):
-        return LLMMind(_client(spec, settings), model.rule_mind, dispatcher, temperature=settings.temperature,
+        return LLMMind(client_for(spec, settings), model.rule_mind, dispatcher, temperature=settings.temperature,
                        max_tokens=settings.max_tokens, seed=seed, spec=spec)
 
     return mind_factory(specs, make), specs
@@ -150,6 +186,6 @@ def reattach_minds(model, settings: LLMSettings, recorder=None) -> None:
     minds = llm_minds(model)
     if not minds:
         return
-    dispatcher = _dispatcher(settings)
+    dispatcher = dispatcher_for(settings)
     for mind in minds:
-        mind.reattach(_client(mind.spec, settings), dispatcher, recorder)
+        mind.reattach(client_for(mind.spec, settings), dispatcher, recorder)

@@ -15,6 +15,8 @@ from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.town.resident import Resident
 
 COMFORT = 60  # a need below this is felt
+_SMALL_TALK = ('"How has your week been, {name}?"', '(nods) "Same here, honestly."', '"We should do this more often."',
+               '(laughs) "That is so true."')
 
 
 def _max_items(decision: type[d.Decision], field: str) -> int:
@@ -42,7 +44,8 @@ class RuleMind(Mind):
         self.rng = rng
         self._answer = {
             q.PlanQuestion: self._plan, q.ContactQuestion: self._contact, q.SignupQuestion: self._signup,
-            q.SoloQuestion: self._solo, q.PurchaseQuestion: self._purchase, q.TurnQuestion: self._turn,
+            q.SoloQuestion: self._solo, q.PurchaseQuestion: self._purchase, q.EntryQuestion: self._entry,
+            q.TurnQuestion: self._turn, q.ExitQuestion: self._exit,
             q.ReviewQuestion: self._review, q.DiscardQuestion: self._discard, q.JobWishQuestion: self._job_wishes,
             q.RatingQuestion: self._ratings,
         }
@@ -195,16 +198,32 @@ class RuleMind(Mind):
             return d.PurchaseDecision(item="")
         return d.PurchaseDecision(item=max(fitting, key=lambda o: (o.price, o.item)).item)
 
-    # -- joint activities ---------------------------------------------------------------------
+    # -- joint activities and encounters: short template replies --------------------------------
+    def _entry(self, question: q.EntryQuestion) -> d.EntryDecision:
+        others = ", ".join(question.others) or "nobody"
+        return d.EntryDecision(analysis=f"{question.chat.title} with {others}. I want a pleasant time and to get on well."[:800])
+
     def _turn(self, question: q.TurnQuestion) -> d.Utterance:
         r, rng = question.resident, self.rng
-        others = [p for p in question.participants if p != r.name]
+        others = [p for p in question.present if p != r.name]
         friend = max(others, key=lambda n: (question.liking(n), n)) if others else ""
         gift_to = gift_item = ""
-        if friend and r.state.possessions and question.liking(friend) > 0.8 and rng.random() < 0.1:
+        first_round = question.turn <= len(question.present)
+        if first_round and friend and r.state.possessions and question.liking(friend) > 0.8 and rng.random() < 0.1:
             gift_to, gift_item = friend, min(r.state.possessions, key=lambda p: p.price).name
-        speech = f"Good to see you, {friend.split()[0]}." if friend else "Nice to be here."
+        name = friend.split()[0] if friend else ""
+        if not friend:
+            speech = '"Nice to be here."'
+        elif first_round:
+            speech = f'(smiles) "Good to see you, {name}."'
+        else:
+            speech = _SMALL_TALK[question.turn % len(_SMALL_TALK)].format(name=name)
         return d.Utterance(speech=speech, gift_to=gift_to, gift_item=gift_item)
+
+    def _exit(self, question: q.ExitQuestion) -> d.ExitDecision:
+        others = ", ".join(question.others) or "nobody"
+        return d.ExitDecision(summary=f"{question.chat.title} with {others}."[:300],
+                              reflection="Good to spend time with people.")
 
     # -- review and settle --------------------------------------------------------------------
     def _review(self, question: q.ReviewQuestion) -> d.ReviewDecision:

@@ -42,6 +42,13 @@ def _list_of(schema: dict, prop: str, values: list[str]) -> None:
 #: strong model may write a longer diary), but small models fill whatever room a schema gives
 #: them, and generation time is what a local run spends.
 TEXT_LIMIT = 160
+#: A solo activity described for an LLM environment: about 100 words.
+DESCRIPTION_LIMIT = 600
+#: A conversation's private entry analysis (a few sentences), and a reply's visible part: about
+#: ``CHARS_PER_WORD`` characters for each word the question allows, at most ``SPEECH_LIMIT``.
+ANALYSIS_LIMIT = 480
+CHARS_PER_WORD = 7
+SPEECH_LIMIT = 1600
 
 
 def _shorten_text(node) -> None:
@@ -78,12 +85,27 @@ def schema_for(question: q.Question) -> dict:
         case q.SignupQuestion():
             _one_event_a_day(schema, question)
         case q.SoloQuestion():
+            if question.describe:  # the environment reads it: required, and room for 100 words
+                schema["properties"]["description"]["maxLength"] = DESCRIPTION_LIMIT
+                schema.setdefault("required", []).append("description")
             _solo_variants(schema, question.places)
         case q.PurchaseQuestion():
             _enum(schema, ("properties", "item"), ["", *(o.item for o in question.offers if o.price <= question.resident.state.deposit)])
+        case q.EntryQuestion():
+            schema["properties"]["analysis"]["maxLength"] = ANALYSIS_LIMIT
         case q.TurnQuestion():
-            _enum(schema, ("properties", "gift_to"), ["", *(p for p in question.participants if p != question.resident.name)])
+            others = [p for p in question.present if p != question.resident.name]
+            schema["properties"]["speech"]["maxLength"] = min(SPEECH_LIMIT, CHARS_PER_WORD * question.chat.reply_words)
+            _enum(schema, ("properties", "gift_to"), ["", *others])
             _enum(schema, ("properties", "gift_item"), ["", *(p.name for p in question.resident.state.possessions)])
+            schema["$defs"]["PrivatePart"]["properties"]["visible_to"]["items"] = {"type": "string", "enum": others or [""]}
+            schema["$defs"]["PrivatePart"]["properties"]["visible_to"]["maxItems"] = max(1, len(others))
+        case q.ExitQuestion():
+            if question.others:
+                _enum(schema, (*defs, "NoteUpdate", "properties", "about"), question.others)
+                schema["properties"]["notes"]["maxItems"] = len(question.others)
+            else:
+                schema["properties"]["notes"]["maxItems"] = 0
         case q.ReviewQuestion():
             known = [*question.met, *question.resident.notebook.people]
             if known:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from agentopia_mesa.config import SimulationConfig
-from agentopia_mesa.minds.llm_settings import LLMSettings, minds_for, reattach_minds
+from agentopia_mesa.environment.llm_environment import LLMEnvironment, llm_environment
+from agentopia_mesa.minds.llm_settings import LLMSettings, client_for, dispatcher_for, minds_for, reattach_minds
 from agentopia_mesa.run.checkpoints import KEEP_NEWEST, keep_meta, load_latest, no_checkpoint_message, truncate_streams
 from agentopia_mesa.run.files import prepare_run_dir, write_json
 from agentopia_mesa.run.layout import STREAM_FILES, WORLD, RunLayout
@@ -75,11 +76,30 @@ def _minds(settings: RunSettings, world: WorldSpec) -> tuple[Callable | None, li
     return minds_for(settings.llm, len(world.residents), settings.seed, [r.name for r in world.residents])
 
 
+def environment_for(llm: LLMSettings, seed: int) -> Callable | None:
+    """The ``environment`` argument of the model: None (the rule environment) or a factory that
+    builds the LLM environment with the model's rule environment as its fallback."""
+    spec = llm.env_spec
+    if spec is None:
+        return None
+    client, dispatcher = client_for(spec, llm), dispatcher_for(llm)
+
+    def make(model) -> LLMEnvironment:
+        return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=llm.temperature, seed=seed, spec=spec)
+
+    return make
+
+
 def model_arguments(settings: RunSettings) -> tuple[dict[str, Any], list[str]]:
     """Keyword arguments for ``AgentopiaModel`` and the mind spec of each resident."""
     world = settings.world_spec()
     minds, specs = _minds(settings, world)
     args = {"world": world, "years": settings.years, "seed": settings.seed, "config": settings.config(), "minds": minds}
+    environment = environment_for(settings.llm, settings.seed)
+    if environment is not None:
+        args["environment"] = environment
+    if settings.llm.ratings_by != "self":
+        args["ratings"] = settings.llm.ratings_by
     return args, specs
 
 
@@ -141,7 +161,11 @@ def _restore(run_dir: Path, at_most_week: int | None = None):
     the LLM minds given clients again."""
     meta = RunReader(run_dir).meta
     model, path = load_latest(run_dir, at_most_week)
-    reattach_minds(model, confine_cache(LLMSettings.from_dict(meta.get("llm")), run_dir))
+    settings = confine_cache(LLMSettings.from_dict(meta.get("llm")), run_dir)
+    reattach_minds(model, settings)
+    environment = llm_environment(model)
+    if environment is not None:
+        environment.reattach(client_for(environment.spec, settings), dispatcher_for(settings), None)
     return model, meta, path
 
 

@@ -238,9 +238,16 @@ MOVED_MODULES = {
 }
 
 
+#: Classes that moved or were renamed: the formulas' ``Environment`` became the ``RuleEnvironment``.
+MOVED_CLASSES = {
+    ("agentopia_mesa.environment.outcomes", "Environment"): ("agentopia_mesa.environment.rules", "RuleEnvironment"),
+}
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
-        return super().find_class(MOVED_MODULES.get(module, module), name)
+        module = MOVED_MODULES.get(module, module)
+        return super().find_class(*MOVED_CLASSES.get((module, name), (module, name)))
 
 
 def load_latest(run_dir: Path, at_most_week: int | None = None):

@@ -31,15 +31,18 @@ def fault_report(model, interruptions: list[dict] = (), in_progress: bool = Fals
     ``log`` entries ({"kind", "week", "message"}, see ``session``); ``total``: failed attempts
     plus interruptions; ``in_progress``: a session is running (or died without a clean stop).
     """
+    from agentopia_mesa.environment.llm_environment import llm_environment
     from agentopia_mesa.minds.llm_settings import llm_minds
 
     minds = llm_minds(model)
     failed = Counter()
     for mind in minds:
         failed.update(mind.stats.faults)
+    environment = llm_environment(model)
+    env_failed = Counter(environment.stats.faults) if environment else Counter()
     interrupted = Counter(entry["kind"] for entry in interruptions)
-    return {
-        "total": sum(failed.values()) + sum(interrupted.values()),
+    report = {
+        "total": sum(failed.values()) + sum(env_failed.values()) + sum(interrupted.values()),
         "llm": {
             "minds": [mind.name for mind in minds],
             "decisions": sum(sum(m.stats.by_stage.values()) for m in minds),
@@ -54,6 +57,15 @@ def fault_report(model, interruptions: list[dict] = (), in_progress: bool = Fals
         "log": list(interruptions),
         "in_progress": in_progress,
     }
+    if environment is not None:
+        st = environment.stats
+        report["environment"] = {
+            "model": environment.name, "verdicts": sum(st.by_task.values()), "calls": st.calls, "retries": st.retries,
+            "fallbacks": st.fallbacks, "prompt_tokens": st.prompt_tokens, "completion_tokens": st.completion_tokens,
+            "by_task": dict(sorted(st.by_task.items())), "fallbacks_by_task": dict(sorted((+st.fallbacks_by_task).items())),
+            "faults": dict(sorted(env_failed.items())),
+        }
+    return report
 
 
 def fault_lines(faults: dict) -> list[str]:
@@ -67,6 +79,17 @@ def fault_lines(faults: dict) -> list[str]:
             f"{llm['retries']} retries, {llm['fallbacks']} fallbacks to the rule mind ({share:.1%})",
             f"  tokens: {llm['prompt_tokens']:,} prompt + {llm['completion_tokens']:,} completion",
             f"  failed LLM calls by kind: {_counts(llm['faults'])}",
+        ]
+    env = faults.get("environment")
+    if env:
+        share = env["fallbacks"] / max(1, env["verdicts"])
+        lines += [
+            f"  environment: {env['model']}; {env['verdicts']} verdicts, {env['calls']} calls, {env['retries']} retries, "
+            f"{env['fallbacks']} fallbacks to the rule environment ({share:.1%})",
+            f"    by task: {_counts(env['by_task'])}",
+            f"    fallbacks by task: {_counts(env['fallbacks_by_task'])}",
+            f"    tokens: {env['prompt_tokens']:,} prompt + {env['completion_tokens']:,} completion",
+            f"    failed LLM calls by kind: {_counts(env['faults'])}",
         ]
     lines.append(f"  interruptions: {_counts(faults['interruptions'])}")
     lines += [f"    at week {e['week']}: {e['message']}" for e in faults["log"]]

@@ -11,6 +11,7 @@ A **run directory** (``agentopia run``, ``resume``, ``branch``, and each run of 
     ties.csv               the three tie graphs at the start and every year end (streamed)
     replay.jsonl           one frame per week for the viewer (streamed)
     decisions.jsonl        every decision of an LLM mind (streamed; LLM runs only)
+    dialogues.jsonl        every conversation, turn by turn (streamed; LLM runs only)
     llm-cache.sqlite       every LLM answer (LLM runs only, unless --llm-cache points elsewhere)
     faults.json            what went wrong: failed calls by kind, interruptions
     summary.txt            written last: a run with a summary is finished
@@ -38,6 +39,7 @@ RESIDENTS_YEARLY = "residents_yearly.csv"
 TIES = "ties.csv"
 REPLAY = "replay.jsonl"
 DECISIONS = "decisions.jsonl"
+DIALOGUES = "dialogues.jsonl"
 LLM_CACHE = "llm-cache.sqlite"
 FAULTS = "faults.json"
 SUMMARY = "summary.txt"
@@ -59,7 +61,7 @@ SWEEP_INDEX = "index.csv"
 SWEEP_RUNS = "runs"
 
 #: Files that grow week by week; a resumed run cuts them back to its checkpoint's sizes.
-STREAM_FILES = (REPLAY, DECISIONS, TIES, RESIDENTS_YEARLY)
+STREAM_FILES = (REPLAY, DECISIONS, DIALOGUES, TIES, RESIDENTS_YEARLY)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class RunLayout:
     ties = property(lambda self: self.root / TIES)
     replay = property(lambda self: self.root / REPLAY)
     decisions = property(lambda self: self.root / DECISIONS)
+    dialogues = property(lambda self: self.root / DIALOGUES)
     llm_cache = property(lambda self: self.root / LLM_CACHE)
     faults = property(lambda self: self.root / FAULTS)
     summary = property(lambda self: self.root / SUMMARY)

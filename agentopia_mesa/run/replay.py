@@ -94,6 +94,11 @@ def week_frame(model, *, with_affection: bool = True) -> dict:
         "acquaintance": _acquaintance_ties(model.ties.acquaintance, index),
         "metrics": {name: _number(values[-1]) for name, values in model.datacollector.model_vars.items() if values},
     }
+    outcomes = {str(i): [f"{rec.when} {rec.kind}: {rec.note}" for rec in r.records if rec.note]
+                for i, r in enumerate(residents)}
+    outcomes = {i: texts for i, texts in outcomes.items() if texts}
+    if outcomes:  # the environment's narration of the week (an LLM environment's; the rules give none)
+        frame["outcomes"] = outcomes
     if with_affection:
         frame["affection"] = [
             [index[a], index[b], int(d["score"] + 0.5)]

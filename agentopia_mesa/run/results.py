@@ -70,6 +70,14 @@ def write_results(out: Path | RunLayout, model, meta: dict, wall_seconds: float,
     return paths
 
 
+def conversation_line(stats) -> str:
+    """Conversation replies the environment verified and rejected, per speaker's model."""
+    models = sorted(k.removeprefix("verified ") for k in stats if k.startswith("verified "))
+    rates = [f"{m} {stats[f'rejected {m}']}/{stats[f'verified {m}']} ({stats[f'rejected {m}'] / stats[f'verified {m}']:.1%})"
+             for m in models]
+    return f"conversation replies rejected by the environment: {'; '.join(rates) or 'none verified'}"
+
+
 def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, wall_seconds: float,
               faults: dict | None = None) -> str:
     first, last = metrics.iloc[0], metrics.iloc[-1]
@@ -89,6 +97,7 @@ def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, w
         f"{last['employed']:.0f} employed at the end",
         "activities: " + ", ".join(f"{k} {int(metrics[f'n_{k}'].sum())}" for k in ACTIVITY_KINDS),
         f"purchases {int(metrics['purchases'].sum())}, messages {int(metrics['messages'].sum())}, gifts {int(metrics['gifts'].sum())}",
+        conversation_line(getattr(model, "conversation_stats", {})),
     ]
     if not rewards.empty:
         lines += ["", social_summary.HEADER]
@@ -104,7 +113,7 @@ def summarise(model, metrics: pd.DataFrame, rewards: pd.DataFrame, meta: dict, w
         top = ", ".join(f"{row.name} ({row.total:+.2f})" for row in final.head(3).itertuples())
         lines.append(f"  best lives in the last year: {top}")
     faults = faults if faults is not None else fault_report(model)
-    if faults["llm"]["minds"] or faults["total"]:
+    if faults["llm"]["minds"] or faults["total"] or faults.get("environment"):
         lines += ["", *fault_lines(faults)]
     return "\n".join(lines) + "\n"
 

@@ -13,7 +13,9 @@ None if the model never answered), ``decision`` (what the resident did), and the
 ``fallback`` (the rule mind decided), ``invalid`` (at least one answer failed validation and was
 retried), ``invalid_attempts``, ``rejected`` (the model answered but no answer passed
 validation, or the environment refused it), ``error``; plus ``prompt_tokens``,
-``completion_tokens`` and ``cached``.
+``completion_tokens`` and ``cached``. The LLM environment's lines add ``role: "environment"`` and
+``task`` (``contract.environment.TASKS``); their ``resident`` is whom the task concerns ("" for a
+town-wide task) and their ``decision`` is the verdict. Residents' lines have no ``role``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from agentopia_mesa.run.dialogues import DialogueRecorder
 from agentopia_mesa.run.layout import RunLayout, is_run_dir
 from agentopia_mesa.run.reader import RunReader
 
@@ -114,14 +117,17 @@ class TrajectoryRecorder:
 
 
 def attach_trajectories(model, run_dir: str | Path, run_id: str | None = None) -> TrajectoryRecorder | None:
-    """Make every LLM mind of ``model`` record into ``run_dir``; None if no resident has one."""
+    """Make every LLM mind of ``model``, and its LLM environment, record into ``run_dir``, and the
+    week's conversations go to its ``dialogues.jsonl`` (``run.dialogues``); None if there is no LLM at all."""
+    from agentopia_mesa.environment.llm_environment import llm_environment
     from agentopia_mesa.minds.llm_settings import llm_minds
 
-    minds = llm_minds(model)
-    if not minds:
+    recorders = [*llm_minds(model), *filter(None, [llm_environment(model)])]
+    if not recorders:
         return None
+    model.observers.append(DialogueRecorder(run_dir))  # the conversations too (dialogues.jsonl)
     recorder = TrajectoryRecorder(run_dir, run_id)
-    for mind in minds:
+    for mind in recorders:
         mind.recorder = recorder
     return recorder
 

@@ -2,19 +2,33 @@
 
 Each day: booked residents go to their joint activity or public event; everyone else decides a
 solo activity and walks to where it happens; idle residents at the same public place may run
-into each other (an encounter replaces their solo plans); then every activity is played and its
-outcome applied.
+into each other (an encounter replaces their solo plans, as the environment decides); then every
+activity is played, the environment judges its outcome (``stages.asking.judge_all``) and the
+verdicts are applied.
+
+Joint activities and encounters are conversations (paper §4.2), all of a day's played side by
+side so that each step asks every mind, and the environment, in one batch: each participant's
+private entry analysis; then turns, each preceded by one environment task (``TurnTask``: feedback
+on the surroundings, the next speaker or the end, the verification of the previous reply); then
+the outcome from the transcript; then each participant's exit (summary, reflection, notes). Each
+participant sees the conversation through its own ``Conversation`` (private words only where
+they were meant to go); every finished conversation is kept in ``model.conversations`` for the
+week (the run's ``dialogues.jsonl``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentopia_mesa.town.economy import material_gain, shop_offers
+from agentopia_mesa.contract.environment import (EncountersTask, GatheringTask, PublicTask, ShopTask, SoloTask, TurnRecord,
+                                                 TurnTask)
+from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
-from agentopia_mesa.environment.events import draw_encounters, split_groups
-from agentopia_mesa.stages.asking import ask_all
-from agentopia_mesa.contract.questions import PurchaseQuestion, SoloQuestion, TurnQuestion
+from agentopia_mesa.environment.events import split_groups
+from agentopia_mesa.environment.rules import RuleEnvironment
+from agentopia_mesa.stages.asking import ask_all, judge_all
+from agentopia_mesa.contract.questions import (Conversation, EntryQuestion, ExitQuestion, PurchaseQuestion, Seen, SoloQuestion,
+                                               TurnQuestion)
 from agentopia_mesa.town.resident import ActivityRecord, Resident
 from agentopia_mesa.town.state import Possession
 
@@ -29,9 +43,20 @@ class Gathering:
     people: list[Resident]
     transcript: list[str] = field(default_factory=list)
     gifts: list[tuple[str, str]] = field(default_factory=list)  # (giver, receiver)
+    scene: str = ""  # an encounter's scene, as the environment described it
+    present: list[str] = field(default_factory=list)  # who has not left
+    turns: list[TurnRecord] = field(default_factory=list)
+    chats: dict[str, Conversation] = field(default_factory=dict)  # each participant's side
+    env_chat: dict = field(default_factory=dict)  # the environment's running chat
+    entries: dict[str, str] = field(default_factory=dict)  # private entry analyses
+    exits: dict[str, dict] = field(default_factory=dict)  # summaries, reflections, notes
+    outcomes: dict[str, str] = field(default_factory=dict)  # the environment's outcome per participant
+    ended: str = ""  # why it ended: "environment", "max_turns" or "too_few"
+    closing: str = ""  # the environment's last feedback
 
 
 def activity_days(model) -> None:
+    model.conversations = []  # this week's, for the run's dialogues.jsonl
     for day in model.calendar.days:
         activity_day(model, day)
 
@@ -60,7 +85,9 @@ def activity_day(model, day: int) -> None:
             idle.extend(people)  # everyone else dropped out
         activity.status = "done"
 
-    questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r)) for r in idle]
+    describe = not isinstance(model.environment, RuleEnvironment)  # a model judges: it reads what residents say they do
+    questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r), describe=describe)
+                 for r in idle]
     plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(model, questions), strict=True)}
     for r in idle:
         plan = plans[r.name]
@@ -70,10 +97,13 @@ def activity_day(model, day: int) -> None:
         if r.place.is_public:
             idle_at.setdefault(r.place.key, []).append(r.name)
     met = set()
-    for a, b, place in draw_encounters(idle_at, model.ties, cal.week_index, model.random, model.config.events):
-        people = [model.residents_by_name[a], model.residents_by_name[b]]
-        gatherings.append(Gathering("encounter", f"Ran into each other at {model.places[place].name}", place, people))
-        met.update((a, b))
+    task = EncountersTask(day=day, idle_at=idle_at, place_names=model.place_names, ties=model.ties, week_index=cal.week_index,
+                          divisor=model.config.events.encounter_divisor)
+    for encounter in judge_all(model, [task])[0].encounters:
+        people = [model.residents_by_name[encounter.a], model.residents_by_name[encounter.b]]
+        title = f"Ran into each other at {model.places[encounter.place].name}"
+        gatherings.append(Gathering("encounter", title, encounter.place, people, scene=encounter.scene))
+        met.update((encounter.a, encounter.b))
 
     for g in gatherings:
         for p in g.people:
@@ -97,39 +127,148 @@ def _record(model, r: Resident, day: int, kind: str, title: str, place: str, cha
 
 
 def _play_together(model, gatherings: list[Gathering], day: int) -> None:
-    """Dialogue rounds (every participant speaks once a round), then the environment's verdict."""
-    rounds = model.config.activity.dialogue_rounds
-    for turn in range(1, rounds + 1):
-        questions = [
-            TurnQuestion(p, activity=g.title, place=g.place, participants=tuple(x.name for x in g.people),
-                         transcript=list(g.transcript), turn=turn)
-            for g in gatherings for p in g.people
-        ]
-        owners = [g for g in gatherings for _ in g.people]
-        for g, question, utterance in zip(owners, questions, ask_all(model, questions), strict=True):
-            speaker = question.resident
-            g.transcript.append(f"{speaker.name}: {utterance.speech}")
-            if utterance.gift_to and _give(model, speaker, utterance.gift_to, utterance.gift_item):
-                g.gifts.append((speaker.name, utterance.gift_to))
-    week = model.calendar.week_index
+    """Every gathering of the day as a conversation (module docstring), then the outcome and the exits."""
+    if not gatherings:
+        return
+    cfg = model.config.activity
     for g in gatherings:
-        activity = model.config.activity
-        bonus = {receiver: activity.gift_quality_bonus for _, receiver in g.gifts}
-        scale = activity.encounter_scale if g.kind == "encounter" else 1.0
-        skill = "fitness" if model.places[g.place].affords("exercise") and g.kind == "joint" else None
-        changes, quality = model.environment.joint(g.people, model.ties, skill=skill, bonus=bonus, scale=scale)
         names = tuple(p.name for p in g.people)
+        g.present = list(names)
+        place_name = model.places[g.place].name
+        g.chats = {n: Conversation(g.kind, g.title, place_name, names, g.scene, cfg.min_turns, cfg.max_turns, cfg.reply_words)
+                   for n in names}
+    if cfg.entry_analysis:
+        owners = [g for g in gatherings for _ in g.people]
+        questions = [EntryQuestion(p, chat=g.chats[p.name], day=day) for g in gatherings for p in g.people]
+        for g, q, entry in zip(owners, questions, ask_all(model, questions), strict=True):
+            g.entries[q.resident.name] = entry.analysis
+    active = list(gatherings)
+    while active:
+        tasks = [TurnTask(kind=g.kind, title=g.title, place_name=model.places[g.place].name, people=g.people,
+                          present=tuple(g.present), turns=g.turns, turn=len(g.turns) + 1, min_turns=cfg.min_turns,
+                          max_turns=cfg.max_turns, scene=g.scene, day=day, chat=g.env_chat) for g in active]
+        speaking = []
+        for g, task, verdict in zip(active, tasks, judge_all(model, tasks), strict=True):
+            if g.turns and verdict.verification:
+                _verified(model, g.turns[-1], verdict)
+            speaker = verdict.next_speaker
+            if task.must_end or not speaker or speaker not in g.present:
+                g.closing = verdict.feedback
+                g.ended = "too_few" if len(g.present) < 2 else "max_turns" if len(g.turns) >= cfg.max_turns else "environment"
+                continue
+            if verdict.feedback:
+                for n in g.present:
+                    g.chats[n].seen.append(Seen("feedback", text=verdict.feedback))
+            speaking.append((g, speaker, verdict.feedback))
+        questions = [TurnQuestion(model.residents_by_name[name], chat=g.chats[name], day=day, turn=len(g.turns) + 1,
+                                  present=tuple(g.present)) for g, name, _ in speaking]
+        for (g, name, feedback), q, reply in zip(speaking, questions, ask_all(model, questions), strict=True):
+            record = TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name, when=q.when)
+            g.turns.append(record)
+            _spread(model, g, record)
+        active = [g for g in active if not g.ended]
+
+    week = model.calendar.week_index
+    tasks = [
+        GatheringTask(kind=g.kind, title=g.title, place=g.place, place_name=model.places[g.place].name, people=g.people,
+                      ties=model.ties, transcript=g.transcript, gifts=g.gifts, skill=_trains(model, g), scene=g.scene, day=day)
+        for g in gatherings
+    ]
+    for g, verdict in zip(gatherings, judge_all(model, tasks), strict=True):
+        names = tuple(p.name for p in g.people)
+        g.outcomes = dict(verdict.notes)
         for giver, receiver in g.gifts:
             model.ties.gift(giver, receiver)
         for p in g.people:
-            apply_changes(p, changes[p.name])
+            changes = verdict.changes.get(p.name, {})
+            apply_changes(p, changes)
             for other in names:
                 if other != p.name:
                     if model.ties.meet(p.name, other, week):
                         p.notebook.person(other).write(
                             f"Met {other} ({g.title}).", "First impression formed.", model.calendar.stamp("activity", day), week)
-                    model.ties.interact(p.name, other, quality[p.name, other], week)
-            _record(model, p, day, g.kind, g.title, g.place, changes[p.name], tuple(n for n in names if n != p.name))
+                    model.ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
+            _record(model, p, day, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
+                    verdict.notes.get(p.name, ""))
+    if cfg.exit_reflection:
+        _exits(model, gatherings, day)
+    model.conversations.extend(_conversation(model, g, day) for g in gatherings)
+
+
+def _verified(model, record: TurnRecord, verdict) -> None:
+    """The environment's verification of a reply: a REJECT marks it (it is not taken back)."""
+    record.verification, record.failure, record.reason = verdict.verification, verdict.failure, verdict.reason
+    stats = model.conversation_stats
+    stats[f"verified {record.model}"] += 1
+    if record.rejected:
+        stats[f"rejected {record.model}"] += 1
+
+
+def _spread(model, g: Gathering, record: TurnRecord) -> None:
+    """A reply reaches those present as each may see it; a gift changes hands; a leaver leaves."""
+    name, reply = record.speaker, record.reply
+    others = [n for n in g.present if n != name]
+    record.audience = tuple(others)
+    g.transcript.append(f"{name}: {reply.speech}")
+    for n in others:
+        g.chats[n].seen.append(Seen("said", name, reply.speech))
+    for part in reply.private:
+        to = tuple(part.visible_to)
+        g.transcript.append(f"{name} (privately to {', '.join(to)}): {part.text}")
+        for n in others:
+            g.chats[n].seen.append(Seen("private", name, part.text, to) if n in to else Seen("hidden", name, "", to))
+    if reply.gift_to and _give(model, model.residents_by_name[name], reply.gift_to, reply.gift_item):
+        record.gave = reply.gift_item
+        g.gifts.append((name, reply.gift_to))
+        g.transcript.append(f"{name} gave {reply.gift_item} to {reply.gift_to}.")
+        for n in others:
+            g.chats[n].seen.append(Seen("gift", name, reply.gift_item, (reply.gift_to,)))
+    if reply.leave:
+        g.present.remove(name)
+        g.transcript.append(f"{name} left.")
+        for n in others:
+            g.chats[n].seen.append(Seen("left", name))
+
+
+def _exits(model, gatherings: list[Gathering], day: int) -> None:
+    """Each participant's summary, reflection and notes on the others (a note replaces the first impression)."""
+    questions = [ExitQuestion(p, chat=g.chats[p.name], day=day, outcome=g.outcomes.get(p.name, ""))
+                 for g in gatherings for p in g.people]
+    owners = [g for g in gatherings for _ in g.people]
+    when, week = model.calendar.stamp("activity", day), model.calendar.week_index
+    for g, q, decision in zip(owners, questions, ask_all(model, questions), strict=True):
+        p = q.resident
+        g.exits[p.name] = {"summary": decision.summary, "reflection": decision.reflection,
+                           "notes": {n.about: n.summary for n in decision.notes}}
+        for note in decision.notes:
+            p.notebook.person(note.about).write(note.summary, note.summary, when, week)
+        if p.records and p.records[-1].title == g.title:
+            p.records[-1].summary = decision.summary
+
+
+def _conversation(model, g: Gathering, day: int) -> dict:
+    """A finished conversation as one line of the run's ``dialogues.jsonl``."""
+    turns = []
+    for t in g.turns:
+        r = t.reply
+        turns.append({
+            "turn": t.turn, "when": t.when, "speaker": t.speaker, "model": t.model, "feedback": t.feedback, "text": r.speech,
+            "thoughts": r.thoughts, "visible_to": list(t.audience),
+            "private": [{"visible_to": list(p.visible_to), "text": p.text} for p in r.private],
+            "gift": {"to": r.gift_to, "item": t.gave} if t.gave else None, "left": r.leave,
+            "verification": t.verification, "failure": t.failure, "reason": t.reason, "rejected": t.rejected,
+        })
+    return {
+        "when": model.calendar.stamp("activity", day), "week_index": model.calendar.week_index, "day": day,
+        "kind": g.kind, "activity": g.title, "place": g.place, "scene": g.scene,
+        "participants": [p.name for p in g.people], "entries": g.entries, "turns": turns, "ended": g.ended,
+        "closing": g.closing, "outcomes": g.outcomes, "exits": g.exits,
+    }
+
+
+def _trains(model, g: Gathering) -> str | None:
+    """The skill a gathering trains: fitness for a joint activity at a place for exercise."""
+    return "fitness" if model.places[g.place].affords("exercise") and g.kind == "joint" else None
 
 
 def _give(model, giver: Resident, receiver_name: str, item: str) -> bool:
@@ -146,45 +285,53 @@ def _give(model, giver: Resident, receiver_name: str, item: str) -> bool:
 def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     events = {e.event_id: e for e in model.public_events}
     week = model.calendar.week_index
+    tasks = []
     for event_id, people in public.items():
         event = events.get(event_id)
         if event is None:
             continue
-        place = model.places[event.place]
+        place_name = model.places[event.place].name
         for group in split_groups([p.name for p in people], model.config.events.group_thresholds):
             for name in group:
-                p = model.residents_by_name[name]
-                p.go_to(place, event.name)
-                changes = model.environment.public(p, event.skill)
-                apply_changes(p, changes)
-                others = [n for n in group if n != name]
-                noticed: tuple[str, ...] = ()
-                if others and model.random.random() < p.traits.get("extraversion", 50) / 300:
-                    other = model.random.choice(others)
-                    if model.ties.meet(name, other, week, familiarity=10.0):
-                        p.notebook.person(other).write(f"Noticed {other} at {event.name}.", "", model.calendar.stamp("activity", day), week)
-                    noticed = (other,)
-                _record(model, p, day, "public", event.name, event.place, changes, noticed)
+                tasks.append(PublicTask(resident=model.residents_by_name[name], event=event, place_name=place_name,
+                                        group=[n for n in group if n != name], day=day))
+    for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
+        p, event = task.resident, task.event
+        p.go_to(model.places[event.place], event.name)
+        apply_changes(p, verdict.changes)
+        noticed: tuple[str, ...] = ()
+        other = verdict.noticed
+        if other and other in task.group:
+            if model.ties.meet(p.name, other, week, familiarity=10.0):
+                p.notebook.person(other).write(f"Noticed {other} at {event.name}.", "", model.calendar.stamp("activity", day), week)
+            noticed = (other,)
+        _record(model, p, day, "public", event.name, event.place, verdict.changes, noticed, verdict.note)
 
 
 def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
-    env, economy = model.environment, model.config.economy
-    shoppers = []
+    economy = model.config.economy
+    tasks = []
     for r in people:
         plan = plans[r.name]
-        changes, note = env.solo(r, plan.activity, plan.skill or "general knowledge")
-        apply_changes(r, changes)
-        if plan.activity == "shopping":
-            shoppers.append((r, changes, note))
+        skill = plan.skill or "general knowledge"
+        tasks.append(SoloTask(resident=r, day=day, activity=plan.activity, skill=skill, description=plan.description,
+                              place=r.place.key, place_name=r.place.name,
+                              pay=extra_work_pay_range(r.state.skills.get(skill, 0), economy)))
+    shoppers = []
+    for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
+        r = task.resident
+        apply_changes(r, verdict.changes)
+        if verdict.consumption:
+            shoppers.append((r, task, verdict.changes, verdict.note, verdict.outcome))
         else:
-            _record(model, r, day, plan.activity, note, r.place.key, changes)
+            _record(model, r, day, task.activity, verdict.note, r.place.key, verdict.changes, note=verdict.outcome)
     if not shoppers:
         return
-    questions = [
-        PurchaseQuestion(r, offers=shop_offers(model.world.price_list, r.state.deposit, model.random, economy))
-        for r, _, _ in shoppers
-    ]
-    for (r, changes, note), question, decision in zip(shoppers, questions, ask_all(model, questions), strict=True):
+    windows = [ShopTask(resident=r, day=day, price_list=model.world.price_list, description=task.description,
+                        count=economy.shop_offers) for r, task, _, _, _ in shoppers]
+    questions = [PurchaseQuestion(r, offers=verdict.offers)
+                 for (r, *_), verdict in zip(shoppers, judge_all(model, windows), strict=True)]
+    for (r, _, changes, note, outcome), question, decision in zip(shoppers, questions, ask_all(model, questions), strict=True):
         offer = next((o for o in question.offers if o.item == decision.item), None)
         if offer is not None and offer.price <= r.state.deposit:
             bought = clamp_changes({"money": -offer.price, "material": material_gain(offer.price)}, model.config.activity.solo)
@@ -194,4 +341,4 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
             changes = {**changes, "money": -offer.price, "material": bought.get("material", 0)}
             note = f"bought {offer.item} for {offer.price}"
             model.counts["purchases"] += 1
-        _record(model, r, day, "shopping", note, r.place.key, changes)
+        _record(model, r, day, "shopping", note, r.place.key, changes, note=outcome)

@@ -1,4 +1,5 @@
-"""Asking minds: every stage's questions go out through ``ask_all``, prepared with what a mind may use.
+"""Asking minds and the environment: every stage's questions go out through ``ask_all``, prepared
+with what a mind may use, and every environment task through ``judge_all``.
 
 ``prepare(model, question)`` fills in the question's ``situation`` (when, the world's title, the
 economy's and careers' rules) and ``ties`` (the asking resident's side of its acquaintance
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agentopia_mesa.contract.decisions import Decision
+from agentopia_mesa.contract.environment import Task, Verdict
 from agentopia_mesa.contract.questions import Question, Situation
 
 
@@ -39,3 +41,13 @@ def ask_all(model, questions: Sequence[Question]) -> list[Decision]:
         for i, decision in zip(indices, mind.decide_all([questions[i] for i in indices]), strict=True):
             answers[i] = decision
     return answers  # type: ignore[return-value]
+
+
+def judge_all(model, tasks: Sequence[Task]) -> list[Verdict | None]:
+    """Give every task of a stage to the environment (``model.environment``); verdicts in task order."""
+    if not tasks:
+        return []
+    now = situation(model)
+    for task in tasks:
+        task.situation = now
+    return model.environment.judge_all(tasks)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from agentopia_mesa import reward
-from agentopia_mesa.stages.asking import ask_all
+from agentopia_mesa.contract.environment import RatingTask
+from agentopia_mesa.stages.asking import ask_all, judge_all, prepare
 from agentopia_mesa.contract.questions import PublicView, RatingQuestion
 
 REWARD_COLUMNS = [
@@ -17,12 +18,24 @@ REWARD_COLUMNS = [
 
 
 def collect_ratings(model) -> None:
-    """Every resident privately rates its most recently met acquaintances (at most 20)."""
+    """Every resident privately rates its most recently met acquaintances (at most 20).
+
+    With ``model.ratings == "environment"`` the environment rates on each resident's behalf, from
+    that resident's own context, so that in a mixed society every rater uses the same judge (as
+    the paper's code does); a resident the environment gives no verdict for (the rule
+    environment, or a failed LLM call) rates itself.
+    """
     limit = model.config.reward.max_related_for_ranking
     public = {r.name: PublicView(r.weekly_income, max(r.state.skills.values(), default=0), r.talents.get("integrity", 50))
               for r in model.residents}
     questions = [RatingQuestion(r, people=model.ties.recently_met(r.name, limit), public=public) for r in model.residents]
-    for question, decision in zip(questions, ask_all(model, questions), strict=True):
+    answers: list = [None] * len(questions)
+    if getattr(model, "ratings", "self") == "environment":
+        answers = judge_all(model, [RatingTask(question=prepare(model, q)) for q in questions])
+    left = [i for i, answer in enumerate(answers) if answer is None]
+    for i, decision in zip(left, ask_all(model, [questions[i] for i in left]), strict=True):
+        answers[i] = decision
+    for question, decision in zip(questions, answers, strict=True):
         allowed = set(question.people)
         model.ties.set_ratings(
             question.resident.name,

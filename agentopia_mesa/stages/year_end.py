@@ -1,17 +1,17 @@
-"""Year end (paper §4.8): profile drift, the job season, then the life reward."""
+"""Year end (paper §4.8): profile rewrite, the job season, then the life reward."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from agentopia_mesa.environment.careers import age_allows, drift_profile, job_season, new_jobs
-from agentopia_mesa.stages.asking import ask_all
+from agentopia_mesa.contract.environment import HiringTask, NewJobsTask, ProfileTask
+from agentopia_mesa.environment.careers import age_allows, job_season, new_job_count
+from agentopia_mesa.stages.asking import ask_all, judge_all
 from agentopia_mesa.contract.questions import JobView, JobWishQuestion
 
 
 def year_end(model) -> None:
-    for r in model.residents:
-        drift_profile(r, r.year_counts, model.random, model.config.career)
+    rewrite_profiles(model)
     run_job_season(model)
     meet_colleagues(model)
     model.award_life_reward()
@@ -19,10 +19,23 @@ def year_end(model) -> None:
         r.year_counts = Counter()
 
 
+def rewrite_profiles(model) -> None:
+    """The environment rewrites each profile from the resident's year (traits, talents, text)."""
+    weeks = model.config.calendar.weeks_per_year
+    tasks = [ProfileTask(resident=r, year_counts=r.year_counts, diaries=r.notebook.recent_diary(weeks)) for r in model.residents]
+    for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
+        r = task.resident
+        r.traits.update(verdict.traits)
+        r.talents.update(verdict.talents)
+        if verdict.text:
+            r.profile = r.profile.model_copy(update=verdict.text)
+
+
 def run_job_season(model) -> None:
     cal, career = model.calendar, model.config.career
-    for job in new_jobs(model.jobs, model.residents, model.initial_job_count, cal.year + 1,
-                        model.config.economy.work_income_range[1], model.random, career):
+    task = NewJobsTask(jobs=model.jobs, residents=model.residents, count=new_job_count(model.initial_job_count, career),
+                       year=cal.year + 1, income_max=model.config.economy.work_income_range[1])
+    for job in judge_all(model, [task])[0].jobs:
         model.jobs[job.key] = job
     holders = Counter(r.job_key for r in model.residents if r.job_key)
     questions = []
@@ -36,7 +49,13 @@ def run_job_season(model) -> None:
         questions.append(JobWishQuestion(r, jobs=views))
     wishes = {q.resident.name: list(d.wishes) for q, d in zip(questions, ask_all(model, questions), strict=True)}
     ages = {r.name: r.age + 1 for r in model.residents}
-    moves = job_season(model.residents, model.jobs, wishes, ages, model.random, career)
+
+    def hire(rank: int, applicants: dict, holders: Counter) -> dict[str, list[str]]:
+        tasks = [HiringTask(job=model.jobs[key], applicants=people, ages=ages, rank=rank, leniency=career.skill_match_leniency,
+                            vacancies=max(0, model.jobs[key].capacity - holders[key])) for key, people in applicants.items()]
+        return {t.job.key: v.ranked for t, v in zip(tasks, judge_all(model, tasks), strict=True)}
+
+    moves = job_season(model.residents, model.jobs, wishes, ages, hire, career)
     model.job_changes_this_year = len([m for m in moves if m[2] is not None])
     model.job_changes_total += model.job_changes_this_year
     model.counts["job_changes"] += model.job_changes_this_year

@@ -27,7 +27,8 @@ class ActivityRecord:
     place: str
     with_people: tuple[str, ...] = ()
     changes: dict[str, int] = field(default_factory=dict)
-    note: str = ""
+    note: str = ""  # the environment's outcome, when it wrote one
+    summary: str = ""  # the resident's own summary of a conversation (its exit)
 
 
 class Resident(CellAgent):

@@ -1,7 +1,8 @@
 """Same seed, same files: the run directories a fixed set of commands writes, as digests.
 
 ``RUNS`` are small but touch every stage: a rules run (school world, two years) and a fake-LLM
-run (every decision through the LLM layer, with decisions.jsonl). ``digests(run_dir)`` hashes
+run (every decision through the LLM layer, with decisions.jsonl) and a run judged by a fake-LLM
+environment (every environment task through the LLM layer). ``digests(run_dir)`` hashes
 every file a run writes, minus what cannot repeat: the run directory's own path, the wall time (``config.json``'s
 ``wall_seconds`` and ``versions``, the summary's "wall time" line), checkpoints (pickles of live
 objects) and the SQLite cache (timestamps).
@@ -26,6 +27,8 @@ RUNS = {
               "--seed", "3", "--quiet"],
     "fake-llm": ["run", "--world", "school", "--residents", "6", "--years", "2", "--weeks-per-year", "2",
                  "--seed", "3", "--mind", "llm", "--llm", "fake", "--quiet"],
+    "fake-env": ["run", "--world", "school", "--residents", "12", "--years", "2", "--weeks-per-year", "2",
+                 "--seed", "3", "--env", "llm", "--env-llm", "fake", "--quiet"],
 }
 SKIPPED = ("checkpoints/", "llm-cache.sqlite")
 

@@ -1,0 +1,349 @@
+"""What an LLM environment answers, per task: pydantic models, narrowed JSON schemas, world checks.
+
+The model proposes and the code disposes: an answer must parse, follow the task's narrowed
+schema (names, places, items and skills become enums, as for the residents' answers) and pass
+``problems`` (nobody twice, nobody absent, no item off the price list), or it is retried with
+the problems shown; what it proposes is then clipped to the paper's limits when it becomes a
+verdict (``environment.verdicts``). Changes are asked as whole numbers in a wide range on
+purpose: the limits table is the code's to enforce, not the schema's.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from agentopia_mesa.contract import environment as e
+from agentopia_mesa.contract.decisions import RatingDecision
+
+Text = Annotated[str, StringConstraints(max_length=300)]
+Name = Annotated[str, StringConstraints(max_length=60)]
+Delta = Annotated[int, Field(ge=-100, le=100)]
+
+#: Longest free text asked of the environment, in characters (as ``minds.schemas.TEXT_LIMIT``).
+TEXT_LIMIT = 160
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SoloAnswer(Answer):
+    consumption: bool  # the slot is spent buying something: the shop comes next
+    outcome: Text
+    vitality: Delta
+    mood: Delta
+    esteem: Delta
+    skill_gain: Delta
+    money: int = Field(ge=-1000, le=1000)
+
+
+class ShopAnswer(Answer):
+    items: list[Name] = Field(min_length=1, max_length=4)
+
+
+class TurnAnswer(Answer):
+    verification: Name  # PASS or REJECT, for the previous reply
+    failure: Name  # one of the failure types when rejected, else ""
+    reason: Text
+    feedback: Text  # 1-3 sentences on the surroundings
+    next_speaker: Name  # someone present, or END
+
+
+class ParticipantOutcome(Answer):
+    name: Name
+    outcome: Text
+    vitality: Delta
+    mood: Delta
+    social: Delta
+    esteem: Delta
+    skill_gain: Delta
+    enjoyed: Delta  # how this person felt about the others, -100 (awful) to 100 (wonderful)
+
+
+class GatheringAnswer(Answer):
+    participants: list[ParticipantOutcome] = Field(max_length=10)
+
+
+class PublicAnswer(Answer):
+    outcome: Text
+    vitality: Delta
+    mood: Delta
+    social: Delta
+    esteem: Delta
+    skill_gain: Delta
+    noticed: Name  # someone of the group this person got to know, or ""
+
+
+class NewEvent(Answer):
+    name: Name
+    place: Name
+    day: int = Field(ge=1, le=7)
+    description: Text
+    skill: Name = ""
+    repeat_weeks: int = Field(default=1, ge=1, le=10)
+    eligible: list[Name] = Field(default=[], max_length=20)  # empty: everyone may join
+
+
+class EventsAnswer(Answer):
+    events: list[NewEvent] = Field(max_length=10)
+
+
+class EncounterAnswer(Answer):
+    a: Name
+    b: Name
+    place: Name
+    scene: Text
+
+
+class EncountersAnswer(Answer):
+    encounters: list[EncounterAnswer] = Field(max_length=50)
+
+
+class JobDesign(Answer):
+    based_on: Name  # the key of an existing position of the same organisation
+    role: Name
+    description: Text
+    skills: list[Name] = Field(min_length=1, max_length=2)
+
+
+class JobsAnswer(Answer):
+    jobs: list[JobDesign] = Field(max_length=20)
+
+
+class HiringAnswer(Answer):
+    hire: list[Name] = Field(default=[], max_length=20)  # best first
+
+
+class Drift(Answer):
+    name: Name
+    change: int = Field(ge=-20, le=20)
+
+
+class ProfileAnswer(Answer):
+    introduction: Text
+    motivation: Text
+    traits: list[Drift] = Field(max_length=12)
+    talents: list[Drift] = Field(max_length=12)
+
+
+ANSWERS: dict[type[e.Task], type[BaseModel]] = {
+    e.SoloTask: SoloAnswer, e.ShopTask: ShopAnswer, e.TurnTask: TurnAnswer, e.GatheringTask: GatheringAnswer, e.PublicTask: PublicAnswer,
+    e.EventsTask: EventsAnswer, e.EncountersTask: EncountersAnswer, e.NewJobsTask: JobsAnswer,
+    e.HiringTask: HiringAnswer, e.ProfileTask: ProfileAnswer, e.RatingTask: RatingDecision,
+}
+
+
+# -- what may be named ------------------------------------------------------------------------------
+
+END = "END"
+
+
+def next_speakers(task: e.TurnTask) -> list[str]:
+    """Who may speak next: those present, and END once the conversation may end (only END when it must)."""
+    if task.must_end:
+        return [END]
+    return [*task.present, *([END] if task.may_end else [])]
+
+
+def job_bases(task: e.NewJobsTask) -> list[str]:
+    """Positions a new job may be based on: work positions with skill minimums, by key."""
+    return sorted(j.key for j in task.jobs.values() if j.work and j.min_skills)
+
+
+def job_skills(task: e.NewJobsTask) -> list[str]:
+    return sorted({s for key in job_bases(task) for s in task.jobs[key].min_skills})
+
+
+def encounter_places(task: e.EncountersTask) -> list[str]:
+    return [place for place, names in task.idle_at.items() if len(names) >= 2]
+
+
+def encounter_limit(task: e.EncountersTask) -> int:
+    """At most about one idle resident in ``encounter_divisor`` meets someone a day, rounded up."""
+    total = sum(len(v) for v in task.idle_at.values())
+    return min(sum(len(v) // 2 for v in task.idle_at.values()), -(-total // task.divisor))
+
+
+def new_event_bounds(task: e.EventsTask) -> tuple[int, int]:
+    """How many new events: the week holds max/2 to max in all, with the running ones."""
+    running = sum(1 for ev in task.running if ev.until_week >= task.week_index)
+    return max(0, max(1, task.max_events // 2) - running), max(0, task.max_events - running)
+
+
+# -- schemas ----------------------------------------------------------------------------------------
+
+@functools.cache
+def _base(answer: type[BaseModel]) -> dict:
+    schema = answer.model_json_schema()
+    _shorten(schema)
+    return schema
+
+
+def _shorten(node) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "maxLength" in node:
+            node["maxLength"] = min(node["maxLength"], TEXT_LIMIT)
+        for value in node.values():
+            _shorten(value)
+    elif isinstance(node, list):
+        for value in node:
+            _shorten(value)
+
+
+def _enum(node: dict, values: list[str]) -> None:
+    for k in ("maxLength", "minLength", "pattern"):
+        node.pop(k, None)
+    node["enum"] = list(dict.fromkeys(values)) or [""]
+
+
+def schema_for(task: e.Task) -> dict:
+    """The answer's JSON schema with what exists for this task as enums."""
+    schema = copy.deepcopy(_base(ANSWERS[type(task)]))
+    props, defs = schema.get("properties", {}), schema.get("$defs", {})
+    match task:
+        case e.ShopTask():
+            low, high = task.count
+            props["items"]["items"] = {"type": "string", "enum": list(dict.fromkeys(p.name for p in task.price_list))}
+            props["items"]["minItems"] = min(low, len(task.price_list))
+            props["items"]["maxItems"] = min(high, len(task.price_list))
+        case e.TurnTask():
+            _enum(props["verification"], [e.PASS, e.REJECT] if task.turns else [e.PASS])
+            _enum(props["failure"], ["", *e.FAILURES])
+            _enum(props["next_speaker"], next_speakers(task))
+        case e.GatheringTask():
+            base = defs.pop("ParticipantOutcome")
+            positions = []
+            for person in task.people:
+                one = copy.deepcopy(base)
+                one["properties"]["name"] = {"type": "string", "const": person.name}
+                positions.append(one)
+            props["participants"] = {"type": "array", "prefixItems": positions,
+                                     "minItems": len(positions), "maxItems": len(positions)}
+            schema.pop("$defs", None)
+        case e.PublicTask():
+            _enum(props["noticed"], ["", *task.group])
+        case e.EventsTask():
+            low, high = new_event_bounds(task)
+            event = defs["NewEvent"]["properties"]
+            _enum(event["place"], list(task.places))
+            _enum(event["skill"], ["", *task.skills])
+            event["day"]["maximum"] = task.days
+            event["eligible"]["items"] = {"type": "string", "enum": task.residents or [""]}
+            event["repeat_weeks"]["maximum"] = task.max_repeat
+            props["events"]["minItems"], props["events"]["maxItems"] = low, high
+        case e.EncountersTask():
+            pair = defs["EncounterAnswer"]["properties"]
+            idle = [n for place in encounter_places(task) for n in task.idle_at[place]]
+            _enum(pair["a"], idle)
+            _enum(pair["b"], idle)
+            _enum(pair["place"], encounter_places(task))
+            props["encounters"]["maxItems"] = encounter_limit(task)
+        case e.NewJobsTask():
+            design = defs["JobDesign"]["properties"]
+            _enum(design["based_on"], job_bases(task))
+            design["skills"]["items"] = {"type": "string", "enum": job_skills(task) or [""]}
+            props["jobs"]["minItems"] = props["jobs"]["maxItems"] = task.count
+        case e.HiringTask():
+            props["hire"]["items"] = {"type": "string", "enum": [r.name for r in task.applicants] or [""]}
+            props["hire"]["maxItems"] = task.vacancies
+        case e.ProfileTask():
+            drift = schema.pop("$defs")["Drift"]
+            for prop, names in (("traits", task.resident.traits), ("talents", task.resident.talents)):
+                item = copy.deepcopy(drift)
+                _enum(item["properties"]["name"], list(names))
+                props[prop]["items"] = item
+                props[prop]["maxItems"] = len(names)
+        case e.RatingTask():
+            people = task.question.people
+            _enum(defs["Rating"]["properties"]["name"], people)
+            props["ratings"]["maxItems"] = len(people)
+    return schema
+
+
+# -- world checks -------------------------------------------------------------------------------------
+
+def problems(task: e.Task, answer: BaseModel) -> list[str]:
+    """Everything in ``answer`` the town does not allow (empty: usable)."""
+    out: list[str] = []
+    match task:
+        case e.ShopTask():
+            prices = {p.name for p in task.price_list}
+            out += [f"items: {i!r} is not on the price list" for i in answer.items if i not in prices]
+            if len(set(answer.items)) != len(answer.items):
+                out.append("items: each item at most once")
+            low, high = task.count
+            if not min(low, len(prices)) <= len(answer.items) <= high:
+                out.append(f"items: offer {low}-{high} items")
+        case e.TurnTask():
+            allowed = next_speakers(task)
+            if answer.next_speaker not in allowed:
+                out.append(f"next_speaker: {answer.next_speaker!r} is not one of {allowed}")
+            if answer.verification not in (e.PASS, e.REJECT):
+                out.append(f"verification: {answer.verification!r} is neither {e.PASS} nor {e.REJECT}")
+            if answer.verification == e.REJECT and answer.failure not in e.FAILURES:
+                out.append(f"failure: a rejection names one of {', '.join(e.FAILURES)}")
+        case e.GatheringTask():
+            names = [p.name for p in task.people]
+            given = [p.name for p in answer.participants]
+            if sorted(given) != sorted(names):
+                out.append(f"participants: give exactly one outcome for each of {names}")
+        case e.PublicTask():
+            if answer.noticed and answer.noticed not in task.group:
+                out.append(f"noticed: {answer.noticed!r} is not in the group")
+        case e.EventsTask():
+            low, high = new_event_bounds(task)
+            if not low <= len(answer.events) <= high:
+                out.append(f"events: create {low}-{high} new events")
+            recent = {ev.name for ev in task.running if ev.until_week >= task.week_index}
+            recent |= {name for name, week in task.last_used.items() if task.week_index - week <= task.lookback}
+            residents = set(task.residents)
+            seen = set()
+            for ev in answer.events:
+                if ev.place not in task.places:
+                    out.append(f"events: {ev.place!r} is not a public place for events")
+                if ev.name in recent or ev.name in seen:
+                    out.append(f"events: {ev.name!r} ran in the last weeks or twice; invent another")
+                if ev.skill and ev.skill not in task.skills:
+                    out.append(f"events: skill {ev.skill!r} is unknown")
+                if not 1 <= ev.day <= task.days:
+                    out.append(f"events: day {ev.day} is not a day of the week")
+                out += [f"events: {n!r} is not a resident" for n in ev.eligible if n not in residents]
+                seen.add(ev.name)
+        case e.EncountersTask():
+            used: set[str] = set()
+            for pair in answer.encounters:
+                here = task.idle_at.get(pair.place, [])
+                if pair.a == pair.b or pair.a not in here or pair.b not in here:
+                    out.append(f"encounters: {pair.a!r} and {pair.b!r} are not two different people idle at {pair.place!r}")
+                if {pair.a, pair.b} & used:
+                    out.append(f"encounters: {pair.a!r} or {pair.b!r} already meets someone today")
+                used |= {pair.a, pair.b}
+            if len(answer.encounters) > encounter_limit(task):
+                out.append(f"encounters: at most {encounter_limit(task)} today")
+        case e.NewJobsTask():
+            bases, skills = set(job_bases(task)), set(job_skills(task))
+            if len(answer.jobs) != task.count:
+                out.append(f"jobs: design exactly {task.count}")
+            for job in answer.jobs:
+                if job.based_on not in bases:
+                    out.append(f"jobs: {job.based_on!r} is not an existing work position")
+                out += [f"jobs: skill {s!r} is unknown" for s in job.skills if s not in skills]
+        case e.HiringTask():
+            allowed = {r.name for r in task.applicants}
+            out += [f"hire: {n!r} did not apply" for n in answer.hire if n not in allowed]
+            if len(set(answer.hire)) != len(answer.hire):
+                out.append("hire: each applicant at most once")
+            if len(answer.hire) > task.vacancies:
+                out.append(f"hire: at most {task.vacancies} (the free places)")
+        case e.ProfileTask():
+            r = task.resident
+            out += [f"traits: {d.name!r} is not one of your traits" for d in answer.traits if d.name not in r.traits]
+            out += [f"talents: {d.name!r} is not one of your talents" for d in answer.talents if d.name not in r.talents]
+        case e.RatingTask():
+            allowed = set(task.question.people)
+            out += [f"ratings: {x.name!r} is not one of the people to rate" for x in answer.ratings if x.name not in allowed]
+    return out

@@ -1,0 +1,227 @@
+"""LLMEnvironment: the environment model judged by a language model, the rule environment as the safety net.
+
+Each task becomes one chat request (``environment.prompts``) with a narrowed JSON schema
+(``environment.answers``); all tasks of a stage go to the dispatcher at once, through the same
+cache and exact replay as the residents' calls (``llm.recorded``). An answer that does not parse
+or names what does not exist is retried with the problems shown; a task that still fails is
+judged by the ``RuleEnvironment`` and recorded as a ``fallback``. Answers become verdicts on the
+simulation's thread, in task order, clipped by the code (``environment.verdicts``).
+
+Every verdict goes, as one dict with ``role: "environment"`` and its ``task``, to ``recorder``
+(the run's ``decisions.jsonl``). ``EnvironmentStats`` counts calls, retries, fallbacks and tokens
+by task; it is pickled with the environment, so a resumed run's totals cover the whole run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from agentopia_mesa.contract import environment as e
+from agentopia_mesa.environment import answers, prompts
+from agentopia_mesa.environment.base import EnvironmentModel
+from agentopia_mesa.environment.rules import RuleEnvironment
+from agentopia_mesa.environment.verdicts import to_verdict
+from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
+from agentopia_mesa.llm.dispatcher import Dispatcher
+from agentopia_mesa.llm.recorded import dispatch_recorded
+
+#: Answer budgets in tokens per task (JSON with short texts; a gathering's grows with its people).
+MAX_TOKENS = {"solo": 128, "shop": 64, "turn": 192, "outcome": 160, "events": 768, "encounters": 384, "jobs": 384,
+              "hiring": 96, "profile": 320, "ratings": 640}
+
+
+class InvalidVerdict(ValueError):
+    """An answer that names what does not exist or breaks a rule of the task."""
+
+    fault = "invalid_answer"
+
+
+class InvalidVerdictJSON(InvalidVerdict):
+    fault = "invalid_json"
+
+
+def parse_answer(task: e.Task, text: str) -> BaseModel:
+    """Parse and check one answer; raises with a message the model is shown on retry."""
+    model = answers.ANSWERS[type(task)]
+    try:
+        answer = model.model_validate_json(text)
+    except ValueError as exc:
+        raise InvalidVerdictJSON(f"not valid {model.__name__} JSON: {str(exc).splitlines()[0]}") from None
+    found = answers.problems(task, answer)
+    if found:
+        raise InvalidVerdict("; ".join(found))
+    return answer
+
+
+@dataclass
+class EnvironmentStats:
+    """Calls (retries included), retries, fallbacks to the rules and tokens; verdicts and fallbacks by task."""
+
+    calls: int = 0
+    retries: int = 0
+    fallbacks: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    by_task: Counter = field(default_factory=Counter)
+    fallbacks_by_task: Counter = field(default_factory=Counter)
+    faults: Counter = field(default_factory=Counter)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(EnvironmentStats().__dict__, **state)
+
+
+def _empty(task: e.Task) -> e.Verdict | None:
+    """The verdict of a task with nothing to judge (no call is made), or None."""
+    match task:
+        case e.EncountersTask() if not answers.encounter_places(task):
+            return e.EncountersVerdict([])
+        case e.HiringTask() if task.vacancies <= 0:
+            return e.HiringVerdict([])
+        case e.NewJobsTask() if task.count <= 0 or not answers.job_bases(task):
+            return e.NewJobsVerdict([])
+        case e.RatingTask() if not task.question.people:
+            return e.RatingVerdict(ratings=[])
+    return None
+
+
+class LLMEnvironment(EnvironmentModel):
+    """Judges through ``client``; ``fallback`` (the model's ``RuleEnvironment``) decides what the model could not."""
+
+    def __init__(self, client: LLMClient, fallback: RuleEnvironment, dispatcher: Dispatcher | None = None,
+                 temperature: float = 0.7, seed: int = 0, spec: str | None = None,
+                 recorder: Callable[[dict], None] | None = None):
+        self.client = client
+        self.name = client.name
+        self.spec = spec or client.name
+        self.fallback = fallback
+        self.config = fallback.config
+        self.dispatcher = dispatcher or Dispatcher()
+        self.temperature = temperature
+        self.seed = seed
+        self.recorder = recorder
+        self.stats = EnvironmentStats()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.update(client=None, dispatcher=None, recorder=None)
+        return state
+
+    def reattach(self, client: LLMClient, dispatcher: Dispatcher, recorder: Callable[[dict], None] | None) -> None:
+        self.client, self.dispatcher, self.recorder = client, dispatcher, recorder
+
+    def request_for(self, task: e.Task) -> ChatRequest:
+        tag = f"env-{task.task}/{_label(task)}/{task.when}"
+        seed = int.from_bytes(hashlib.sha256(f"{self.seed}/{tag}".encode()).digest()[:4], "big")
+        budget = MAX_TOKENS[task.task] * (max(1, len(task.people) - 1) if isinstance(task, e.GatheringTask) else 1)
+        return ChatRequest(messages=tuple(prompts.messages_for(task, self.config)), schema=answers.schema_for(task),
+                           options=ChatOptions(temperature=self.temperature, seed=seed, max_tokens=budget), tag=tag)
+
+    def judge_all(self, tasks: Sequence[e.Task]) -> list[e.Verdict | None]:
+        if self.client is None:
+            raise RuntimeError(f"LLM environment {self.name} has no client; call reattach() after loading a checkpoint")
+        verdicts: list[e.Verdict | None] = [_empty(t) for t in tasks]
+        todo = [i for i, v in enumerate(verdicts) if v is None]
+        requests = [self.request_for(tasks[i]) for i in todo]
+        jobs = [(self.client, request, _parser(tasks[i])) for i, request in zip(todo, requests, strict=True)]
+        outcomes = dispatch_recorded(self.dispatcher, jobs)
+        for i, request, outcome in zip(todo, requests, outcomes, strict=True):
+            task = tasks[i]
+            fallback = outcome.value is None
+            verdict = self.fallback.judge(task) if fallback else to_verdict(task, outcome.value, self.fallback.rng, self.config)
+            if isinstance(task, e.TurnTask):
+                prompts.remember(task, list(request.messages), json.dumps(verdict_json(verdict)) if fallback else outcome.texts[-1])
+            self._account(task, request, outcome, verdict, fallback)
+            verdicts[i] = verdict
+        return verdicts
+
+    def _account(self, task: e.Task, request: ChatRequest, outcome, verdict, fallback: bool) -> None:
+        stats, result = self.stats, outcome.result
+        stats.calls += outcome.attempts - outcome.faults["skipped"]
+        stats.retries += outcome.attempts - 1
+        stats.faults.update(outcome.faults)
+        stats.by_task[task.task] += 1
+        stats.fallbacks += fallback
+        stats.fallbacks_by_task[task.task] += fallback
+        if result is not None:
+            stats.prompt_tokens += result.prompt_tokens
+            stats.completion_tokens += result.completion_tokens
+        if self.recorder is None:
+            return
+        self.recorder({
+            "resident": task.subject,
+            "model": self.name,
+            "stage": task.task,
+            "when": task.when,
+            "week_index": task.context.week_index,
+            "messages": list(request.messages),
+            "response": outcome.texts[-1] if outcome.texts else None,
+            "decision": verdict_json(verdict),
+            "fallback": fallback,
+            "invalid_attempts": max(0, len(outcome.texts) - (0 if fallback else 1)),
+            "error": outcome.error,
+            "prompt_tokens": result.prompt_tokens if result else 0,
+            "completion_tokens": result.completion_tokens if result else 0,
+            "cached": bool(result and result.cached),
+            "role": "environment",
+            "task": task.task,
+        })
+
+
+def _label(task: e.Task) -> str:
+    if isinstance(task, e.HiringTask):
+        return f"{task.job.key}#{task.rank + 1}"
+    return task.subject or "town"
+
+
+def _parser(task: e.Task) -> Callable[[str], BaseModel]:
+    return lambda text: parse_answer(task, text)
+
+
+def verdict_json(verdict) -> object:
+    """A verdict as JSON-able data (ordered pairs as "a -> b", job specs and offers as dicts)."""
+    if verdict is None:
+        return None
+    if isinstance(verdict, BaseModel):
+        return json.loads(verdict.model_dump_json())
+    if isinstance(verdict, e.GatheringVerdict):
+        return {"changes": verdict.changes, "quality": {f"{a} -> {b}": q for (a, b), q in verdict.quality.items()},
+                "notes": verdict.notes}
+    if isinstance(verdict, e.NewJobsVerdict):
+        return {"jobs": [json.loads(j.model_dump_json()) for j in verdict.jobs]}
+    return json.loads(json.dumps(dataclasses.asdict(verdict), default=str))
+
+
+def llm_environment(model) -> LLMEnvironment | None:
+    """The model's LLM environment, or None when the rules judge."""
+    environment = getattr(model, "environment", None)
+    return environment if isinstance(environment, LLMEnvironment) else None
+
+
+@dataclass(frozen=True)
+class LLMEnvironmentFactory:
+    """A picklable ``environment`` argument for ``AgentopiaModel``: an LLM environment on ``spec``
+    (e.g. ``mesa.batch_run(AgentopiaModel, parameters={..., "environment": LLMEnvironmentFactory("fake")})``).
+    ``cache``: a SQLite response cache to record into and replay from (None: no cache)."""
+
+    spec: str
+    cache: str | None = None
+    cache_mode: str = "replay-or-record"
+    temperature: float = 0.7
+    max_concurrency: int = 8
+    timeout_s: float = 120.0
+
+    def __call__(self, model) -> LLMEnvironment:
+        from agentopia_mesa.llm.factory import make_client
+
+        client = make_client(self.spec, cache_path=self.cache, cache_mode=self.cache_mode)
+        dispatcher = Dispatcher(max_concurrency=self.max_concurrency, timeout_s=self.timeout_s)
+        seed = getattr(model, "_seed", 0)
+        return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=self.temperature,
+                              seed=seed if isinstance(seed, int) else 0, spec=self.spec)

@@ -1,0 +1,59 @@
+"""Transcripts: every conversation of a run, streamed to the run directory as JSON lines.
+
+``DialogueRecorder(run_dir)`` is a model observer: after each week it appends that week's
+conversations (``model.conversations``, made by ``stages.activities``) to ``dialogues.jsonl``,
+one object per joint activity or encounter, and flushes. Like ``decisions.jsonl`` it is written
+for runs with an LLM (a rules run's template talk would only fill the disk), and a resumed run
+cuts it back to its checkpoint (``layout.STREAM_FILES``); ``run.trajectories.attach_trajectories``
+attaches it.
+
+One line: ``when``, ``week_index``, ``day``, ``kind`` ("joint" or "encounter"), ``activity``,
+``place``, ``scene``, ``participants``, ``entries`` (each one's private analysis), ``turns``
+(each with ``turn``, ``when`` (the time stamp of the speaker's decision in ``decisions.jsonl``), ``speaker``, ``model``, ``feedback`` (the environment's, before the turn),
+``text`` (what everyone present saw), ``thoughts``, ``visible_to`` (who else was present),
+``private`` (parts with their own ``visible_to``), ``gift``, ``left``, ``verification`` (PASS or
+REJECT), ``failure``, ``reason``, ``rejected``), ``ended`` ("environment", "max_turns" or
+"too_few"), ``closing`` (the environment's last feedback), ``outcomes`` and ``exits`` (summary,
+reflection and notes per participant).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from agentopia_mesa.run.layout import RunLayout
+
+
+class DialogueRecorder:
+    """Append each week's conversations to ``run_dir/dialogues.jsonl`` (a model observer)."""
+
+    def __init__(self, run_dir: str | Path):
+        self.path = RunLayout(run_dir).dialogues
+
+    def __call__(self, model) -> None:
+        conversations = getattr(model, "conversations", None)
+        if not conversations:
+            return
+        with open(self.path, "a", encoding="utf-8") as f:
+            for conversation in conversations:
+                f.write(json.dumps(conversation, ensure_ascii=False) + "\n")
+
+
+def read_dialogues(source: str | Path) -> Iterator[dict]:
+    """The conversations of a run directory (or of a ``dialogues.jsonl``), in order; an unfinished
+    last line (a killed run) is skipped."""
+    source = Path(source)
+    path = RunLayout(source).dialogues if source.is_dir() else source
+    if not path.is_file():
+        return
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.endswith("\n") and line.strip():
+                yield json.loads(line)
+
+
+def rejected_replies(source: str | Path) -> set[tuple[str, str]]:
+    """(speaker, when) of every reply the environment rejected: its decision is no training data."""
+    return {(t["speaker"], t["when"]) for c in read_dialogues(source) for t in c["turns"] if t.get("rejected")}

@@ -1,0 +1,84 @@
+"""Conversations' cost: LLM calls and prompt tokens per agent-week, and prefix reuse, per profile.
+
+    python benchmarks/bench_conversations.py [--residents 20] [--weeks 4] [--llm fake]
+
+Runs ``agentopia run --mind llm --llm SPEC`` once with ``--profile lean`` and once with
+``--profile paper`` (the LLM environment on the same spec, conversations at the paper's
+settings), then reads each run's ``decisions.jsonl``:
+
+- calls and prompt tokens per agent-week (residents' calls; the environment's beside them). The
+  fake backend counts a prompt's words as its tokens (about 1.75 Gemma tokens per word, RESULTS.md);
+- prefix reuse: the share of each prompt's words that repeat the start of the previous prompt of
+  the same caller (a resident; the environment per conversation or task), over all prompts: what a
+  serving engine's prefix cache (Ollama, llama.cpp, vLLM) can skip recomputing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from agentopia_mesa.cli.main import main
+
+
+def _text(messages: list[dict]) -> str:
+    return "".join(f"<{m['role']}>{m['content']}" for m in messages)
+
+
+def _common(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def measure(run_dir: Path, residents: int, weeks: int) -> dict:
+    previous: dict[str, str] = {}
+    out = defaultdict(float)
+    for line in (run_dir / "decisions.jsonl").read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        who = "environment" if entry.get("role") == "environment" else "residents"
+        text = _text(entry["messages"])
+        key = f"{who}/{entry['resident']}/{entry.get('task', '')}"
+        shared = _common(previous.get(key, ""), text)
+        previous[key] = text
+        out[f"{who} calls"] += 1
+        out[f"{who} prompt tokens"] += entry["prompt_tokens"]
+        out[f"{who} words"] += len(text.split())
+        out[f"{who} reused words"] += len(text[:shared].split())
+    agent_weeks = residents * weeks
+    return {
+        "calls per agent-week": round(out["residents calls"] / agent_weeks, 1),
+        "prompt tokens per agent-week": round(out["residents prompt tokens"] / agent_weeks),
+        "environment calls per agent-week": round(out["environment calls"] / agent_weeks, 1),
+        "environment prompt tokens per agent-week": round(out["environment prompt tokens"] / agent_weeks),
+        "prefix reuse, residents": f"{out['residents reused words'] / max(1, out['residents words']):.0%}",
+        "prefix reuse, environment": f"{out['environment reused words'] / max(1, out['environment words']):.0%}",
+        "conversations": sum(1 for _ in open(run_dir / "dialogues.jsonl", encoding="utf-8")),
+    }
+
+
+def main_(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--residents", type=int, default=20)
+    parser.add_argument("--weeks", type=int, default=4)
+    parser.add_argument("--world", default="school")
+    parser.add_argument("--llm", default="fake")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        for profile in ("lean", "paper"):
+            out = Path(tmp) / profile
+            code = main(["run", "--world", args.world, "--residents", str(args.residents), "--years", "1",
+                         "--weeks-per-year", str(args.weeks), "--seed", "1", "--mind", "llm", "--llm", args.llm,
+                         "--profile", profile, "--quiet", "--out", str(out)])
+            if code:
+                raise SystemExit(code)
+            print(profile, json.dumps(measure(out, args.residents, args.weeks)), flush=True)
+
+
+if __name__ == "__main__":
+    main_()
