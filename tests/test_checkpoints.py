@@ -253,6 +253,20 @@ def test_classes_of_moved_modules_still_load(tmp_path):
     assert read_checkpoint(path) == Offer("tea", "daily", 5)
 
 
+def test_renamed_classes_still_load(tmp_path):
+    # The formulas' Environment (environment.outcomes, before that the environment module) is
+    # now the RuleEnvironment: a checkpoint naming the old class loads the new one.
+    from agentopia_mesa.environment.rules import RuleEnvironment
+
+    new = pickle.dumps(RuleEnvironment, protocol=0)
+    for old_module in (b"agentopia_mesa.environment.outcomes", b"agentopia_mesa.environment"):
+        old = new.replace(b"agentopia_mesa.environment.rules\nRuleEnvironment", old_module + b"\nEnvironment")
+        assert old != new
+        path = tmp_path / "week-00001.ckpt"
+        path.write_bytes(MAGIC + hashlib.sha256(old).digest() + ckpt._mac(old) + old)
+        assert read_checkpoint(path) is RuleEnvironment
+
+
 def test_load_latest_skips_bad_checkpoints_warning_at_the_callers_line(tmp_path):
     for week in (1, 2, 3):
         save_checkpoint(stand_in(week), tmp_path, keep=0)

@@ -2,8 +2,11 @@
 
 import hashlib
 import multiprocessing
+import os
+import signal
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -121,6 +124,8 @@ def test_calls_from_many_threads_share_one_connection(tmp_path):
         thread.join()
     assert len(os.listdir("/proc/self/fd")) - before < 5
     assert len(client.cache) == 201
+
+
 def test_the_key_format_is_pinned_so_recorded_caches_stay_valid():
     # Canonical JSON: sorted keys, no spaces, non-ASCII kept as is. Changing any of this would
     # silently turn every recorded cache into misses.
@@ -175,6 +180,30 @@ def test_one_connection_per_process_reused_by_every_thread_and_closed_from_any(t
     closer.join()
     assert cache._all == []
     assert cache.get("nothing") is None and len(cache._all) == 1  # usable again after close
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_opens_its_own_connection(tmp_path):
+    # SQLite connections must not cross a fork: the child makes its own, and reads what the parent wrote.
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    cache.put("k", decision_request(), _result("from the parent"))
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit code only
+        try:
+            ok = cache.get("k")["text"] == "from the parent" and cache._local.pid == os.getpid()
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
+    assert cache.get("k")["text"] == "from the parent"  # the parent's connection still works
 
 
 def _result(text: str, **kw) -> ChatResult:
