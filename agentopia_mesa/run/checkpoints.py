@@ -11,7 +11,7 @@ plain sha256 tells corruption (skipped, the previous checkpoint is used) from a 
 file (refused). Checkpoints of the first format (``AGENTOPIA-CKPT-1``, unauthenticated) are
 refused unless ``AGENTOPIA_TRUST_UNSIGNED_CHECKPOINTS=1`` says they are your own.
 
-The file is It is written to a
+The file is written to a
 temporary name, flushed to disk and renamed, so a crash (kill -9 included) leaves either the
 old checkpoint or the new one, never half of one. Loading checks the hash; a corrupt or
 truncated file is skipped with a warning and the previous checkpoint is used. A write that fails
