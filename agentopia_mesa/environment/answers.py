@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.contract.decisions import RatingDecision
+from agentopia_mesa.llm.narrowing import cap_text, restrict
 
 Text = Annotated[str, StringConstraints(max_length=300)]
 Name = Annotated[str, StringConstraints(max_length=60)]
@@ -179,25 +180,8 @@ def new_event_bounds(task: e.EventsTask) -> tuple[int, int]:
 @functools.cache
 def _base(answer: type[BaseModel]) -> dict:
     schema = answer.model_json_schema()
-    _shorten(schema)
+    cap_text(schema, TEXT_LIMIT)
     return schema
-
-
-def _shorten(node) -> None:
-    if isinstance(node, dict):
-        if node.get("type") == "string" and "maxLength" in node:
-            node["maxLength"] = min(node["maxLength"], TEXT_LIMIT)
-        for value in node.values():
-            _shorten(value)
-    elif isinstance(node, list):
-        for value in node:
-            _shorten(value)
-
-
-def _enum(node: dict, values: list[str]) -> None:
-    for k in ("maxLength", "minLength", "pattern"):
-        node.pop(k, None)
-    node["enum"] = list(dict.fromkeys(values)) or [""]
 
 
 def schema_for(task: e.Task) -> dict:
@@ -211,9 +195,9 @@ def schema_for(task: e.Task) -> dict:
             props["items"]["minItems"] = min(low, len(task.price_list))
             props["items"]["maxItems"] = min(high, len(task.price_list))
         case e.TurnTask():
-            _enum(props["verification"], [e.PASS, e.REJECT] if task.turns else [e.PASS])
-            _enum(props["failure"], ["", *e.FAILURES])
-            _enum(props["next_speaker"], next_speakers(task))
+            restrict(props["verification"], [e.PASS, e.REJECT] if task.turns else [e.PASS])
+            restrict(props["failure"], ["", *e.FAILURES])
+            restrict(props["next_speaker"], next_speakers(task))
         case e.GatheringTask():
             base = defs.pop("ParticipantOutcome")
             positions = []
@@ -225,12 +209,12 @@ def schema_for(task: e.Task) -> dict:
                                      "minItems": len(positions), "maxItems": len(positions)}
             schema.pop("$defs", None)
         case e.PublicTask():
-            _enum(props["noticed"], ["", *task.group])
+            restrict(props["noticed"], ["", *task.group])
         case e.EventsTask():
             low, high = new_event_bounds(task)
             event = defs["NewEvent"]["properties"]
-            _enum(event["place"], list(task.places))
-            _enum(event["skill"], ["", *task.skills])
+            restrict(event["place"], list(task.places))
+            restrict(event["skill"], ["", *task.skills])
             event["day"]["maximum"] = task.days
             event["eligible"]["items"] = {"type": "string", "enum": task.residents or [""]}
             event["repeat_weeks"]["maximum"] = task.max_repeat
@@ -238,13 +222,13 @@ def schema_for(task: e.Task) -> dict:
         case e.EncountersTask():
             pair = defs["EncounterAnswer"]["properties"]
             idle = [n for place in encounter_places(task) for n in task.idle_at[place]]
-            _enum(pair["a"], idle)
-            _enum(pair["b"], idle)
-            _enum(pair["place"], encounter_places(task))
+            restrict(pair["a"], idle)
+            restrict(pair["b"], idle)
+            restrict(pair["place"], encounter_places(task))
             props["encounters"]["maxItems"] = encounter_limit(task)
         case e.NewJobsTask():
             design = defs["JobDesign"]["properties"]
-            _enum(design["based_on"], job_bases(task))
+            restrict(design["based_on"], job_bases(task))
             design["skills"]["items"] = {"type": "string", "enum": job_skills(task) or [""]}
             props["jobs"]["minItems"] = props["jobs"]["maxItems"] = task.count
         case e.HiringTask():
@@ -254,12 +238,12 @@ def schema_for(task: e.Task) -> dict:
             drift = schema.pop("$defs")["Drift"]
             for prop, names in (("traits", task.resident.traits), ("talents", task.resident.talents)):
                 item = copy.deepcopy(drift)
-                _enum(item["properties"]["name"], list(names))
+                restrict(item["properties"]["name"], list(names))
                 props[prop]["items"] = item
                 props[prop]["maxItems"] = len(names)
         case e.RatingTask():
             people = task.question.people
-            _enum(defs["Rating"]["properties"]["name"], people)
+            restrict(defs["Rating"]["properties"]["name"], people)
             props["ratings"]["maxItems"] = len(people)
     return schema
 

@@ -12,11 +12,15 @@ import functools
 
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.contract import questions as q
+from agentopia_mesa.llm.narrowing import cap_text, restrict
 
 
 @functools.cache
 def _base(decision: type[d.Decision]) -> dict:
-    return decision.model_json_schema()
+    """The decision's schema with free text capped at ``TEXT_LIMIT``, made once per decision type."""
+    schema = decision.model_json_schema()
+    cap_text(schema, TEXT_LIMIT)
+    return schema
 
 
 def _enum(schema: dict, path: tuple[str, ...], values: list[str]) -> None:
@@ -24,9 +28,7 @@ def _enum(schema: dict, path: tuple[str, ...], values: list[str]) -> None:
     node = schema
     for key in path:
         node = node[key]
-    for k in ("maxLength", "minLength", "pattern"):
-        node.pop(k, None)
-    node["enum"] = list(dict.fromkeys(values)) or [""]
+    restrict(node, values)
 
 
 def _list_of(schema: dict, prop: str, values: list[str]) -> None:
@@ -51,20 +53,8 @@ CHARS_PER_WORD = 7
 SPEECH_LIMIT = 1600
 
 
-def _shorten_text(node) -> None:
-    if isinstance(node, dict):
-        if node.get("type") == "string" and "maxLength" in node:
-            node["maxLength"] = min(node["maxLength"], TEXT_LIMIT)
-        for value in node.values():
-            _shorten_text(value)
-    elif isinstance(node, list):
-        for value in node:
-            _shorten_text(value)
-
-
 def schema_for(question: q.Question) -> dict:
     schema = copy.deepcopy(_base(question.decision))
-    _shorten_text(schema)
     defs = ("$defs",)
     match question:
         case q.ContactQuestion():
