@@ -74,7 +74,7 @@ class SoloTask(Task):
     description: str = ""
     place: str = ""
     place_name: str = ""
-    pay: tuple[int, int] = (0, 0)  # the extra-work pay tier for this resident
+    pay: tuple[int, int] = (0, 0)  # the extra-work pay tier for this resident (work only)
     task: ClassVar[str] = "solo"
 
 

@@ -143,15 +143,10 @@ class LLMEnvironment(EnvironmentModel):
 
     def _account(self, task: e.Task, request: ChatRequest, outcome, verdict, fallback: bool) -> None:
         stats, result = self.stats, outcome.result
-        stats.calls += outcome.attempts - outcome.faults["skipped"]
-        stats.retries += outcome.attempts - 1
-        stats.faults.update(outcome.faults)
+        outcome.count_into(stats)
         stats.by_task[task.task] += 1
         stats.fallbacks += fallback
         stats.fallbacks_by_task[task.task] += fallback
-        if result is not None:
-            stats.prompt_tokens += result.prompt_tokens
-            stats.completion_tokens += result.completion_tokens
         if self.recorder is None:
             return
         self.recorder({

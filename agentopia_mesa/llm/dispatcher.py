@@ -56,6 +56,16 @@ class Outcome(Generic[T]):
     def ok(self) -> bool:
         return self.error is None
 
+    def count_into(self, stats) -> None:
+        """Add this job's calls (retries included, calls the circuit breaker skipped not), retries,
+        failed attempts and tokens to ``stats`` (a mind's or the environment's totals)."""
+        stats.calls += self.attempts - self.faults["skipped"]
+        stats.retries += self.attempts - 1
+        stats.faults.update(self.faults)
+        if self.result is not None:
+            stats.prompt_tokens += self.result.prompt_tokens
+            stats.completion_tokens += self.result.completion_tokens
+
 
 @dataclass
 class DispatchStats:

@@ -157,14 +157,9 @@ class LLMMind(Mind):
 
     def _account(self, question, request, outcome, decision, fallback: bool) -> None:
         stats, result = self.stats, outcome.result
-        stats.calls += outcome.attempts - outcome.faults["skipped"]
-        stats.retries += outcome.attempts - 1
-        stats.faults.update(outcome.faults)
+        outcome.count_into(stats)
         stats.by_stage[question.stage] += 1
         stats.fallbacks += fallback
-        if result is not None:
-            stats.prompt_tokens += result.prompt_tokens
-            stats.completion_tokens += result.completion_tokens
         r = question.resident
         entry = {
             "resident": r.name,

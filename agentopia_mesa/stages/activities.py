@@ -314,9 +314,9 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
     for r in people:
         plan = plans[r.name]
         skill = plan.skill or "general knowledge"
+        pay = extra_work_pay_range(r.state.skills.get(skill, 0), economy) if plan.activity == "work" else (0, 0)
         tasks.append(SoloTask(resident=r, day=day, activity=plan.activity, skill=skill, description=plan.description,
-                              place=r.place.key, place_name=r.place.name,
-                              pay=extra_work_pay_range(r.state.skills.get(skill, 0), economy)))
+                              place=r.place.key, place_name=r.place.name, pay=pay))
     shoppers = []
     for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
         r = task.resident
