@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from agentopia_mesa.config import DeltaLimits, SimulationConfig
 from agentopia_mesa.contract import environment as e
-from agentopia_mesa.world.text import neutralise_markers
 from agentopia_mesa.contract.context import WORLD_RULES, memory, persona, quoted, quoted_list, scored
+from agentopia_mesa.environment.answers import encounter_limit, encounter_places, job_bases, new_event_bounds
+from agentopia_mesa.world.text import neutralise_markers
 
 JUDGE = (
     "You are the environment of a town simulation: you judge what happens, like a fair and realistic "
@@ -161,8 +162,6 @@ def _public(task: e.PublicTask, config: SimulationConfig) -> str:
 
 
 def _events(task: e.EventsTask, config: SimulationConfig) -> str:
-    from agentopia_mesa.environment.answers import new_event_bounds
-
     low, high = new_event_bounds(task)
     running = [ev for ev in task.running if ev.until_week >= task.week_index]
     recent = sorted(name for name, week in task.last_used.items() if task.week_index - week <= task.lookback)
@@ -178,8 +177,6 @@ def _events(task: e.EventsTask, config: SimulationConfig) -> str:
 
 
 def _encounters(task: e.EncountersTask, config: SimulationConfig) -> str:
-    from agentopia_mesa.environment.answers import encounter_limit, encounter_places
-
     lines = [f"ENCOUNTERS, day {task.day}. Residents with nothing planned, by public place:"]
     for place in encounter_places(task):
         people = task.idle_at[place]
@@ -191,8 +188,6 @@ def _encounters(task: e.EncountersTask, config: SimulationConfig) -> str:
 
 
 def _jobs(task: e.NewJobsTask, config: SimulationConfig) -> str:
-    from agentopia_mesa.environment.answers import job_bases
-
     bases = "\n".join(f"- {k}: {quoted(task.jobs[k].role)} at {quoted(task.jobs[k].organisation)}, skills "
                       f"{quoted_list(task.jobs[k].min_skills)}" for k in job_bases(task)[:40])
     return (f"NEW JOBS for {task.year}: design {task.count} challenging new positions, each based on an existing one "
