@@ -29,6 +29,7 @@ class ActivityRecord:
     changes: dict[str, int] = field(default_factory=dict)
     note: str = ""  # the environment's outcome, when it wrote one
     summary: str = ""  # the resident's own summary of a conversation (its exit)
+    said: tuple[str, ...] = ()  # a conversation's last replies, "Name: speech" (what everyone present saw)
 
 
 class Resident(CellAgent):
@@ -46,6 +47,9 @@ class Resident(CellAgent):
         self.living_standard = "frugal"
         self.intentions: list[str] = []
         self.records: list[ActivityRecord] = []  # this week's activities
+        self.replies: list[tuple[str, str]] = []  # this week's earlier answers (stage, text), for LLM minds' context
+        #: Recent messages with each correspondent: name -> [(time stamp, sender, text)], oldest first.
+        self.correspondence: dict[str, list[tuple[str, str, str]]] = {}
         self.last_records: list[ActivityRecord] = []  # last week's
         self.year_counts: Counter = Counter()  # activities by kind this year, for profile drift
         self.history: list[dict[str, int]] = []  # week-begin snapshots of the current reward period
@@ -82,6 +86,10 @@ class Resident(CellAgent):
         self.activity = activity
         if self.cell is not place.cell:
             self.cell = place.cell
+
+    def __setstate__(self, state: dict) -> None:
+        """Residents pickled before earlier replies and correspondence were kept load with none."""
+        self.__dict__.update({"replies": [], "correspondence": {}, **state})
 
     def __repr__(self) -> str:
         return f"Resident({self.name!r})"
