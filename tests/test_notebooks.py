@@ -93,7 +93,7 @@ def test_limits_and_read_only_access():
     assert "at most 10" in tools.call(_call("update_note", name="general", summary="w " * 11, content="ok"))
     assert "at most 20" in tools.call(_call("update_note", name="general", summary="ok", content="w " * 21))
     reader = _tools(nb, writable=False)
-    assert [s["function"]["name"] for s in reader.specs()] == ["list_notes", "read_note"]
+    assert [s["function"]["name"] for s in reader.specs()] == ["list_notes", "read_note", "read_public_info"]
     assert reader.call(_call("update_note", name="general", summary="x", content="x")).startswith("No tool")
     assert nb.general.summary == ""
 
@@ -241,3 +241,12 @@ def test_memory_settings_are_checked():
         SimulationConfig().with_flat_overrides({"memory__notes": "magic"})
     with pytest.raises(ValueError, match="memory.tool_rounds"):
         SimulationConfig().with_flat_overrides({"memory__tool_rounds": 0})
+
+
+def test_anyone_can_read_public_information():
+    model = AgentopiaModel(world="school", residents=4, years=1, seed=0)
+    a, b = model.residents[:2]
+    tools = tools_for(prepare(model, q.ReviewQuestion(a)))
+    info = tools.call(_call("read_public_info", person=b.name))
+    assert info.startswith(f"{b.name}, {b.age}.") and "Position:" in info
+    assert "nobody called" in tools.call(_call("read_public_info", person="Nobody Atall"))

@@ -13,7 +13,7 @@ or fall back on problems; the rule mind never makes any.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -39,6 +39,8 @@ class Situation:
     economy: EconomyConfig
     career: CareerConfig
     memory: MemoryConfig = DEFAULT_MEMORY
+    #: What anyone can read of a resident by name (None: no such resident), e.g. through a tool.
+    public_info: Callable[[str], str | None] = field(default=lambda name: None, compare=False, repr=False)
 
     def stamp(self, stage: str) -> str:
         """The paper's time stamp, e.g. ``Y2020-W03-plan``."""

@@ -1,4 +1,5 @@
-"""The notebook as tools an LLM mind calls (paper §3.4): ``list_notes``, ``read_note``, ``update_note``.
+"""The notebook as tools an LLM mind calls (paper §3.4): ``list_notes``, ``read_note``, ``update_note``,
+and ``read_public_info`` (what anyone can see of a resident).
 
 One ``NotebookTools`` per question (one resident, one answer), offered at Plan, a conversation's
 exit and Review, and read-only at Contact (``TOOL_ACCESS``). Its rules, each refused with a
@@ -29,6 +30,10 @@ LIST = {"type": "function", "function": {
 READ = {"type": "function", "function": {
     "name": "read_note", "description": "Read one of your notes in full.",
     "parameters": {"type": "object", "properties": {"name": _NAME}, "required": ["name"], "additionalProperties": False}}}
+PUBLIC = {"type": "function", "function": {
+    "name": "read_public_info", "description": "What anyone can see of a resident: appearance, introduction, position.",
+    "parameters": {"type": "object", "properties": {"person": {"type": "string"}}, "required": ["person"],
+                   "additionalProperties": False}}}
 UPDATE = {"type": "function", "function": {
     "name": "update_note",
     "description": "Replace a note with its merged new content (read it first). Start a topic note with a new "
@@ -47,23 +52,26 @@ def tools_for(question: q.Question) -> NotebookTools | None:
         return None
     present = tuple(question.others) if isinstance(question, q.ChatQuestion) else ()
     return NotebookTools(question.resident.notebook, question.when, question.context.week_index,
-                         writable=access == "write", present=present, memory=question.context.memory)
+                         writable=access == "write", present=present, memory=question.context.memory,
+                         public_info=question.context.public_info)
 
 
 class NotebookTools:
     """A resident's notebook behind the tool protocol (``llm.tools.Toolbox``) for one answer."""
 
-    def __init__(self, notebook, when: str, week_index: int, writable: bool, present: tuple[str, ...], memory):
+    def __init__(self, notebook, when: str, week_index: int, writable: bool, present: tuple[str, ...], memory,
+                 public_info=lambda name: None):
         self.notebook = notebook
         self.when = when
         self.week_index = week_index
         self.writable = writable
         self.present = present
         self.memory = memory
+        self.public_info = public_info
         self.read_in_answer: set[str] = set()
 
     def specs(self) -> list[dict]:
-        return [LIST, READ, UPDATE] if self.writable else [LIST, READ]
+        return [LIST, READ, PUBLIC, UPDATE] if self.writable else [LIST, READ, PUBLIC]
 
     def call(self, call) -> str:
         """Run one tool call (``.name``, ``.arguments``) and return what the model is told."""
@@ -73,6 +81,9 @@ class NotebookTools:
                 return self.list_notes()
             case "read_note":
                 return self.read_note(str(args.get("name", "")))
+            case "read_public_info":
+                person = str(args.get("person", ""))
+                return self.public_info(person) or f"There is nobody called {person!r} here."
             case "update_note" if self.writable:
                 return self.update_note(str(args.get("name", "")), str(args.get("summary", "")),
                                         str(args.get("content", "")))

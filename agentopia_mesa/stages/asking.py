@@ -9,6 +9,7 @@ ties), so minds answer from the question alone (``contract.questions``). A mind 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from agentopia_mesa.contract.decisions import Decision
@@ -22,7 +23,13 @@ REPLY_CHARS = 600
 def situation(model) -> Situation:
     cal = model.calendar
     return Situation(year=cal.year, week=cal.week, week_index=cal.week_index, world_title=model.world.title,
-                     economy=model.config.economy, career=model.config.career, memory=model.config.memory)
+                     economy=model.config.economy, career=model.config.career, memory=model.config.memory,
+                     public_info=functools.partial(_public_info, model.residents_by_name))
+
+
+def _public_info(residents: dict, name: str) -> str | None:
+    r = residents.get(name)
+    return r.public_profile() if r is not None else None
 
 
 def prepare(model, question: Question, now: Situation | None = None) -> Question:

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from agentopia_mesa.town.place import Place
 
 
+#: Characters of a resident's appearance that anyone can read (``Resident.public_profile``).
+PUBLIC_APPEARANCE = 200
+
+
 @dataclass
 class ActivityRecord:
     """What a resident did in one slot, and how it changed its state."""
@@ -72,6 +76,14 @@ class Resident(CellAgent):
     def weekly_income(self) -> int:
         job = self.job
         return (job.weekly_income if job else 0) + self.profile.extra_income
+
+    def public_profile(self) -> str:
+        """What anyone in the world can read of this resident (paper §3.4): appearance (clipped),
+        introduction and position."""
+        p, job = self.profile, self.job
+        work = f"{job.role} at {job.organisation}, {job.weekly_income} a week" if job else "no position"
+        return f"{self.name}, {self.age}. Appearance: {p.appearance[:PUBLIC_APPEARANCE] or 'unremarkable'}. " \
+               f"Introduction: {p.introduction or 'none'}. Position: {work}."
 
     def need(self, name: str) -> int:
         return self.state.needs[name]
