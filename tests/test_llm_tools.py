@@ -434,6 +434,12 @@ def test_the_choice_schema_takes_a_call_or_the_answer_and_lifts_defs():
                   {"tool": "read_note", "arguments": {"name": "d"}, "why": "x"}, {"action": "fly", "reason": ""}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(wrong, schema)
+    loose = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
+    jsonschema.validate({"tool": "f", "arguments": {}}, choice_schema((loose,), DECISION_SCHEMA))
+    with pytest.raises(jsonschema.ValidationError):  # no invented keys unless the tool allows them
+        jsonschema.validate({"tool": "f", "arguments": {"x": 1}}, choice_schema((loose,), DECISION_SCHEMA))
+    loose["function"]["parameters"]["additionalProperties"] = True
+    jsonschema.validate({"tool": "f", "arguments": {"x": 1}}, choice_schema((loose,), DECISION_SCHEMA))
     with_defs = {"type": "object", "properties": {"p": {"$ref": "#/$defs/P"}}, "required": ["p"],
                  "$defs": {"P": {"type": "string", "enum": ["a"]}}}
     lifted = choice_schema(tools, with_defs)

@@ -28,10 +28,17 @@ def _function(spec: dict) -> dict:
     return spec["function"]
 
 
+def _strict(function: dict) -> dict:
+    """The parameters schema of ``function``, with no keys beyond its properties unless it says so:
+    left free, Gemma 3 270M spent its whole answer on invented keys inside "arguments"."""
+    return {"additionalProperties": False, **(function.get("parameters") or {"type": "object"})}
+
+
 def choice_schema(tools: tuple[dict, ...], schema: dict | None) -> dict:
-    """The schema of an answer to a request offering ``tools``: a call of one of them, or an answer
-    following ``schema``. ``$defs`` of the answer's schema and of the tools' parameters move to the
-    top, where their "#/$defs/..." references point."""
+    """The schema of an answer to a request offering ``tools``: a call of one of them (arguments
+    with no keys the tool's parameters do not name, unless they allow them), or an answer following
+    ``schema``. ``$defs`` of the answer's schema and of the tools' parameters move to the top, where
+    their "#/$defs/..." references point."""
     defs: dict = {}
 
     def lifted(part: dict) -> dict:
@@ -42,8 +49,7 @@ def choice_schema(tools: tuple[dict, ...], schema: dict | None) -> dict:
         return part
 
     calls = [{"type": "object",
-              "properties": {"tool": {"const": _function(t)["name"]},
-                             "arguments": lifted(_function(t).get("parameters") or {"type": "object"})},
+              "properties": {"tool": {"const": _function(t)["name"]}, "arguments": lifted(_strict(_function(t)))},
               "required": ["tool", "arguments"], "additionalProperties": False} for t in tools]
     choice = {"anyOf": [*calls, lifted(schema or {"type": "object"})]}
     return {**choice, "$defs": defs} if defs else choice
