@@ -44,8 +44,8 @@ class RuleMind(Mind):
         self.rng = rng
         self._answer = {
             q.PlanQuestion: self._plan, q.ContactQuestion: self._contact, q.SignupQuestion: self._signup,
-            q.SoloQuestion: self._solo, q.PurchaseQuestion: self._purchase, q.EntryQuestion: self._entry,
-            q.TurnQuestion: self._turn, q.ExitQuestion: self._exit,
+            q.SoloQuestion: self._solo, q.PurchaseQuestion: self._purchase, q.PublicEventQuestion: self._public_event,
+            q.EntryQuestion: self._entry, q.TurnQuestion: self._turn, q.ExitQuestion: self._exit,
             q.ReviewQuestion: self._review, q.DiscardQuestion: self._discard, q.JobWishQuestion: self._job_wishes,
             q.RatingQuestion: self._ratings,
         }
@@ -166,6 +166,15 @@ class RuleMind(Mind):
                 chosen.append(e.event_id)
                 days.add(e.day)
         return d.SignupDecision(events=chosen)
+
+    def _public_event(self, question: q.PublicEventQuestion) -> d.PublicEventDecision:
+        """A template description; now and then (more often for extraverts) one of the others is noticed."""
+        r, rng = question.resident, self.rng
+        noticed = []
+        if question.others and rng.random() < r.traits.get("extraversion", 50) / 300:
+            noticed.append(rng.choice(question.others).name)
+        description = f"I take part in {question.event.name} and give it my full attention."
+        return d.PublicEventDecision(description=" ".join(description.split()[:question.words]), noticed=noticed)
 
     # -- a free slot alone --------------------------------------------------------------------
     def _solo(self, question: q.SoloQuestion) -> d.SoloDecision:

@@ -2,19 +2,21 @@
 
 ``DialogueRecorder(run_dir)`` is a model observer: after each week it appends that week's
 conversations (``model.conversations``, made by ``stages.activities``) to ``dialogues.jsonl``,
-one object per joint activity or encounter, and flushes. Like ``decisions.jsonl`` it is written
+one object per joint activity, encounter or public event group, and flushes. Like ``decisions.jsonl`` it is written
 for runs with an LLM (a rules run's template talk would only fill the disk), and a resumed run
 cuts it back to its checkpoint (``layout.STREAM_FILES``); ``run.trajectories.attach_trajectories``
 attaches it.
 
-One line: ``when``, ``week_index``, ``day``, ``kind`` ("joint" or "encounter"), ``activity``,
+One line: ``when``, ``week_index``, ``day``, ``kind`` ("joint", "encounter" or "public"), ``activity``,
 ``place``, ``scene``, ``participants``, ``entries`` (each one's private analysis), ``turns``
 (each with ``turn``, ``when`` (the time stamp of the speaker's decision in ``decisions.jsonl``), ``speaker``, ``model``, ``feedback`` (the environment's, before the turn),
 ``text`` (what everyone present saw), ``thoughts``, ``visible_to`` (who else was present),
 ``private`` (parts with their own ``visible_to``), ``gift``, ``left``, ``verification`` (PASS or
 REJECT), ``failure``, ``reason``, ``rejected``), ``ended`` ("environment", "max_turns" or
 "too_few"), ``closing`` (the environment's last feedback), ``outcomes`` and ``exits`` (summary,
-reflection and notes per participant).
+reflection and notes per participant). A public event group (``stages.transcripts``) has one turn
+per participant (its description of what it did, seen by all the others, never verified), its
+event's description as ``scene``, the outcomes, and ``noticed`` (whom each noticed).
 """
 
 from __future__ import annotations
