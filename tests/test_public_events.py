@@ -84,9 +84,10 @@ def test_one_environment_call_judges_the_whole_group_from_what_each_said():
         assert record.kind == "public" and record.note == f"{p.name} was applauded."
         assert record.changes["mood"] == model.config.activity.public.mood[1]
         assert record.changes["skills"] == {"public speaking": 1}
-    # A noticed B, a stranger: a new acquaintance with a note, and B is on A's record
+    # A noticed B, a stranger: a new acquaintance with a first-impression note, and B is on A's record
     assert model.ties.acquaintance.has_edge(a.name, b.name) and not model.ties.acquaintance.has_edge(a.name, c.name)
-    assert a.notebook.people[b.name].summary.startswith(f"Noticed {b.name}")
+    assert a.notebook.people[b.name].summary.startswith(f"{b.name}: first met at Open mic night.")
+    assert not b.notebook.knows(a.name) and not a.notebook.knows(c.name)  # only the one who noticed takes a note
     assert a.records[-1].with_people == (b.name,) and c.records[-1].with_people == ()
     # the group's transcript: one turn per participant, seen by the others
     (line,) = model.conversations

@@ -13,16 +13,19 @@ or fall back on problems; the rule mind never makes any.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from agentopia_mesa.config import CareerConfig, EconomyConfig
+from agentopia_mesa.config import CareerConfig, EconomyConfig, MemoryConfig
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.town.economy import Offer
 
 if TYPE_CHECKING:
     from agentopia_mesa.town.resident import ActivityRecord, Resident
+
+
+DEFAULT_MEMORY = MemoryConfig()
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class Situation:
     world_title: str
     economy: EconomyConfig
     career: CareerConfig
+    memory: MemoryConfig = DEFAULT_MEMORY
+    #: What anyone can read of a resident by name (None: no such resident), e.g. through a tool.
+    public_info: Callable[[str], str | None] = field(default=lambda name: None, compare=False, repr=False)
 
     def stamp(self, stage: str) -> str:
         """The paper's time stamp, e.g. ``Y2020-W03-plan``."""
@@ -65,6 +71,11 @@ class Question:
             raise ValueError(f"{type(self).__name__} for {self.resident.name} was not prepared: ask through "
                              "stages.asking.ask_all (or prepare(model, question)) so it carries its situation")
         return self.situation
+
+    @property
+    def memory(self) -> MemoryConfig:
+        """The notebook and context settings it is asked under (the defaults if not prepared)."""
+        return self.situation.memory if self.situation is not None else DEFAULT_MEMORY
 
     def liking(self, other: str) -> float:
         """How much the resident likes ``other``: familiarity (0-1) plus sentiment (-1..1); 0 for strangers."""
@@ -244,6 +255,7 @@ class Conversation:
     place_name: str
     people: tuple[str, ...]
     scene: str = ""  # an encounter's scene, as the environment described it
+    place_description: str = ""
     min_turns: int = 5
     max_turns: int = 20
     reply_words: int = 200

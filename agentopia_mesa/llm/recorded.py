@@ -17,6 +17,12 @@ used, every attempt's text, the error, the faults) under the key of the job's fi
 A replayed job gets the recorded attempts, texts, error and faults, a result marked ``cached``,
 and its value parsed again from the answer used; a recorded failure comes back as a failure, so
 the caller falls back to its rule-based decision exactly as the recorded run did.
+
+A job with a toolbox (llm/tools.py) is keyed by its first call, the one that offers the tools,
+and its record keeps its ``tool_use``. Replaying it applies the recorded calls to the job's
+toolbox again, in order, so their effects (notebook edits) happen as they did, with no model
+call; each call must give the recorded result, else the toolbox did not start where the
+recorded one did and the replay stops with a ``ReplayDiverged`` naming the call.
 """
 
 from __future__ import annotations
@@ -27,32 +33,66 @@ from dataclasses import asdict
 
 from agentopia_mesa.llm.cache import CachedClient
 from agentopia_mesa.llm.client import CacheMiss, ChatResult
-from agentopia_mesa.llm.dispatcher import Dispatcher, Job, Outcome
+from agentopia_mesa.llm.dispatcher import Dispatcher, Job, Outcome, job_parts
+from agentopia_mesa.llm.tools import Toolbox, ToolUse, first_request
 
 
 class ReplayMiss(CacheMiss):
     """Replay mode met a decision that was never recorded: the replay cannot be exact."""
 
 
+class ReplayDiverged(ReplayMiss):
+    """A replayed tool call gave another result than when it was recorded: the replay is not exact."""
+
+
 def outcome_record(outcome: Outcome) -> dict:
-    """``outcome`` as JSON-able data (the parsed value is left out: it is parsed again on replay)."""
-    return {
+    """``outcome`` as JSON-able data (the parsed value is left out: it is parsed again on replay;
+    ``tool_use`` only for a job with a toolbox, so other records stay as they were)."""
+    record = {
         "result": None if outcome.result is None else asdict(outcome.result),
         "attempts": outcome.attempts,
         "error": outcome.error,
         "texts": list(outcome.texts),
         "faults": dict(outcome.faults),
     }
+    if outcome.tool_use is not None:
+        record["tool_use"] = outcome.tool_use.record()
+    return record
 
 
-def replayed_outcome(record: dict, parse) -> Outcome:
-    """The ``Outcome`` stored by ``outcome_record``, its value parsed again from the answer used."""
+def _short(text: str, n: int = 80) -> str:
+    return repr(text if len(text) <= n else text[:n] + "...")
+
+
+def reapplied(record: dict, toolbox: Toolbox, tag: str) -> ToolUse:
+    """Apply the tool calls of ``record`` (a ``ToolUse.record()``) to ``toolbox`` again, in order;
+    raise ``ReplayDiverged`` at the first whose result is not the recorded one."""
+    use = ToolUse.from_record(record)
+    for i, (call, recorded) in enumerate(zip(use.calls, use.results, strict=True), 1):
+        result = toolbox.call(call)
+        if result != recorded:
+            raise ReplayDiverged(
+                f"replay diverged: tool call {i} of {len(use.calls)} for {tag or 'an untagged call'} "
+                f"({call.name} {call.arguments}) now gives {_short(result)}, but gave {_short(recorded)} when "
+                "recorded; the toolbox (notebook) did not start as in the recorded run")
+    return use
+
+
+def replayed_outcome(record: dict, parse, toolbox: Toolbox | None = None, tag: str = "") -> Outcome:
+    """The ``Outcome`` stored by ``outcome_record``, its value parsed again from the answer used and
+    its tool calls applied to ``toolbox`` again (see ``reapplied``)."""
     result = None if record["result"] is None else ChatResult(**{**record["result"], "cached": True})
+    tool_use = None
+    if record.get("tool_use") is not None:
+        if toolbox is None:
+            raise ReplayMiss(f"replay miss: {tag or 'an untagged call'} was recorded with tool calls, "
+                             "but the job has no toolbox to apply them to")
+        tool_use = reapplied(record["tool_use"], toolbox, tag)
     value = None
     if record["error"] is None:
         value = parse(record["texts"][-1])
     return Outcome(value, result, record["attempts"], record["error"], list(record["texts"]),
-                   Counter(record["faults"]))
+                   Counter(record["faults"]), tool_use)
 
 
 def _miss(client: CachedClient, tag: str, why: str) -> ReplayMiss:
@@ -67,20 +107,21 @@ def dispatch_recorded(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[Outco
     cache mode (see the module docstring). Jobs whose client has no cache just run."""
     outcomes: list[Outcome | None] = [None] * len(jobs)
     keys: list[str | None] = [None] * len(jobs)
-    for i, (client, request, parse) in enumerate(jobs):
+    for i, job in enumerate(jobs):
+        client, request, parse, toolbox = job_parts(job)
         if not isinstance(client, CachedClient):
             continue
-        keys[i] = client.key(request)
+        keys[i] = client.key(first_request(request, toolbox, dispatcher.max_rounds))
         if client.mode == "record":
             continue
         record = client.cache.get_outcome(keys[i])
         if record is not None:
-            outcomes[i] = replayed_outcome(record, parse)
+            outcomes[i] = replayed_outcome(record, parse, toolbox, request.tag)
         elif client.mode == "replay" and client.cache.has_outcomes(client.backend, client.model):
             raise _miss(client, request.tag, "no recorded decision")
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
     for i, outcome in zip(todo, dispatcher.run([jobs[i] for i in todo]), strict=True):
-        client, request, _ = jobs[i]
+        client, request, _, _ = job_parts(jobs[i])
         if keys[i] is not None:
             if client.mode == "replay":
                 if outcome.faults["cache_miss"]:

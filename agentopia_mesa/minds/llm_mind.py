@@ -86,6 +86,8 @@ class LLMMind(Mind):
     ``recorder`` (the run's trajectories) and to each of ``listeners`` (live views): the explicit
     channels through which anything outside the mind learns what it decided."""
 
+    keeps_replies = True
+
     def __init__(
         self,
         client: LLMClient,

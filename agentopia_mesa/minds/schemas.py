@@ -51,11 +51,29 @@ DESCRIPTION_LIMIT = 600
 ANALYSIS_LIMIT = 480
 CHARS_PER_WORD = 7
 SPEECH_LIMIT = 1600
+#: The longest diary entry, reflection or goals (the paper: 300 words), and note summary (100 words).
+ESSAY_LIMIT = 2400
+NOTE_LIMIT = 800
+
+
+def _paper_lengths(schema: dict, question: q.Question) -> None:
+    """The paper's free-text lengths (``memory.*_words``) where its context asks for them."""
+    memory = question.memory
+    lengths = {q.PlanQuestion: (("long_term_goals", "short_term_goals"), memory.plan_words),
+               q.ReviewQuestion: (("summary", "reflection"), memory.diary_words),
+               q.ExitQuestion: (("summary", "reflection"), memory.diary_words)}
+    fields, words = lengths.get(type(question), ((), 0))
+    for name in fields:
+        schema["properties"][name]["maxLength"] = min(ESSAY_LIMIT, CHARS_PER_WORD * words)
+    if "NoteUpdate" in schema.get("$defs", {}):
+        schema["$defs"]["NoteUpdate"]["properties"]["summary"]["maxLength"] = min(NOTE_LIMIT, CHARS_PER_WORD * memory.summary_words)
 
 
 def schema_for(question: q.Question) -> dict:
     schema = copy.deepcopy(_base(question.decision))
     defs = ("$defs",)
+    if question.memory.context == "paper":
+        _paper_lengths(schema, question)
     match question:
         case q.ContactQuestion():
             _enum(schema, (*defs, "Message", "properties", "to"), question.known)
@@ -119,6 +137,8 @@ def schema_for(question: q.Question) -> dict:
                 schema["properties"]["ratings"]["maxItems"] = len(question.people)
             else:
                 schema["properties"]["ratings"]["maxItems"] = 0
+    if question.memory.notes == "tools" and "notes" in schema.get("properties", {}):
+        schema["properties"]["notes"]["maxItems"] = 0  # notes are kept with the tools (minds/notebook_tools.py)
     return schema
 
 

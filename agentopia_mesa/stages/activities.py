@@ -33,11 +33,17 @@ from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import PublicEvent, split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.stages.asking import ask_all, judge_all
+from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
                                                PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
 from agentopia_mesa.stages.transcripts import transcript
+from agentopia_mesa.town.notebook import PEOPLE
 from agentopia_mesa.town.resident import ActivityRecord, Resident
 from agentopia_mesa.town.state import Possession
+
+
+#: The last replies of a conversation kept in its record, for later prompts (Review, Contact).
+SAID_TURNS = 4
 
 
 @dataclass
@@ -126,11 +132,17 @@ def _solo_place(model, r: Resident, plan) -> str:
 
 
 def _record(model, r: Resident, day: int, kind: str, title: str, place: str, changes: dict,
-            with_people: tuple[str, ...] = (), note: str = "") -> None:
+            with_people: tuple[str, ...] = (), note: str = "", said: tuple[str, ...] = ()) -> None:
     when = model.calendar.stamp("activity", day)
-    r.records.append(ActivityRecord(when, kind, title, place, with_people, changes, note))
+    r.records.append(ActivityRecord(when, kind, title, place, with_people, changes, note, said=said))
     r.year_counts[kind] += 1
     model.counts[kind] += 1
+
+
+def describe_place(place) -> str:
+    """A place as a participant sees it (world files give places a kind and affordances, no prose)."""
+    uses = ", ".join(sorted(place.affordances))
+    return f"A {place.kind.replace('_', ' ')}{f' where people {uses}' if uses else ''}; room for {place.capacity}."
 
 
 def _play_together(model, gatherings: list[Gathering], day: int) -> None:
@@ -141,8 +153,9 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
     for g in gatherings:
         names = tuple(p.name for p in g.people)
         g.present = list(names)
-        place_name = model.places[g.place].name
-        g.chats = {n: Conversation(g.kind, g.title, place_name, names, g.scene, cfg.min_turns, cfg.max_turns, cfg.reply_words)
+        place = model.places[g.place]
+        g.chats = {n: Conversation(g.kind, g.title, place.name, names, g.scene, describe_place(place), cfg.min_turns,
+                                   cfg.max_turns, cfg.reply_words)
                    for n in names}
     if cfg.entry_analysis:
         owners = [g for g in gatherings for _ in g.people]
@@ -186,17 +199,16 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
         g.outcomes = dict(verdict.notes)
         for giver, receiver in g.gifts:
             model.ties.gift(giver, receiver)
+        said = tuple(f"{t.speaker}: {t.reply.speech}" for t in g.turns[-SAID_TURNS:])
         for p in g.people:
             changes = verdict.changes.get(p.name, {})
             apply_changes(p, changes)
             for other in names:
                 if other != p.name:
-                    if model.ties.meet(p.name, other, week):
-                        p.notebook.person(other).write(
-                            f"Met {other} ({g.title}).", "First impression formed.", model.calendar.stamp("activity", day), week)
+                    meet(model, p, model.residents_by_name[other], f"at {g.title}", model.calendar.stamp("activity", day))
                     model.ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
             _record(model, p, day, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
-                    verdict.notes.get(p.name, ""))
+                    verdict.notes.get(p.name, ""), said)
     if cfg.exit_reflection:
         _exits(model, gatherings, day)
     model.conversations.extend(_conversation(model, g, day) for g in gatherings)
@@ -248,7 +260,7 @@ def _exits(model, gatherings: list[Gathering], day: int) -> None:
         g.exits[p.name] = {"summary": decision.summary, "reflection": decision.reflection,
                            "notes": {n.about: n.summary for n in decision.notes}}
         for note in decision.notes:
-            p.notebook.person(note.about).write(note.summary, note.summary, when, week)
+            p.notebook.write(PEOPLE + note.about, note.summary, note.summary, when, week)
         if p.records and p.records[-1].title == g.title:
             p.records[-1].summary = decision.summary
 
@@ -288,7 +300,8 @@ class EventGroup:
 
 def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     """Each participant sees its group, says what it does and whom it noticed; one environment task
-    judges each group; a person noticed for the first time becomes an acquaintance with a note."""
+    judges each group; someone noticed becomes an acquaintance, with a first-impression note if the
+    one who noticed had none."""
     events = {e.event_id: e for e in model.public_events}
     groups = []
     for event_id, people in public.items():
@@ -323,9 +336,9 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
         for p in g.people:
             changes = verdict.changes.get(p.name, {})
             apply_changes(p, changes)
-            for other in g.noticed[p.name]:
-                if model.ties.meet(p.name, other, week, familiarity=10.0):
-                    p.notebook.person(other).write(f"Noticed {other} at {ev.name}.", "", when, week)
+            for other in g.noticed[p.name]:  # one-sided: only the one who noticed takes a note
+                model.ties.meet(p.name, other, week, familiarity=10.0)
+                p.notebook.meet(other, first_impression(model.residents_by_name[other], f"at {ev.name}"), when, week)
             _record(model, p, day, "public", ev.name, ev.place, changes, tuple(g.noticed[p.name]), verdict.notes.get(p.name, ""))
         model.conversations.append(transcript(model, day, "public", ev.name, ev.place, [p.name for p in g.people], g.said,
                                               scene=ev.description, outcomes=dict(verdict.notes), noticed=g.noticed))
