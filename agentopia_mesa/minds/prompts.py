@@ -112,7 +112,7 @@ def _solo(question: q.SoloQuestion) -> str:
 def _public_event(question: q.PublicEventQuestion) -> str:
     e = question.event
     others = "\n".join(f"- {quoted(a.name)}, {a.age}{f', {quoted(a.occupation)}' if a.occupation else ''}"
-                       for a in question.others[:20])
+                       for a in question.others)
     return (f"PUBLIC EVENT, day {e.day}: {quoted(e.name)} at {quoted(question.place_name)}: {quoted(e.description)}"
             f"{f' (trains {quoted(e.skill)})' if e.skill else ''}. You take part on your own: you can see the others "
             f"here but not talk to them.\nAlso here:\n{others or '- nobody else'}\n"
