@@ -250,3 +250,63 @@ def test_anyone_can_read_public_information():
     info = tools.call(_call("read_public_info", person=b.name))
     assert info.startswith(f"{b.name}, {b.age}.") and "Position:" in info
     assert "nobody called" in tools.call(_call("read_public_info", person="Nobody Atall"))
+
+
+# -- the tools inside a run ----------------------------------------------------------------------
+
+def _review_edits_general(request):
+    """Review with the tools: first an update without a read (refused), then read, update, answer."""
+    if not request.tag.startswith("review/"):
+        return _plain_answer(request)
+    results = [m["content"] for m in request.messages if m["role"] == "tool"]
+    steps = [{"tool": "update_note", "arguments": {"name": "general", "summary": "TOOLMARK", "content": "x"}},
+             {"tool": "read_note", "arguments": {"name": "general"}},
+             {"tool": "update_note", "arguments": {"name": "general", "summary": "TOOLMARK", "content": "Merged."}}]
+    if request.tools and len(results) < len(steps):
+        return json.dumps(steps[len(results)])
+    return json.dumps({"summary": "A week.", "reflection": "Fine.", "notes": []})
+
+
+def _plain_answer(request):
+    """The fake's schema answer without calling any tool."""
+    from agentopia_mesa.llm.client import ChatRequest
+
+    return FakeBackend().chat(ChatRequest(request.messages, request.schema, request.options, request.tag)).text
+
+
+def test_tool_edits_follow_the_rules_and_reach_the_next_weeks_prompt():
+    model, seen = _llm_town(_review_edits_general, residents=4, **{"memory__notes": "tools"})
+    model.step()
+    reviews = [s for s in seen if s.tag.startswith("review/")]
+    told = [m["content"] for s in reviews for m in s.messages if m["role"] == "tool"]
+    assert any(t.startswith("Refused: read general with read_note first") for t in told)
+    assert all(r.notebook.general.summary == "TOOLMARK" for r in model.residents)
+    assert all(("review", "general") in {(w.split("-")[-1], f) for w, op, f in r.notebook.log if op == "read"}
+               for r in model.residents)
+    seen.clear()
+    model.step()
+    plans = [s.messages[0]["content"] for s in seen if s.tag.startswith("plan/")]
+    assert plans and all('general: "TOOLMARK"' in p for p in plans)
+
+
+def test_a_paper_run_with_note_tools_replays_exactly_with_no_calls(tmp_path, monkeypatch):
+    from agentopia_mesa.cli.main import main
+    from agentopia_mesa.llm import factory
+    from tests.golden.same_seed import digests
+
+    run = ["run", "--world", "school", "--residents", "6", "--years", "1", "--weeks-per-year", "2", "--seed", "2",
+           "--mind", "llm", "--llm", "fake", "--profile", "paper", "--quiet", "--llm-cache", str(tmp_path / "c.sqlite")]
+    assert main([*run, "--out", str(tmp_path / "a")]) == 0
+    lines = [json.loads(x) for x in (tmp_path / "a" / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    used = [x for x in lines if x.get("tool_use")]
+    assert {x["stage"] for x in used} >= {"plan", "contact", "review"}
+    assert any(c["name"] == "update_note" for x in used for c in x["tool_use"]["calls"])
+    made = []
+    real = factory.make_backend
+    monkeypatch.setattr(factory, "make_backend", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    assert main([*run, "--cache-mode", "replay", "--out", str(tmp_path / "b")]) == 0
+    assert made and sum(b.calls for b in made) == 0
+    before, after = digests(tmp_path / "a"), digests(tmp_path / "b")
+    for name in ("decisions.jsonl", "config.json"):
+        before.pop(name), after.pop(name)
+    assert before == after

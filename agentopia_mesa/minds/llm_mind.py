@@ -23,6 +23,7 @@ from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.prompts import messages_for, remember
 from agentopia_mesa.contract.questions import ChatQuestion, PublicEventQuestion, Question, TurnQuestion
+from agentopia_mesa.minds.notebook_tools import tools_for
 from agentopia_mesa.minds.rule_mind import RuleMind
 from agentopia_mesa.minds.schemas import schema_for
 
@@ -148,8 +149,13 @@ class LLMMind(Mind):
         if self.client is None:
             raise RuntimeError(f"LLM mind {self.name} has no client; call reattach() after loading a checkpoint")
         requests = [self.request_for(q) for q in questions]
-        jobs = [(self.client, request, _parser(q)) for q, request in zip(questions, requests, strict=True)]
-        outcomes = dispatch_recorded(self.dispatcher, jobs)  # recorded outcomes replay exactly
+        jobs = []
+        if questions:  # the run's bound on tool rounds (memory.tool_rounds) is the dispatcher's
+            self.dispatcher.max_rounds = questions[0].memory.tool_rounds
+        for question, request in zip(questions, requests, strict=True):
+            toolbox = tools_for(question) if question.memory.notes == "tools" else None
+            jobs.append((self.client, request, _parser(question), toolbox) if toolbox else (self.client, request, _parser(question)))
+        outcomes = dispatch_recorded(self.dispatcher, jobs)  # recorded outcomes replay exactly (tool calls too)
         decisions = []
         for question, request, outcome in zip(questions, requests, outcomes, strict=True):
             fallback = outcome.value is None
@@ -182,6 +188,8 @@ class LLMMind(Mind):
             "completion_tokens": result.completion_tokens if result else 0,
             "cached": bool(result and result.cached),
         }
+        if outcome.tool_use is not None:  # the notebook's tool rounds before the answer
+            entry["tool_use"] = outcome.tool_use.record()
         if self.recorder:
             self.recorder(entry)
         for listen in self.listeners:
