@@ -136,3 +136,21 @@ def test_rules_judge_public_events_without_any_model():
     assert model.counts["public"] > 0
     groups = [c for c in model.conversations if c["kind"] == "public"]
     assert groups and all(t["model"] == "rules" and t["text"] for g in groups for t in g["turns"])
+
+
+def test_with_the_rules_judging_llm_minds_are_not_asked_about_public_events():
+    """The rules read no descriptions, so the rule mind plays the event: no calls (as for a solo slot's words)."""
+    asked = []
+    backend = FakeBackend(reply=lambda r: asked.append(r.tag) or json.dumps({"description": "I listen.", "noticed": []}))
+
+    def minds(model, spec, index):
+        return LLMMind(backend, model.rule_mind, Dispatcher(max_concurrency=1, retries=0))
+
+    model = AgentopiaModel(world="school", residents=6, years=1, seed=0, minds=minds)
+    a, b = model.residents[:2]
+    event = _event(model)
+    model.conversations = []
+    _public_events(model, {event.event_id: [a, b]}, day=2)
+    assert asked == [] and a.records[-1].kind == b.records[-1].kind == "public"
+    (line,) = model.conversations
+    assert {t["model"] for t in line["turns"]} == {"rules"}

@@ -19,6 +19,7 @@ Public events (paper §4.3): each participant sees the event, the place and the 
 group (``PublicEventQuestion``), says what it does and whom it noticed, but cannot talk to them;
 one environment task per group (``PublicEventTask``) judges everyone from what they said. Each
 group's descriptions are kept with the conversations, one "turn" per participant seen by all.
+With the rule environment, which reads no descriptions, the rule mind answers for everyone.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import PublicEvent, split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
-from agentopia_mesa.stages.asking import ask_all, judge_all
+from agentopia_mesa.stages.asking import ask_all, judge_all, prepare
 from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
                                                PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
@@ -321,12 +322,16 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
             p.go_to(model.places[ev.place], ev.name)
             questions.append(PublicEventQuestion(p, event=view, place_name=g.place_name, words=model.config.activity.public_words,
                                                  others=[_attendee(o) for o in g.people if o is not p]))
+    # As with a solo slot's words, only a model judging reads what residents say they did: with the
+    # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions).
+    described = not isinstance(model.environment, RuleEnvironment)
+    decisions = ask_all(model, questions) if described else model.rule_mind.decide_all([prepare(model, q) for q in questions])
     owners = [g for g in groups for _ in g.people]
-    for g, q, decision in zip(owners, questions, ask_all(model, questions), strict=True):
+    for g, q, decision in zip(owners, questions, decisions, strict=True):
         name = q.resident.name
         seen_by = tuple(a.name for a in q.others)
-        g.said.append(TurnRecord(len(g.said) + 1, name, Utterance(speech=decision.description), model=q.resident.mind.name,
-                                 when=q.when, audience=seen_by))
+        g.said.append(TurnRecord(len(g.said) + 1, name, Utterance(speech=decision.description), when=q.when, audience=seen_by,
+                                 model=q.resident.mind.name if described else model.rule_mind.name))
         g.noticed[name] = [n for n in dict.fromkeys(decision.noticed) if n in seen_by]
     tasks = [PublicEventTask(event=g.event, place_name=g.place_name, people=g.people, day=day,
                              descriptions={t.speaker: t.reply.speech for t in g.said}) for g in groups]
