@@ -20,6 +20,7 @@ enforce them (``minds/notebook_tools.py``); stages write through ``write``/``mee
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 SUMMARY_LIMIT = 600
@@ -43,7 +44,12 @@ class Note:
         self.__dict__.update({"history": [], "used": 0, **state})
 
     def write(self, summary: str, addition: str, when: str, week_index: int) -> None:
-        """Replace the summary and append ``addition`` to the full text, stamped ``when``."""
+        """Replace the summary and append ``addition`` to the full text, stamped ``when``; the same
+        summary and addition as the last write change nothing but ``updated`` (stock phrases of
+        the rule mind would otherwise fill the note with copies)."""
+        if self.history and self.history[-1][1:] == (summary[:SUMMARY_LIMIT], addition):
+            self.updated = week_index
+            return
         full = self.full
         if addition:
             text = f"{full}\n[{when}] {addition}" if full else f"[{when}] {addition}"
@@ -55,9 +61,11 @@ class Note:
         self._version(summary, full[:FULL_LIMIT], full[:FULL_LIMIT], when, week_index)
 
     def _version(self, summary: str, full: str, written: str, when: str, week_index: int) -> None:
-        summary = summary[:SUMMARY_LIMIT]
+        # Interned: the same stamps and stock phrases recur across notes and residents, and a
+        # checkpoint's pickle then stores each once (a 10-year town's notebooks shrink by half).
+        summary = sys.intern(summary[:SUMMARY_LIMIT])
         if not self.history or self.history[-1][1:] != (summary, written):
-            self.history.append((when, summary, written))
+            self.history.append((sys.intern(when), summary, sys.intern(written)))
         self.summary, self.full, self.updated = summary, full, week_index
 
 
@@ -146,7 +154,7 @@ class Notebook:
     def _used(self, note: Note, when: str, op: str, file: str) -> None:
         self.uses += 1
         note.used = self.uses
-        self.log.append((when, op, file))
+        self.log.append((sys.intern(when), op, sys.intern(file)))
 
     # -- reading (prompts) --------------------------------------------------------------------
     def recent_people(self, limit: int, present: tuple[str, ...] = ()) -> list[str]:
