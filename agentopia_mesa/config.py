@@ -48,6 +48,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "activity.min_turns": (1, 100),
     "activity.max_turns": (1, 100),
     "activity.reply_words": (10, 1000),
+    "activity.public_words": (10, 200),
     "events.encounter_divisor": (1, _BIG),
     "memory.tool_rounds": (1, 32),
     "memory.listed_people": (1, 10_000),
@@ -292,6 +293,9 @@ class ActivityConfig:
     reply_words: int = 200
     entry_analysis: bool = True
     exit_reflection: bool = True
+    # Public events (paper §4.3): each participant describes what it does in at most this many
+    # words (paper: 100); one environment call then judges its whole group.
+    public_words: int = 100
     # The rule environment's joint outcome: a gift lifts its receiver's quality by this much, and
     # an encounter (a chance meeting) moves needs this fraction of a planned activity.
     gift_quality_bonus: float = 0.3

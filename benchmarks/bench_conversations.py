@@ -23,6 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from agentopia_mesa.cli.main import main
+from agentopia_mesa.run.dialogues import read_dialogues
 
 
 def _text(messages: list[dict]) -> str:
@@ -59,7 +60,8 @@ def measure(run_dir: Path, residents: int, weeks: int) -> dict:
         "environment prompt tokens per agent-week": round(out["environment prompt tokens"] / agent_weeks),
         "prefix reuse, residents": f"{out['residents reused words'] / max(1, out['residents words']):.0%}",
         "prefix reuse, environment": f"{out['environment reused words'] / max(1, out['environment words']):.0%}",
-        "conversations": sum(1 for _ in open(run_dir / "dialogues.jsonl", encoding="utf-8")),
+        "conversations": sum(1 for c in read_dialogues(run_dir) if c["kind"] != "public"),
+        "public event groups": sum(1 for c in read_dialogues(run_dir) if c["kind"] == "public"),
     }
 
 

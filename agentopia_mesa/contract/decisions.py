@@ -133,6 +133,15 @@ class Utterance(Decision):
     leave: bool = False
 
 
+class PublicEventDecision(Decision):
+    """At a public event (paper §4.3): what the resident does there, in its own words (the question
+    asks for at most ``ActivityConfig.public_words``), and the others there it noticed and wants to
+    remember (they get a note in its notebook)."""
+
+    description: Speech
+    noticed: list[PersonName] = Field(default=[], max_length=5)
+
+
 class NoteUpdate(Decision):
     about: PersonName
     summary: Paragraph

@@ -183,6 +183,44 @@ class SoloQuestion(Question):
         return []
 
 
+@dataclass(frozen=True)
+class Attendee:
+    """What the others at a public event can see of one participant."""
+
+    name: str
+    age: int
+    occupation: str  # "role at organisation", or "" without a position
+
+
+@dataclass
+class PublicEventQuestion(Question):
+    """A public event the resident takes part in (paper §4.3), among ``others`` of its group whom it
+    can see but not talk to: what it does there, in at most ``words`` words, and whom it noticed."""
+
+    event: EventView = field(default_factory=lambda: EventView("", "", 1, "", "", None))
+    place_name: str = ""
+    others: list[Attendee] = field(default_factory=list)
+    words: int = 100
+    stage: ClassVar[str] = "public"
+    decision: ClassVar[type[d.Decision]] = d.PublicEventDecision
+
+    @property
+    def when(self) -> str:
+        return self.context.stamp(f"D{self.event.day}-{self.stage}")
+
+    def problems(self, decision: d.PublicEventDecision) -> list[str]:
+        others = {a.name for a in self.others}
+        out = [f"noticed: {n!r} is not at the event with you" for n in decision.noticed if n not in others]
+        if len(set(decision.noticed)) != len(decision.noticed):
+            out.append("noticed: name each person at most once")
+        count = len(decision.description.split())
+        if count > self.words:
+            out.append(f"description: {count} words; at most {self.words}")
+        if not decision.description.strip():
+            out.append("description: say what you do")
+        return out
+
+
 @dataclass
 class PurchaseQuestion(Question):
     offers: list[Offer] = field(default_factory=list)

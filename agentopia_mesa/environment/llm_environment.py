@@ -32,9 +32,10 @@ from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.recorded import dispatch_recorded
 
-#: Answer budgets in tokens per task (JSON with short texts; a gathering's grows with its people).
-MAX_TOKENS = {"solo": 128, "shop": 64, "turn": 192, "outcome": 160, "events": 768, "encounters": 384, "jobs": 384,
-              "hiring": 96, "profile": 320, "ratings": 640}
+#: Answer budgets in tokens per task (JSON with short texts; a gathering's and a public event
+#: group's grow with their people: ``_budget``).
+MAX_TOKENS = {"solo": 128, "shop": 64, "turn": 192, "outcome": 160, "public": 112, "events": 768, "encounters": 384,
+              "jobs": 384, "hiring": 96, "profile": 320, "ratings": 640}
 
 
 class InvalidVerdict(ValueError):
@@ -119,9 +120,8 @@ class LLMEnvironment(EnvironmentModel):
     def request_for(self, task: e.Task) -> ChatRequest:
         tag = f"env-{task.task}/{_label(task)}/{task.when}"
         seed = int.from_bytes(hashlib.sha256(f"{self.seed}/{tag}".encode()).digest()[:4], "big")
-        budget = MAX_TOKENS[task.task] * (max(1, len(task.people) - 1) if isinstance(task, e.GatheringTask) else 1)
         return ChatRequest(messages=tuple(prompts.messages_for(task, self.config)), schema=answers.schema_for(task),
-                           options=ChatOptions(temperature=self.temperature, seed=seed, max_tokens=budget), tag=tag)
+                           options=ChatOptions(temperature=self.temperature, seed=seed, max_tokens=_budget(task)), tag=tag)
 
     def judge_all(self, tasks: Sequence[e.Task]) -> list[e.Verdict | None]:
         if self.client is None:
@@ -167,6 +167,16 @@ class LLMEnvironment(EnvironmentModel):
             "role": "environment",
             "task": task.task,
         })
+
+
+def _budget(task: e.Task) -> int:
+    """The answer's token budget: ``MAX_TOKENS`` for the task, per person judged where there are several
+    (a gathering's outcome was sized for two people, so it grows with each one after the second)."""
+    if isinstance(task, e.GatheringTask):
+        return MAX_TOKENS[task.task] * max(1, len(task.people) - 1)
+    if isinstance(task, e.PublicEventTask):
+        return MAX_TOKENS[task.task] * len(task.people)
+    return MAX_TOKENS[task.task]
 
 
 def _label(task: e.Task) -> str:

@@ -22,7 +22,7 @@ from agentopia_mesa.llm.recorded import dispatch_recorded
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.prompts import messages_for, remember
-from agentopia_mesa.contract.questions import ChatQuestion, Question, TurnQuestion
+from agentopia_mesa.contract.questions import ChatQuestion, PublicEventQuestion, Question, TurnQuestion
 from agentopia_mesa.minds.notebook_tools import tools_for
 from agentopia_mesa.minds.rule_mind import RuleMind
 from agentopia_mesa.minds.schemas import schema_for
@@ -30,10 +30,11 @@ from agentopia_mesa.minds.schemas import schema_for
 #: Answer budgets in tokens: enough for each stage's JSON with short texts (schemas cap text at
 #: 160 characters), small enough that a local model cannot ramble for hundreds of tokens.
 MAX_TOKENS = {
-    "plan": 192, "contact": 256, "signup": 64, "solo": 96, "purchase": 48, "joint_entry": 160, "joint": 128,
+    "plan": 192, "contact": 256, "signup": 64, "solo": 96, "purchase": 48, "public": 96, "joint_entry": 160, "joint": 128,
     "joint_exit": 192, "review": 256, "settle": 256, "job_wishes": 96, "rating": 640,
 }
-#: A conversation's reply: room for its JSON and about two tokens per word it may have.
+#: A conversation's reply and a public event's description: room for its JSON and about two tokens
+#: per word it may have.
 REPLY_TOKENS_PER_WORD = 2
 
 
@@ -135,6 +136,8 @@ class LLMMind(Mind):
         budget = MAX_TOKENS.get(question.stage, self.max_tokens)
         if isinstance(question, TurnQuestion):
             budget += REPLY_TOKENS_PER_WORD * question.chat.reply_words
+        elif isinstance(question, PublicEventQuestion):
+            budget += REPLY_TOKENS_PER_WORD * question.words
         return ChatRequest(
             messages=tuple(messages_for(question)),
             schema=schema_for(question),

@@ -109,6 +109,18 @@ def _solo(question: q.SoloQuestion) -> str:
             f"{describe}")
 
 
+def _public_event(question: q.PublicEventQuestion) -> str:
+    e = question.event
+    others = "\n".join(f"- {quoted(a.name)}, {a.age}{f', {quoted(a.occupation)}' if a.occupation else ''}"
+                       for a in question.others)
+    return (f"PUBLIC EVENT, day {e.day}: {quoted(e.name)} at {quoted(question.place_name)}: {quoted(e.description)}"
+            f"{f' (trains {quoted(e.skill)})' if e.skill else ''}. You take part on your own: you can see the others "
+            f"here but not talk to them.\nAlso here:\n{others or '- nobody else'}\n"
+            f"Say what you do at the event, in the first person, in at most {question.words} words: your own actions "
+            "only, never how it turns out or what others do. Then name those of the others you noticed and want to "
+            "remember (an empty list is fine).")
+
+
 def _purchase(question: q.PurchaseQuestion) -> str:
     offers = "; ".join(f"{quoted(o.item)} ({o.price})" for o in question.offers)
     return f"THE SHOP offers: {offers}. Your deposit is {question.resident.state.deposit}. Name one item to buy, or an empty string."
@@ -232,7 +244,7 @@ def _rating(question: q.RatingQuestion) -> str:
 
 STAGE_PROMPTS = {
     q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.SignupQuestion: _signup, q.SoloQuestion: _solo,
-    q.PurchaseQuestion: _purchase, q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
+    q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event, q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
     q.ReviewQuestion: _review, q.DiscardQuestion: _discard,
     q.JobWishQuestion: _job_wishes, q.RatingQuestion: _rating,
 }

@@ -99,6 +99,13 @@ def schema_for(question: q.Question) -> dict:
             _solo_variants(schema, question.places)
         case q.PurchaseQuestion():
             _enum(schema, ("properties", "item"), ["", *(o.item for o in question.offers if o.price <= question.resident.state.deposit)])
+        case q.PublicEventQuestion():
+            props = schema["properties"]
+            props["description"]["maxLength"] = min(SPEECH_LIMIT, CHARS_PER_WORD * question.words)
+            _list_of(schema, "noticed", [a.name for a in question.others])
+            if question.others:
+                props["noticed"]["maxItems"] = min(props["noticed"]["maxItems"], len(question.others))
+            schema["required"] = ["description", "noticed"]
         case q.EntryQuestion():
             schema["properties"]["analysis"]["maxLength"] = ANALYSIS_LIMIT
         case q.TurnQuestion():
