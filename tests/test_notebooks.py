@@ -310,3 +310,15 @@ def test_a_paper_run_with_note_tools_replays_exactly_with_no_calls(tmp_path, mon
     for name in ("decisions.jsonl", "config.json"):
         before.pop(name), after.pop(name)
     assert before == after
+
+
+def test_a_public_event_prompt_says_where_and_lists_the_group_in_the_notebook():
+    model = AgentopiaModel(world="school", residents=6, years=1, seed=0)
+    r = model.residents[0]
+    known = next(iter(r.notebook.people))
+    event = q.EventView("e1", "Chess club", 2, "library", "Casual games.", None)
+    question = prepare(model, q.PublicEventQuestion(r, event=event, place_name="The Library",
+                                                    others=[q.Attendee(known, 17, "")]))
+    system = messages_for(question)[0]["content"]
+    assert 'You are at "The Library", at the event "Chess club".' in system
+    assert f"people/{json.dumps(known)}" in system

@@ -15,7 +15,7 @@ and the resident's changing state down beside the time.
 5. diaries of the last ``diary_weeks`` weeks, activity records of the last ``record_weeks``;
 6. your state now (position, needs, money, skills, possessions);
 7. this week's earlier answers (Contact's only during Contact);
-8. where you are (conversations), and the time.
+8. where you are (conversations, public events), and the time.
 
 Ablations (the paper's flags): ``history`` off drops 5 and 7; ``context_engineering`` off drops
 3 and 4. Everything from outside this module is quoted data (``contract.context.quoted``).
@@ -70,7 +70,7 @@ def system_prompt(question: q.Question) -> str:
     """The paper-faithful system message for ``question`` (module docstring)."""
     r, situation = question.resident, question.context
     memory = situation.memory
-    present = tuple(question.others) if isinstance(question, q.ChatQuestion) else ()
+    present = _present(question)
     parts = [
         profile(r),
         f"World: {quoted(situation.world_title)}. {WORLD_RULES}\n{REWARD}",
@@ -153,7 +153,19 @@ def earlier_replies(r, stage: str) -> str:
     return "Your earlier answers this week (quoted):\n" + "\n".join(f"- {s}: {quoted(text)}" for s, text in shown)
 
 
+def _present(question: q.Question) -> tuple[str, ...]:
+    """Who is with the resident: a conversation's others, a public event's group."""
+    if isinstance(question, q.ChatQuestion):
+        return tuple(question.others)
+    if isinstance(question, q.PublicEventQuestion):
+        return tuple(a.name for a in question.others)
+    return ()
+
+
 def place(question: q.Question) -> str:
+    """Where the resident is, during a conversation or a public event."""
+    if isinstance(question, q.PublicEventQuestion):
+        return f"You are at {quoted(question.place_name)}, at the event {quoted(question.event.name)}."
     if not isinstance(question, q.ChatQuestion):
         return ""
     chat = question.chat
