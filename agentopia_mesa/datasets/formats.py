@@ -16,22 +16,54 @@ Preference pairs use TRL's conversational preference format: ``prompt`` (message
 
 from __future__ import annotations
 
+import json
+
 FORMATS = ("chat", "sharegpt", "prompt-completion")
-ROLES = ("system", "user", "assistant")
-SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
+ROLES = ("system", "user", "assistant", "tool")
+SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt", "tool": "observation"}
+
+
+def standard_message(message: dict) -> dict:
+    """One message of a request (llm/client.py's backend-neutral form) in the OpenAI / Hugging Face
+    chat format: ``{"role", "content"}``; an assistant's tool calls as ``"tool_calls": [{"id",
+    "type": "function", "function": {"name", "arguments": JSON text}}]`` (text, as OpenAI sends
+    them: one column type for every tool's arguments when ``datasets`` loads the file); a tool's
+    result as ``{"role": "tool", "content", "tool_call_id", "name"}``."""
+    role, content = message.get("role"), message.get("content")
+    if role not in ROLES or not isinstance(content, str):
+        raise ValueError(f"role {role!r} is not one of {ROLES} or its content is not text")
+    out = {"role": role, "content": content}
+    if role == "assistant" and message.get("tool_calls"):
+        out["tool_calls"] = [{"id": c.get("id") or "", "type": "function",
+                              "function": {"name": c["name"], "arguments": json.dumps(c["arguments"], ensure_ascii=False)}}
+                             for c in message["tool_calls"]]
+    if role == "tool":
+        out.update(tool_call_id=message.get("tool_call_id") or "", name=message.get("tool_name") or "")
+    return out
 
 
 def chat_messages(prompt: list[dict], answer: str) -> list[dict]:
-    """The prompt messages plus the model's answer as the assistant turn (only role and content)."""
-    messages = [{"role": m["role"], "content": m["content"]} for m in prompt]
-    for i, m in enumerate(messages):
-        if m["role"] not in ROLES or not isinstance(m["content"], str):
-            raise ValueError(f"message {i}: role {m['role']!r} is not one of {ROLES} or its content is not text")
+    """The prompt messages (``standard_message``) plus the model's answer as the assistant turn."""
+    messages = []
+    for i, m in enumerate(prompt):
+        try:
+            messages.append(standard_message(m))
+        except ValueError as exc:
+            raise ValueError(f"message {i}: {exc}") from None
     return [*messages, {"role": "assistant", "content": answer}]
 
 
 def sharegpt_turns(messages: list[dict]) -> list[dict]:
-    return [{"from": SHAREGPT_FROM[m["role"]], "value": m["content"]} for m in messages]
+    """ShareGPT turns; tool calls and results as LLaMA-Factory's ``function_call`` (a JSON list of
+    ``{"name", "arguments"}``) and ``observation`` turns."""
+    turns = []
+    for m in messages:
+        if m.get("tool_calls"):
+            calls = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])} for c in m["tool_calls"]]
+            turns.append({"from": "function_call", "value": json.dumps(calls, ensure_ascii=False)})
+        else:
+            turns.append({"from": SHAREGPT_FROM[m["role"]], "value": m["content"]})
+    return turns
 
 
 def sft_sample(messages: list[dict], metadata: dict, layout: str = "chat") -> dict:
