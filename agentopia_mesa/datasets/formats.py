@@ -1,9 +1,11 @@
 """Sample layouts the fine-tuning tools read directly.
 
-- ``chat`` (default): ``{"messages": [{"role", "content"}, ...], "metadata": {...}}``, the
+- ``chat`` (default): ``{"messages": [{"role", "content"}, ...], "metadata": {...}}`` (tool
+  rounds as assistant ``tool_calls`` and ``tool`` messages, ``standard_message``), the
   conversational format of TRL's SFTTrainer, Unsloth and LLaMA-Factory (``formatting:
   sharegpt`` with role/content tags, see models/llamafactory/dataset_info.json).
-- ``sharegpt``: ``{"conversations": [{"from": "system"|"human"|"gpt", "value"}], "metadata"}``.
+- ``sharegpt``: ``{"conversations": [{"from": "system"|"human"|"gpt"|"function_call"|"observation", "value"}],
+  "metadata"}`` (the assistant's text beside its tool calls is not kept in this layout).
 - ``prompt-completion``: ``{"prompt": [messages], "completion": [the assistant message], "metadata"}``,
   TRL's conversational prompt-completion format: its SFTTrainer then computes the loss on the
   answer only (``completion_only_loss``); with ``messages`` that takes ``assistant_only_loss``,
