@@ -312,9 +312,12 @@ def test_paper_run_samples_are_the_chats_the_model_answered_with_tool_calls_and_
     tool_samples = [s for s in roleplay if any(m.get("tool_calls") for m in s["messages"])]
     assert tool_samples
     for sample in tool_samples:
+        offered = {t["function"]["name"] for t in sample["tools"]}  # the specs the model was offered go along
+        assert {"list_notes", "read_note"} <= offered
         for i, m in enumerate(sample["messages"]):
             for call in m.get("tool_calls", []):
                 assert set(call) == {"id", "type", "function"} and call["type"] == "function"
+                assert call["function"]["name"] in offered
                 assert isinstance(json.loads(call["function"]["arguments"]), dict)
                 answer = sample["messages"][i + 1]
                 assert answer["role"] == "tool" and answer["tool_call_id"] == call["id"]
@@ -376,3 +379,5 @@ def test_tool_samples_load_with_the_datasets_json_loader(tmp_path):
     sharegpt = load_dataset("json", data_files=str(tmp_path / "sharegpt.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
     froms = {t["from"] for s in sharegpt for t in s["conversations"]}
     assert {"function_call", "observation"} <= froms
+    with_tools = [s for s in sharegpt if s.get("tools")]
+    assert with_tools and all(t["name"] and t["parameters"] for s in with_tools for t in json.loads(s["tools"]))

@@ -511,7 +511,7 @@ def test_a_recorded_tool_use_rebuilds_the_conversation_the_answer_was_given_in(c
     _, use = chat_with_tools(client, request, NoteBox({"diary": "Monday"}), max_rounds)
     last = (client.seen if isinstance(client, TwoCallsAtOnce) else seen)[-1]
     use = ToolUse.from_record(json.loads(json.dumps(use.record())))  # as decisions.jsonl keeps it
-    assert use.on_round is (case != "tools closed")
+    assert use.on_round is (case != "tools closed") and use.tools == NoteBox().specs()
     assert use.conversation(list(request.messages), closed=not use.on_round) == list(last.messages)
     assert (last.messages[-1]["content"] == TOOLS_CLOSED) is (case == "tools closed")
     if case == "two calls in one round":

@@ -68,12 +68,18 @@ def sharegpt_turns(messages: list[dict]) -> list[dict]:
     return turns
 
 
-def sft_sample(messages: list[dict], metadata: dict, layout: str = "chat") -> dict:
+def sft_sample(messages: list[dict], metadata: dict, layout: str = "chat", tools: list[dict] | None = None) -> dict:
+    """One sample; ``tools`` (the OpenAI-style specs the model was offered) as a ``tools`` list
+    (TRL, transformers' chat templates) or, in ShareGPT layout, as LLaMA-Factory's JSON text."""
     if layout == "sharegpt":
-        return {"conversations": sharegpt_turns(messages), "metadata": metadata}
-    if layout == "prompt-completion":
-        return {"prompt": messages[:-1], "completion": messages[-1:], "metadata": metadata}
-    return {"messages": messages, "metadata": metadata}
+        sample = {"conversations": sharegpt_turns(messages)}
+        if tools:
+            sample["tools"] = json.dumps([t["function"] for t in tools], ensure_ascii=False)
+        return {**sample, "metadata": metadata}
+    sample = {"prompt": messages[:-1], "completion": messages[-1:]} if layout == "prompt-completion" else {"messages": messages}
+    if tools:
+        sample["tools"] = tools
+    return {**sample, "metadata": metadata}
 
 
 def preference_pair(prompt: list[dict], chosen: str, rejected: str, metadata: dict, layout: str = "chat") -> dict:

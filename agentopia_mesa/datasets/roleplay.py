@@ -6,7 +6,7 @@ system prompt, the feedback and turns it could see as user turns, its earlier re
 turns), so the sample is a multi-turn chat. A call made with notebook tools also keeps its
 ``tool_use``; the rounds are rebuilt with ``llm.tools`` (``ToolUse.conversation``): an assistant
 message with ``tool_calls``, one ``tool`` message per call, and the ``TOOLS_CLOSED`` turn when the
-answer was asked for with the tools off. Retries after an invalid answer are not part of the
+answer was asked for with the tools off; the tools offered go with the sample (``offered_tools``). Retries after an invalid answer are not part of the
 sample: the accepted answer follows the clean request, as if given at once.
 """
 
@@ -14,6 +14,11 @@ from __future__ import annotations
 
 from agentopia_mesa.datasets.formats import chat_messages
 from agentopia_mesa.llm.tools import ToolUse
+
+
+def offered_tools(entry: dict) -> list[dict]:
+    """The tool specs offered for the call (none for calls without tools, or recorded before they were kept)."""
+    return list((entry.get("tool_use") or {}).get("tools") or [])
 
 
 def roleplay_messages(entry: dict, tool_rounds: int) -> list[dict]:

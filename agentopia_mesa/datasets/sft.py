@@ -22,7 +22,7 @@ from pathlib import Path
 from agentopia_mesa.run.atomic import replacing
 from agentopia_mesa.datasets.env_mix import ENV_MIX, MIX_SEED, EnvCall, choose_environment, output_tokens
 from agentopia_mesa.datasets.formats import chat_messages, check_layout, sft_sample
-from agentopia_mesa.datasets.roleplay import has_tool_calls, is_multi_turn, roleplay_messages
+from agentopia_mesa.datasets.roleplay import has_tool_calls, is_multi_turn, offered_tools, roleplay_messages
 from agentopia_mesa.datasets.selection import TOP_FRACTION, advantages_by_year, select_agent_years, trainable
 from agentopia_mesa.datasets.sources import RunSource, open_runs
 from agentopia_mesa.run.dialogues import rejected_replies
@@ -146,7 +146,8 @@ def export_sft(
                     stats.excluded[reason] += 1
                     continue
                 messages = roleplay_messages(entry, source.tool_rounds)
-                f.write(json.dumps(sft_sample(messages, sample_metadata(entry, source, chosen[key]), layout), ensure_ascii=False) + "\n")
+                sample = sft_sample(messages, sample_metadata(entry, source, chosen[key]), layout, offered_tools(entry))
+                f.write(json.dumps(sample, ensure_ascii=False) + "\n")
                 with_calls.add(key)
                 _count(stats, entry, messages)
             stats.selected_without_calls += len(set(chosen) - with_calls)

@@ -63,8 +63,9 @@ class ToolUse:
     answer (each answered with tool calls, or failed). The model was called ``rounds`` times plus
     the answer's attempts. ``sizes`` and ``texts``: the number of calls and the assistant's text of
     each round that called tools (a failed round has neither); ``on_round``: the answer came on a
-    round that offered tools, so no ``TOOLS_CLOSED`` turn preceded it. With the first request's
-    messages they rebuild the conversation the answer was given in (``conversation``)."""
+    round that offered tools, so no ``TOOLS_CLOSED`` turn preceded it; ``tools``: the specs offered.
+    With the first request's messages they rebuild the conversation the answer was given in
+    (``conversation``)."""
 
     calls: list[ToolCall] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
@@ -72,6 +73,7 @@ class ToolUse:
     sizes: list[int] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     on_round: bool | None = None  # None: recorded before this was kept
+    tools: list[dict] = field(default_factory=list)
 
     def record(self) -> dict:
         """As JSON-able data (``from_record`` reads it back)."""
@@ -83,7 +85,7 @@ class ToolUse:
         kept read as one call per round with empty texts (the JSON convention's rounds)."""
         calls = [ToolCall(**c) for c in record["calls"]]
         return cls(calls, list(record["results"]), record["rounds"], list(record.get("sizes", [1] * len(calls))),
-                   list(record.get("texts", [""] * len(calls))), record.get("on_round"))
+                   list(record.get("texts", [""] * len(calls))), record.get("on_round"), list(record.get("tools", [])))
 
     def conversation(self, messages: list[dict], closed: bool) -> list[dict]:
         """The messages the answer was given after: ``messages`` (the first request's), each round's
@@ -125,7 +127,7 @@ class ToolRounds:
         self.toolbox = toolbox
         self.specs = tuple(toolbox.specs())
         self.max_rounds = max_rounds
-        self.use = ToolUse(on_round=False)
+        self.use = ToolUse(on_round=False, tools=list(self.specs))
         self._request = replace(request, tools=())  # the conversation so far
         self._spent: list[ChatResult] = []  # the rounds that called tools
 
