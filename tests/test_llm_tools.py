@@ -479,3 +479,49 @@ def test_as_tool_call_reads_only_calls_of_offered_tools():
     for text in ('{"tool": "burn_notes", "arguments": {}}', '{"action": "rest", "reason": "x"}', "not json",
                  '{"tool": "list_notes", "arguments": []}', '{"tool": "list_notes", "arguments": {}, "x": 1}'):
         assert as_tool_call(text, tools) is None
+
+
+# -- the conversation a recorded answer was given in (for training data) -----------------------------------------
+
+class TwoCallsAtOnce:
+    """A model with native tool calls that asks for two calls with a remark in its first round, then answers."""
+
+    name, backend, model = "native:two", "native", "two"
+
+    def __init__(self):
+        self.seen = []
+
+    def chat(self, request):
+        self.seen.append(request)
+        if request.tools and not any(m["role"] == "tool" for m in request.messages):
+            calls = (ToolCall("list_notes", {}), ToolCall("read_note", {"name": "diary"}, "c7"))
+            return ChatResult("Let me look first.", 5, 3, 0.0, "two", "native", tool_calls=calls)
+        return ChatResult(json.dumps({"action": "rest", "reason": "done"}), 5, 3, 0.0, "two", "native")
+
+
+@pytest.mark.parametrize("case", ["answered on a tool round", "tools closed", "two calls in one round"])
+def test_a_recorded_tool_use_rebuilds_the_conversation_the_answer_was_given_in(case):
+    seen: list = []
+    client, max_rounds = {
+        "answered on a tool round": (FakeBackend(reply=diary_script(seen)), 8),
+        "tools closed": (FakeBackend(reply=lambda r: seen.append(r) or always_list(r)), 3),
+        "two calls in one round": (TwoCallsAtOnce(), 8),
+    }[case]
+    request = decision_request()
+    _, use = chat_with_tools(client, request, NoteBox({"diary": "Monday"}), max_rounds)
+    last = (client.seen if isinstance(client, TwoCallsAtOnce) else seen)[-1]
+    use = ToolUse.from_record(json.loads(json.dumps(use.record())))  # as decisions.jsonl keeps it
+    assert use.on_round is (case != "tools closed") and use.tools == NoteBox().specs()
+    assert use.conversation(list(request.messages), closed=not use.on_round) == list(last.messages)
+    assert (last.messages[-1]["content"] == TOOLS_CLOSED) is (case == "tools closed")
+    if case == "two calls in one round":
+        assert use.sizes == [2] and use.texts == ["Let me look first."]
+        assert [m["role"] for m in last.messages[-3:]] == ["assistant", "tool", "tool"]
+
+
+def test_tool_use_recorded_before_round_sizes_were_kept_reads_as_one_call_per_round():
+    old = {"calls": [{"name": "list_notes", "arguments": {}, "id": "call_0"}], "results": ["diary"], "rounds": 1}
+    use = ToolUse.from_record(old)
+    assert (use.sizes, use.texts, use.on_round) == ([1], [""], None)
+    messages = use.conversation(list(decision_request().messages), closed=True)
+    assert [m["role"] for m in messages[-3:]] == ["assistant", "tool", "user"] and messages[-1]["content"] == TOOLS_CLOSED

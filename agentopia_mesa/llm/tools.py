@@ -26,6 +26,7 @@ JSON convention where they cannot (embedded, fake: llm/json_tools.py). Every rou
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from itertools import islice
 from typing import Protocol, runtime_checkable
 
 from agentopia_mesa.llm.client import ChatRequest, ChatResult, LLMClient, ToolCall
@@ -60,11 +61,19 @@ class ToolUse:
     """What a job's tool rounds did: every ``calls`` in order over all rounds, the ``results`` shown
     for them, and ``rounds``: the calls to the model that offered tools and did not give the
     answer (each answered with tool calls, or failed). The model was called ``rounds`` times plus
-    the answer's attempts."""
+    the answer's attempts. ``sizes`` and ``texts``: the number of calls and the assistant's text of
+    each round that called tools (a failed round has neither); ``on_round``: the answer came on a
+    round that offered tools, so no ``TOOLS_CLOSED`` turn preceded it; ``tools``: the specs offered.
+    With the first request's messages they rebuild the conversation the answer was given in
+    (``conversation``)."""
 
     calls: list[ToolCall] = field(default_factory=list)
     results: list[str] = field(default_factory=list)
     rounds: int = 0
+    sizes: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    on_round: bool | None = None  # None: recorded before this was kept
+    tools: list[dict] = field(default_factory=list)
 
     def record(self) -> dict:
         """As JSON-able data (``from_record`` reads it back)."""
@@ -72,8 +81,37 @@ class ToolUse:
 
     @classmethod
     def from_record(cls, record: dict) -> ToolUse:
-        """The ``ToolUse`` that ``record`` stored."""
-        return cls([ToolCall(**c) for c in record["calls"]], list(record["results"]), record["rounds"])
+        """The ``ToolUse`` that ``record`` stored. Records from before ``sizes`` and ``texts`` were
+        kept read as one call per round with empty texts (the JSON convention's rounds)."""
+        calls = [ToolCall(**c) for c in record["calls"]]
+        return cls(calls, list(record["results"]), record["rounds"], list(record.get("sizes", [1] * len(calls))),
+                   list(record.get("texts", [""] * len(calls))), record.get("on_round"), list(record.get("tools", [])))
+
+    def conversation(self, messages: list[dict], closed: bool) -> list[dict]:
+        """The messages the answer was given after: ``messages`` (the first request's), each round's
+        assistant ``tool_calls`` message and ``tool`` messages as ``ToolRounds`` built them, then the
+        ``TOOLS_CLOSED`` turn if ``closed`` (the answer was asked for with the tools off) and there
+        was a round."""
+        rounds = ToolRounds(ChatRequest(tuple(messages)), _Recorded(self.results))
+        calls = iter(self.calls)
+        for size, text in zip(self.sizes, self.texts, strict=True):
+            rounds.take(ChatResult(text, 0, 0, 0.0, "", "", tool_calls=tuple(islice(calls, size))))
+        for _ in range(self.rounds - len(self.sizes)):
+            rounds.failed()
+        return list((rounds.answer_request() if closed else rounds.conversation).messages)
+
+
+class _Recorded:
+    """A toolbox that answers each call with the next recorded result (to rebuild a conversation)."""
+
+    def __init__(self, results: list[str]):
+        self._results = iter(results)
+
+    def specs(self) -> list[dict]:
+        return []
+
+    def call(self, call: ToolCall) -> str:
+        return next(self._results)
 
 
 class ToolRounds:
@@ -89,7 +127,7 @@ class ToolRounds:
         self.toolbox = toolbox
         self.specs = tuple(toolbox.specs())
         self.max_rounds = max_rounds
-        self.use = ToolUse()
+        self.use = ToolUse(on_round=False, tools=list(self.specs))
         self._request = replace(request, tools=())  # the conversation so far
         self._spent: list[ChatResult] = []  # the rounds that called tools
 
@@ -104,8 +142,11 @@ class ToolRounds:
         """Execute the tool calls of ``result`` (the answer to ``offer()``) and add the round to the
         conversation: True. A result without tool calls is the answer: False."""
         if not result.tool_calls:
+            self.use.on_round = True
             return False
         self.use.rounds += 1
+        self.use.sizes.append(len(result.tool_calls))
+        self.use.texts.append(result.text)
         self._spent.append(result)
         # Ids tie each tool message to its call (OpenAI needs them); backends without ids get stable ones.
         calls = [replace(c, id=c.id or f"call_{len(self.use.calls) + i}") for i, c in enumerate(result.tool_calls)]
@@ -117,6 +158,11 @@ class ToolRounds:
             messages.append({"role": "tool", "content": text, "tool_name": call.name, "tool_call_id": call.id})
         self._request = replace(self._request, messages=(*self._request.messages, *messages))
         return True
+
+    @property
+    def conversation(self) -> ChatRequest:
+        """The request with the rounds so far appended, tools off (what ``offer`` extends)."""
+        return self._request
 
     def failed(self) -> None:
         """The call for ``offer()`` failed: it counts as a round, and the tools close."""
