@@ -274,7 +274,7 @@ def test_sft_help_names_a_model_that_exists(capsys):
 
 # -- role-play samples as the model saw them, and the environment mix ------------------------------------------
 
-PAPER_RUN = ["run", "--world", "school", "--residents", "6", "--years", "2", "--weeks-per-year", "1",
+PAPER_RUN = ["run", "--world", "school", "--residents", "6", "--years", "2", "--weeks-per-year", "1", "--seed", "1",
              "--mind", "llm", "--llm", "fake", "--profile", "paper", "--quiet"]
 
 
@@ -322,6 +322,7 @@ def test_paper_run_samples_are_the_chats_the_model_answered_with_tool_calls_and_
                 answer = sample["messages"][i + 1]
                 assert answer["role"] == "tool" and answer["tool_call_id"] == call["id"]
     conversations = [s for s in roleplay if s["metadata"]["stage"] == "joint"]
+    assert conversations, "the run held no conversation: the test needs another seed"
     assert any(sum(m["role"] == "assistant" for m in s["messages"]) > 1 for s in conversations)
     assert all({m["role"] for m in s["messages"]} <= ROLES | {"tool"} for s in samples)
     card = (tmp_path / "sft.md").read_text()
