@@ -107,12 +107,15 @@ def test_server_errors_are_retried_and_counted(tmp_path, status, kind):
 
 def test_truncated_json_is_retried_and_counted(tmp_path):
     out = tmp_path / "run"
-    with shim(truncate_first=4) as server:
+    # Two truncations: whichever jobs they hit (the order of concurrent calls varies), no job can
+    # spend its two retries on them and fall back, so every one is retried (with four, one job
+    # could be truncated three times in a row and fall back, and the counts depend on timing).
+    with shim(truncate_first=2) as server:
         assert llm_run(out, server.url) == 0
     report, summary = faults(out)
-    assert report["llm"]["faults"] == {"invalid_json": 4}
-    assert report["llm"]["retries"] == 4 and report["llm"]["fallbacks"] == 0
-    assert "invalid_json 4" in summary
+    assert report["llm"]["faults"] == {"invalid_json": 2}
+    assert report["llm"]["retries"] == 2 and report["llm"]["fallbacks"] == 0
+    assert "invalid_json 2" in summary
 
 
 def inventive(request) -> str:

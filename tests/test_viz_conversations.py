@@ -38,14 +38,14 @@ def _llm_town() -> AgentopiaModel:
     def environment(model):
         return LLMEnvironment(FakeBackend(), model.rule_environment, Dispatcher(max_concurrency=2, retries=0))
 
-    return AgentopiaModel(world="school", residents=12, years=1, seed=3, minds=minds, environment=environment,
+    return AgentopiaModel(world="school", residents=12, years=1, seed=1, minds=minds, environment=environment,
                           calendar__weeks_per_year=2)
 
 
 def test_live_and_replay_give_the_same_transcripts_for_the_same_week(tmp_path):
     model = _llm_town()
     live = live_town(model)
-    write_start(tmp_path, model, run_metadata(model, "school", 3))
+    write_start(tmp_path, model, run_metadata(model, "school", 1))
     recorder = ReplayRecorder(tmp_path)
     recorder.start(model)
     model.observers += [recorder, DialogueRecorder(tmp_path)]
@@ -59,7 +59,7 @@ def test_live_and_replay_give_the_same_transcripts_for_the_same_week(tmp_path):
         assert [transcript_lines(c, live.place_names) for c in shown_live] == \
                [transcript_lines(c, replay.place_names) for c in shown_replay]
         kinds |= {c["kind"] for c in shown_replay}
-    assert "public" in kinds and kinds & {"joint", "encounter"}
+    assert "public" in kinds and kinds & {"joint", "encounter"}, f"only {kinds} in two weeks: the test needs another seed"
     assert live.conversations(1) == []  # live: only the week just lived
     assert replay.conversations(1) and replay.conversations(0) == []
 
