@@ -17,17 +17,33 @@ used, every attempt's text, the error, the faults) under the key of the job's fi
 A replayed job gets the recorded attempts, texts, error and faults, a result marked ``cached``,
 and its value parsed again from the answer used; a recorded failure comes back as a failure, so
 the caller falls back to its rule-based decision exactly as the recorded run did.
+
+Finding a decision by its request's key means rendering the prompt and the schema first, which
+is most of what a replayed decision costs. ``dispatch_sited`` finds it by its **site** instead
+(``Site``: the call's tag, options and how many calls of that tag came before it), known before
+anything is rendered, and takes the messages for the run's files from the recording. The
+verification is lazy: per client and batch, the first decision found by its site is rendered
+and its request's key must be the one recorded; if not (another world, settings or version),
+the client's sites are ignored for the rest of the run and every decision is found by its key,
+as before. Recording stores each decision's site beside its outcome.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import TypeVar
 
 from agentopia_mesa.llm.cache import CachedClient
-from agentopia_mesa.llm.client import CacheMiss, ChatResult
+from agentopia_mesa.llm.client import CacheMiss, ChatOptions, ChatRequest, ChatResult, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher, Job, Outcome
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class ReplayMiss(CacheMiss):
@@ -90,3 +106,75 @@ def dispatch_recorded(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[Outco
                                          outcome_record(outcome), replace_existing=client.mode == "record")
         outcomes[i] = outcome
     return outcomes
+
+
+# -- finding recorded decisions by their site -------------------------------------------------
+
+@dataclass(frozen=True)
+class Site:
+    """Where a call comes from, known before its prompt is rendered: its ``tag``, its
+    ``options`` (the per-call seed included) and ``occurrence``, the number of calls with the
+    same tag its caller made before it (a week's contact rounds share one tag)."""
+
+    tag: str
+    options: ChatOptions
+    occurrence: int
+
+    def key(self, backend: str, model: str) -> str:
+        """sha256 hex of (backend, model, tag, occurrence, every option), fields separated by NUL."""
+        payload = "\0".join(map(str, (backend, model, self.tag, self.occurrence, *vars(self.options).values())))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class SiteCounter:
+    """Numbers a caller's calls per tag in the order it makes them. Tags carry the week, so only
+    the current week's counts are kept; the counter is pickled with its caller (a mind, the
+    environment), so a resumed run numbers its calls as the recorded run did."""
+
+    def __init__(self) -> None:
+        self.week_index: int | None = None
+        self.counts: Counter = Counter()
+
+    def site(self, tag: str, options: ChatOptions, week_index: int) -> Site:
+        if week_index != self.week_index:
+            self.week_index, self.counts = week_index, Counter()
+        occurrence = self.counts[tag]
+        self.counts[tag] += 1
+        return Site(tag, options, occurrence)
+
+
+SitedJob = tuple[LLMClient, Site, Callable[[], ChatRequest], Callable[[str], T]]
+"""(client, site, a function that renders the request, the answer's parser)."""
+
+
+def dispatch_sited(dispatcher: Dispatcher, jobs: Sequence[SitedJob]) -> list[tuple[tuple[dict, ...], Outcome]]:
+    """Each job's (messages, outcome): recorded decisions found by their site (module docstring),
+    the others rendered and run through ``dispatch_recorded``, their sites recorded."""
+    found: list[tuple[tuple[dict, ...], Outcome] | None] = [None] * len(jobs)
+    replaying = {id(client): client for client, *_ in jobs
+                 if isinstance(client, CachedClient) and client.mode != "record" and client.sites_trusted}
+    for client in replaying.values():
+        mine = [i for i, job in enumerate(jobs) if job[0] is client]
+        keys = {i: jobs[i][1].key(client.backend, client.model) for i in mine}
+        recorded = client.cache.get_sites(list(keys.values()))
+        hits = [i for i in mine if keys[i] in recorded and recorded[keys[i]][2] is not None]
+        if hits and client.key(jobs[hits[0]][2]()) != recorded[keys[hits[0]]][0]:  # the lazy check
+            log.warning("replay: %s's recorded decisions do not match this run's prompts (another world, settings "
+                        "or version); finding them by their prompts instead", client.name)
+            client.sites_trusted = False
+            continue
+        for i in hits:
+            _, messages, record = recorded[keys[i]]
+            found[i] = tuple(json.loads(messages)), replayed_outcome(record, jobs[i][3])
+    todo = [i for i, hit in enumerate(found) if hit is None]
+    requests = [jobs[i][2]() for i in todo]
+    outcomes = dispatch_recorded(dispatcher, [(jobs[i][0], request, jobs[i][3]) for i, request in zip(todo, requests, strict=True)])
+    for i, request, outcome in zip(todo, requests, outcomes, strict=True):
+        client, site = jobs[i][0], jobs[i][1]
+        if isinstance(client, CachedClient) and client.mode != "replay":
+            client.cache.put_site(site.key(client.backend, client.model), client.backend, client.model, client.key(request),
+                                  json.dumps(list(request.messages), ensure_ascii=False),
+                                  replace_existing=client.mode == "record")
+        found[i] = request.messages, outcome
+    return found  # type: ignore[return-value]
+
