@@ -31,7 +31,7 @@ from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.environment.verdicts import to_verdict
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher
-from agentopia_mesa.llm.recorded import SiteCounter, dispatch_sited
+from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 
 #: Answer budgets in tokens per task (JSON with short texts; a gathering's grows with its people).
 MAX_TOKENS = {"solo": 128, "shop": 64, "turn": 192, "outcome": 160, "events": 768, "encounters": 384, "jobs": 384,
@@ -148,7 +148,7 @@ class LLMEnvironment(EnvironmentModel):
             fallback = outcome.value is None
             verdict = self.fallback.judge(task) if fallback else to_verdict(task, outcome.value, self.fallback.rng, self.config)
             if isinstance(task, e.TurnTask):
-                prompts.remember(task, list(messages), json.dumps(verdict_json(verdict)) if fallback else outcome.texts[-1])
+                prompts.remember(task, decoded(messages), json.dumps(verdict_json(verdict)) if fallback else outcome.texts[-1])
             self._account(task, messages, outcome, verdict, fallback)
             verdicts[i] = verdict
         return verdicts
@@ -167,7 +167,7 @@ class LLMEnvironment(EnvironmentModel):
             "stage": task.task,
             "when": task.when,
             "week_index": task.context.week_index,
-            "messages": list(messages),
+            "messages": messages if isinstance(messages, str) else list(messages),  # recorded ones stay encoded
             "response": outcome.texts[-1] if outcome.texts else None,
             "decision": verdict_json(verdict),
             "fallback": fallback,

@@ -147,10 +147,22 @@ SitedJob = tuple[LLMClient, Site, Callable[[], ChatRequest], Callable[[str], T]]
 """(client, site, a function that renders the request, the answer's parser)."""
 
 
-def dispatch_sited(dispatcher: Dispatcher, jobs: Sequence[SitedJob]) -> list[tuple[tuple[dict, ...], Outcome]]:
+class EncodedJSON(str):
+    """A value as the JSON text it was recorded as (a replayed decision's messages): decoding
+    and encoding again for the run's decisions.jsonl would be most of a replayed decision's
+    cost, so the trajectory recorder writes it as it is and others decode it (``decoded``)."""
+
+
+def decoded(messages: tuple[dict, ...] | EncodedJSON) -> list[dict]:
+    """Messages as a list of dicts, whether rendered or recorded (``EncodedJSON``)."""
+    return json.loads(messages) if isinstance(messages, EncodedJSON) else list(messages)
+
+
+def dispatch_sited(dispatcher: Dispatcher, jobs: Sequence[SitedJob]) -> list[tuple[tuple[dict, ...] | EncodedJSON, Outcome]]:
     """Each job's (messages, outcome): recorded decisions found by their site (module docstring),
-    the others rendered and run through ``dispatch_recorded``, their sites recorded."""
-    found: list[tuple[tuple[dict, ...], Outcome] | None] = [None] * len(jobs)
+    their messages as recorded (``EncodedJSON``), the others rendered and run through
+    ``dispatch_recorded``, their sites recorded."""
+    found: list[tuple[tuple[dict, ...] | EncodedJSON, Outcome] | None] = [None] * len(jobs)
     replaying = {id(client): client for client, *_ in jobs
                  if isinstance(client, CachedClient) and client.mode != "record" and client.sites_trusted}
     for client in replaying.values():
@@ -165,7 +177,7 @@ def dispatch_sited(dispatcher: Dispatcher, jobs: Sequence[SitedJob]) -> list[tup
             continue
         for i in hits:
             _, messages, record = recorded[keys[i]]
-            found[i] = tuple(json.loads(messages)), replayed_outcome(record, jobs[i][3])
+            found[i] = EncodedJSON(messages), replayed_outcome(record, jobs[i][3])
     todo = [i for i, hit in enumerate(found) if hit is None]
     requests = [jobs[i][2]() for i in todo]
     outcomes = dispatch_recorded(dispatcher, [(jobs[i][0], request, jobs[i][3]) for i, request in zip(todo, requests, strict=True)])

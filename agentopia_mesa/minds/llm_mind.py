@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher
-from agentopia_mesa.llm.recorded import SiteCounter, dispatch_sited
+from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.prompts import messages_for, remember
@@ -155,7 +155,7 @@ class LLMMind(Mind):
             fallback = outcome.value is None
             decision = self.fallback.decide(question) if fallback else outcome.value
             if isinstance(question, ChatQuestion):  # the running chat goes on from this answer
-                remember(question, list(messages), decision.model_dump_json() if fallback else outcome.texts[-1])
+                remember(question, decoded(messages), decision.model_dump_json() if fallback else outcome.texts[-1])
             self._account(question, messages, outcome, decision, fallback)
             decisions.append(decision)
         return decisions
@@ -172,7 +172,7 @@ class LLMMind(Mind):
             "stage": question.stage,
             "when": question.when,
             "week_index": question.context.week_index,
-            "messages": list(messages),
+            "messages": messages if isinstance(messages, str) else list(messages),  # recorded ones stay encoded
             "response": outcome.texts[-1] if outcome.texts else None,
             "decision": json.loads(decision.model_dump_json()),
             "fallback": fallback,
@@ -184,6 +184,8 @@ class LLMMind(Mind):
         }
         if self.recorder:
             self.recorder(entry)
+        if self.listeners:
+            entry = {**entry, "messages": decoded(messages)}
         for listen in self.listeners:
             listen(entry)
 
