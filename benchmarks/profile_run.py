@@ -3,6 +3,7 @@
     python benchmarks/profile_run.py                      # agentopia run --world apartment --years 10
     python benchmarks/profile_run.py --top 30 -- --world apartment --years 10 --residents 1000
     python benchmarks/profile_run.py --save /tmp/run.prof  # for snakeviz or pstats
+    python benchmarks/profile_run.py --phases-only -- --residents 1000 --years 3 --tables parquet
 
 Everything after ``--`` goes to ``agentopia run`` (``--out`` defaults to a temporary directory,
 ``--quiet`` is always added). Prints the command's wall and CPU (user+system) time, its phases
@@ -106,6 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--top", type=int, default=25, help="functions listed per table (default: 25)")
     parser.add_argument("--save", default=None, help="also write the profile to this file")
+    parser.add_argument("--phases-only", action="store_true", help="time the phases, skip the profiled run")
     parser.add_argument("run_args", nargs="*", help="arguments of agentopia run (after --)")
     args = parser.parse_args()
     argv = args.run_args or ["--world", "apartment", "--years", "10"]
@@ -121,6 +123,8 @@ def main() -> None:
     for name in PHASES:
         print(f"{'  ' + name:16s} {spent[name][0]:7.2f} {spent[name][1]:7.2f}")
     print(f"{'total':16s} {imports[0] + wall:7.2f} {imports[1] + cpu:7.2f}")
+    if args.phases_only:
+        return
 
     profiler = cProfile.Profile()
     _run(argv, profiler)
