@@ -42,3 +42,19 @@ def test_a_branch_keeps_the_snapshots_up_to_its_week(runs, tmp_path):
     _, parquet = runs
     assert main(["branch", str(parquet), "--week", "3", "--out", str(tmp_path / "b"), "--quiet"]) == 0
     pd.testing.assert_frame_equal(RunReader(tmp_path / "b").ties, RunReader(parquet).ties)
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_gives_the_same_parquet_tables(tmp_path):
+    import signal
+
+    from tests.test_checkpoints import RUN as KILLABLE, _kill_at_week
+
+    args = [*KILLABLE, "--seed", "11", "--tables", "parquet"]
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    out = tmp_path / "killed"
+    proc = _kill_at_week(out, [*args, "--out", str(out)], 14)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read()
+    assert main(["resume", str(out), "--quiet"]) == 0
+    for table in ("residents", "ties", "residents_yearly"):
+        pd.testing.assert_frame_equal(getattr(RunReader(out), table), getattr(RunReader(tmp_path / "whole"), table))
