@@ -48,7 +48,18 @@ RANGES: dict[str, tuple[float, float]] = {
     "activity.min_turns": (1, 100),
     "activity.max_turns": (1, 100),
     "activity.reply_words": (10, 1000),
+    "activity.public_words": (10, 200),
     "events.encounter_divisor": (1, _BIG),
+    "memory.tool_rounds": (1, 32),
+    "memory.listed_people": (1, 10_000),
+    "memory.listed_topics": (0, 1000),
+    "memory.diary_weeks": (0, 520),
+    "memory.record_weeks": (0, 52),
+    "memory.summary_words": (10, 1000),
+    "memory.note_words": (10, 10_000),
+    "memory.diary_words": (10, 2000),
+    "memory.plan_words": (10, 2000),
+    "memory.correspondence": (0, 1000),
     "career.max_wishes": (1, 100),
     "career.skill_match_leniency": _FRACTION,
     "career.new_jobs_fraction": _FRACTION,
@@ -282,6 +293,9 @@ class ActivityConfig:
     reply_words: int = 200
     entry_analysis: bool = True
     exit_reflection: bool = True
+    # Public events (paper §4.3): each participant describes what it does in at most this many
+    # words (paper: 100); one environment call then judges its whole group.
+    public_words: int = 100
     # The rule environment's joint outcome: a gift lifts its receiver's quality by this much, and
     # an encounter (a chance meeting) moves needs this fraction of a planned activity.
     gift_quality_bonus: float = 0.3
@@ -322,6 +336,45 @@ class SocialConfig:
     lost_touch_below: float = 1.0  # ties below this are dropped (unless colleagues or family)
     friendship_threshold: float = 60.0
     colleagues_to_meet: int = 10  # paper: up to 10 colleagues after each job season
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """Notebooks and the context window of LLM minds (paper §3.4-3.5).
+
+    ``notes``: how LLM minds edit their notebook: "tools" (the paper: ``list_notes``,
+    ``read_note`` and ``update_note`` as function calls, at most ``tool_rounds`` rounds per answer,
+    tools off on the last) or "json" (cheaper: edits ride inside the stage's JSON answer).
+    ``context``: the system prompt: "paper" (the paper's context window, laid out for prefix
+    caching) or "lean" (our compact one). The paper's listing: general plus up to
+    ``listed_people`` person and ``listed_topics`` topic notes by last use; diaries of the last
+    ``diary_weeks`` weeks and activity records of the last ``record_weeks``. ``history`` and
+    ``context_engineering`` off are the paper's ablations "no history" (no diaries, records or
+    earlier replies) and "no context engineering" (no notebook listing and no role-play
+    guidance: persona, world and stage only). ``*_words``: free-text limits asked of the model.
+    ``correspondence``: messages kept per correspondent for Contact.
+    """
+
+    def __post_init__(self) -> None:
+        validate_section(self, "memory")
+        for name, allowed in (("notes", ("tools", "json")), ("context", ("paper", "lean"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"memory.{name}: must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+
+    notes: str = "tools"
+    context: str = "paper"
+    tool_rounds: int = 8
+    listed_people: int = 50
+    listed_topics: int = 10
+    diary_weeks: int = 5
+    record_weeks: int = 2
+    history: bool = True
+    context_engineering: bool = True
+    summary_words: int = 100
+    note_words: int = 1000
+    diary_words: int = 300
+    plan_words: int = 150
+    correspondence: int = 6
 
 
 @dataclass(frozen=True)
@@ -383,6 +436,12 @@ class SimulationConfig:
     social: SocialConfig = SocialConfig()
     career: CareerConfig = CareerConfig()
     reward: RewardConfig = RewardConfig()
+    memory: MemoryConfig = MemoryConfig()
+
+    def __setstate__(self, state: dict) -> None:
+        """A configuration pickled before a section existed (an old checkpoint) gets its defaults."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        object.__setattr__(self, "__dict__", {**defaults, **state})
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -433,12 +492,15 @@ class SimulationConfig:
 #: Named settings of LLM runs (``agentopia run --profile NAME``): configuration overrides applied
 #: before any ``--set``. "paper": conversations as in the paper (the defaults above: entry
 #: analysis, 5-20 turns of up to 200 words, exit reflection; the CLI also turns on the LLM
-#: environment). "lean" (ours, the default of LLM runs): few, short turns and no entry or exit
-#: calls, so a conversation costs about what one dialogue round did before. Runs without any LLM
+#: environment), notes edited through tool calls and the paper's context window. "lean" (ours,
+#: the default of LLM runs): few, short turns and no entry or exit calls, so a conversation costs
+#: about what one dialogue round did before; notes edited inside the JSON answers and the compact
+#: context window. Runs without any LLM
 #: always play the paper's conversation with template replies: it costs them next to nothing.
 PROFILES: dict[str, dict[str, Any]] = {
     "lean": {"activity__min_turns": 2, "activity__max_turns": 4, "activity__reply_words": 60,
-             "activity__entry_analysis": False, "activity__exit_reflection": False},
+             "activity__entry_analysis": False, "activity__exit_reflection": False,
+             "memory__notes": "json", "memory__context": "lean"},
     "paper": {},
 }
 DEFAULT_PROFILE = "lean"

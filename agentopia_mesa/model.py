@@ -159,6 +159,15 @@ class AgentopiaModel(mesa.Model):
         self.datacollector = TownDataCollector(model_reporters=MODEL_REPORTERS, agenttype_reporters=AGENTTYPE_REPORTERS)
         self.datacollector.collect(self)
 
+    #: Attributes added after checkpoints were first written, and what makes the value a model
+    #: checkpointed before them resumes with (issue 13's conversations).
+    CHECKPOINT_DEFAULTS: dict[str, Callable[[], object]] = {"conversations": list, "conversation_stats": Counter}
+
+    def __setstate__(self, state: dict) -> None:
+        """An older checkpoint loads with defaults for what it did not know yet."""
+        missing = {name: make() for name, make in self.CHECKPOINT_DEFAULTS.items() if name not in state}
+        self.__dict__.update(missing, **state)
+
     # -- the weekly cycle ---------------------------------------------------------------------
     def step(self) -> None:
         """One week, as in the paper: start, plan, events, contact, five days, review, settle."""

@@ -1,10 +1,11 @@
 """Conversations' cost: LLM calls and prompt tokens per agent-week, and prefix reuse, per profile.
 
-    python benchmarks/bench_conversations.py [--residents 20] [--weeks 4] [--llm fake]
+    python benchmarks/bench_conversations.py [--residents 20] [--weeks 4] [--llm fake] [--notes-both]
 
 Runs ``agentopia run --mind llm --llm SPEC`` once with ``--profile lean`` and once with
 ``--profile paper`` (the LLM environment on the same spec, conversations at the paper's
-settings), then reads each run's ``decisions.jsonl``:
+settings, the paper's context window and note tools), and with ``--notes-both`` once more with the
+paper profile but notes edited inside the JSON answers; then reads each run's ``decisions.jsonl``:
 
 - calls and prompt tokens per agent-week (residents' calls; the environment's beside them). The
   fake backend counts a prompt's words as its tokens (about 1.75 Gemma tokens per word, RESULTS.md);
@@ -22,6 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from agentopia_mesa.cli.main import main
+from agentopia_mesa.run.dialogues import read_dialogues
 
 
 def _text(messages: list[dict]) -> str:
@@ -58,7 +60,8 @@ def measure(run_dir: Path, residents: int, weeks: int) -> dict:
         "environment prompt tokens per agent-week": round(out["environment prompt tokens"] / agent_weeks),
         "prefix reuse, residents": f"{out['residents reused words'] / max(1, out['residents words']):.0%}",
         "prefix reuse, environment": f"{out['environment reused words'] / max(1, out['environment words']):.0%}",
-        "conversations": sum(1 for _ in open(run_dir / "dialogues.jsonl", encoding="utf-8")),
+        "conversations": sum(1 for c in read_dialogues(run_dir) if c["kind"] != "public"),
+        "public event groups": sum(1 for c in read_dialogues(run_dir) if c["kind"] == "public"),
     }
 
 
@@ -68,16 +71,21 @@ def main_(argv=None) -> None:
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument("--world", default="school")
     parser.add_argument("--llm", default="fake")
+    parser.add_argument("--notes-both", action="store_true",
+                        help="also run the paper profile with notes edited inside the JSON answers (memory.notes=json)")
     args = parser.parse_args(argv)
+    settings = {"lean": ["--profile", "lean"], "paper": ["--profile", "paper"]}
+    if args.notes_both:
+        settings["paper, notes in JSON"] = ["--profile", "paper", "--set", "memory__notes=json"]
     with tempfile.TemporaryDirectory() as tmp:
-        for profile in ("lean", "paper"):
-            out = Path(tmp) / profile
+        for i, (name, options) in enumerate(settings.items()):
+            out = Path(tmp) / str(i)
             code = main(["run", "--world", args.world, "--residents", str(args.residents), "--years", "1",
                          "--weeks-per-year", str(args.weeks), "--seed", "1", "--mind", "llm", "--llm", args.llm,
-                         "--profile", profile, "--quiet", "--out", str(out)])
+                         *options, "--quiet", "--out", str(out)])
             if code:
                 raise SystemExit(code)
-            print(profile, json.dumps(measure(out, args.residents, args.weeks)), flush=True)
+            print(name, json.dumps(measure(out, args.residents, args.weeks)), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import argparse
 import errno
 import hashlib
+import json
 import os
 import pickle
 import random
@@ -345,3 +346,53 @@ def test_truncate_streams_cuts_longer_files_only(tmp_path):
     truncate_streams(tmp_path, {"long.jsonl": 4, "short.jsonl": 4, "missing.jsonl": 3})
     assert (tmp_path / "long.jsonl").read_text() == "0123" and (tmp_path / "short.jsonl").read_text() == "01"
     assert not (tmp_path / "missing.jsonl").exists()
+
+
+# -- checkpoints written before conversations (issue 13) ---------------------------------------
+
+def _as_before_conversations(model) -> None:
+    """``model`` as a checkpoint written before issue 13 held it: no conversation attributes, the
+    activity section's fields of the time, records without a summary, and the rule mind's own table
+    of bound methods, which knew no entry, exit or public event question."""
+    from agentopia_mesa.contract import questions as q
+
+    del model.conversations, model.conversation_stats
+    activity = vars(model.config.activity)
+    for name in ("min_turns", "max_turns", "reply_words", "entry_analysis", "exit_reflection", "public_words"):
+        del activity[name]
+    activity["dialogue_rounds"] = 1
+    for r in model.residents:
+        for record in r.records + r.last_records:
+            del vars(record)["summary"]
+    rules = model.rule_mind
+    vars(rules)["_answer"] = {
+        q.PlanQuestion: rules._plan, q.ContactQuestion: rules._contact, q.SignupQuestion: rules._signup,
+        q.SoloQuestion: rules._solo, q.PurchaseQuestion: rules._purchase, q.TurnQuestion: rules._turn,
+        q.ReviewQuestion: rules._review, q.DiscardQuestion: rules._discard, q.JobWishQuestion: rules._job_wishes,
+        q.RatingQuestion: rules._ratings,
+    }
+
+
+@pytest.mark.parametrize("minds", [[], ["--mind", "llm", "--llm", "fake", "--env", "llm"]], ids=["rules", "llm"])
+def test_a_checkpoint_from_before_conversations_resumes_and_lives_on(tmp_path, minds):
+    out = tmp_path / "run"
+    assert main(["run", "--world", "school", "--residents", "12", "--years", "2", "--weeks-per-year", "2", "--seed", "3",
+                 "--quiet", *minds, "--out", str(out)]) == 0
+    model = read_checkpoint(checkpoint_path(out, 2))
+    _as_before_conversations(model)
+    model.stream_offsets.pop("dialogues.jsonl", None)  # there was no such file then
+    (out / "dialogues.jsonl").unlink(missing_ok=True)
+    for later in list_checkpoints(out):
+        later.unlink()
+    payload = save_checkpoint(model, out).read_bytes()
+    assert b"conversation_stats" not in payload and b"public_words" not in payload and b"dialogue_rounds" in payload
+
+    assert main(["resume", str(out), "--quiet"]) == 0
+    resumed = read_checkpoint(checkpoint_path(out, 4))
+    assert resumed.weeks_done == 4 and resumed.config.activity.min_turns == 5  # the field's default
+    kinds = {record.kind for r in resumed.residents for record in r.records + r.last_records}
+    assert {"public", "joint"} <= kinds  # weeks 3-4 asked entry, exit and public event questions
+    assert sum(resumed.conversation_stats.values()) > 0  # counted from the resumed weeks on
+    if minds:
+        weeks = [json.loads(line)["week_index"] for line in (out / "dialogues.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert weeks and set(weeks) == {2, 3}

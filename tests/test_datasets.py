@@ -15,6 +15,7 @@ from prerequisites import require_embedded, require_modules
 
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.cli.dataset import add_dataset_parser
+from agentopia_mesa.datasets.formats import chat_messages
 from agentopia_mesa.datasets.selection import advantages_by_year, select_agent_years
 from agentopia_mesa.datasets.sft import export_sft
 from agentopia_mesa.run.trajectories import TrajectoryRecorder, read_trajectories
@@ -269,3 +270,115 @@ def test_sft_help_names_a_model_that_exists(capsys):
     help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
     example = help_text.split("(repeatable)")[1].split("e.g. ")[1].split()[0]
     assert example == EmbeddedBackend().name == "embedded:gemma3:270m"  # the name the embedded residents record
+
+
+# -- role-play samples as the model saw them, and the environment mix ------------------------------------------
+
+PAPER_RUN = ["run", "--world", "school", "--residents", "6", "--years", "2", "--weeks-per-year", "1", "--seed", "1",
+             "--mind", "llm", "--llm", "fake", "--profile", "paper", "--quiet"]
+
+
+def recorded_requests(run) -> dict[str, set[str]]:
+    """Every request the run's cache recorded (messages in the dataset's format, tool arguments parsed
+    back) -> the answers given to it."""
+    import sqlite3
+
+    from agentopia_mesa.datasets.formats import standard_message
+
+    seen: dict[str, set[str]] = {}
+    with sqlite3.connect(run / "llm-cache.sqlite") as db:
+        for request, text in db.execute("select request, text from responses"):
+            seen.setdefault(_canonical([standard_message(m) for m in json.loads(request)["messages"]]), set()).add(text)
+    return seen
+
+
+def _canonical(messages: list[dict]) -> str:
+    parsed = [{**m, "tool_calls": [{**c, "function": {**c["function"], "arguments": json.loads(c["function"]["arguments"])}}
+                                   for c in m["tool_calls"]]} if m.get("tool_calls") else m for m in messages]
+    return json.dumps(parsed, sort_keys=True)
+
+
+def test_paper_run_samples_are_the_chats_the_model_answered_with_tool_calls_and_conversations(tmp_path):
+    from agentopia_mesa.cli.main import main
+
+    run = tmp_path / "run"
+    assert main([*PAPER_RUN, "--out", str(run)]) == 0
+    assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / "sft.jsonl"), "--top", "1"]) == 0
+    samples = read_jsonl(tmp_path / "sft.jsonl")
+    roleplay = [s for s in samples if s["metadata"].get("role") != "environment"]
+    seen = recorded_requests(run)
+    for sample in roleplay:  # exactly a request the model was sent, and the answer it gave
+        assert sample["messages"][-1]["content"] in seen[_canonical(sample["messages"][:-1])]
+    tool_samples = [s for s in roleplay if any(m.get("tool_calls") for m in s["messages"])]
+    assert tool_samples
+    for sample in tool_samples:
+        offered = {t["function"]["name"] for t in sample["tools"]}  # the specs the model was offered go along
+        assert {"list_notes", "read_note"} <= offered
+        for i, m in enumerate(sample["messages"]):
+            for call in m.get("tool_calls", []):
+                assert set(call) == {"id", "type", "function"} and call["type"] == "function"
+                assert call["function"]["name"] in offered
+                assert isinstance(json.loads(call["function"]["arguments"]), dict)
+                answer = sample["messages"][i + 1]
+                assert answer["role"] == "tool" and answer["tool_call_id"] == call["id"]
+    conversations = [s for s in roleplay if s["metadata"]["stage"] == "joint"]
+    assert conversations, "the run held no conversation: the test needs another seed"
+    assert any(sum(m["role"] == "assistant" for m in s["messages"]) > 1 for s in conversations)
+    assert all({m["role"] for m in s["messages"]} <= ROLES | {"tool"} for s in samples)
+    card = (tmp_path / "sft.md").read_text()
+    assert f"with tool calls: {len(tool_samples)}" in card and "environment mix: **" in card
+
+
+def test_environment_calls_are_mixed_in_within_the_budget_and_seeded(tmp_path):
+    from agentopia_mesa.cli.main import main
+    from agentopia_mesa.datasets.env_mix import output_tokens
+
+    run = tmp_path / "run"
+    assert main([*PAPER_RUN, "--out", str(run)]) == 0
+    stats = export_sft([run], tmp_path / "sft.jsonl")
+    mixed = [s for s in read_jsonl(tmp_path / "sft.jsonl") if s["metadata"].get("role") == "environment"]
+    assert len(mixed) == stats.mixed > 0 and stats.samples + stats.mixed == len(read_jsonl(tmp_path / "sft.jsonl"))
+    assert stats.env_budget == round(0.2 * stats.output_tokens) and 0 < stats.mixed_tokens <= stats.env_budget
+    assert sum(stats.mixed_by_task.values()) == stats.mixed and stats.subsampled
+    env = {json.dumps(chat_messages(e["messages"], e["response"] or "")): e for e in read_trajectories(run) if e.get("role") == "environment"}
+    origins = [env[json.dumps(s["messages"])] for s in mixed]
+    assert sum(output_tokens(e) for e in origins) == stats.mixed_tokens
+    assert not any(e["rejected"] or e["fallback"] for e in origins)
+    assert {(s["metadata"]["task"], s["metadata"]["when"]) for s in mixed} == {(e["task"], e["when"]) for e in origins}
+    assert export_sft([run], tmp_path / "again.jsonl").mixed_by_task == stats.mixed_by_task
+    assert (tmp_path / "again.jsonl").read_text() == (tmp_path / "sft.jsonl").read_text()
+    assert export_sft([run], tmp_path / "seed7.jsonl", seed=7).mixed_tokens <= stats.env_budget
+    off = export_sft([run], tmp_path / "off.jsonl", env_mix=0)
+    assert off.mixed == 0 and off.samples == stats.samples and len(read_jsonl(tmp_path / "off.jsonl")) == off.samples
+    everything = export_sft([run], tmp_path / "all.jsonl", env_mix=100)
+    assert everything.mixed == sum(everything.candidates_by_task.values()) and not everything.subsampled
+
+
+def test_choose_environment_takes_small_tasks_whole_and_subsamples_the_largest():
+    from agentopia_mesa.datasets.env_mix import EnvCall, choose_environment
+
+    calls = [EnvCall(0, i, "jobs", 5) for i in range(2)] + [EnvCall(0, 10 + i, "solo", 10) for i in range(10)]
+    chosen, subsampled = choose_environment(calls, 50, seed=1)
+    assert subsampled == ["solo"] and [c.task for c in chosen].count("jobs") == 2
+    assert sum(c.tokens for c in chosen) == 50 and [c.line for c in chosen] == sorted(c.line for c in chosen)
+    assert choose_environment(calls, 50, seed=1) == (chosen, subsampled)
+    assert {c.line for c in choose_environment(calls, 50, seed=2)[0]} != {c.line for c in chosen}
+
+
+def test_tool_samples_load_with_the_datasets_json_loader(tmp_path):
+    load_dataset = hf_load_dataset()
+    from agentopia_mesa.cli.main import main
+
+    run = tmp_path / "run"
+    assert main([*PAPER_RUN, "--out", str(run)]) == 0
+    for layout in ("chat", "sharegpt", "prompt-completion"):
+        assert cli(["dataset", "sft", str(run), "--out", str(tmp_path / f"{layout}.jsonl"), "--format", layout]) == 0
+    chat = load_dataset("json", data_files=str(tmp_path / "chat.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
+    assert chat.num_rows == len(read_jsonl(tmp_path / "chat.jsonl"))
+    calls = [m["tool_calls"] for s in chat for m in s["messages"] if m.get("tool_calls")]
+    assert calls and all(c[0]["function"]["name"] for c in calls)
+    sharegpt = load_dataset("json", data_files=str(tmp_path / "sharegpt.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
+    froms = {t["from"] for s in sharegpt for t in s["conversations"]}
+    assert {"function_call", "observation"} <= froms
+    with_tools = [s for s in sharegpt if s.get("tools")]
+    assert with_tools and all(t["name"] and t["parameters"] for s in with_tools for t in json.loads(s["tools"]))

@@ -243,6 +243,8 @@ def _questions(model, said: str) -> list[q.Question]:
         q.SignupQuestion(r, events=[q.EventView("E0-0", "Book club", 2, model.social_places[0], "", "reading")], free_days=[2]),
         q.SoloQuestion(r, day=1, intention="study", places={"study": model.social_places[:2]}),
         q.PurchaseQuestion(r, offers=[Offer(i.name, i.category, i.price) for i in items[:3]]),
+        q.PublicEventQuestion(r, event=q.EventView("E0-0", said, 2, model.social_places[0], said, "reading"),
+                              place_name=said, others=[q.Attendee(n, 30, said) for n in others[:2]]),
         q.EntryQuestion(r, chat=_chat(model, said, (r.name, *others[:2]))),
         q.TurnQuestion(r, chat=_chat(model, said, (r.name, *others[:2])), turn=2, present=(r.name, *others[:2])),
         q.ExitQuestion(r, chat=_chat(model, said, (r.name, *others[:2])), outcome=said),

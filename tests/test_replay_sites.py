@@ -3,6 +3,8 @@ prompts, and trusts a recording's sites only while their prompts match this run'
 
 import json
 
+import pytest
+
 from agentopia_mesa.cli.main import main
 from agentopia_mesa.minds import llm_mind
 
@@ -30,13 +32,16 @@ def _decisions(run_dir) -> list[dict]:
     return entries
 
 
-def test_a_replay_renders_one_prompt_per_batch_and_repeats_the_recorded_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("profile", ["lean", "paper"])  # paper: notebooks edited through tool calls, replayed too
+def test_a_replay_renders_one_prompt_per_batch_and_repeats_the_recorded_run(tmp_path, monkeypatch, profile):
     cache = str(tmp_path / "c.sqlite")
-    assert main([*COMMON, "--llm-cache", cache, "--cache-mode", "record", "--out", str(tmp_path / "rec")]) == 0
+    run = [*COMMON, "--profile", profile, "--llm-cache", cache]
+    assert main([*run, "--cache-mode", "record", "--out", str(tmp_path / "rec")]) == 0
     renders = _renders(monkeypatch)
-    assert main([*COMMON, "--llm-cache", cache, "--cache-mode", "replay", "--out", str(tmp_path / "rep")]) == 0
+    assert main([*run, "--cache-mode", "replay", "--out", str(tmp_path / "rep")]) == 0
     recorded, replayed = _decisions(tmp_path / "rec"), _decisions(tmp_path / "rep")
     assert replayed == recorded  # prompts (from the recording), answers and decisions alike
+    assert (profile == "paper") == any("tool_use" in e for e in recorded)  # tool calls replayed onto the notebooks
     minds = [e for e in recorded if e.get("role") != "environment"]
     assert 0 < renders[0] < len(minds) / 3  # the lazy check renders one per batch, not one per decision
     for name in ("metrics.csv", "residents.csv", "dialogues.jsonl", "replay.jsonl"):

@@ -276,8 +276,9 @@ def test_a_sweep_run_is_a_run_directory_like_any_other(tmp_path):
     assert replay.weeks == list(range(5)) and replay.world.name == "school"
     assert ReplayTown.open(run.root).frame(4)["week"] == 4
 
-    # datasets read the sweep (its runs' decisions and rewards)
-    stats = export_sft([out], tmp_path / "sft.jsonl")
+    # datasets read the sweep (its runs' decisions and rewards), ranking the LLM-minded half: whether a
+    # rule-minded resident tops a year would otherwise decide whether there is anything to export
+    stats = export_sft([out], tmp_path / "sft.jsonl", models=["fake:schema-example"])
     assert stats.samples > 0 and len(stats.runs) == 1
 
     # a run killed after week 2 resumes to the same results

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from agentopia_mesa.run.checkpoints import load_latest
-from agentopia_mesa.config import SimulationConfig
+from agentopia_mesa.config import PROFILES, SimulationConfig
 from agentopia_mesa.minds.assign import parse_mix
 from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds, minds_for, reattach_minds
 from agentopia_mesa.model import AgentopiaModel
@@ -25,7 +25,10 @@ from agentopia_mesa.run.trajectories import (
 )
 
 SHORT = SimulationConfig().with_overrides(calendar={"weeks_per_year": 2, "days_per_week": 2, "contact_rounds": 1})
-TINY = SimulationConfig().with_overrides(calendar={"weeks_per_year": 1, "days_per_week": 1, "contact_rounds": 1})
+# The real model's runs take the lean profile, as `agentopia run` gives LLM runs by default: the
+# library's defaults are the paper's (its context window, note tools), several times the calls.
+TINY = SimulationConfig().with_flat_overrides({**PROFILES["lean"], "calendar__weeks_per_year": 1, "calendar__days_per_week": 1,
+                                               "calendar__contact_rounds": 1})
 
 
 def recorded_run(out, mix="fake=0.5", residents=6, years=2, seed=1, tiny=False):

@@ -1,5 +1,6 @@
-"""Solara components shared by the live and replay pages: the dashboard (map, network, plots) and
-the resident inspector. They draw week frames from a ``TownSource`` and never step a model."""
+"""Solara components shared by the live and replay pages: the dashboard (map, network, plots, the
+week's conversations: ``visualization.conversations``) and the resident inspector. They draw week
+frames from a ``TownSource`` and never step a model."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import altair as alt
 import solara
 
 from agentopia_mesa.town.state import NEEDS
+from visualization.conversations import ConversationCard
 from visualization.network import GRAPHS, network_chart
 from visualization.plots import (
     activity_chart,
@@ -48,13 +50,14 @@ inspected = solara.reactive("")
 
 @solara.component
 def Dashboard(source: TownSource, week: int | None = None):
-    """Everything about one week: headline numbers, map, network, plots and the inspector."""
+    """Everything about one week: headline numbers, map, network, plots, conversations and the inspector."""
     frame = source.frame(week)
     Headline(frame)
     with solara.Columns([1, 1], gutters_dense=True):
         TownMapCard(source, frame)
         NetworkCard(source, frame)
     Plots(source, frame["week"])
+    ConversationCard(source, frame)
     Inspector(source, frame)
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from agentopia_mesa.minds.llm_settings import llm_minds
 from agentopia_mesa.model import AgentopiaModel
+from agentopia_mesa.run.dialogues import WeeklyDialogues
 from agentopia_mesa.run.replay import Replay, load_replay, week_frame
 from agentopia_mesa.world.schema import PlaceSpec, ResidentSpec, WorldSpec
 
@@ -139,6 +140,13 @@ class TownSource:
         """The resident's most recent LLM decisions (prompt, response, flags), oldest first."""
         return []
 
+    # -- conversations ------------------------------------------------------------------------
+    def conversations(self, week: int) -> list[dict]:
+        """What was said in the week frame ``week`` shows: its joint activities, encounters and public
+        event groups, in the order they were played, each as a line of the run's ``dialogues.jsonl``
+        (``agentopia_mesa.run.dialogues``)."""
+        return []
+
 
 RECENT_DECISIONS = 20  # kept per resident for the inspector
 
@@ -161,6 +169,9 @@ class LiveTown(TownSource):
         collected = model.datacollector.model_vars
         self._earlier = [{k: v[i] for k, v in collected.items()} for i in range(max(0, len(collected["week"]) - 1))]
         self._frames = [week_frame(model)]
+        # The latest week's conversations (frame week, copies of model.conversations): a step
+        # replaces the model's list, so a render never reads one being filled.
+        self._conversations: tuple[int, list[dict]] = (model.weeks_done, list(model.conversations))
         model.observers.append(self._observe)
         self._recent: dict[str, deque] = {}
         for mind in llm_minds(model):
@@ -175,6 +186,7 @@ class LiveTown(TownSource):
     def _observe(self, model) -> None:
         frame = week_frame(model)
         with self._lock:
+            self._conversations = (frame["week"], list(model.conversations))
             self._frames.append(frame)
             older = self._frames[-2]
             # Replace, never mutate: a render may still be reading the older frame.
@@ -199,6 +211,12 @@ class LiveTown(TownSource):
             return table
         complete = table.groupby("year")["name"].transform("count") >= len(self.model.residents)
         return table[complete]
+
+    def conversations(self, week: int) -> list[dict]:
+        """The latest week's only (a live view shows the week just lived)."""
+        with self._lock:
+            lived, conversations = self._conversations
+        return list(conversations) if week == lived else []
 
     def jobs(self) -> dict:
         return self.model.jobs
@@ -226,6 +244,14 @@ class ReplayTown(TownSource):
     @classmethod
     def open(cls, run_dir: str | Path) -> ReplayTown:
         return cls(load_replay(run_dir))
+
+    @cached_property
+    def _dialogues(self) -> WeeklyDialogues:
+        return WeeklyDialogues(self.replay.path.parent)
+
+    def conversations(self, week: int) -> list[dict]:
+        """From the run's ``dialogues.jsonl`` (LLM runs write it; a rules run has none)."""
+        return self._dialogues.week(week - 1) if week > 0 else []  # frame week w shows week index w - 1
 
     @property
     def frames(self) -> list[dict]:

@@ -16,7 +16,9 @@ def add_dataset_parser(subparsers) -> argparse.ArgumentParser:
     sft = commands.add_parser(
         "sft", help="rejection-sampling fine-tuning data: the LLM calls of the top 25%% agent-years by advantage",
         description="Per run and year, rank residents by that year's advantage, keep the top fraction (at least one) and "
-                    "write every LLM call of those agent-years that the model answered and that was used as one chat sample. "
+                    "write every LLM call of those agent-years that the model answered and that was used as one chat sample, "
+                    "as the model saw it (conversations as multi-turn chats, tool rounds as tool_calls and tool messages); "
+                    "then mix in the environment's calls up to --env-mix of the role-play output tokens. "
                     "A dataset card (FILE with .md) summarises counts, tokens and rewards.",
     )
     sft.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories or sweep directories")
@@ -29,7 +31,12 @@ def add_dataset_parser(subparsers) -> argparse.ArgumentParser:
     sft.add_argument("--model", action="append", default=None, metavar="NAME",
                      help="rank and keep only residents with this mind (repeatable), as rewards.csv's model column names it, "
                           "e.g. embedded:gemma3:270m or rules; a name no run has is an error listing the runs' minds")
-    sft.add_argument("--stage", action="append", default=None, metavar="STAGE", help="keep only calls of this stage (repeatable)")
+    sft.add_argument("--stage", action="append", default=None, metavar="STAGE",
+                     help="keep only residents' calls of this stage (repeatable)")
+    sft.add_argument("--env-mix", type=float, default=None, metavar="FRACTION",
+                     help="mix in the environment's used calls of those years up to this share of the role-play output tokens, "
+                          "the smaller tasks whole, the largest subsampled (default 0.2, the paper's; 0: none)")
+    sft.add_argument("--seed", type=int, default=None, help="seed of the environment mix's subsampling (default 42, the paper's)")
     sft.set_defaults(handler=_sft)
 
     dpo = commands.add_parser(
@@ -61,17 +68,20 @@ def add_dataset_parser(subparsers) -> argparse.ArgumentParser:
 
 def _sft(args) -> int:
     from agentopia_mesa.datasets.card import sft_card, write_card
+    from agentopia_mesa.datasets.env_mix import ENV_MIX, MIX_SEED
     from agentopia_mesa.datasets.selection import TOP_FRACTION
     from agentopia_mesa.datasets.sft import export_sft
 
     if args.years is not None and args.years < 1:
         raise ValueError(f"--years: must be at least 1, got {args.years}")
     stats = export_sft(args.runs, args.out, fraction=TOP_FRACTION if args.top is None else args.top, layout=args.format,
-                       first_years=args.years, models=args.model, stages=args.stage)
+                       first_years=args.years, models=args.model, stages=args.stage,
+                       env_mix=ENV_MIX if args.env_mix is None else args.env_mix, seed=MIX_SEED if args.seed is None else args.seed)
     card = write_card(args.out, sft_card(stats))
     left_out = ", ".join(f"{k} {v}" for k, v in stats.excluded.items()) or "none"
     print(f"wrote {args.out}: {stats.samples} samples from {stats.selected_agent_years} of {stats.agent_years} agent-years "
-          f"in {len(stats.runs)} run(s); left out: {left_out}; card {card}")
+          f"in {len(stats.runs)} run(s) ({stats.multi_turn} multi-turn, {stats.with_tool_calls} with tool calls); "
+          f"left out: {left_out}; {stats.mixed} environment samples mixed in; card {card}")
     return 0
 
 

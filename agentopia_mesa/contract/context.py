@@ -83,3 +83,13 @@ def memory(r: Resident, people: int = 8, diary_weeks: int = 2) -> str:
     for entry in nb.recent_diary(diary_weeks):
         lines.append(f"Diary {entry.when} (your notes): {quoted(entry.summary)} {quoted(entry.reflection)}")
     return "\n".join(lines)
+
+
+def record_line(rec) -> str:
+    """One activity record as a line: when, what, with whom, how it went, what the resident wrote of
+    it and, for a conversation, its last replies (quoted)."""
+    said = f" Last words: {quoted_list(rec.said)}." if rec.said else ""
+    return (f"- {rec.when}: {rec.kind} - {quoted(rec.title)}"
+            f"{f' with {quoted_list(rec.with_people)}' if rec.with_people else ''}"
+            f"{f': {quoted(rec.note)}' if rec.note else ''}{f' (you wrote: {quoted(rec.summary)})' if rec.summary else ''}"
+            f"{said}")

@@ -19,6 +19,8 @@ SoloActivity = Literal["rest", "study", "work", "exercise", "leisure", "shopping
 Short = Annotated[str, StringConstraints(max_length=120)]
 Line = Annotated[str, StringConstraints(max_length=300)]
 Paragraph = Annotated[str, StringConstraints(max_length=800)]
+#: The longest free text: a diary entry, a reflection or goals in the paper's context (about 300 words).
+Essay = Annotated[str, StringConstraints(max_length=2400)]
 PersonName = Annotated[str, StringConstraints(max_length=60)]
 Score = Annotated[int, Field(ge=0, le=100)]
 
@@ -30,8 +32,8 @@ class Decision(BaseModel):
 class PlanDecision(Decision):
     """Plan stage: goals, this week's living standard and one intention per day."""
 
-    long_term_goals: Line
-    short_term_goals: Line
+    long_term_goals: Essay
+    short_term_goals: Essay
     living_standard: LivingStandardName
     intentions: list[Intention] = Field(max_length=7)
 
@@ -131,24 +133,33 @@ class Utterance(Decision):
     leave: bool = False
 
 
+class PublicEventDecision(Decision):
+    """At a public event (paper §4.3): what the resident does there, in its own words (the question
+    asks for at most ``ActivityConfig.public_words``), and the others there it noticed and wants to
+    remember (they get a note in its notebook)."""
+
+    description: Speech
+    noticed: list[PersonName] = Field(default=[], max_length=5)
+
+
 class NoteUpdate(Decision):
     about: PersonName
-    summary: Line
+    summary: Paragraph
 
 
 class ExitDecision(Decision):
     """After a conversation: a summary, a reflection and notes on the others."""
 
-    summary: Line
-    reflection: Line
+    summary: Essay
+    reflection: Essay
     notes: list[NoteUpdate] = Field(default=[], max_length=4)
 
 
 class ReviewDecision(Decision):
     """Weekly review: diary summary and reflection, notebook updates."""
 
-    summary: Paragraph
-    reflection: Paragraph
+    summary: Essay
+    reflection: Essay
     notes: list[NoteUpdate] = Field(default=[], max_length=10)
 
 

@@ -2,7 +2,7 @@
 
 The environment is the residents' peer (paper §2.4): where a mind decides what one resident
 does, the environment judges what happens. A stage builds one task per thing to judge (a solo
-slot, a shop window, a gathering, a public event visit, the week's events, a day's encounters,
+slot, a shop window, a gathering, a group at a public event, the week's events, a day's encounters,
 the year's new jobs, a hiring round, a profile rewrite, a resident's ratings), hands a batch to
 ``stages.asking.judge_all``, and applies the verdicts. Each task names its ``task`` kind (the
 ``task`` field of an environment line in ``decisions.jsonl``) and the resident it concerns
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 Changes = dict  # {"vitality": int, "mood": int, ..., "money": int, "skills": {name: int}}
 
 #: Every task kind, in the order the week meets them.
-TASKS = ("events", "solo", "shop", "encounters", "turn", "outcome", "profile", "jobs", "hiring", "ratings")
+TASKS = ("events", "solo", "shop", "encounters", "turn", "outcome", "public", "profile", "jobs", "hiring", "ratings")
 
 
 @dataclass
@@ -214,22 +214,26 @@ class GatheringVerdict:
 
 
 @dataclass
-class PublicTask(Task):
-    """One resident's visit to a public event, among the others of its group."""
+class PublicEventTask(Task):
+    """One group at a public event (paper §4.3): everyone took part side by side, without talking,
+    and said what they did (``descriptions``, by name); judge each participant's outcome at once."""
 
-    resident: Resident
     event: PublicEvent
     place_name: str
-    group: list[str]  # the others in the resident's group
+    people: list[Resident]
+    descriptions: dict[str, str] = field(default_factory=dict)
     day: int = 0
-    task: ClassVar[str] = "outcome"
+    task: ClassVar[str] = "public"
+
+    @property
+    def subject(self) -> str:
+        return ", ".join(p.name for p in self.people)
 
 
 @dataclass(frozen=True)
-class PublicVerdict:
-    changes: Changes
-    noticed: str | None = None  # someone of the group the resident got to know
-    note: str = ""
+class PublicEventVerdict:
+    changes: dict[str, Changes]  # per participant
+    notes: dict[str, str] = field(default_factory=dict)  # per participant: the outcome in a line
 
 
 # -- the week's public events and a day's encounters --------------------------------------------
@@ -352,5 +356,5 @@ class RatingTask(Task):
 
 RatingVerdict = RatingDecision
 
-Verdict = (SoloVerdict | ShopVerdict | TurnVerdict | GatheringVerdict | PublicVerdict | EventsVerdict | EncountersVerdict
+Verdict = (SoloVerdict | ShopVerdict | TurnVerdict | GatheringVerdict | PublicEventVerdict | EventsVerdict | EncountersVerdict
            | ProfileVerdict | NewJobsVerdict | HiringVerdict | RatingDecision)

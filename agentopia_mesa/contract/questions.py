@@ -13,16 +13,19 @@ or fall back on problems; the rule mind never makes any.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from agentopia_mesa.config import CareerConfig, EconomyConfig
+from agentopia_mesa.config import CareerConfig, EconomyConfig, MemoryConfig
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.town.economy import Offer
 
 if TYPE_CHECKING:
     from agentopia_mesa.town.resident import ActivityRecord, Resident
+
+
+DEFAULT_MEMORY = MemoryConfig()
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class Situation:
     world_title: str
     economy: EconomyConfig
     career: CareerConfig
+    memory: MemoryConfig = DEFAULT_MEMORY
+    #: What anyone can read of a resident by name (None: no such resident), e.g. through a tool.
+    public_info: Callable[[str], str | None] = field(default=lambda name: None, compare=False, repr=False)
 
     def stamp(self, stage: str) -> str:
         """The paper's time stamp, e.g. ``Y2020-W03-plan``."""
@@ -65,6 +71,11 @@ class Question:
             raise ValueError(f"{type(self).__name__} for {self.resident.name} was not prepared: ask through "
                              "stages.asking.ask_all (or prepare(model, question)) so it carries its situation")
         return self.situation
+
+    @property
+    def memory(self) -> MemoryConfig:
+        """The notebook and context settings it is asked under (the defaults if not prepared)."""
+        return self.situation.memory if self.situation is not None else DEFAULT_MEMORY
 
     def liking(self, other: str) -> float:
         """How much the resident likes ``other``: familiarity (0-1) plus sentiment (-1..1); 0 for strangers."""
@@ -172,6 +183,44 @@ class SoloQuestion(Question):
         return []
 
 
+@dataclass(frozen=True)
+class Attendee:
+    """What the others at a public event can see of one participant."""
+
+    name: str
+    age: int
+    occupation: str  # "role at organisation", or "" without a position
+
+
+@dataclass
+class PublicEventQuestion(Question):
+    """A public event the resident takes part in (paper §4.3), among ``others`` of its group whom it
+    can see but not talk to: what it does there, in at most ``words`` words, and whom it noticed."""
+
+    event: EventView = field(default_factory=lambda: EventView("", "", 1, "", "", None))
+    place_name: str = ""
+    others: list[Attendee] = field(default_factory=list)
+    words: int = 100
+    stage: ClassVar[str] = "public"
+    decision: ClassVar[type[d.Decision]] = d.PublicEventDecision
+
+    @property
+    def when(self) -> str:
+        return self.context.stamp(f"D{self.event.day}-{self.stage}")
+
+    def problems(self, decision: d.PublicEventDecision) -> list[str]:
+        others = {a.name for a in self.others}
+        out = [f"noticed: {n!r} is not at the event with you" for n in decision.noticed if n not in others]
+        if len(set(decision.noticed)) != len(decision.noticed):
+            out.append("noticed: name each person at most once")
+        count = len(decision.description.split())
+        if count > self.words:
+            out.append(f"description: {count} words; at most {self.words}")
+        if not decision.description.strip():
+            out.append("description: say what you do")
+        return out
+
+
 @dataclass
 class PurchaseQuestion(Question):
     offers: list[Offer] = field(default_factory=list)
@@ -206,6 +255,7 @@ class Conversation:
     place_name: str
     people: tuple[str, ...]
     scene: str = ""  # an encounter's scene, as the environment described it
+    place_description: str = ""
     min_turns: int = 5
     max_turns: int = 20
     reply_words: int = 200

@@ -37,7 +37,9 @@ def sft_card(stats) -> str:
         "",
         "Rejection-sampling fine-tuning data (Agentopia §7): per run and year, the residents with the "
         f"top {stats.fraction:.0%} advantages (at least one); every LLM call of those agent-years the model "
-        "answered and that was used (no fallback, not rejected) is one chat sample.",
+        "answered and that was used (no fallback, not rejected) is one chat sample, as the model saw it "
+        "(conversations as multi-turn chats, notebook tool rounds as `tool_calls` and `tool` messages); "
+        "the environment's calls are mixed in up to a share of the role-play output tokens.",
         "",
         f"- file: `{stats.out}` ({stats.layout} layout, JSON lines), agentopia-mesa {package_version()}",
         f"- runs: {len(stats.runs)} ({', '.join(stats.runs)})",
@@ -45,10 +47,15 @@ def sft_card(stats) -> str:
         + (f"; {stats.selected_without_calls} selected without a usable LLM call" if stats.selected_without_calls else ""),
         f"- samples: **{stats.samples}** from {stats.calls_selected} calls of the selected agent-years "
         f"({stats.calls_all} recorded in all); left out: {_counts(stats.excluded)}",
+        f"- invalid answers left out: {stats.invalid_answers} (answers of those calls that failed validation; "
+        "a call answered validly on a retry is kept, its answer after the clean request)",
+        f"- samples with several assistant turns (conversations, tool rounds): {stats.multi_turn}; "
+        f"with tool calls: {stats.with_tool_calls}",
         f"- tokens: {stats.prompt_tokens} prompt + {stats.completion_tokens} completion = "
         f"{stats.prompt_tokens + stats.completion_tokens} (as counted by the model that answered)",
         f"- samples by stage: {_counts(stats.by_stage)}",
         f"- samples by model: {_counts(stats.by_model)}",
+        *_mix_lines(stats),
         "",
         "## Life reward: selected vs all",
         "",
@@ -63,6 +70,21 @@ def sft_card(stats) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _mix_lines(stats) -> list[str]:
+    """The environment mix: budget, what was mixed in by task, what was left out."""
+    if not stats.env_mix:
+        return ["- environment mix: off (--env-mix 0)"]
+    return [
+        f"- environment mix: **{stats.mixed}** samples, {stats.mixed_tokens} output tokens of a budget of "
+        f"{stats.env_budget} ({stats.env_mix:.0%} of {stats.output_tokens} role-play output tokens), seed {stats.seed}; "
+        f"from {sum(stats.candidates_by_task.values())} used environment calls of {stats.env_calls}; "
+        f"left out: {_counts(stats.env_excluded)}",
+        f"- mixed in by task (of the used calls): "
+        + (", ".join(f"{task} {stats.mixed_by_task[task]}/{n}" for task, n in stats.candidates_by_task.most_common()) or "none")
+        + (f"; subsampled: {', '.join(stats.subsampled)}" if stats.subsampled else ""),
+    ]
 
 
 def dpo_card(stats) -> str:

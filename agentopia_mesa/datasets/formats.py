@@ -1,9 +1,11 @@
 """Sample layouts the fine-tuning tools read directly.
 
-- ``chat`` (default): ``{"messages": [{"role", "content"}, ...], "metadata": {...}}``, the
+- ``chat`` (default): ``{"messages": [{"role", "content"}, ...], "metadata": {...}}`` (tool
+  rounds as assistant ``tool_calls`` and ``tool`` messages, ``standard_message``), the
   conversational format of TRL's SFTTrainer, Unsloth and LLaMA-Factory (``formatting:
   sharegpt`` with role/content tags, see models/llamafactory/dataset_info.json).
-- ``sharegpt``: ``{"conversations": [{"from": "system"|"human"|"gpt", "value"}], "metadata"}``.
+- ``sharegpt``: ``{"conversations": [{"from": "system"|"human"|"gpt"|"function_call"|"observation", "value"}],
+  "metadata"}`` (the assistant's text beside its tool calls is not kept in this layout).
 - ``prompt-completion``: ``{"prompt": [messages], "completion": [the assistant message], "metadata"}``,
   TRL's conversational prompt-completion format: its SFTTrainer then computes the loss on the
   answer only (``completion_only_loss``); with ``messages`` that takes ``assistant_only_loss``,
@@ -16,30 +18,68 @@ Preference pairs use TRL's conversational preference format: ``prompt`` (message
 
 from __future__ import annotations
 
+import json
+
 FORMATS = ("chat", "sharegpt", "prompt-completion")
-ROLES = ("system", "user", "assistant")
-SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
+ROLES = ("system", "user", "assistant", "tool")
+SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt", "tool": "observation"}
+
+
+def standard_message(message: dict) -> dict:
+    """One message of a request (llm/client.py's backend-neutral form) in the OpenAI / Hugging Face
+    chat format: ``{"role", "content"}``; an assistant's tool calls as ``"tool_calls": [{"id",
+    "type": "function", "function": {"name", "arguments": JSON text}}]`` (text, as OpenAI sends
+    them: one column type for every tool's arguments when ``datasets`` loads the file); a tool's
+    result as ``{"role": "tool", "content", "tool_call_id", "name"}``."""
+    role, content = message.get("role"), message.get("content")
+    if role not in ROLES or not isinstance(content, str):
+        raise ValueError(f"role {role!r} is not one of {ROLES} or its content is not text")
+    out = {"role": role, "content": content}
+    if role == "assistant" and message.get("tool_calls"):
+        out["tool_calls"] = [{"id": c.get("id") or "", "type": "function",
+                              "function": {"name": c["name"], "arguments": json.dumps(c["arguments"], ensure_ascii=False)}}
+                             for c in message["tool_calls"]]
+    if role == "tool":
+        out.update(tool_call_id=message.get("tool_call_id") or "", name=message.get("tool_name") or "")
+    return out
 
 
 def chat_messages(prompt: list[dict], answer: str) -> list[dict]:
-    """The prompt messages plus the model's answer as the assistant turn (only role and content)."""
-    messages = [{"role": m["role"], "content": m["content"]} for m in prompt]
-    for i, m in enumerate(messages):
-        if m["role"] not in ROLES or not isinstance(m["content"], str):
-            raise ValueError(f"message {i}: role {m['role']!r} is not one of {ROLES} or its content is not text")
+    """The prompt messages (``standard_message``) plus the model's answer as the assistant turn."""
+    messages = []
+    for i, m in enumerate(prompt):
+        try:
+            messages.append(standard_message(m))
+        except ValueError as exc:
+            raise ValueError(f"message {i}: {exc}") from None
     return [*messages, {"role": "assistant", "content": answer}]
 
 
 def sharegpt_turns(messages: list[dict]) -> list[dict]:
-    return [{"from": SHAREGPT_FROM[m["role"]], "value": m["content"]} for m in messages]
+    """ShareGPT turns; tool calls and results as LLaMA-Factory's ``function_call`` (a JSON list of
+    ``{"name", "arguments"}``) and ``observation`` turns."""
+    turns = []
+    for m in messages:
+        if m.get("tool_calls"):
+            calls = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])} for c in m["tool_calls"]]
+            turns.append({"from": "function_call", "value": json.dumps(calls, ensure_ascii=False)})
+        else:
+            turns.append({"from": SHAREGPT_FROM[m["role"]], "value": m["content"]})
+    return turns
 
 
-def sft_sample(messages: list[dict], metadata: dict, layout: str = "chat") -> dict:
+def sft_sample(messages: list[dict], metadata: dict, layout: str = "chat", tools: list[dict] | None = None) -> dict:
+    """One sample; ``tools`` (the OpenAI-style specs the model was offered) as a ``tools`` list
+    (TRL, transformers' chat templates) or, in ShareGPT layout, as LLaMA-Factory's JSON text."""
     if layout == "sharegpt":
-        return {"conversations": sharegpt_turns(messages), "metadata": metadata}
-    if layout == "prompt-completion":
-        return {"prompt": messages[:-1], "completion": messages[-1:], "metadata": metadata}
-    return {"messages": messages, "metadata": metadata}
+        sample = {"conversations": sharegpt_turns(messages)}
+        if tools:
+            sample["tools"] = json.dumps([t["function"] for t in tools], ensure_ascii=False)
+        return {**sample, "metadata": metadata}
+    sample = {"prompt": messages[:-1], "completion": messages[-1:]} if layout == "prompt-completion" else {"messages": messages}
+    if tools:
+        sample["tools"] = tools
+    return {**sample, "metadata": metadata}
 
 
 def preference_pair(prompt: list[dict], chosen: str, rejected: str, metadata: dict, layout: str = "chat") -> dict:

@@ -2,9 +2,13 @@
 
 For every run: rank the residents of each year by that year's advantage, keep the top 25 %
 (at least one), and emit every LLM call those residents made in those years that the model
-answered and that was used (no fallback, not rejected) as one chat sample with metadata. A
-conversation reply the environment rejected (``dialogues.jsonl``, verification REJECT) is left out
-as rejected too: the paper keeps such replies out of training data. The decisions are streamed from each run's ``decisions.jsonl`` straight into the output file.
+answered and that was used (no fallback, not rejected) as one chat sample with metadata, as the
+model saw it (``datasets.roleplay``: conversations as multi-turn chats, notebook tool rounds as
+``tool_calls`` and ``tool`` messages). A conversation reply the environment rejected
+(``dialogues.jsonl``, verification REJECT) is left out as rejected too: the paper keeps such
+replies out of training data. Then the environment's calls are mixed in up to a share of the
+role-play output tokens (``datasets.env_mix``). The decisions are streamed from each run's
+``decisions.jsonl`` straight into the output file (a second pass writes the mixed-in calls).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentopia_mesa.run.atomic import replacing
+from agentopia_mesa.datasets.env_mix import ENV_MIX, MIX_SEED, EnvCall, choose_environment, output_tokens
 from agentopia_mesa.datasets.formats import chat_messages, check_layout, sft_sample
+from agentopia_mesa.datasets.roleplay import has_tool_calls, is_multi_turn, offered_tools, roleplay_messages
 from agentopia_mesa.datasets.selection import TOP_FRACTION, advantages_by_year, select_agent_years, trainable
 from agentopia_mesa.datasets.sources import RunSource, open_runs
 from agentopia_mesa.run.dialogues import rejected_replies
@@ -50,9 +56,23 @@ class SFTStats:
     samples: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    calls_selected: int = 0  # LLM calls of the selected agent-years, before exclusions
-    calls_all: int = 0  # every recorded decision of the runs
-    excluded: Counter = field(default_factory=Counter)  # fallback / rejected / other stage
+    calls_selected: int = 0  # residents' LLM calls of the selected agent-years, before exclusions
+    calls_all: int = 0  # every recorded decision of the runs (the environment's too)
+    excluded: Counter = field(default_factory=Counter)  # fallback / rejected / no answer / other stage
+    invalid_answers: int = 0  # answers of the selected calls that failed validation (never samples)
+    multi_turn: int = 0  # samples with more than one assistant turn (conversations, tool rounds)
+    with_tool_calls: int = 0  # samples with tool calls
+    output_tokens: int = 0  # the role-play samples' output tokens (``env_mix.output_tokens``): the mix's base
+    env_mix: float = ENV_MIX
+    seed: int = MIX_SEED
+    env_calls: int = 0  # the environment's calls of the kept years
+    env_excluded: Counter = field(default_factory=Counter)  # fallback / rejected / no answer
+    env_budget: int = 0  # output tokens the mixed-in calls may have
+    mixed: int = 0  # environment samples written
+    mixed_tokens: int = 0
+    mixed_by_task: Counter = field(default_factory=Counter)
+    candidates_by_task: Counter = field(default_factory=Counter)
+    subsampled: list[str] = field(default_factory=list)  # tasks not taken whole
     by_stage: Counter = field(default_factory=Counter)
     by_model: Counter = field(default_factory=Counter)
     selected_agent_years: int = 0
@@ -60,14 +80,18 @@ class SFTStats:
     selected_without_calls: int = 0  # kept agent-years with no usable LLM call (e.g. rule-minded residents)
 
 
-def sample_metadata(entry: dict, source: RunSource, advantage: float) -> dict:
-    """Where a sample came from: run, resident, year, advantage, model, stage, time, provenance."""
-    return {
+def sample_metadata(entry: dict, source: RunSource, advantage: float | None) -> dict:
+    """Where a sample came from: run, resident, year, advantage (None for the environment's calls),
+    model, stage, time, provenance; the environment's calls add ``role`` and ``task``."""
+    metadata = {
         "run": source.run_id, "resident": entry["resident"], "year": int(entry["year"]),
-        "advantage": float(advantage), "model": str(entry.get("model") or ""), "stage": str(entry.get("stage") or ""),
-        "when": str(entry.get("when") or ""), "week_index": int(entry.get("week_index") or 0),
-        **source.provenance,
+        "advantage": None if advantage is None else float(advantage), "model": str(entry.get("model") or ""),
+        "stage": str(entry.get("stage") or ""), "when": str(entry.get("when") or ""),
+        "week_index": int(entry.get("week_index") or 0), **source.provenance,
     }
+    if entry.get("role") == "environment":
+        metadata.update(role="environment", task=str(entry.get("task") or ""))
+    return metadata
 
 
 def export_sft(
@@ -78,48 +102,98 @@ def export_sft(
     first_years: int | None = None,
     models: Collection[str] | None = None,
     stages: Collection[str] | None = None,
+    env_mix: float = ENV_MIX,
+    seed: int = MIX_SEED,
 ) -> SFTStats:
     """Write the RFT dataset of ``run_dirs`` (runs or sweeps) to ``out`` (JSON lines).
 
     ``fraction``: share of residents kept per year (at least one). ``layout``: "chat" or
     "sharegpt". ``first_years``: use only each run's first N years. ``models``: rank and keep only
     residents with these minds (e.g. the base model of a mixed society). ``stages``: keep only
-    calls of these stages. Written to a temporary file and renamed, so ``out`` is never half done.
+    calls of these stages. ``env_mix``: the environment's calls of those years mixed in up to this
+    share of the role-play output tokens (0: none), the largest tasks subsampled with ``seed``.
+    Written to a temporary file and renamed, so ``out`` is never half done.
     """
     check_layout(layout)
+    if env_mix < 0:
+        raise ValueError(f"--env-mix: must be 0 or more, got {env_mix}")
     sources = open_runs(run_dirs)
     check_models(sources, models)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    stats = SFTStats(str(out), layout, fraction, runs=[s.run_id for s in sources])
+    stats = SFTStats(str(out), layout, fraction, runs=[s.run_id for s in sources], env_mix=env_mix, seed=seed)
+    candidates: list[EnvCall] = []
     with replacing(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
-        for source in sources:
+        for index, source in enumerate(sources):
             by_year = advantages_by_year(source.rewards, first_years, source.gamma, models)
             chosen = select_agent_years(by_year, fraction)
             _summarise_years(stats, source, by_year, chosen)
             with_calls = set()
             rejected = rejected_replies(source.path)
-            for entry in read_trajectories(source.decisions):
+            for line, entry in enumerate(read_trajectories(source.decisions)):
                 stats.calls_all += 1
+                if entry.get("role") == "environment":
+                    if entry.get("year") in by_year:
+                        _consider(stats, candidates, EnvCall(index, line, str(entry.get("task") or ""), output_tokens(entry)), entry)
+                    continue
                 key = (entry.get("resident"), entry.get("year"))
                 if key not in chosen:
                     continue
                 stats.calls_selected += 1
+                stats.invalid_answers += int(entry.get("invalid_attempts") or 0)
                 reason = "rejected" if (entry.get("resident"), entry.get("when")) in rejected else _excluded(entry, stages)
                 if reason:
                     stats.excluded[reason] += 1
                     continue
-                sample = sft_sample(chat_messages(entry["messages"], entry["response"]),
-                                    sample_metadata(entry, source, chosen[key]), layout)
+                messages = roleplay_messages(entry, source.tool_rounds)
+                sample = sft_sample(messages, sample_metadata(entry, source, chosen[key]), layout, offered_tools(entry))
                 f.write(json.dumps(sample, ensure_ascii=False) + "\n")
                 with_calls.add(key)
-                stats.samples += 1
-                stats.prompt_tokens += int(entry.get("prompt_tokens") or 0)
-                stats.completion_tokens += int(entry.get("completion_tokens") or 0)
-                stats.by_stage[entry.get("stage")] += 1
-                stats.by_model[entry.get("model")] += 1
+                _count(stats, entry, messages)
             stats.selected_without_calls += len(set(chosen) - with_calls)
+        _mix_environment(stats, sources, candidates, f)
     return stats
+
+
+def _count(stats: SFTStats, entry: dict, messages: list[dict]) -> None:
+    stats.samples += 1
+    stats.prompt_tokens += int(entry.get("prompt_tokens") or 0)
+    stats.completion_tokens += int(entry.get("completion_tokens") or 0)
+    stats.output_tokens += output_tokens(entry)
+    stats.multi_turn += is_multi_turn(messages)
+    stats.with_tool_calls += has_tool_calls(messages)
+    stats.by_stage[entry.get("stage")] += 1
+    stats.by_model[entry.get("model")] += 1
+
+
+def _consider(stats: SFTStats, candidates: list[EnvCall], call: EnvCall, entry: dict) -> None:
+    """Count an environment call of a kept year; keep it as a candidate for the mix if it was used."""
+    stats.env_calls += 1
+    reason = "fallback" if entry.get("fallback") else "rejected" if entry.get("rejected") else None if trainable(entry) else "no answer"
+    if reason:
+        stats.env_excluded[reason] += 1
+        return
+    candidates.append(call)
+    stats.candidates_by_task[call.task] += 1
+
+
+def _mix_environment(stats: SFTStats, sources: list[RunSource], candidates: list[EnvCall], f) -> None:
+    """Choose the environment calls within the budget and append them to ``f`` (a second pass over
+    the runs' decisions)."""
+    stats.env_budget = round(stats.env_mix * stats.output_tokens)
+    mixed, stats.subsampled = choose_environment(candidates, stats.env_budget, stats.seed) if stats.env_mix else ([], [])
+    wanted: dict[int, set[int]] = {}
+    for call in mixed:
+        wanted.setdefault(call.source, set()).add(call.line)
+        stats.mixed_tokens += call.tokens
+        stats.mixed_by_task[call.task] += 1
+    for index, lines in wanted.items():
+        source = sources[index]
+        for line, entry in enumerate(read_trajectories(source.decisions)):
+            if line in lines:
+                messages = chat_messages(entry["messages"], entry["response"])
+                f.write(json.dumps(sft_sample(messages, sample_metadata(entry, source, None), stats.layout), ensure_ascii=False) + "\n")
+                stats.mixed += 1
 
 
 def check_models(sources: list[RunSource], models: Collection[str] | None) -> None:
@@ -135,8 +209,6 @@ def check_models(sources: list[RunSource], models: Collection[str] | None) -> No
 
 
 def _excluded(entry: dict, stages: Collection[str] | None) -> str | None:
-    if entry.get("role") == "environment":  # the environment's judgement, not the resident's role-play
-        return "environment"
     if entry.get("fallback"):
         return "fallback"
     if entry.get("rejected"):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from agentopia_mesa.config import MemoryConfig
 from agentopia_mesa.run.layout import expand_run_dirs
 from agentopia_mesa.run.reader import RunReader, package_version
 
@@ -22,6 +23,11 @@ RULES = "rules"  # the mind name of residents without an LLM (rewards.csv withou
 
 class RunSource(RunReader):
     """A run whose ``rewards`` always carry a ``model`` column (``rules`` for rule minds)."""
+
+    @property
+    def tool_rounds(self) -> int:
+        """The run's ``memory.tool_rounds``: the most calls of one answer made with tools."""
+        return int(self.meta.get("config", {}).get("memory", {}).get("tool_rounds", MemoryConfig().tool_rounds))
 
     @cached_property
     def rewards(self) -> pd.DataFrame:

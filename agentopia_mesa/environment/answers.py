@@ -68,14 +68,18 @@ class GatheringAnswer(Answer):
     participants: list[ParticipantOutcome] = Field(max_length=10)
 
 
-class PublicAnswer(Answer):
+class PublicOutcome(Answer):
+    name: Name
     outcome: Text
     vitality: Delta
     mood: Delta
     social: Delta
     esteem: Delta
     skill_gain: Delta
-    noticed: Name  # someone of the group this person got to know, or ""
+
+
+class PublicEventAnswer(Answer):
+    participants: list[PublicOutcome] = Field(max_length=40)
 
 
 class NewEvent(Answer):
@@ -131,7 +135,8 @@ class ProfileAnswer(Answer):
 
 
 ANSWERS: dict[type[e.Task], type[BaseModel]] = {
-    e.SoloTask: SoloAnswer, e.ShopTask: ShopAnswer, e.TurnTask: TurnAnswer, e.GatheringTask: GatheringAnswer, e.PublicTask: PublicAnswer,
+    e.SoloTask: SoloAnswer, e.ShopTask: ShopAnswer, e.TurnTask: TurnAnswer, e.GatheringTask: GatheringAnswer,
+    e.PublicEventTask: PublicEventAnswer,
     e.EventsTask: EventsAnswer, e.EncountersTask: EncountersAnswer, e.NewJobsTask: JobsAnswer,
     e.HiringTask: HiringAnswer, e.ProfileTask: ProfileAnswer, e.RatingTask: RatingDecision,
 }
@@ -198,17 +203,9 @@ def schema_for(task: e.Task) -> dict:
             restrict(props["failure"], ["", *e.FAILURES])
             restrict(props["next_speaker"], next_speakers(task))
         case e.GatheringTask():
-            base = defs.pop("ParticipantOutcome")
-            positions = []
-            for person in task.people:
-                one = copied(base)
-                one["properties"]["name"] = {"type": "string", "const": person.name}
-                positions.append(one)
-            props["participants"] = {"type": "array", "prefixItems": positions,
-                                     "minItems": len(positions), "maxItems": len(positions)}
-            schema.pop("$defs", None)
-        case e.PublicTask():
-            restrict(props["noticed"], ["", *task.group])
+            _one_each(schema, "ParticipantOutcome", task.people)
+        case e.PublicEventTask():
+            _one_each(schema, "PublicOutcome", task.people)
         case e.EventsTask():
             low, high = new_event_bounds(task)
             event = defs["NewEvent"]["properties"]
@@ -247,6 +244,18 @@ def schema_for(task: e.Task) -> dict:
     return schema
 
 
+def _one_each(schema: dict, item: str, people: list) -> None:
+    """``participants``: exactly one ``item`` per person, in order, each naming its person."""
+    base = schema.pop("$defs")[item]
+    positions = []
+    for person in people:
+        one = copied(base)
+        one["properties"]["name"] = {"type": "string", "const": person.name}
+        positions.append(one)
+    schema["properties"]["participants"] = {"type": "array", "prefixItems": positions,
+                                            "minItems": len(positions), "maxItems": len(positions)}
+
+
 # -- world checks -------------------------------------------------------------------------------------
 
 def problems(task: e.Task, answer: BaseModel) -> list[str]:
@@ -269,14 +278,11 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
                 out.append(f"verification: {answer.verification!r} is neither {e.PASS} nor {e.REJECT}")
             if answer.verification == e.REJECT and answer.failure not in e.FAILURES:
                 out.append(f"failure: a rejection names one of {', '.join(e.FAILURES)}")
-        case e.GatheringTask():
+        case e.GatheringTask() | e.PublicEventTask():
             names = [p.name for p in task.people]
             given = [p.name for p in answer.participants]
             if sorted(given) != sorted(names):
                 out.append(f"participants: give exactly one outcome for each of {names}")
-        case e.PublicTask():
-            if answer.noticed and answer.noticed not in task.group:
-                out.append(f"noticed: {answer.noticed!r} is not in the group")
         case e.EventsTask():
             low, high = new_event_bounds(task)
             if not low <= len(answer.events) <= high:

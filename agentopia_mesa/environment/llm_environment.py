@@ -33,9 +33,10 @@ from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 
-#: Answer budgets in tokens per task (JSON with short texts; a gathering's grows with its people).
-MAX_TOKENS = {"solo": 128, "shop": 64, "turn": 192, "outcome": 160, "events": 768, "encounters": 384, "jobs": 384,
-              "hiring": 96, "profile": 320, "ratings": 640}
+#: Answer budgets in tokens per task (JSON with short texts; a gathering's and a public event
+#: group's grow with their people: ``_budget``).
+MAX_TOKENS = {"solo": 128, "shop": 64, "turn": 192, "outcome": 160, "public": 112, "events": 768, "encounters": 384,
+              "jobs": 384, "hiring": 96, "profile": 320, "ratings": 640}
 
 
 class InvalidVerdict(ValueError):
@@ -125,8 +126,7 @@ class LLMEnvironment(EnvironmentModel):
         """The call's tag and options, known before its prompt is rendered."""
         tag = f"env-{task.task}/{_label(task)}/{task.when}"
         seed = int.from_bytes(hashlib.sha256(f"{self.seed}/{tag}".encode()).digest()[:4], "big")
-        budget = MAX_TOKENS[task.task] * (max(1, len(task.people) - 1) if isinstance(task, e.GatheringTask) else 1)
-        return tag, ChatOptions(temperature=self.temperature, seed=seed, max_tokens=budget)
+        return tag, ChatOptions(temperature=self.temperature, seed=seed, max_tokens=_budget(task))
 
     def request_for(self, task: e.Task, site: tuple[str, ChatOptions] | None = None) -> ChatRequest:
         tag, options = site or self.call_site(task)
@@ -142,7 +142,7 @@ class LLMEnvironment(EnvironmentModel):
         for i in todo:
             tag, options = self.call_site(tasks[i])
             site = self.sites.site(tag, options, tasks[i].context.week_index)
-            jobs.append((self.client, site, functools.partial(self.request_for, tasks[i], (tag, options)), _parser(tasks[i])))
+            jobs.append((self.client, site, functools.partial(self.request_for, tasks[i], (tag, options)), _parser(tasks[i]), None))
         for i, (messages, outcome) in zip(todo, dispatch_sited(self.dispatcher, jobs), strict=True):
             task = tasks[i]
             fallback = outcome.value is None
@@ -179,6 +179,16 @@ class LLMEnvironment(EnvironmentModel):
             "role": "environment",
             "task": task.task,
         })
+
+
+def _budget(task: e.Task) -> int:
+    """The answer's token budget: ``MAX_TOKENS`` for the task, per person judged where there are several
+    (a gathering's outcome was sized for two people, so it grows with each one after the second)."""
+    if isinstance(task, e.GatheringTask):
+        return MAX_TOKENS[task.task] * max(1, len(task.people) - 1)
+    if isinstance(task, e.PublicEventTask):
+        return MAX_TOKENS[task.task] * len(task.people)
+    return MAX_TOKENS[task.task]
 
 
 def _label(task: e.Task) -> str:

@@ -149,16 +149,17 @@ def _gathering(task: e.GatheringTask, config: SimulationConfig) -> str:
     return "\n".join(lines)
 
 
-def _public(task: e.PublicTask, config: SimulationConfig) -> str:
+def _public(task: e.PublicEventTask, config: SimulationConfig) -> str:
     ev = task.event
     keys = ("vitality", "mood", "social", "esteem") + (("skill_gain",) if ev.skill else ())
-    return (
-        f"PUBLIC EVENT, day {task.day}: {quoted(ev.name)} at {quoted(task.place_name)}: {quoted(ev.description)}. "
-        f"Judge how it went for {_who(task.resident)}. Others there: {quoted_list(task.group[:20])}. "
-        f"Outcome in one sentence; changes within {_limits(config.activity.public, keys)}"
-        f"{f' (skill_gain trains {quoted(ev.skill)})' if ev.skill else ''}; name someone of the others this person got "
-        "to know, or an empty string."
-    )
+    lines = [f"PUBLIC EVENT, day {task.day}: {quoted(ev.name)} at {quoted(task.place_name)}: {quoted(ev.description)}. "
+             "People took part individually, side by side: they could see each other but did not talk.",
+             "Participants, and what each says they did (quoted data):"]
+    lines += [f"- {_who(p)}: {quoted(task.descriptions.get(p.name) or '(nothing said)')}" for p in task.people]
+    lines.append(f"For each participant: the outcome in one sentence, from what they did, their state and character, and "
+                 f"changes within: {_limits(config.activity.public, keys)}"
+                 f"{f' (skill_gain trains {quoted(ev.skill)})' if ev.skill else ''}.")
+    return "\n".join(lines)
 
 
 def _events(task: e.EventsTask, config: SimulationConfig) -> str:
@@ -243,9 +244,9 @@ def _rating_system(task: e.RatingTask) -> str:
 
 
 TASK_PROMPTS = {
-    e.SoloTask: _solo, e.ShopTask: _shop, e.TurnTask: _turn, e.GatheringTask: _gathering, e.PublicTask: _public, e.EventsTask: _events,
-    e.EncountersTask: _encounters, e.NewJobsTask: _jobs, e.HiringTask: _hiring, e.ProfileTask: _profile,
-    e.RatingTask: _ratings,
+    e.SoloTask: _solo, e.ShopTask: _shop, e.TurnTask: _turn, e.GatheringTask: _gathering, e.PublicEventTask: _public,
+    e.EventsTask: _events, e.EncountersTask: _encounters, e.NewJobsTask: _jobs, e.HiringTask: _hiring,
+    e.ProfileTask: _profile, e.RatingTask: _ratings,
 }
 
 

@@ -45,8 +45,8 @@ class RuleEnvironment(EnvironmentModel):
                 return self.turn(task)
             case e.GatheringTask():
                 return self.gathering(task)
-            case e.PublicTask():
-                return self.public_visit(task)
+            case e.PublicEventTask():
+                return e.PublicEventVerdict({p.name: self.public(p, task.event.skill) for p in task.people})
             case e.EventsTask():
                 last_used = dict(task.last_used)
                 events = weekly_events(task.templates, task.running, last_used, task.week_index, task.days,
@@ -144,6 +144,8 @@ class RuleEnvironment(EnvironmentModel):
 
     # -- public events -------------------------------------------------------------------------
     def public(self, person: Resident, skill: str | None) -> Changes:
+        """One participant's changes at a public event: a little mood (more for the curious), social
+        and esteem, and the event's skill (more for the gifted). What it said it did is not read."""
         r = self.rng
         proposal = {
             "mood": r.randint(0, 2) + (person.traits.get("curiosity", 50) > 60),
@@ -154,15 +156,6 @@ class RuleEnvironment(EnvironmentModel):
         if skill:
             proposal["skills"] = {skill: r.randint(1, 2) + (person.talents.get("intelligence", 50) > 65)}
         return clamp_changes(proposal, self.config.activity.public)
-
-    def public_visit(self, task: e.PublicTask) -> e.PublicVerdict:
-        """The event's changes, and perhaps someone of the group noticed (more likely for extraverts)."""
-        p = task.resident
-        changes = self.public(p, task.event.skill)
-        noticed = None
-        if task.group and self.rng.random() < p.traits.get("extraversion", 50) / 300:
-            noticed = self.rng.choice(task.group)
-        return e.PublicVerdict(changes, noticed)
 
     # -- hiring --------------------------------------------------------------------------------
     def rank_applicants(self, task: e.HiringTask) -> list[str]:

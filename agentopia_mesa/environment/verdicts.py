@@ -57,9 +57,10 @@ def to_verdict(task: e.Task, answer: BaseModel, rng: random.Random, config: Simu
                     if other != part.name:
                         quality[part.name, other] = max(-1.0, min(1.0, part.enjoyed / 100))
             return e.GatheringVerdict(changes, quality, notes)
-        case e.PublicTask():
-            proposal = _proposal(answer, ("vitality", "mood", "social", "esteem"), task.event.skill)
-            return e.PublicVerdict(clamp_changes(proposal, limits.public), answer.noticed or None, answer.outcome)
+        case e.PublicEventTask():
+            changes = {part.name: clamp_changes(_proposal(part, ("vitality", "mood", "social", "esteem"), task.event.skill),
+                                                limits.public) for part in answer.participants}
+            return e.PublicEventVerdict(changes, {part.name: part.outcome for part in answer.participants})
         case e.EventsTask():
             return _events(task, answer)
         case e.EncountersTask():

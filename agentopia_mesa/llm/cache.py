@@ -1,7 +1,10 @@
 """A response cache in SQLite, and ``CachedClient``, which records and replays through it.
 
 The key is the sha256 of everything that determines an answer: backend kind, model, messages,
-schema and options (seed included). The tag is stored but is not part of the key. The file is in
+schema, options (seed included) and the tools offered (only when some are, so the keys of
+requests without tools are those of caches written before tools existed). The tag is stored but
+is not part of the key. An answer that asked for tool calls is stored with them (``tool_calls``,
+JSON; files written before that column existed get it on first open). The file is in
 WAL mode, and every process gets its own connection (its threads share it, one statement at a
 time), so sweeps that share one cache across workers neither block each other for long nor
 corrupt it, and a run's thousands of calls, each on a thread of its own, hold one connection.
@@ -35,8 +38,12 @@ CREATE TABLE IF NOT EXISTS responses (
     completion_tokens INTEGER NOT NULL,
     latency_s REAL NOT NULL,
     created REAL NOT NULL,
-    request TEXT NOT NULL
+    request TEXT NOT NULL,
+    tool_calls TEXT NOT NULL DEFAULT ''
 )"""
+
+#: The one column added since the first cache files: "" or the JSON list of the answer's tool calls.
+_ADD_TOOL_CALLS = "ALTER TABLE responses ADD COLUMN tool_calls TEXT NOT NULL DEFAULT ''"
 
 #: What became of each decision (job) of a run, keyed by its first request: the answer used,
 #: every attempt's text, the error and the faults, "timed out -> fallback" included. Replay
@@ -67,15 +74,29 @@ CREATE TABLE IF NOT EXISTS sites (
 
 
 def request_json(request: ChatRequest) -> str:
-    """The parts of ``request`` that determine the answer, as canonical JSON (tag excluded)."""
-    return json.dumps({"messages": request.messages, "schema": request.schema, "options": vars(request.options)},
-                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The parts of ``request`` that determine the answer, as canonical JSON (tag excluded; the
+    tools only when some are offered)."""
+    parts = {"messages": request.messages, "schema": request.schema, "options": vars(request.options)}
+    if request.tools:
+        parts["tools"] = request.tools
+    return json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def cache_key(backend: str, model: str, request: ChatRequest) -> str:
     """sha256 hex of (backend, model, messages, schema, options)."""
     payload = json.dumps([backend, model], ensure_ascii=False) + request_json(request)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _add_tool_calls_column(conn: sqlite3.Connection) -> None:
+    """Give a cache file written before tool calls existed its ``tool_calls`` column."""
+    if "tool_calls" in {row[1] for row in conn.execute("PRAGMA table_info(responses)")}:
+        return
+    try:
+        conn.execute(_ADD_TOOL_CALLS)
+    except sqlite3.OperationalError as exc:  # another process added it first
+        if "duplicate column" not in str(exc):
+            raise
 
 
 class _Process:
@@ -123,6 +144,7 @@ class ResponseCache:
             conn.execute(_SCHEMA)
             conn.execute(_OUTCOMES)
             conn.execute(_SITES)
+            _add_tool_calls_column(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
             self._all.append(conn)
         return conn
@@ -134,22 +156,24 @@ class ResponseCache:
 
     def get(self, key: str) -> dict | None:
         """The stored row for ``key`` as a dict, or None."""
-        rows = self._run(
-            "SELECT text, prompt_tokens, completion_tokens, latency_s, model, backend, tag, created"
-            " FROM responses WHERE key = ?", (key,))
+        names = ("text", "prompt_tokens", "completion_tokens", "latency_s", "model", "backend", "tag", "created",
+                 "tool_calls")
+        rows = self._run(f"SELECT {', '.join(names)} FROM responses WHERE key = ?", (key,))
         if not rows:
             return None
-        row = rows[0]
-        names = ("text", "prompt_tokens", "completion_tokens", "latency_s", "model", "backend", "tag", "created")
-        return dict(zip(names, row, strict=True))
+        row = dict(zip(names, rows[0], strict=True))
+        row["tool_calls"] = json.loads(row["tool_calls"]) if row["tool_calls"] else []
+        return row
 
     def put(self, key: str, request: ChatRequest, result: ChatResult, replace_existing: bool = False) -> None:
         """Store ``result`` under ``key``; the first writer wins unless ``replace_existing``."""
         verb = "INSERT OR REPLACE" if replace_existing else "INSERT OR IGNORE"
+        calls = json.dumps([c.as_message_part() for c in result.tool_calls], sort_keys=True) if result.tool_calls else ""
         self._run(
-            f"{verb} INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"{verb} INTO responses (key, backend, model, tag, text, prompt_tokens, completion_tokens, latency_s,"
+            " created, request, tool_calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (key, result.backend, result.model, request.tag, result.text, result.prompt_tokens,
-             result.completion_tokens, result.latency_s, time.time(), request_json(request)))
+             result.completion_tokens, result.latency_s, time.time(), request_json(request), calls))
 
     def get_outcome(self, key: str) -> dict | None:
         """The recorded outcome of the job whose first request has ``key`` (a JSON dict), or None."""
@@ -253,7 +277,8 @@ class CachedClient:
             if row is not None:
                 return ChatResult(text=row["text"], prompt_tokens=row["prompt_tokens"],
                                   completion_tokens=row["completion_tokens"], latency_s=row["latency_s"],
-                                  model=row["model"], backend=row["backend"], cached=True)
+                                  model=row["model"], backend=row["backend"], cached=True,
+                                  tool_calls=row["tool_calls"])
             if self.mode == "replay":
                 raise CacheMiss(f"no recorded answer for {request.tag or 'an untagged request'} from {self.name} "
                                 f"in {self.cache.path}: record it first (cache mode 'replay-or-record')")

@@ -4,14 +4,22 @@ Every backend (Ollama, embedded llama.cpp, OpenAI-compatible, fake, replay) impl
 ``LLMClient``; the cache and the dispatcher wrap any of them. A backend is identified by
 ``backend`` (its kind, e.g. "ollama") and ``model`` (e.g. "qwen3:4b"); ``name`` is
 "backend:model" and is what trajectories record.
+
+Tool calls (llm/tools.py runs the rounds): a request may offer ``tools`` (OpenAI-style function
+specs); the model then answers either with text or with ``ChatResult.tool_calls``. The rounds go
+into the messages in one backend-neutral form, which each backend translates to its wire format:
+
+- ``{"role": "assistant", "content": str, "tool_calls": [{"name", "arguments": dict, "id"}, ...]}``
+- ``{"role": "tool", "content": str, "tool_name": str, "tool_call_id": str}`` (the id may be absent)
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")
 
 #: The most characters of one answer. A longer answer is a failed call ("oversize"): it is never
 #: parsed, cached or written to decisions.jsonl. Decisions need a few hundred characters.
@@ -29,27 +37,66 @@ class ChatOptions:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """One call the model asked for: the tool's ``name``, its ``arguments`` (a JSON object) and the
+    backend's call ``id`` ("" if the backend gives none)."""
+
+    name: str
+    arguments: dict
+    id: str = ""
+
+    def as_message_part(self) -> dict:
+        """The call as it goes into an assistant message's ``tool_calls``."""
+        return {"name": self.name, "arguments": self.arguments, "id": self.id}
+
+
+def _message_error(message: dict) -> str | None:
+    """Why ``message`` is not a valid chat message, or None (see the module docstring)."""
+    if message.get("role") not in ROLES or not isinstance(message.get("content"), str):
+        return f"a role in {ROLES} and a string content"
+    calls = message.get("tool_calls")
+    if calls is not None and (message["role"] != "assistant" or not isinstance(calls, (list, tuple)) or not all(
+            isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("arguments"), dict)
+            for c in calls)):
+        return 'tool_calls only on an assistant message, each {"name": str, "arguments": dict}'
+    if message["role"] == "tool" and not isinstance(message.get("tool_name"), str):
+        return "a tool_name (a string) on a tool message"
+    return None
+
+
+@dataclass(frozen=True)
 class ChatRequest:
-    """One chat call: ``messages`` ({"role", "content"} dicts), an optional JSON ``schema`` the
-    answer must follow (constrained decoding where the backend supports it), ``options`` and a
-    ``tag`` naming the call site (e.g. "plan/Ana Lopez/Y2020-W03") for logs and cache misses."""
+    """One chat call: ``messages`` ({"role", "content"} dicts, plus the tool-round forms of the
+    module docstring), an optional JSON ``schema`` the answer must follow (constrained decoding
+    where the backend supports it), ``options``, the ``tools`` offered on this call (OpenAI-style
+    ``{"type": "function", "function": {"name", "description", "parameters"}}`` specs; none by
+    default) and a ``tag`` naming the call site (e.g. "plan/Ana Lopez/Y2020-W03") for logs and
+    cache misses."""
 
     messages: tuple[dict, ...]
     schema: dict | None = None
     options: ChatOptions = field(default_factory=ChatOptions)
     tag: str = ""
+    tools: tuple[dict, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "messages", tuple(self.messages))
+        object.__setattr__(self, "tools", tuple(self.tools))
         for i, message in enumerate(self.messages):
-            if message.get("role") not in ROLES or not isinstance(message.get("content"), str):
-                raise ValueError(f"message {i} needs a role in {ROLES} and a string content, got {message!r}")
+            if (why := _message_error(message)) is not None:
+                raise ValueError(f"message {i} needs {why}, got {message!r}")
+        for i, tool in enumerate(self.tools):
+            if not isinstance(tool, dict) or not isinstance((tool.get("function") or {}).get("name"), str):
+                raise ValueError(f'tool {i} needs the form {{"type": "function", "function": {{"name": ...}}}}, '
+                                 f"got {tool!r}")
 
 
 @dataclass(frozen=True)
 class ChatResult:
     """The answer ``text`` (raw, unparsed), token counts, wall-clock ``latency_s`` of the call,
-    which ``model`` and ``backend`` answered, and whether it came from the cache."""
+    which ``model`` and ``backend`` answered, whether it came from the cache, and the
+    ``tool_calls`` the model asked for instead of answering (empty for a text answer). Tool calls
+    given as dicts (``asdict`` of a result, read back from JSON) are turned into ``ToolCall``."""
 
     text: str
     prompt_tokens: int
@@ -58,6 +105,11 @@ class ChatResult:
     model: str
     backend: str
     cached: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()
+
+    def __post_init__(self) -> None:
+        calls = tuple(c if isinstance(c, ToolCall) else ToolCall(**c) for c in self.tool_calls)
+        object.__setattr__(self, "tool_calls", calls)
 
 
 @runtime_checkable
@@ -109,9 +161,11 @@ class LLMOversize(LLMBadResponse):
 
 
 def check_answer_size(result: ChatResult, where: str) -> ChatResult:
-    """``result`` if its text is at most ``MAX_ANSWER_CHARS``; else raise ``LLMOversize``."""
-    if len(result.text) > MAX_ANSWER_CHARS:
-        raise LLMOversize(f"{where} sent an answer of {len(result.text)} characters; at most {MAX_ANSWER_CHARS} "
+    """``result`` if its text and tool calls' arguments (as JSON) are at most ``MAX_ANSWER_CHARS``
+    together; else raise ``LLMOversize``."""
+    size = len(result.text) + sum(len(json.dumps(c.arguments)) for c in result.tool_calls)
+    if size > MAX_ANSWER_CHARS:
+        raise LLMOversize(f"{where} sent an answer of {size} characters; at most {MAX_ANSWER_CHARS} "
                           "are accepted")
     return result
 

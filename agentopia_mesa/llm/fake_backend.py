@@ -2,6 +2,12 @@
 
 For tests, benchmarks and dry runs. The same request always gets the same answer; different
 requests (other seed, other prompt) pick different enum values and numbers.
+
+Tools follow the JSON convention of llm/json_tools.py, so the tool rounds run for real: while a
+request offers tools and no tool result is in its messages yet, the answer calls one of them
+(picked by the request's hash, arguments made up from its parameters schema); once a result is
+in, or when no tools are offered, the answer follows the request's schema. A ``reply`` function
+may answer with a call by the same convention.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from agentopia_mesa.llm.client import ChatRequest, ChatResult
+from agentopia_mesa.llm.json_tools import as_tool_call
 
 
 def example(schema: dict, rng: random.Random, root: dict | None = None) -> object:
@@ -78,18 +85,28 @@ class FakeBackend:
         """Always available."""
 
     def chat(self, request: ChatRequest) -> ChatResult:
-        """A deterministic answer: JSON following ``request.schema`` ("{}" without one)."""
+        """A deterministic answer: JSON following ``request.schema`` ("{}" without one), or a tool
+        call (see the module docstring)."""
         with self._lock:
             self.calls += 1
         start = time.perf_counter()
         if self.latency_s:
             time.sleep(self.latency_s)
-        if self.reply is not None:
-            text = self.reply(request)
-        else:
-            digest = hashlib.sha256(json.dumps([request.messages, request.options.seed], sort_keys=True).encode())
-            rng = random.Random(digest.digest())
-            text = json.dumps(example(request.schema, rng) if request.schema else {})
+        text = self.reply(request) if self.reply is not None else _made_up(request)
+        call = as_tool_call(text, request.tools) if request.tools else None
         prompt_tokens = sum(len(m["content"].split()) for m in request.messages)
-        return ChatResult(text=text, prompt_tokens=prompt_tokens, completion_tokens=len(text.split()),
-                          latency_s=time.perf_counter() - start, model=self.model, backend=self.backend)
+        return ChatResult(text="" if call else text, prompt_tokens=prompt_tokens, completion_tokens=len(text.split()),
+                          latency_s=time.perf_counter() - start, model=self.model, backend=self.backend,
+                          tool_calls=(call,) if call else ())
+
+
+def _made_up(request: ChatRequest) -> str:
+    """The fake's own answer to ``request``: a tool call while tools are offered and none has
+    answered yet, else JSON following the schema; the same request, the same answer."""
+    digest = hashlib.sha256(json.dumps([request.messages, request.options.seed], sort_keys=True).encode())
+    rng = random.Random(digest.digest())
+    if request.tools and not any(m["role"] == "tool" for m in request.messages):
+        function = rng.choice(request.tools)["function"]
+        arguments = example(function.get("parameters") or {"type": "object"}, rng)
+        return json.dumps({"tool": function["name"], "arguments": arguments})
+    return json.dumps(example(request.schema, rng) if request.schema else {})

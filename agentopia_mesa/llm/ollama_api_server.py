@@ -3,7 +3,9 @@
 No Ollama binary can be installed on some machines (CI included), yet the Ollama code path
 should run for real: the official ``ollama`` client talks to this server, which answers with the
 embedded model (or a fake one). It is a test double for the wire protocol, not Ollama: streaming
-splits the finished answer into token-like chunks, and tools, thinking and pulling are not emulated.
+splits the finished answer into token-like chunks; ``tools`` are passed through to the backend's
+request and its tool calls come back in ``message.tool_calls`` (the backend decides how to call
+them: llm/json_tools.py for the embedded and fake ones); thinking and pulling are not emulated.
 
 Fault injection (``ServerFaults``) lets tests and benchmarks add latency, limit parallel slots,
 fail, drop or hang the first calls and truncate answers.
@@ -169,17 +171,29 @@ class _HTTPServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def our_message(message: dict) -> dict:
+    """An Ollama chat message in our form (llm/client.py): tool calls and tool results included."""
+    ours = {"role": message["role"], "content": message.get("content") or ""}
+    if message.get("tool_calls"):
+        ours["tool_calls"] = [{"name": c["function"]["name"], "arguments": c["function"].get("arguments") or {},
+                               "id": c.get("id") or ""} for c in message["tool_calls"]]
+    if message["role"] == "tool":
+        ours["tool_name"] = message.get("tool_name") or ""
+    return ours
+
+
 def chat_request(body: dict, messages: list[dict]) -> ChatRequest:
-    """Our request from an Ollama /api/chat or /api/generate body (``format``, ``options``)."""
+    """Our request from an Ollama /api/chat or /api/generate body (``format``, ``options``, ``tools``)."""
     fmt = body.get("format")
     schema = fmt if isinstance(fmt, dict) else ({"type": "object"} if fmt == "json" else None)
     opts = body.get("options") or {}
     return ChatRequest(
-        messages=tuple({"role": m["role"], "content": m.get("content") or ""} for m in messages),
+        messages=tuple(our_message(m) for m in messages),
         schema=schema,
         options=ChatOptions(temperature=opts.get("temperature", 0.8), seed=opts.get("seed"),
                             max_tokens=opts.get("num_predict") or 512, top_p=opts.get("top_p")),
         tag="ollama-api",
+        tools=tuple(body.get("tools") or ()),
     )
 
 
@@ -228,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, {"error": f"model '{model}' not found"})
         if self.path == "/api/show":
             return self._send(200, {"modelfile": "", "parameters": "", "template": "", "details": self.api.details,
-                                    "model_info": {}, "capabilities": ["completion"], "modified_at": _now()})
+                                    "model_info": {}, "capabilities": ["completion", "tools"], "modified_at": _now()})
         self._generate(body, chat=self.path == "/api/chat")
 
     def _generate(self, body: dict, chat: bool) -> None:
@@ -253,14 +267,21 @@ class _Handler(BaseHTTPRequestHandler):
         final = {"done": True, "done_reason": "stop", "total_duration": int(result.latency_s * 1e9),
                  "prompt_eval_count": result.prompt_tokens, "eval_count": result.completion_tokens}
 
-        def piece(text: str) -> dict:
-            return {"message": {"role": "assistant", "content": text}} if chat else {"response": text}
+        def piece(text: str, calls: tuple = ()) -> dict:
+            if not chat:
+                return {"response": text}
+            message = {"role": "assistant", "content": text}
+            if calls:
+                message["tool_calls"] = [{"function": {"name": c.name, "arguments": c.arguments}} for c in calls]
+            return {"message": message}
 
-        if body.get("stream", True):  # Ollama streams unless told not to
+        if body.get("stream", True):  # Ollama streams unless told not to; tool calls come in a chunk of their own
             lines = [{**base, **piece(c), "done": False} for c in chunks(result.text)]
+            if result.tool_calls:
+                lines.append({**base, **piece("", result.tool_calls), "done": False})
             self._stream([*lines, {**base, **piece(""), **final}])
         else:
-            self._send(200, {**base, **piece(result.text), **final})
+            self._send(200, {**base, **piece(result.text, result.tool_calls), **final})
 
     def _stream(self, lines: list[dict]) -> None:
         self.send_response(200)

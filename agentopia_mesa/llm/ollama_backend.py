@@ -1,4 +1,12 @@
-"""Ollama through the official ``ollama`` Python client, with structured output and several hosts."""
+"""Ollama through the official ``ollama`` Python client, with structured output, tools and several hosts.
+
+Tools go in Ollama's ``tools``; the calls come back in ``message.tool_calls``. Ollama cannot be
+relied on to combine a ``format`` schema with tool calls, so a request that offers tools is sent
+without its schema (an answer given then is checked by the caller's parser, and a retry has the
+tools off); requests without tools (the answer's round) send the schema in ``format`` as ever.
+The official client keeps only ``type``, ``items``, ``description`` and ``enum`` of each
+parameter (and the ``required`` list): bounds such as ``maxLength`` do not reach the server.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,7 @@ import httpx
 import ollama
 
 from agentopia_mesa.llm.client import (
-    ChatRequest, ChatResult, LLMBadResponse, LLMOversize, LLMTimeout, LLMUnavailable, check_answer_size,
+    ChatRequest, ChatResult, LLMBadResponse, LLMOversize, LLMTimeout, LLMUnavailable, ToolCall, check_answer_size,
     status_error,
 )
 from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
@@ -22,6 +30,16 @@ DEFAULT_HOST = "http://127.0.0.1:11434"
 
 def _normalise_host(host: str) -> str:
     return host if "://" in host else f"http://{host}"
+
+
+def ollama_message(message: dict) -> dict:
+    """One of our messages (llm/client.py's forms) as Ollama's /api/chat takes it."""
+    if message.get("tool_calls"):
+        calls = [{"function": {"name": c["name"], "arguments": c["arguments"]}} for c in message["tool_calls"]]
+        return {"role": "assistant", "content": message["content"], "tool_calls": calls}
+    if message["role"] == "tool":
+        return {"role": "tool", "content": message["content"], "tool_name": message["tool_name"]}
+    return message
 
 
 def _same_model(wanted: str, listed: str) -> bool:
@@ -67,14 +85,18 @@ class OllamaBackend:
                     f"model {self.model} not found on {host}: run `ollama pull {self.model}`", transient=False)
 
     def chat(self, request: ChatRequest) -> ChatResult:
-        """One non-streaming chat call; the JSON schema goes in ``format``."""
+        """One non-streaming chat call; the JSON schema goes in ``format``, or the tools in ``tools``
+        (see the module docstring)."""
         host, client = self._pick()
         o = request.options
         options = {"temperature": o.temperature, "seed": o.seed, "num_predict": o.max_tokens, "top_p": o.top_p}
         start = time.perf_counter()
-        response = self._call(host, client.chat, model=self.model, messages=list(request.messages),
-                              format=request.schema, options={k: v for k, v in options.items() if v is not None},
+        response = self._call(host, client.chat, model=self.model,
+                              messages=[ollama_message(m) for m in request.messages],
+                              tools=list(request.tools) or None, format=None if request.tools else request.schema,
+                              options={k: v for k, v in options.items() if v is not None},
                               think=self.think, stream=False)
+        calls = tuple(ToolCall(c.function.name, dict(c.function.arguments)) for c in response.message.tool_calls or ())
         return check_answer_size(ChatResult(
             text=response.message.content or "",
             prompt_tokens=response.prompt_eval_count or 0,
@@ -82,6 +104,7 @@ class OllamaBackend:
             latency_s=time.perf_counter() - start,
             model=self.model,
             backend=self.backend,
+            tool_calls=calls,
         ), f"Ollama at {host}")
 
     def _call(self, host: str, fn, **kwargs):

@@ -1,7 +1,15 @@
-"""OpenAI-compatible servers (vLLM, llama.cpp server, LM Studio) via ``/v1/chat/completions``."""
+"""OpenAI-compatible servers (vLLM, llama.cpp server, LM Studio) via ``/v1/chat/completions``.
+
+Tools go in ``tools`` with ``tool_choice: "auto"``; the calls come back in
+``choices[0].message.tool_calls``, their arguments a JSON string. As with Ollama, a request that
+offers tools goes without ``response_format``: servers that constrain the answer to the schema
+(vLLM, llama.cpp) would leave the model no way to call a tool. The answer's round, tools off,
+sends the schema as ever.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from urllib.parse import urlsplit
@@ -9,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from agentopia_mesa.llm.client import (
-    ChatRequest, ChatResult, LLMBadResponse, LLMOversize, LLMTimeout, LLMUnavailable, check_answer_size,
+    ChatRequest, ChatResult, LLMBadResponse, LLMOversize, LLMTimeout, LLMUnavailable, ToolCall, check_answer_size,
     status_error,
 )
 from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
@@ -19,6 +27,18 @@ def api_base(url: str) -> str:
     """The API base for ``url``: a bare server address gets "/v1" (http://h:8000 -> http://h:8000/v1)."""
     url = url.rstrip("/")
     return url if urlsplit(url).path else f"{url}/v1"
+
+
+def openai_message(message: dict) -> dict:
+    """One of our messages (llm/client.py's forms) as the chat completions API takes it."""
+    if message.get("tool_calls"):
+        calls = [{"id": c.get("id", ""), "type": "function",
+                  "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                 for c in message["tool_calls"]]
+        return {"role": "assistant", "content": message["content"], "tool_calls": calls}
+    if message["role"] == "tool":
+        return {"role": "tool", "content": message["content"], "tool_call_id": message.get("tool_call_id", "")}
+    return message
 
 
 class OpenAIBackend:
@@ -50,25 +70,47 @@ class OpenAIBackend:
                                  transient=False)
 
     def chat(self, request: ChatRequest) -> ChatResult:
-        """One chat completion; reads the first choice and the ``usage`` token counts."""
+        """One chat completion; reads the first choice (its text or tool calls) and the ``usage``
+        token counts."""
         o = request.options
-        body = {"model": self.model, "messages": list(request.messages), "temperature": o.temperature,
-                "max_tokens": o.max_tokens, "seed": o.seed, "top_p": o.top_p}
-        if request.schema is not None:
+        body = {"model": self.model, "messages": [openai_message(m) for m in request.messages],
+                "temperature": o.temperature, "max_tokens": o.max_tokens, "seed": o.seed, "top_p": o.top_p}
+        if request.tools:
+            body.update(tools=list(request.tools), tool_choice="auto")
+        elif request.schema is not None:
             body["response_format"] = {"type": "json_schema",
                                        "json_schema": {"name": "answer", "schema": request.schema, "strict": True}}
         start = time.perf_counter()
         data = self._request("POST", "/chat/completions", json={k: v for k, v in body.items() if v is not None})
         try:
-            text = data["choices"][0]["message"]["content"] or ""
-        except (KeyError, IndexError, TypeError):
+            message = data["choices"][0]["message"]
+            calls = message.get("tool_calls") or []
+            text = message["content"] if not calls else message.get("content")
+        except (KeyError, IndexError, TypeError, AttributeError):
             raise LLMBadResponse(f"{self.base_url} sent a completion without choices[0].message.content: "
                                  f"{str(data)[:200]}") from None
         usage = data.get("usage") or {}
-        return check_answer_size(ChatResult(text=text, prompt_tokens=usage.get("prompt_tokens", 0),
+        return check_answer_size(ChatResult(text=text or "", prompt_tokens=usage.get("prompt_tokens", 0),
                                             completion_tokens=usage.get("completion_tokens", 0),
                                             latency_s=time.perf_counter() - start, model=self.model,
-                                            backend=self.backend), self.base_url)
+                                            backend=self.backend, tool_calls=self._tool_calls(calls)),
+                                 self.base_url)
+
+    def _tool_calls(self, calls: list) -> tuple[ToolCall, ...]:
+        """The completion's ``tool_calls``, their JSON-string arguments read (a dict is taken as is)."""
+        out = []
+        for call in calls:
+            try:
+                function = call["function"]
+                arguments = function.get("arguments") or {}
+                arguments = json.loads(arguments) if isinstance(arguments, str) else arguments
+                if not isinstance(arguments, dict):
+                    raise ValueError("not a JSON object")
+                out.append(ToolCall(function["name"], arguments, call.get("id") or ""))
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                raise LLMBadResponse(f"{self.base_url} sent a tool call we cannot read ({exc}): "
+                                     f"{str(call)[:200]}") from None
+        return tuple(out)
 
     def _request(self, method: str, path: str, **kwargs) -> dict:
         where = f"{self.base_url}{path}"

@@ -18,6 +18,12 @@ A replayed job gets the recorded attempts, texts, error and faults, a result mar
 and its value parsed again from the answer used; a recorded failure comes back as a failure, so
 the caller falls back to its rule-based decision exactly as the recorded run did.
 
+A job with a toolbox (llm/tools.py) is keyed by its first call, the one that offers the tools,
+and its record keeps its ``tool_use``. Replaying it applies the recorded calls to the job's
+toolbox again, in order, so their effects (notebook edits) happen as they did, with no model
+call; each call must give the recorded result, else the toolbox did not start where the
+recorded one did and the replay stops with a ``ReplayDiverged`` naming the call.
+
 Finding a decision by its request's key means rendering the prompt and the schema first, which
 is most of what a replayed decision costs. ``dispatch_sited`` finds it by its **site** instead
 (``Site``: the call's tag, options and how many calls of that tag came before it), known before
@@ -40,7 +46,8 @@ from typing import TypeVar
 
 from agentopia_mesa.llm.cache import CachedClient
 from agentopia_mesa.llm.client import CacheMiss, ChatOptions, ChatRequest, ChatResult, LLMClient
-from agentopia_mesa.llm.dispatcher import Dispatcher, Job, Outcome
+from agentopia_mesa.llm.dispatcher import Dispatcher, Job, Outcome, job_parts
+from agentopia_mesa.llm.tools import Toolbox, ToolUse, first_request
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -50,25 +57,58 @@ class ReplayMiss(CacheMiss):
     """Replay mode met a decision that was never recorded: the replay cannot be exact."""
 
 
+class ReplayDiverged(ReplayMiss):
+    """A replayed tool call gave another result than when it was recorded: the replay is not exact."""
+
+
 def outcome_record(outcome: Outcome) -> dict:
-    """``outcome`` as JSON-able data (the parsed value is left out: it is parsed again on replay)."""
-    return {
+    """``outcome`` as JSON-able data (the parsed value is left out: it is parsed again on replay;
+    ``tool_use`` only for a job with a toolbox, so other records stay as they were)."""
+    record = {
         "result": None if outcome.result is None else asdict(outcome.result),
         "attempts": outcome.attempts,
         "error": outcome.error,
         "texts": list(outcome.texts),
         "faults": dict(outcome.faults),
     }
+    if outcome.tool_use is not None:
+        record["tool_use"] = outcome.tool_use.record()
+    return record
 
 
-def replayed_outcome(record: dict, parse) -> Outcome:
-    """The ``Outcome`` stored by ``outcome_record``, its value parsed again from the answer used."""
+def _short(text: str, n: int = 80) -> str:
+    return repr(text if len(text) <= n else text[:n] + "...")
+
+
+def reapplied(record: dict, toolbox: Toolbox, tag: str) -> ToolUse:
+    """Apply the tool calls of ``record`` (a ``ToolUse.record()``) to ``toolbox`` again, in order;
+    raise ``ReplayDiverged`` at the first whose result is not the recorded one."""
+    use = ToolUse.from_record(record)
+    for i, (call, recorded) in enumerate(zip(use.calls, use.results, strict=True), 1):
+        result = toolbox.call(call)
+        if result != recorded:
+            raise ReplayDiverged(
+                f"replay diverged: tool call {i} of {len(use.calls)} for {tag or 'an untagged call'} "
+                f"({call.name} {call.arguments}) now gives {_short(result)}, but gave {_short(recorded)} when "
+                "recorded; the toolbox (notebook) did not start as in the recorded run")
+    return use
+
+
+def replayed_outcome(record: dict, parse, toolbox: Toolbox | None = None, tag: str = "") -> Outcome:
+    """The ``Outcome`` stored by ``outcome_record``, its value parsed again from the answer used and
+    its tool calls applied to ``toolbox`` again (see ``reapplied``)."""
     result = None if record["result"] is None else ChatResult(**{**record["result"], "cached": True})
+    tool_use = None
+    if record.get("tool_use") is not None:
+        if toolbox is None:
+            raise ReplayMiss(f"replay miss: {tag or 'an untagged call'} was recorded with tool calls, "
+                             "but the job has no toolbox to apply them to")
+        tool_use = reapplied(record["tool_use"], toolbox, tag)
     value = None
     if record["error"] is None:
         value = parse(record["texts"][-1])
     return Outcome(value, result, record["attempts"], record["error"], list(record["texts"]),
-                   Counter(record["faults"]))
+                   Counter(record["faults"]), tool_use)
 
 
 def _miss(client: CachedClient, tag: str, why: str) -> ReplayMiss:
@@ -83,20 +123,21 @@ def dispatch_recorded(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[Outco
     cache mode (see the module docstring). Jobs whose client has no cache just run."""
     outcomes: list[Outcome | None] = [None] * len(jobs)
     keys: list[str | None] = [None] * len(jobs)
-    for i, (client, request, parse) in enumerate(jobs):
+    for i, job in enumerate(jobs):
+        client, request, parse, toolbox = job_parts(job)
         if not isinstance(client, CachedClient):
             continue
-        keys[i] = client.key(request)
+        keys[i] = client.key(first_request(request, toolbox, dispatcher.max_rounds))
         if client.mode == "record":
             continue
         record = client.cache.get_outcome(keys[i])
         if record is not None:
-            outcomes[i] = replayed_outcome(record, parse)
+            outcomes[i] = replayed_outcome(record, parse, toolbox, request.tag)
         elif client.mode == "replay" and client.cache.has_outcomes(client.backend, client.model):
             raise _miss(client, request.tag, "no recorded decision")
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
     for i, outcome in zip(todo, dispatcher.run([jobs[i] for i in todo]), strict=True):
-        client, request, _ = jobs[i]
+        client, request, _, _ = job_parts(jobs[i])
         if keys[i] is not None:
             if client.mode == "replay":
                 if outcome.faults["cache_miss"]:
@@ -143,8 +184,8 @@ class SiteCounter:
         return Site(tag, options, occurrence)
 
 
-SitedJob = tuple[LLMClient, Site, Callable[[], ChatRequest], Callable[[str], T]]
-"""(client, site, a function that renders the request, the answer's parser)."""
+SitedJob = tuple[LLMClient, Site, Callable[[], ChatRequest], Callable[[str], T], "Toolbox | None"]
+"""(client, site, a function that renders the request, the answer's parser, the job's toolbox or None)."""
 
 
 class EncodedJSON(str):
@@ -170,23 +211,35 @@ def dispatch_sited(dispatcher: Dispatcher, jobs: Sequence[SitedJob]) -> list[tup
         keys = {i: jobs[i][1].key(client.backend, client.model) for i in mine}
         recorded = client.cache.get_sites(list(keys.values()))
         hits = [i for i in mine if keys[i] in recorded and recorded[keys[i]][2] is not None]
-        if hits and client.key(jobs[hits[0]][2]()) != recorded[keys[hits[0]]][0]:  # the lazy check
+        if hits and _first_key(dispatcher, jobs[hits[0]], jobs[hits[0]][2]()) != recorded[keys[hits[0]]][0]:  # the lazy check
             log.warning("replay: %s's recorded decisions do not match this run's prompts (another world, settings "
                         "or version); finding them by their prompts instead", client.name)
             client.sites_trusted = False
             continue
         for i in hits:
             _, messages, record = recorded[keys[i]]
-            found[i] = EncodedJSON(messages), replayed_outcome(record, jobs[i][3])
+            _, site, _, parse, toolbox = jobs[i]
+            found[i] = EncodedJSON(messages), replayed_outcome(record, parse, toolbox, site.tag)
     todo = [i for i, hit in enumerate(found) if hit is None]
     requests = [jobs[i][2]() for i in todo]
-    outcomes = dispatch_recorded(dispatcher, [(jobs[i][0], request, jobs[i][3]) for i, request in zip(todo, requests, strict=True)])
+    plain = []
+    for i, request in zip(todo, requests, strict=True):
+        client, _, _, parse, toolbox = jobs[i]
+        plain.append((client, request, parse, toolbox) if toolbox is not None else (client, request, parse))
+    outcomes = dispatch_recorded(dispatcher, plain)
     for i, request, outcome in zip(todo, requests, outcomes, strict=True):
         client, site = jobs[i][0], jobs[i][1]
         if isinstance(client, CachedClient) and client.mode != "replay":
-            client.cache.put_site(site.key(client.backend, client.model), client.backend, client.model, client.key(request),
+            client.cache.put_site(site.key(client.backend, client.model), client.backend, client.model,
+                                  _first_key(dispatcher, jobs[i], request),
                                   json.dumps(list(request.messages), ensure_ascii=False),
                                   replace_existing=client.mode == "record")
         found[i] = request.messages, outcome
     return found  # type: ignore[return-value]
+
+
+def _first_key(dispatcher: Dispatcher, job: SitedJob, request: ChatRequest) -> str:
+    """The key a job's outcome is recorded under: its first request's (tools offered included)."""
+    client, _, _, _, toolbox = job
+    return client.key(first_request(request, toolbox, dispatcher.max_rounds))
 

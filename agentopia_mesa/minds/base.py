@@ -13,6 +13,8 @@ class Mind(ABC):
     """What makes a resident's decisions. Implementations: ``RuleMind``, ``LLMMind``."""
 
     name: str = "mind"
+    #: Whether this mind's answers of the week are kept for its later prompts (``Resident.replies``).
+    keeps_replies: bool = False
 
     @abstractmethod
     def decide(self, question: Question) -> Decision:

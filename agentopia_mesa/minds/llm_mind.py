@@ -23,17 +23,19 @@ from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.prompts import messages_for, remember
-from agentopia_mesa.contract.questions import ChatQuestion, Question, TurnQuestion
+from agentopia_mesa.contract.questions import ChatQuestion, PublicEventQuestion, Question, TurnQuestion
+from agentopia_mesa.minds.notebook_tools import tools_for
 from agentopia_mesa.minds.rule_mind import RuleMind
 from agentopia_mesa.minds.schemas import schema_for
 
 #: Answer budgets in tokens: enough for each stage's JSON with short texts (schemas cap text at
 #: 160 characters), small enough that a local model cannot ramble for hundreds of tokens.
 MAX_TOKENS = {
-    "plan": 192, "contact": 256, "signup": 64, "solo": 96, "purchase": 48, "joint_entry": 160, "joint": 128,
+    "plan": 192, "contact": 256, "signup": 64, "solo": 96, "purchase": 48, "public": 96, "joint_entry": 160, "joint": 128,
     "joint_exit": 192, "review": 256, "settle": 256, "job_wishes": 96, "rating": 640,
 }
-#: A conversation's reply: room for its JSON and about two tokens per word it may have.
+#: A conversation's reply and a public event's description: room for its JSON and about two tokens
+#: per word it may have.
 REPLY_TOKENS_PER_WORD = 2
 
 
@@ -86,6 +88,8 @@ class LLMMind(Mind):
     ``recorder`` (the run's trajectories) and to each of ``listeners`` (live views): the explicit
     channels through which anything outside the mind learns what it decided."""
 
+    keeps_replies = True
+
     def __init__(
         self,
         client: LLMClient,
@@ -135,6 +139,8 @@ class LLMMind(Mind):
         budget = MAX_TOKENS.get(question.stage, self.max_tokens)
         if isinstance(question, TurnQuestion):
             budget += REPLY_TOKENS_PER_WORD * question.chat.reply_words
+        elif isinstance(question, PublicEventQuestion):
+            budget += REPLY_TOKENS_PER_WORD * question.words
         return tag, ChatOptions(temperature=self.temperature, seed=seed, max_tokens=min(self.max_tokens, budget))
 
     def request_for(self, question: Question, site: tuple[str, ChatOptions] | None = None) -> ChatRequest:
@@ -145,11 +151,14 @@ class LLMMind(Mind):
         if self.client is None:
             raise RuntimeError(f"LLM mind {self.name} has no client; call reattach() after loading a checkpoint")
         jobs = []
+        if questions:  # the run's bound on tool rounds (memory.tool_rounds) is the dispatcher's
+            self.dispatcher.max_rounds = questions[0].memory.tool_rounds
         for q in questions:
             tag, options = self.call_site(q)
             site = self.sites.site(tag, options, q.context.week_index)
-            jobs.append((self.client, site, functools.partial(self.request_for, q, (tag, options)), _parser(q)))
-        answers = dispatch_sited(self.dispatcher, jobs)  # recorded outcomes replay exactly
+            toolbox = tools_for(q) if q.memory.notes == "tools" else None
+            jobs.append((self.client, site, functools.partial(self.request_for, q, (tag, options)), _parser(q), toolbox or None))
+        answers = dispatch_sited(self.dispatcher, jobs)  # recorded outcomes replay exactly (tool calls too)
         decisions = []
         for question, (messages, outcome) in zip(questions, answers, strict=True):
             fallback = outcome.value is None
@@ -182,6 +191,8 @@ class LLMMind(Mind):
             "completion_tokens": result.completion_tokens if result else 0,
             "cached": bool(result and result.cached),
         }
+        if outcome.tool_use is not None:  # the notebook's tool rounds before the answer
+            entry["tool_use"] = outcome.tool_use.record()
         if self.recorder:
             self.recorder(entry)
         if self.listeners:

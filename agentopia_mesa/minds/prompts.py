@@ -11,14 +11,19 @@ pose as instructions, and the wording of a stage's question never depends on it.
 from __future__ import annotations
 
 from agentopia_mesa.contract import questions as q
+from agentopia_mesa.minds import paper_context
 from agentopia_mesa.world.text import neutralise_markers
-from agentopia_mesa.contract.context import PRINCIPLES, WORLD_RULES, memory, persona, quoted, quoted_list, scored
+from agentopia_mesa.contract.context import PRINCIPLES, WORLD_RULES, memory, persona, quoted, quoted_list, record_line, scored
 
 __all__ = ["PRINCIPLES", "WORLD_RULES", "memory", "messages_for", "persona", "quoted", "quoted_list", "remember",
            "system_prompt"]
 
 def system_prompt(question: q.Question) -> str:
+    """The role-play system message: the paper's context window (``minds/paper_context.py``) or,
+    with ``memory.context = "lean"``, our compact one."""
     r, situation = question.resident, question.context
+    if situation.memory.context == "paper":
+        return paper_context.system_prompt(question)
     parts = [persona(r), f"World: {quoted(situation.world_title)}. {WORLD_RULES}", memory(r), f"Principles: {PRINCIPLES}",
              f"Time: {situation.stamp('now')}."]
     return "\n\n".join(p for p in parts if p)
@@ -27,11 +32,23 @@ def system_prompt(question: q.Question) -> str:
 # -- stage prompts --------------------------------------------------------------------------
 
 def _plan(question: q.PlanQuestion) -> str:
+    memory = question.memory
+    longer = (f" Review your goals (at most {memory.plan_words} words each): long-term ones (months to years: "
+              "relationships, growth, career, skills, inner conflicts) and this week's; rethink goals stuck for weeks."
+              if memory.context == "paper" else "")
     return (
         f"PLAN your week. Affordable living standards: {', '.join(question.affordable) or 'frugal (nothing else)'}. "
         f"Give long-term and short-term goals and exactly {question.days} intentions, one per day, from: "
-        "rest, study, work, exercise, leisure, shopping, socialize."
+        f"rest, study, work, exercise, leisure, shopping, socialize.{longer}{_tools_hint(question, 'general')}"
     )
+
+
+def _tools_hint(question: q.Question, what: str) -> str:
+    """With ``memory.notes = "tools"``: how to keep ``what`` in the notebook with the note tools."""
+    if question.memory.notes != "tools":
+        return ""
+    return (f" Keep {what} in your notebook with the note tools: read a note (read_note) before you replace it "
+            "(update_note) with its merged content; a summary has at most three sentences.")
 
 
 def _contact(question: q.ContactQuestion) -> str:
@@ -47,10 +64,33 @@ def _contact(question: q.ContactQuestion) -> str:
         lines.append("Your planned joint activities (you may cancel): " + "; ".join(f"{i.activity_id} on {i.when}" for i in question.own_activities))
     free = "; ".join(f"{'this week' if w == 0 else f'in {w} week(s)'}: days {days}" for w, days in question.free_days.items() if days)
     lines.append(f"Your free days: {free or 'none'}.")
-    lines.append(f"People you can contact: {quoted_list(question.known[:30], 'nobody yet')}.")
+    paper = question.memory.context == "paper"
+    if paper:
+        lines += _correspondence(question)
+    lines.append(f"People you can contact: {quoted_list(question.known if paper else question.known[:30], 'nobody yet')}.")
     lines.append(f"Places for joint activities: {', '.join(question.places)}.")
+    if question.memory.notes == "tools":
+        lines.append("You may look up your notes (list_notes, read_note) before you answer.")
     lines.append("Send messages, propose activities (invite 1-4 people you know), reply to invitations by id, or cancel. Empty lists are fine.")
     return "\n".join(lines)
+
+
+def _correspondence(question: q.ContactQuestion) -> list[str]:
+    """Recent messages with the people who wrote or were written to, the resident's own included."""
+    threads = question.resident.correspondence
+    recent = sorted(threads, key=lambda name: threads[name][-1][0], reverse=True)[:CORRESPONDENTS]
+    if not recent:
+        return []
+    lines = ["Your recent messages (quoted data):"]
+    for name in recent:
+        said = "; ".join(f"{'you' if sender != name else quoted(sender)} ({when}): {quoted(text)}"
+                         for when, sender, text in threads[name])
+        lines.append(f"- with {quoted(name)}: {said}")
+    return lines
+
+
+#: Correspondents whose recent messages Contact shows (most recent first), in the paper's context.
+CORRESPONDENTS = 10
 
 
 def _signup(question: q.SignupQuestion) -> str:
@@ -67,6 +107,18 @@ def _solo(question: q.SoloQuestion) -> str:
     return (f"FREE SLOT, day {question.day}, alone. Your plan said: {question.intention}. Choose an activity "
             f"(rest, study, work, exercise, leisure, shopping), the skill if studying or working, and a place. Places: {places}."
             f"{describe}")
+
+
+def _public_event(question: q.PublicEventQuestion) -> str:
+    e = question.event
+    others = "\n".join(f"- {quoted(a.name)}, {a.age}{f', {quoted(a.occupation)}' if a.occupation else ''}"
+                       for a in question.others)
+    return (f"PUBLIC EVENT, day {e.day}: {quoted(e.name)} at {quoted(question.place_name)}: {quoted(e.description)}"
+            f"{f' (trains {quoted(e.skill)})' if e.skill else ''}. You take part on your own: you can see the others "
+            f"here but not talk to them.\nAlso here:\n{others or '- nobody else'}\n"
+            f"Say what you do at the event, in the first person, in at most {question.words} words: your own actions "
+            "only, never how it turns out or what others do. Then name those of the others you noticed and want to "
+            "remember (an empty list is fine).")
 
 
 def _purchase(question: q.PurchaseQuestion) -> str:
@@ -122,8 +174,13 @@ def _turn(question: q.TurnQuestion) -> str:
 
 
 def _exit(question: q.ExitQuestion) -> str:
+    memory = question.memory
+    length = f" (at most {memory.diary_words} words each)" if memory.context == "paper" else ""
+    if memory.notes == "tools":
+        return (f"It is over. How it went: {quoted(question.outcome or 'it simply ended')}. Write a summary of what "
+                f"happened and a reflection{length}.{_tools_hint(question, f'what is worth remembering of {quoted_list(question.others)}')}")
     return (f"It is over. How it went: {quoted(question.outcome or 'it simply ended')}. Write a short summary of what "
-            f"happened, a reflection, and notes on any of {quoted_list(question.others)} worth remembering.")
+            f"happened, a reflection{length}, and notes on any of {quoted_list(question.others)} worth remembering.")
 
 
 def _chat_messages(question: q.ChatQuestion) -> list[dict[str, str]]:
@@ -152,10 +209,14 @@ def remember(question: q.ChatQuestion, messages: list[dict[str, str]], answer: s
 
 
 def _review(question: q.ReviewQuestion) -> str:
-    done = "\n".join(f"- {r.when}: {r.kind} - {quoted(r.title)}{f' with {quoted_list(r.with_people)}' if r.with_people else ''}"
-                     f"{f': {quoted(r.note)}' if r.note else ''}{f' (you wrote: {quoted(r.summary)})' if r.summary else ''}"
-                     for r in question.records)
-    return (f"REVIEW your week.\n{done or 'Nothing special happened.'}\nWrite a short diary summary and reflection, "
+    memory = question.memory
+    done = "\n".join(record_line(r) for r in question.records)
+    diary = (f"Write your diary: a summary of the week and a reflection (at most {memory.diary_words} words each)"
+             if memory.context == "paper" else "Write a short diary summary and reflection")
+    if memory.notes == "tools":
+        return (f"REVIEW your week.\n{done or 'Nothing special happened.'}\n{diary}."
+                f"{_tools_hint(question, f'what you learned, and about people you met ({quoted_list(question.met)})')}")
+    return (f"REVIEW your week.\n{done or 'Nothing special happened.'}\n{diary}, "
             f"and update notes on people you met: {quoted_list(question.met)}.")
 
 
@@ -183,7 +244,7 @@ def _rating(question: q.RatingQuestion) -> str:
 
 STAGE_PROMPTS = {
     q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.SignupQuestion: _signup, q.SoloQuestion: _solo,
-    q.PurchaseQuestion: _purchase, q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
+    q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event, q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
     q.ReviewQuestion: _review, q.DiscardQuestion: _discard,
     q.JobWishQuestion: _job_wishes, q.RatingQuestion: _rating,
 }

@@ -42,30 +42,29 @@ class RuleMind(Mind):
 
     def __init__(self, rng: random.Random):
         self.rng = rng
-        self._answer = {
-            q.PlanQuestion: self._plan, q.ContactQuestion: self._contact, q.SignupQuestion: self._signup,
-            q.SoloQuestion: self._solo, q.PurchaseQuestion: self._purchase, q.EntryQuestion: self._entry,
-            q.TurnQuestion: self._turn, q.ExitQuestion: self._exit,
-            q.ReviewQuestion: self._review, q.DiscardQuestion: self._discard, q.JobWishQuestion: self._job_wishes,
-            q.RatingQuestion: self._ratings,
-        }
+
+    def __setstate__(self, state: dict) -> None:
+        """Older checkpoints kept a table of bound methods, without the questions added since: dropped
+        (the table is the class's, ``ANSWERS``)."""
+        state.pop("_answer", None)
+        self.__dict__.update(state)
 
     def decide(self, question: q.Question) -> d.Decision:
         try:
-            answer = self._answer[type(question)]
+            answer = self.ANSWERS[type(question)]
         except KeyError:
             raise TypeError(f"RuleMind cannot answer {type(question).__name__}") from None
-        return answer(question)
+        return answer(self, question)
 
     def decide_all(self, questions) -> list[d.Decision]:
         """Answer a stage's questions in order (a stage asks one kind: look its answer up once)."""
         kinds = {type(question) for question in questions}
         if len(kinds) != 1:
             return [self.decide(question) for question in questions]
-        answer = self._answer.get(kinds.pop())
+        answer = self.ANSWERS.get(kinds.pop())
         if answer is None:
             return [self.decide(question) for question in questions]  # raises the TypeError
-        return [answer(question) for question in questions]
+        return [answer(self, question) for question in questions]
 
     # -- plan ---------------------------------------------------------------------------------
     def _plan(self, question: q.PlanQuestion) -> d.PlanDecision:
@@ -176,6 +175,15 @@ class RuleMind(Mind):
                 chosen.append(e.event_id)
                 days.add(e.day)
         return d.SignupDecision(events=chosen)
+
+    def _public_event(self, question: q.PublicEventQuestion) -> d.PublicEventDecision:
+        """A template description; now and then (more often for extraverts) one of the others is noticed."""
+        r, rng = question.resident, self.rng
+        noticed = []
+        if question.others and rng.random() < r.traits.get("extraversion", 50) / 300:
+            noticed.append(rng.choice(question.others).name)
+        description = f"I take part in {question.event.name} and give it my full attention."
+        return d.PublicEventDecision(description=" ".join(description.split()[:question.words]), noticed=noticed)
 
     # -- a free slot alone --------------------------------------------------------------------
     def _solo(self, question: q.SoloQuestion) -> d.SoloDecision:
@@ -288,6 +296,16 @@ class RuleMind(Mind):
                        + (other.integrity - 50) / 5 - 3 * tie.get("conflicts", 0) + rng.gauss(0, 4))
             ratings.append(d.Rating(name=name, affection=_score(affection), respect=_score(respect)))
         return d.RatingDecision(ratings=ratings)
+
+
+    #: The answer to each kind of question.
+    ANSWERS = {
+        q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.SignupQuestion: _signup,
+        q.SoloQuestion: _solo, q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event,
+        q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
+        q.ReviewQuestion: _review, q.DiscardQuestion: _discard, q.JobWishQuestion: _job_wishes,
+        q.RatingQuestion: _ratings,
+    }
 
 
 def _fits(job: q.JobView, r: Resident, leniency: float) -> bool:

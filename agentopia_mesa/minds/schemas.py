@@ -50,11 +50,29 @@ DESCRIPTION_LIMIT = 600
 ANALYSIS_LIMIT = 480
 CHARS_PER_WORD = 7
 SPEECH_LIMIT = 1600
+#: The longest diary entry, reflection or goals (the paper: 300 words), and note summary (100 words).
+ESSAY_LIMIT = 2400
+NOTE_LIMIT = 800
+
+
+def _paper_lengths(schema: dict, question: q.Question) -> None:
+    """The paper's free-text lengths (``memory.*_words``) where its context asks for them."""
+    memory = question.memory
+    lengths = {q.PlanQuestion: (("long_term_goals", "short_term_goals"), memory.plan_words),
+               q.ReviewQuestion: (("summary", "reflection"), memory.diary_words),
+               q.ExitQuestion: (("summary", "reflection"), memory.diary_words)}
+    fields, words = lengths.get(type(question), ((), 0))
+    for name in fields:
+        schema["properties"][name]["maxLength"] = min(ESSAY_LIMIT, CHARS_PER_WORD * words)
+    if "NoteUpdate" in schema.get("$defs", {}):
+        schema["$defs"]["NoteUpdate"]["properties"]["summary"]["maxLength"] = min(NOTE_LIMIT, CHARS_PER_WORD * memory.summary_words)
 
 
 def schema_for(question: q.Question) -> dict:
     schema = copied(_base(question.decision))
     defs = ("$defs",)
+    if question.memory.context == "paper":
+        _paper_lengths(schema, question)
     match question:
         case q.ContactQuestion():
             _enum(schema, (*defs, "Message", "properties", "to"), question.known)
@@ -80,6 +98,13 @@ def schema_for(question: q.Question) -> dict:
             _solo_variants(schema, question.places)
         case q.PurchaseQuestion():
             _enum(schema, ("properties", "item"), ["", *(o.item for o in question.offers if o.price <= question.resident.state.deposit)])
+        case q.PublicEventQuestion():
+            props = schema["properties"]
+            props["description"]["maxLength"] = min(SPEECH_LIMIT, CHARS_PER_WORD * question.words)
+            _list_of(schema, "noticed", [a.name for a in question.others])
+            if question.others:
+                props["noticed"]["maxItems"] = min(props["noticed"]["maxItems"], len(question.others))
+            schema["required"] = ["description", "noticed"]
         case q.EntryQuestion():
             schema["properties"]["analysis"]["maxLength"] = ANALYSIS_LIMIT
         case q.TurnQuestion():
@@ -111,6 +136,8 @@ def schema_for(question: q.Question) -> dict:
                 schema["properties"]["ratings"]["maxItems"] = len(question.people)
             else:
                 schema["properties"]["ratings"]["maxItems"] = 0
+    if question.memory.notes == "tools" and "notes" in schema.get("properties", {}):
+        schema["properties"]["notes"]["maxItems"] = 0  # notes are kept with the tools (minds/notebook_tools.py)
     return schema
 
 

@@ -2,19 +2,21 @@
 
 ``DialogueRecorder(run_dir)`` is a model observer: after each week it appends that week's
 conversations (``model.conversations``, made by ``stages.activities``) to ``dialogues.jsonl``,
-one object per joint activity or encounter, and flushes. Like ``decisions.jsonl`` it is written
+one object per joint activity, encounter or public event group, and flushes. Like ``decisions.jsonl`` it is written
 for runs with an LLM (a rules run's template talk would only fill the disk), and a resumed run
 cuts it back to its checkpoint (``layout.STREAM_FILES``); ``run.trajectories.attach_trajectories``
 attaches it.
 
-One line: ``when``, ``week_index``, ``day``, ``kind`` ("joint" or "encounter"), ``activity``,
+One line: ``when``, ``week_index``, ``day``, ``kind`` ("joint", "encounter" or "public"), ``activity``,
 ``place``, ``scene``, ``participants``, ``entries`` (each one's private analysis), ``turns``
 (each with ``turn``, ``when`` (the time stamp of the speaker's decision in ``decisions.jsonl``), ``speaker``, ``model``, ``feedback`` (the environment's, before the turn),
 ``text`` (what everyone present saw), ``thoughts``, ``visible_to`` (who else was present),
 ``private`` (parts with their own ``visible_to``), ``gift``, ``left``, ``verification`` (PASS or
 REJECT), ``failure``, ``reason``, ``rejected``), ``ended`` ("environment", "max_turns" or
 "too_few"), ``closing`` (the environment's last feedback), ``outcomes`` and ``exits`` (summary,
-reflection and notes per participant).
+reflection and notes per participant). A public event group (``stages.transcripts``) has one turn
+per participant (its description of what it did, seen by all the others, never verified), its
+event's description as ``scene``, the outcomes, and ``noticed`` (whom each noticed).
 """
 
 from __future__ import annotations
@@ -41,17 +43,51 @@ class DialogueRecorder:
                 f.write(json.dumps(conversation, ensure_ascii=False) + "\n")
 
 
+def _path(source: str | Path) -> Path:
+    source = Path(source)
+    return RunLayout(source).dialogues if source.is_dir() else source
+
+
 def read_dialogues(source: str | Path) -> Iterator[dict]:
     """The conversations of a run directory (or of a ``dialogues.jsonl``), in order; an unfinished
     last line (a killed run) is skipped."""
-    source = Path(source)
-    path = RunLayout(source).dialogues if source.is_dir() else source
+    path = _path(source)
     if not path.is_file():
         return
     with open(path, encoding="utf-8") as f:
         for line in f:
             if line.endswith("\n") and line.strip():
                 yield json.loads(line)
+
+
+class WeeklyDialogues:
+    """A run's conversations week by week, for a viewer: the file is scanned once for where each
+    week's lines start (``week_index`` -> byte offsets), and a week's lines are read when asked for,
+    so a long run's transcripts are never all in memory."""
+
+    def __init__(self, source: str | Path):
+        self.path = _path(source)
+        self.offsets: dict[int, list[int]] = {}
+        if not self.path.is_file():
+            return
+        with open(self.path, "rb") as f:
+            position = 0
+            for line in f:
+                if line.endswith(b"\n") and line.strip():
+                    self.offsets.setdefault(json.loads(line)["week_index"], []).append(position)
+                position += len(line)
+
+    def week(self, week_index: int) -> list[dict]:
+        """The conversations of week ``week_index`` (0-based, as in each line), in the order they were played."""
+        offsets = self.offsets.get(week_index, [])
+        if not offsets:
+            return []
+        with open(self.path, "rb") as f:
+            out = []
+            for position in offsets:
+                f.seek(position)
+                out.append(json.loads(f.readline()))
+            return out
 
 
 def rejected_replies(source: str | Path) -> set[tuple[str, str]]:

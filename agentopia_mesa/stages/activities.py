@@ -14,23 +14,37 @@ the outcome from the transcript; then each participant's exit (summary, reflecti
 participant sees the conversation through its own ``Conversation`` (private words only where
 they were meant to go); every finished conversation is kept in ``model.conversations`` for the
 week (the run's ``dialogues.jsonl``).
+
+Public events (paper §4.3): each participant sees the event, the place and the others of its
+group (``PublicEventQuestion``), says what it does and whom it noticed, but cannot talk to them;
+one environment task per group (``PublicEventTask``) judges everyone from what they said. Each
+group's descriptions are kept with the conversations, one "turn" per participant seen by all.
+With the rule environment, which reads no descriptions, the rule mind answers for everyone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentopia_mesa.contract.environment import (EncountersTask, GatheringTask, PublicTask, ShopTask, SoloTask, TurnRecord,
-                                                 TurnTask)
+from agentopia_mesa.contract.decisions import Utterance
+from agentopia_mesa.contract.environment import (EncountersTask, GatheringTask, PublicEventTask, ShopTask, SoloTask,
+                                                 TurnRecord, TurnTask)
 from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
-from agentopia_mesa.environment.events import split_groups
+from agentopia_mesa.environment.events import PublicEvent, split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
-from agentopia_mesa.stages.asking import ask_all, judge_all
-from agentopia_mesa.contract.questions import (Conversation, EntryQuestion, ExitQuestion, PurchaseQuestion, Seen, SoloQuestion,
-                                               TurnQuestion)
+from agentopia_mesa.stages.asking import ask_all, judge_all, prepare
+from agentopia_mesa.stages.meeting import first_impression, meet
+from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
+                                               PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
+from agentopia_mesa.stages.transcripts import transcript
+from agentopia_mesa.town.notebook import PEOPLE
 from agentopia_mesa.town.resident import ActivityRecord, Resident
 from agentopia_mesa.town.state import Possession
+
+
+#: The last replies of a conversation kept in its record, for later prompts (Review, Contact).
+SAID_TURNS = 4
 
 
 @dataclass
@@ -121,11 +135,17 @@ def _solo_place(solo_places: dict[str, list[str]], r: Resident, plan) -> str:
 
 
 def _record(model, r: Resident, day: int, kind: str, title: str, place: str, changes: dict,
-            with_people: tuple[str, ...] = (), note: str = "") -> None:
+            with_people: tuple[str, ...] = (), note: str = "", said: tuple[str, ...] = ()) -> None:
     when = model.calendar.stamp("activity", day)
-    r.records.append(ActivityRecord(when, kind, title, place, with_people, changes, note))
+    r.records.append(ActivityRecord(when, kind, title, place, with_people, changes, note, said=said))
     r.year_counts[kind] += 1
     model.counts[kind] += 1
+
+
+def describe_place(place) -> str:
+    """A place as a participant sees it (world files give places a kind and affordances, no prose)."""
+    uses = ", ".join(sorted(place.affordances))
+    return f"A {place.kind.replace('_', ' ')}{f' where people {uses}' if uses else ''}; room for {place.capacity}."
 
 
 def _play_together(model, gatherings: list[Gathering], day: int) -> None:
@@ -137,8 +157,9 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
     for g in gatherings:
         names = tuple(p.name for p in g.people)
         g.present = list(names)
-        place_name = place_names[g.place]
-        g.chats = {n: Conversation(g.kind, g.title, place_name, names, g.scene, cfg.min_turns, cfg.max_turns, cfg.reply_words)
+        place = model.places[g.place]
+        g.chats = {n: Conversation(g.kind, g.title, place.name, names, g.scene, describe_place(place), cfg.min_turns,
+                                   cfg.max_turns, cfg.reply_words)
                    for n in names}
     if cfg.entry_analysis:
         owners = [g for g in gatherings for _ in g.people]
@@ -183,17 +204,16 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
         g.outcomes = dict(verdict.notes)
         for giver, receiver in g.gifts:
             model.ties.gift(giver, receiver)
+        said = tuple(f"{t.speaker}: {t.reply.speech}" for t in g.turns[-SAID_TURNS:])
         for p in g.people:
             changes = verdict.changes.get(p.name, {})
             apply_changes(p, changes)
             for other in names:
                 if other != p.name:
-                    if model.ties.meet(p.name, other, week):
-                        p.notebook.person(other).write(
-                            f"Met {other} ({g.title}).", "First impression formed.", model.calendar.stamp("activity", day), week)
+                    meet(model, p, model.residents_by_name[other], f"at {g.title}", model.calendar.stamp("activity", day))
                     model.ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
             _record(model, p, day, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
-                    verdict.notes.get(p.name, ""))
+                    verdict.notes.get(p.name, ""), said)
     if cfg.exit_reflection:
         _exits(model, gatherings, day)
     model.conversations.extend(_conversation(model, g, day) for g in gatherings)
@@ -251,29 +271,15 @@ def _exits(model, gatherings: list[Gathering], day: int) -> None:
         g.exits[p.name] = {"summary": decision.summary, "reflection": decision.reflection,
                            "notes": {n.about: n.summary for n in decision.notes}}
         for note in decision.notes:
-            p.notebook.person(note.about).write(note.summary, note.summary, when, week)
+            p.notebook.write(PEOPLE + note.about, note.summary, note.summary, when, week)
         if p.records and p.records[-1].title == g.title:
             p.records[-1].summary = decision.summary
 
 
 def _conversation(model, g: Gathering, day: int) -> dict:
     """A finished conversation as one line of the run's ``dialogues.jsonl``."""
-    turns = []
-    for t in g.turns:
-        r = t.reply
-        turns.append({
-            "turn": t.turn, "when": t.when, "speaker": t.speaker, "model": t.model, "feedback": t.feedback, "text": r.speech,
-            "thoughts": r.thoughts, "visible_to": list(t.audience),
-            "private": [{"visible_to": list(p.visible_to), "text": p.text} for p in r.private],
-            "gift": {"to": r.gift_to, "item": t.gave} if t.gave else None, "left": r.leave,
-            "verification": t.verification, "failure": t.failure, "reason": t.reason, "rejected": t.rejected,
-        })
-    return {
-        "when": model.calendar.stamp("activity", day), "week_index": model.calendar.week_index, "day": day,
-        "kind": g.kind, "activity": g.title, "place": g.place, "scene": g.scene,
-        "participants": [p.name for p in g.people], "entries": g.entries, "turns": turns, "ended": g.ended,
-        "closing": g.closing, "outcomes": g.outcomes, "exits": g.exits,
-    }
+    return transcript(model, day, g.kind, g.title, g.place, [p.name for p in g.people], g.turns, scene=g.scene,
+                      entries=g.entries, ended=g.ended, closing=g.closing, outcomes=g.outcomes, exits=g.exits)
 
 
 def _trains(model, g: Gathering) -> str | None:
@@ -292,30 +298,70 @@ def _give(model, giver: Resident, receiver_name: str, item: str) -> bool:
     return True
 
 
+@dataclass
+class EventGroup:
+    """One group at a public event (paper §4.3): its people took part side by side, without talking."""
+
+    event: PublicEvent
+    place_name: str
+    people: list[Resident]
+    said: list[TurnRecord] = field(default_factory=list)  # what each said it did, one "turn" each, seen by all
+    noticed: dict[str, list[str]] = field(default_factory=dict)  # whom each noticed
+
+
 def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
+    """Each participant sees its group, says what it does and whom it noticed; one environment task
+    judges each group; someone noticed becomes an acquaintance, with a first-impression note if the
+    one who noticed had none."""
     events = {e.event_id: e for e in model.public_events}
-    week = model.calendar.week_index
-    tasks = []
+    groups = []
     for event_id, people in public.items():
         event = events.get(event_id)
         if event is None:
             continue
         place_name = model.places[event.place].name
-        for group in split_groups([p.name for p in people], model.config.events.group_thresholds):
-            for name in group:
-                tasks.append(PublicTask(resident=model.residents_by_name[name], event=event, place_name=place_name,
-                                        group=[n for n in group if n != name], day=day))
-    for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
-        p, event = task.resident, task.event
-        p.go_to(model.places[event.place], event.name)
-        apply_changes(p, verdict.changes)
-        noticed: tuple[str, ...] = ()
-        other = verdict.noticed
-        if other and other in task.group:
-            if model.ties.meet(p.name, other, week, familiarity=10.0):
-                p.notebook.person(other).write(f"Noticed {other} at {event.name}.", "", model.calendar.stamp("activity", day), week)
-            noticed = (other,)
-        _record(model, p, day, "public", event.name, event.place, verdict.changes, noticed, verdict.note)
+        for names in split_groups([p.name for p in people], model.config.events.group_thresholds):
+            groups.append(EventGroup(event, place_name, [model.residents_by_name[n] for n in names]))
+    if not groups:
+        return
+    questions = []
+    for g in groups:
+        ev = g.event
+        view = EventView(ev.event_id, ev.name, ev.day, ev.place, ev.description, ev.skill)
+        for p in g.people:
+            p.go_to(model.places[ev.place], ev.name)
+            questions.append(PublicEventQuestion(p, event=view, place_name=g.place_name, words=model.config.activity.public_words,
+                                                 others=[_attendee(o) for o in g.people if o is not p]))
+    # As with a solo slot's words, only a model judging reads what residents say they did: with the
+    # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions).
+    described = not isinstance(model.environment, RuleEnvironment)
+    decisions = ask_all(model, questions) if described else model.rule_mind.decide_all([prepare(model, q) for q in questions])
+    owners = [g for g in groups for _ in g.people]
+    for g, q, decision in zip(owners, questions, decisions, strict=True):
+        name = q.resident.name
+        seen_by = tuple(a.name for a in q.others)
+        g.said.append(TurnRecord(len(g.said) + 1, name, Utterance(speech=decision.description), when=q.when, audience=seen_by,
+                                 model=q.resident.mind.name if described else model.rule_mind.name))
+        g.noticed[name] = [n for n in dict.fromkeys(decision.noticed) if n in seen_by]
+    tasks = [PublicEventTask(event=g.event, place_name=g.place_name, people=g.people, day=day,
+                             descriptions={t.speaker: t.reply.speech for t in g.said}) for g in groups]
+    when, week = model.calendar.stamp("activity", day), model.calendar.week_index
+    for g, verdict in zip(groups, judge_all(model, tasks), strict=True):
+        ev = g.event
+        for p in g.people:
+            changes = verdict.changes.get(p.name, {})
+            apply_changes(p, changes)
+            for other in g.noticed[p.name]:  # one-sided: only the one who noticed takes a note
+                model.ties.meet(p.name, other, week, familiarity=10.0)
+                p.notebook.meet(other, first_impression(model.residents_by_name[other], f"at {ev.name}"), when, week)
+            _record(model, p, day, "public", ev.name, ev.place, changes, tuple(g.noticed[p.name]), verdict.notes.get(p.name, ""))
+        model.conversations.append(transcript(model, day, "public", ev.name, ev.place, [p.name for p in g.people], g.said,
+                                              scene=ev.description, outcomes=dict(verdict.notes), noticed=g.noticed))
+
+
+def _attendee(r: Resident) -> Attendee:
+    job = r.job
+    return Attendee(r.name, r.age, f"{job.role} at {job.organisation}" if job else "")
 
 
 def _solo(model, people: list[Resident], plans: dict, day: int) -> None:

@@ -3,22 +3,33 @@ with what a mind may use, and every environment task through ``judge_all``.
 
 ``prepare(model, question)`` fills in the question's ``situation`` (when, the world's title, the
 economy's and careers' rules) and ``ties`` (the asking resident's side of its acquaintance
-ties), so minds answer from the question alone (``contract.questions``).
+ties), so minds answer from the question alone (``contract.questions``). A mind that
+``keeps_replies`` (LLM minds) gets its answers of the week kept on the resident for its context.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.contract.environment import Task, Verdict
-from agentopia_mesa.contract.questions import Question, Situation
+from agentopia_mesa.contract.questions import ChatQuestion, Question, Situation
+
+#: The most characters of one earlier answer kept for the week's context (paper §3.5: earlier replies).
+REPLY_CHARS = 600
 
 
 def situation(model) -> Situation:
     cal = model.calendar
     return Situation(year=cal.year, week=cal.week, week_index=cal.week_index, world_title=model.world.title,
-                     economy=model.config.economy, career=model.config.career)
+                     economy=model.config.economy, career=model.config.career, memory=model.config.memory,
+                     public_info=functools.partial(_public_info, model.residents_by_name))
+
+
+def _public_info(residents: dict, name: str) -> str | None:
+    r = residents.get(name)
+    return r.public_profile() if r is not None else None
 
 
 def prepare(model, question: Question, now: Situation | None = None) -> Question:
@@ -44,6 +55,8 @@ def ask_all(model, questions: Sequence[Question]) -> list[Decision]:
     for mind, indices in groups.values():
         for i, decision in zip(indices, mind.decide_all([questions[i] for i in indices]), strict=True):
             answers[i] = decision
+            if mind.keeps_replies and now.memory.history and not isinstance(questions[i], ChatQuestion):
+                questions[i].resident.replies.append((questions[i].stage, decision.model_dump_json()[:REPLY_CHARS]))
     return answers  # type: ignore[return-value]
 
 

@@ -16,7 +16,7 @@ def contact(model) -> None:
     # Bookings change only when proposals are resolved, so free days are the same in every round.
     bookings = _bookings_ahead(model)
     free = {r.name: _free_days(bookings, r.name) for r in model.residents}
-    known = {r.name: model.ties.acquaintances(r.name) for r in model.residents}
+    known = {r.name: contactable(model, r) for r in model.residents}
     views: dict[tuple[str, str], Invitation] = {}  # an activity as one person sees it, the same in every round
     for round_ in range(1, cal.config.contact_rounds + 1):
         pending, own = _activities_by_person(model, views)
@@ -40,8 +40,26 @@ def contact(model) -> None:
     model.counts["joint_failed"] += len(resolution.failed)
 
 
+def contactable(model, r) -> list[str]:
+    """Whom ``r`` may contact: people it has a note on (paper §3.4; a tie may cool, a note stays),
+    closest first (familiarity, then name), at most ``memory.listed_people`` of them."""
+    ties = model.ties.side(r.name)
+    people = sorted(r.notebook.people, key=lambda n: (-ties[n]["familiarity"] if n in ties else 0.0, n))
+    return people[:model.config.memory.listed_people]
+
+
 def _tell(inbox: dict, name: str, sender: str, text: str) -> None:
     inbox.setdefault(name, []).append((sender, text))
+
+
+def _correspond(model, sender, recipient, text: str, when: str) -> None:
+    """Both sides keep the message in their recent correspondence (``memory.correspondence`` each)."""
+    keep = model.config.memory.correspondence
+    if keep:
+        for me, other in ((sender, recipient), (recipient, sender)):
+            log = me.correspondence.setdefault(other.name, [])
+            log.append((when, sender.name, text))
+            del log[:-keep]
 
 
 def _view(model, a: JointActivity, viewer: str) -> Invitation:
@@ -103,6 +121,7 @@ def _apply(model, question: ContactQuestion, decision, inbox_next: dict) -> None
     for m in decision.messages:
         if m.to in known:
             _tell(inbox_next, m.to, r.name, m.text)
+            _correspond(model, r, model.residents_by_name[m.to], m.text, question.when)
             model.ties.message(r.name, m.to, cal.week_index)
             model.counts["messages"] += 1
     for p in decision.proposals:

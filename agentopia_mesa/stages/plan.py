@@ -5,6 +5,7 @@ from __future__ import annotations
 from agentopia_mesa.town.economy import affordable_standards, resolve_living_standard
 from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import PlanQuestion
+from agentopia_mesa.town.notebook import GENERAL
 
 
 def plan(model) -> None:
@@ -19,8 +20,8 @@ def plan(model) -> None:
         r.state.change_need("material", standard.material_change)
         intentions = list(decision.intentions[:days])
         r.intentions = intentions + ["rest"] * (days - len(intentions))
-        r.notebook.general.write(
-            f"Long-term: {decision.long_term_goals} Short-term: {decision.short_term_goals}",
+        r.notebook.write(
+            GENERAL, f"Long-term: {decision.long_term_goals} Short-term: {decision.short_term_goals}",
             "", cal.stamp("plan"), cal.week_index,
         )
         model.counts[f"standard_{standard.name}"] += 1

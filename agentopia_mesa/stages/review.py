@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import DiscardQuestion, ReviewQuestion
-from agentopia_mesa.town.notebook import DiaryEntry
+from agentopia_mesa.town.notebook import PEOPLE, DiaryEntry
 
 
 def review(model) -> None:
@@ -20,7 +20,7 @@ def review(model) -> None:
         met, noted = set(question.met), r.notebook.people  # a notebook keeps everyone ever met: look up, do not copy
         for note in decision.notes:
             if note.about in met or note.about in noted:
-                r.notebook.person(note.about).write(note.summary, note.summary, when, cal.week_index)
+                r.notebook.write(PEOPLE + note.about, note.summary, note.summary, when, cal.week_index)
 
 
 def settle(model) -> None:

@@ -18,4 +18,5 @@ def week_start(model) -> None:
             r.state.needs[need] = value - math.floor(value * rate)
         r.state.deposit += r.weekly_income
         r.last_records, r.records = r.records, []
+        r.replies.clear()
         r.history.append(r.state.snapshot())

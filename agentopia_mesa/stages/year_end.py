@@ -7,6 +7,7 @@ from collections import Counter
 from agentopia_mesa.contract.environment import HiringTask, NewJobsTask, ProfileTask
 from agentopia_mesa.environment.careers import age_allows, job_season, new_job_count
 from agentopia_mesa.stages.asking import ask_all, judge_all
+from agentopia_mesa.stages.meeting import meet
 from agentopia_mesa.contract.questions import JobView, JobWishQuestion
 
 
@@ -73,8 +74,9 @@ def meet_colleagues(model) -> None:
         if r.job is not None and r.job.work:
             by_org.setdefault(r.job.organisation, []).append(r)
     limit = model.config.social.colleagues_to_meet
+    when = model.calendar.stamp("jobs")
     for members in by_org.values():
         for r in members:
             others = [m for m in members if m is not r]
             for other in model.random.sample(others, min(limit, len(others))):
-                model.ties.meet(r.name, other.name, model.calendar.week_index, familiarity=25.0)
+                meet(model, r, other, f"as a colleague at {other.job.organisation}", when, familiarity=25.0)

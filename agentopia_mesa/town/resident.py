@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from agentopia_mesa.town.place import Place
 
 
+#: Characters of a resident's appearance that anyone can read (``Resident.public_profile``).
+PUBLIC_APPEARANCE = 200
+
+
 @dataclass
 class ActivityRecord:
     """What a resident did in one slot, and how it changed its state."""
@@ -29,6 +33,7 @@ class ActivityRecord:
     changes: dict[str, int] = field(default_factory=dict)
     note: str = ""  # the environment's outcome, when it wrote one
     summary: str = ""  # the resident's own summary of a conversation (its exit)
+    said: tuple[str, ...] = ()  # a conversation's last replies, "Name: speech" (what everyone present saw)
 
 
 class Resident(CellAgent):
@@ -46,6 +51,9 @@ class Resident(CellAgent):
         self.living_standard = "frugal"
         self.intentions: list[str] = []
         self.records: list[ActivityRecord] = []  # this week's activities
+        self.replies: list[tuple[str, str]] = []  # this week's earlier answers (stage, text), for LLM minds' context
+        #: Recent messages with each correspondent: name -> [(time stamp, sender, text)], oldest first.
+        self.correspondence: dict[str, list[tuple[str, str, str]]] = {}
         self.last_records: list[ActivityRecord] = []  # last week's
         self.year_counts: Counter = Counter()  # activities by kind this year, for profile drift
         self.history: list[dict[str, int]] = []  # week-begin snapshots of the current reward period
@@ -69,6 +77,14 @@ class Resident(CellAgent):
         job = self.job
         return (job.weekly_income if job else 0) + self.profile.extra_income
 
+    def public_profile(self) -> str:
+        """What anyone in the world can read of this resident (paper §3.4): appearance (clipped),
+        introduction and position."""
+        p, job = self.profile, self.job
+        work = f"{job.role} at {job.organisation}, {job.weekly_income} a week" if job else "no position"
+        return f"{self.name}, {self.age}. Appearance: {p.appearance[:PUBLIC_APPEARANCE] or 'unremarkable'}. " \
+               f"Introduction: {p.introduction or 'none'}. Position: {work}."
+
     def need(self, name: str) -> int:
         return self.state.needs[name]
 
@@ -82,6 +98,10 @@ class Resident(CellAgent):
         self.activity = activity
         if self.cell is not place.cell:
             self.cell = place.cell
+
+    def __setstate__(self, state: dict) -> None:
+        """Residents pickled before earlier replies and correspondence were kept load with none."""
+        self.__dict__.update({"replies": [], "correspondence": {}, **state})
 
     def __repr__(self) -> str:
         return f"Resident({self.name!r})"
