@@ -48,9 +48,10 @@ def ask_all(model, questions: Sequence[Question]) -> list[Decision]:
         q.situation, q.ties = now, side(q.resident.name)  # prepare(), inlined: a run asks ~2,000 questions a week
         mind = q.resident.mind
         groups.setdefault(id(mind), (mind, []))[1].append(i)
-    if len(groups) == 1:  # one mind for everyone (a rules run): its answers are already in order
+    if len(groups) == 1:  # one mind for everyone (a rules run) that keeps no replies: its answers are in order
         (mind, _), = groups.values()
-        return mind.decide_all(list(questions))
+        if not mind.keeps_replies:
+            return mind.decide_all(list(questions))
     answers: list[Decision | None] = [None] * len(questions)
     for mind, indices in groups.values():
         for i, decision in zip(indices, mind.decide_all([questions[i] for i in indices]), strict=True):
