@@ -328,10 +328,11 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     for g in groups:
         ev = g.event
         view = EventView(ev.event_id, ev.name, ev.day, ev.place, ev.description, ev.skill)
+        attendees = [_attendee(o) for o in g.people]  # immutable: each shown to everyone else in the group
         for p in g.people:
             p.go_to(model.places[ev.place], ev.name)
             questions.append(PublicEventQuestion(p, event=view, place_name=g.place_name, words=model.config.activity.public_words,
-                                                 others=[_attendee(o) for o in g.people if o is not p]))
+                                                 others=[a for o, a in zip(g.people, attendees) if o is not p]))
     # As with a solo slot's words, only a model judging reads what residents say they did: with the
     # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions).
     described = not isinstance(model.environment, RuleEnvironment)

@@ -6,6 +6,8 @@ rules in ``town/scheduling.py`` resolve proposals into activities and tell loser
 
 from __future__ import annotations
 
+import heapq
+
 from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import ContactQuestion, Invitation
 from agentopia_mesa.town.scheduling import JointActivity
@@ -44,8 +46,9 @@ def contactable(model, r) -> list[str]:
     """Whom ``r`` may contact: people it has a note on (paper §3.4; a tie may cool, a note stays),
     closest first (familiarity, then name), at most ``memory.listed_people`` of them."""
     ties = model.ties.side(r.name)
-    people = sorted(r.notebook.people, key=lambda n: (-ties[n]["familiarity"] if n in ties else 0.0, n))
-    return people[:model.config.memory.listed_people]
+    closest = heapq.nsmallest(model.config.memory.listed_people,  # the first of the sorted list, without sorting it all
+                              ((-ties[n]["familiarity"] if n in ties else 0.0, n) for n in r.notebook.people))
+    return [n for _, n in closest]
 
 
 def _tell(inbox: dict, name: str, sender: str, text: str) -> None:
