@@ -38,20 +38,35 @@ MindFactory = Callable[["AgentopiaModel", ResidentSpec, int], Mind]
 EnvironmentFactory = Callable[["AgentopiaModel"], EnvironmentModel]
 RATINGS = ("self", "environment")
 
-# Allocations between young garbage collections while a week runs (Python's default is 700).
+#: Whether the cyclic garbage collector runs while a week runs (False: only between weeks).
+COLLECT_DURING_WEEK = False
+#: With ``COLLECT_DURING_WEEK``: allocations between young collections (Python's default is 700).
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
-    """Run the young generation's collector less often, then restore the process's setting.
+    """No cyclic garbage collection while the week runs; it runs again between weeks.
 
     A stage builds a question and a decision per resident and keeps them all until it has
-    applied every answer, so with the default threshold those short-lived objects outlive two
-    young collections, are promoted, and soon trigger a full collection that rescans every
-    imported module. The week makes almost no reference cycles, so those collections free next to
-    nothing: at 1000 residents they took a third of the run (benchmarks/RESULTS.md).
+    applied every answer, so young collections keep rescanning them and promote them, and the
+    older generations' collections then rescan the whole town. The week makes almost no
+    reference cycles (about 35 objects a simulated year), so those collections free next to
+    nothing: at 1000 residents they cost a fifth of the run even with a young threshold of
+    10,000 (benchmarks/RESULTS.md). Reference counting still frees everything else at once, and
+    what cycles a week leaves are collected after it. With ``COLLECT_DURING_WEEK`` the collector
+    runs during the week with ``YOUNG_COLLECTION_THRESHOLD`` instead (the setting before).
     """
+    if not COLLECT_DURING_WEEK:
+        if not gc.isenabled():  # switched off by the process: leave it so
+            yield
+            return
+        gc.disable()
+        try:
+            yield
+        finally:
+            gc.enable()
+        return
     previous = gc.get_threshold()
     if previous[0]:  # a threshold of 0 means collection is switched off: leave it so
         gc.set_threshold(max(previous[0], YOUNG_COLLECTION_THRESHOLD), *previous[1:])

@@ -88,14 +88,16 @@ def pagerank_scores(graph: nx.DiGraph, damping: float = 0.85, max_iter: int = 10
     if n == 0:
         return {}
     dangling = [i for i in nodes if graph.out_degree(i, weight="weight") == 0]
+    out_edges = [(i, [(j, edge["weight"]) for j, edge in graph[i].items()]) for i in nodes]  # read once, not per iteration
     scores = dict.fromkeys(nodes, 1.0 / n)
     for _ in range(max_iter):
         previous = scores
         teleport = (1 - damping) / n + damping * sum(previous[i] for i in dangling) / n
         scores = dict.fromkeys(nodes, teleport)
-        for i in nodes:
-            for j, edge in graph[i].items():
-                scores[j] += damping * previous[i] * edge["weight"]
+        for i, edges in out_edges:
+            share = damping * previous[i]  # (d S_i) w_ij, in the order the sum always took
+            for j, weight in edges:
+                scores[j] += share * weight
         if sum(abs(scores[v] - previous[v]) for v in nodes) < tol:
             break
     return scores

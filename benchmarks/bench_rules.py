@@ -24,6 +24,7 @@ import agentopia_mesa.model as model_module
 from agentopia_mesa.model import AgentopiaModel
 world, residents, years, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 if sys.argv[5]:
+    model_module.COLLECT_DURING_WEEK = True
     model_module.YOUNG_COLLECTION_THRESHOLD = int(sys.argv[5])
 t0 = time.perf_counter()
 model = AgentopiaModel(world=world, residents=residents, years=years, seed=seed)
@@ -45,8 +46,9 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--young-gc-threshold", type=int, default=None,
-                        help="allocations between young collections during a week (700 = Python's default, "
-                             "as before the GC fix; default: the model's YOUNG_COLLECTION_THRESHOLD)")
+                        help="let the collector run during a week with this many allocations between young "
+                             "collections (700 = Python's default, as before the first GC fix; 10000 as before the "
+                             "second; default: no collection during a week, the model's COLLECT_DURING_WEEK)")
     args = parser.parse_args()
     print(f"{'world':10s} {'residents':>9s} {'years':>5s} {'build s':>8s} {'run s':>8s} {'cpu s':>8s} {'ms/week':>8s} "
           f"{'peak MiB':>9s} {'ties/res':>8s} {'load':>5s}")

@@ -146,10 +146,24 @@ def test_rule_mind_answers_at_most_as_many_invitations_as_a_decision_holds():
     assert [reply.activity_id for reply in decision.replies] == [f"J{i}" for i in range(MAX_REPLIES)]
 
 
-def test_a_week_restores_the_garbage_collector_threshold():
+def test_the_garbage_collector_is_off_during_a_week_and_as_it_was_after(monkeypatch):
     import gc
 
+    import agentopia_mesa.model as model_module
+
+    during = []
+    real_review = model_module.review
+    monkeypatch.setattr(model_module, "review", lambda model: (during.append(gc.isenabled()), real_review(model)))
     model = AgentopiaModel(world="apartment", residents=5, years=1, seed=0)
     before = gc.get_threshold()
     model.step()
-    assert gc.get_threshold() == before
+    assert during == [False] and gc.isenabled() and gc.get_threshold() == before
+    gc.disable()  # a process that switched it off keeps it off
+    try:
+        model.step()
+        assert during == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
+    monkeypatch.setattr(model_module, "COLLECT_DURING_WEEK", True)  # the older setting: a higher threshold
+    model.step()
+    assert during == [False, False, True] and gc.get_threshold() == before

@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--keep-checkpoints", type=keep_arg, default="3", metavar="N|all",
                      help="checkpoints kept: each simulated year's last week (for branch --week) plus the newest N "
                           "(default: 3), or all")
+    run.add_argument("--tables", choices=["csv", "parquet"], default="csv",
+                     help="format of the per-resident tables (residents, ties, residents_yearly): csv (default) or "
+                          "parquet, smaller and faster for big runs, written in the background (README, run directory)")
     run.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
                      help="override any configuration field, e.g. --set needs__decay=0.2 (repeatable; VALUE is JSON or text)")
     minds = run.add_argument_group("minds (who decides)")
@@ -173,7 +176,7 @@ def _run(args) -> int:
         overrides = {**PROFILES[profile], **overrides}
     settings = RunSettings(world=args.world, residents=args.residents, years=args.years, seed=args.seed,
                            overrides=overrides, llm=llm, checkpoint_every=args.checkpoint_every,
-                           keep_checkpoints=args.keep_checkpoints)
+                           keep_checkpoints=args.keep_checkpoints, tables=args.tables)
     settings.config()  # a bad --set is one line before anything is made
     world = settings.world_spec()
     out = args.out or Path("runs") / f"{world.name}-seed{args.seed}"

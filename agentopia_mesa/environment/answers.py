@@ -10,7 +10,6 @@ purpose: the limits table is the code's to enforce, not the schema's.
 
 from __future__ import annotations
 
-import copy
 import functools
 from typing import Annotated
 
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.contract.decisions import RatingDecision
-from agentopia_mesa.llm.narrowing import cap_text, restrict
+from agentopia_mesa.llm.narrowing import cap_text, copied, restrict
 
 Text = Annotated[str, StringConstraints(max_length=300)]
 Name = Annotated[str, StringConstraints(max_length=60)]
@@ -191,7 +190,7 @@ def _base(answer: type[BaseModel]) -> dict:
 
 def schema_for(task: e.Task) -> dict:
     """The answer's JSON schema with what exists for this task as enums."""
-    schema = copy.deepcopy(_base(ANSWERS[type(task)]))
+    schema = copied(_base(ANSWERS[type(task)]))
     props, defs = schema.get("properties", {}), schema.get("$defs", {})
     match task:
         case e.ShopTask():
@@ -234,7 +233,7 @@ def schema_for(task: e.Task) -> dict:
         case e.ProfileTask():
             drift = schema.pop("$defs")["Drift"]
             for prop, names in (("traits", task.resident.traits), ("talents", task.resident.talents)):
-                item = copy.deepcopy(drift)
+                item = copied(drift)
                 restrict(item["properties"]["name"], list(names))
                 props[prop]["items"] = item
                 props[prop]["maxItems"] = len(names)
@@ -250,7 +249,7 @@ def _one_each(schema: dict, item: str, people: list) -> None:
     base = schema.pop("$defs")[item]
     positions = []
     for person in people:
-        one = copy.deepcopy(base)
+        one = copied(base)
         one["properties"]["name"] = {"type": "string", "const": person.name}
         positions.append(one)
     schema["properties"]["participants"] = {"type": "array", "prefixItems": positions,

@@ -15,6 +15,7 @@ by task; it is pickled with the environment, so a resumed run's totals cover the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -30,7 +31,7 @@ from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.environment.verdicts import to_verdict
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher
-from agentopia_mesa.llm.recorded import dispatch_recorded
+from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 
 #: Answer budgets in tokens per task (JSON with short texts; a gathering's and a public event
 #: group's grow with their people: ``_budget``).
@@ -108,40 +109,51 @@ class LLMEnvironment(EnvironmentModel):
         self.seed = seed
         self.recorder = recorder
         self.stats = EnvironmentStats()
+        self.sites = SiteCounter()  # numbers calls per tag, to find recorded verdicts (llm/recorded.py)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.update(client=None, dispatcher=None, recorder=None)
         return state
 
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({"sites": SiteCounter(), **state})
+
     def reattach(self, client: LLMClient, dispatcher: Dispatcher, recorder: Callable[[dict], None] | None) -> None:
         self.client, self.dispatcher, self.recorder = client, dispatcher, recorder
 
-    def request_for(self, task: e.Task) -> ChatRequest:
+    def call_site(self, task: e.Task) -> tuple[str, ChatOptions]:
+        """The call's tag and options, known before its prompt is rendered."""
         tag = f"env-{task.task}/{_label(task)}/{task.when}"
         seed = int.from_bytes(hashlib.sha256(f"{self.seed}/{tag}".encode()).digest()[:4], "big")
+        return tag, ChatOptions(temperature=self.temperature, seed=seed, max_tokens=_budget(task))
+
+    def request_for(self, task: e.Task, site: tuple[str, ChatOptions] | None = None) -> ChatRequest:
+        tag, options = site or self.call_site(task)
         return ChatRequest(messages=tuple(prompts.messages_for(task, self.config)), schema=answers.schema_for(task),
-                           options=ChatOptions(temperature=self.temperature, seed=seed, max_tokens=_budget(task)), tag=tag)
+                           options=options, tag=tag)
 
     def judge_all(self, tasks: Sequence[e.Task]) -> list[e.Verdict | None]:
         if self.client is None:
             raise RuntimeError(f"LLM environment {self.name} has no client; call reattach() after loading a checkpoint")
         verdicts: list[e.Verdict | None] = [_empty(t) for t in tasks]
         todo = [i for i, v in enumerate(verdicts) if v is None]
-        requests = [self.request_for(tasks[i]) for i in todo]
-        jobs = [(self.client, request, _parser(tasks[i])) for i, request in zip(todo, requests, strict=True)]
-        outcomes = dispatch_recorded(self.dispatcher, jobs)
-        for i, request, outcome in zip(todo, requests, outcomes, strict=True):
+        jobs = []
+        for i in todo:
+            tag, options = self.call_site(tasks[i])
+            site = self.sites.site(tag, options, tasks[i].context.week_index)
+            jobs.append((self.client, site, functools.partial(self.request_for, tasks[i], (tag, options)), _parser(tasks[i]), None))
+        for i, (messages, outcome) in zip(todo, dispatch_sited(self.dispatcher, jobs), strict=True):
             task = tasks[i]
             fallback = outcome.value is None
             verdict = self.fallback.judge(task) if fallback else to_verdict(task, outcome.value, self.fallback.rng, self.config)
             if isinstance(task, e.TurnTask):
-                prompts.remember(task, list(request.messages), json.dumps(verdict_json(verdict)) if fallback else outcome.texts[-1])
-            self._account(task, request, outcome, verdict, fallback)
+                prompts.remember(task, decoded(messages), json.dumps(verdict_json(verdict)) if fallback else outcome.texts[-1])
+            self._account(task, messages, outcome, verdict, fallback)
             verdicts[i] = verdict
         return verdicts
 
-    def _account(self, task: e.Task, request: ChatRequest, outcome, verdict, fallback: bool) -> None:
+    def _account(self, task: e.Task, messages, outcome, verdict, fallback: bool) -> None:
         stats, result = self.stats, outcome.result
         outcome.count_into(stats)
         stats.by_task[task.task] += 1
@@ -155,7 +167,7 @@ class LLMEnvironment(EnvironmentModel):
             "stage": task.task,
             "when": task.when,
             "week_index": task.context.week_index,
-            "messages": list(request.messages),
+            "messages": messages if isinstance(messages, str) else list(messages),  # recorded ones stay encoded
             "response": outcome.texts[-1] if outcome.texts else None,
             "decision": verdict_json(verdict),
             "fallback": fallback,

@@ -11,14 +11,17 @@ from agentopia_mesa.town.state import NEEDS, clamp
 Changes = dict  # {"vitality": int, "mood": int, ..., "money": int, "skills": {name: int}}
 
 _TRAIT_KEYS = ("extraversion", "intuition", "thinking", "judging", "empathy", "patience")
+_DIMENSIONS = ("vitality", *NEEDS, "money")  # what a change may hold besides skills, in the order kept
 
 
 def clamp_changes(changes: Changes, limits: DeltaLimits) -> Changes:
     """Clip proposed changes to an activity's limits; a dimension with no limit cannot change."""
     out: Changes = {}
-    for key in ("vitality", *NEEDS, "money"):
+    for key in _DIMENSIONS:
+        if key not in changes:
+            continue
         bound = getattr(limits, key)
-        if key in changes and bound is not None:
+        if bound is not None:
             value = int(clamp(round(changes[key]), *bound))
             if value:
                 out[key] = value

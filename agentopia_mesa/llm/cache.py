@@ -60,6 +60,19 @@ CREATE TABLE IF NOT EXISTS outcomes (
 )"""
 
 
+#: Where each recorded decision came from (``llm/recorded.py``, ``Site``): the site's key, the key
+#: of the job's first request (its outcome's key) and the messages it sent, so that a replay can
+#: find a decision without rendering its prompt and still write the prompt to the run's files.
+_SITES = """
+CREATE TABLE IF NOT EXISTS sites (
+    site TEXT PRIMARY KEY,
+    backend TEXT NOT NULL,
+    model TEXT NOT NULL,
+    key TEXT NOT NULL,
+    messages TEXT NOT NULL
+)"""
+
+
 def request_json(request: ChatRequest) -> str:
     """The parts of ``request`` that determine the answer, as canonical JSON (tag excluded; the
     tools only when some are offered)."""
@@ -130,6 +143,7 @@ class ResponseCache:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(_SCHEMA)
             conn.execute(_OUTCOMES)
+            conn.execute(_SITES)
             _add_tool_calls_column(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
             self._all.append(conn)
@@ -172,6 +186,23 @@ class ResponseCache:
         verb = "INSERT OR REPLACE" if replace_existing else "INSERT OR IGNORE"
         self._run(f"{verb} INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
                   (key, backend, model, tag, json.dumps(outcome, sort_keys=True), time.time()))
+
+    def put_site(self, site: str, backend: str, model: str, key: str, messages: str, replace_existing: bool = False) -> None:
+        """Store where a decision came from: its ``site`` key, its first request's ``key`` and
+        ``messages`` (JSON); the first writer wins unless ``replace_existing``."""
+        verb = "INSERT OR REPLACE" if replace_existing else "INSERT OR IGNORE"
+        self._run(f"{verb} INTO sites VALUES (?, ?, ?, ?, ?)", (site, backend, model, key, messages))
+
+    def get_sites(self, sites: list[str]) -> dict[str, tuple[str, str, dict | None]]:
+        """For each recorded one of ``sites``: (first request's key, messages JSON, the decision's
+        outcome or None), in one query per 500 sites (a stage asks hundreds at once)."""
+        found = {}
+        for start in range(0, len(sites), 500):
+            chunk = sites[start:start + 500]
+            found.update((site, (key, messages, None if outcome is None else json.loads(outcome))) for site, key, messages, outcome in self._run(
+                "SELECT s.site, s.key, s.messages, o.outcome FROM sites s LEFT JOIN outcomes o ON o.key = s.key"
+                f" WHERE s.site IN ({', '.join('?' * len(chunk))})", tuple(chunk)))
+        return found
 
     def has_outcomes(self, backend: str, model: str) -> bool:
         """Whether any job outcome was recorded for (backend, model); caches written before
@@ -221,6 +252,9 @@ class CachedClient:
         self.name = getattr(inner, "name", None) or f"{self.backend}:{self.model}"
         self.hits = self.misses = 0
         self._lock = threading.Lock()
+        # Whether recorded decisions may be found by their site (llm/recorded.py); off for the
+        # rest of the run once one did not match this run's prompt.
+        self.sites_trusted = True
 
     def check(self) -> None:
         """Check ``inner``; in pure replay, check that the cache has recordings of this model."""

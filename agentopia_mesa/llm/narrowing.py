@@ -6,6 +6,14 @@ Shared by the residents' schemas (``minds/schemas.py``) and the environment's
 
 from __future__ import annotations
 
+import json
+
+
+def copied(schema: dict) -> dict:
+    """A deep copy of a schema (JSON data) to narrow, through the C JSON codec: several times
+    faster than ``copy.deepcopy``, and every LLM request narrows a fresh copy."""
+    return json.loads(json.dumps(schema))
+
 
 def cap_text(node, limit: int) -> None:
     """Lower every string's ``maxLength`` in ``node`` (a schema, nested dicts and lists) to ``limit``."""

@@ -23,18 +23,34 @@ and its record keeps its ``tool_use``. Replaying it applies the recorded calls t
 toolbox again, in order, so their effects (notebook edits) happen as they did, with no model
 call; each call must give the recorded result, else the toolbox did not start where the
 recorded one did and the replay stops with a ``ReplayDiverged`` naming the call.
+
+Finding a decision by its request's key means rendering the prompt and the schema first, which
+is most of what a replayed decision costs. ``dispatch_sited`` finds it by its **site** instead
+(``Site``: the call's tag, options and how many calls of that tag came before it), known before
+anything is rendered, and takes the messages for the run's files from the recording. The
+verification is lazy: per client and batch, the first decision found by its site is rendered
+and its request's key must be the one recorded; if not (another world, settings or version),
+the client's sites are ignored for the rest of the run and every decision is found by its key,
+as before. Recording stores each decision's site beside its outcome.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import TypeVar
 
 from agentopia_mesa.llm.cache import CachedClient
-from agentopia_mesa.llm.client import CacheMiss, ChatResult
+from agentopia_mesa.llm.client import CacheMiss, ChatOptions, ChatRequest, ChatResult, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher, Job, Outcome, job_parts
 from agentopia_mesa.llm.tools import Toolbox, ToolUse, first_request
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class ReplayMiss(CacheMiss):
@@ -131,3 +147,99 @@ def dispatch_recorded(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[Outco
                                          outcome_record(outcome), replace_existing=client.mode == "record")
         outcomes[i] = outcome
     return outcomes
+
+
+# -- finding recorded decisions by their site -------------------------------------------------
+
+@dataclass(frozen=True)
+class Site:
+    """Where a call comes from, known before its prompt is rendered: its ``tag``, its
+    ``options`` (the per-call seed included) and ``occurrence``, the number of calls with the
+    same tag its caller made before it (a week's contact rounds share one tag)."""
+
+    tag: str
+    options: ChatOptions
+    occurrence: int
+
+    def key(self, backend: str, model: str) -> str:
+        """sha256 hex of (backend, model, tag, occurrence, every option), fields separated by NUL."""
+        payload = "\0".join(map(str, (backend, model, self.tag, self.occurrence, *vars(self.options).values())))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class SiteCounter:
+    """Numbers a caller's calls per tag in the order it makes them. Tags carry the week, so only
+    the current week's counts are kept; the counter is pickled with its caller (a mind, the
+    environment), so a resumed run numbers its calls as the recorded run did."""
+
+    def __init__(self) -> None:
+        self.week_index: int | None = None
+        self.counts: Counter = Counter()
+
+    def site(self, tag: str, options: ChatOptions, week_index: int) -> Site:
+        if week_index != self.week_index:
+            self.week_index, self.counts = week_index, Counter()
+        occurrence = self.counts[tag]
+        self.counts[tag] += 1
+        return Site(tag, options, occurrence)
+
+
+SitedJob = tuple[LLMClient, Site, Callable[[], ChatRequest], Callable[[str], T], "Toolbox | None"]
+"""(client, site, a function that renders the request, the answer's parser, the job's toolbox or None)."""
+
+
+class EncodedJSON(str):
+    """A value as the JSON text it was recorded as (a replayed decision's messages): decoding
+    and encoding again for the run's decisions.jsonl would be most of a replayed decision's
+    cost, so the trajectory recorder writes it as it is and others decode it (``decoded``)."""
+
+
+def decoded(messages: tuple[dict, ...] | EncodedJSON) -> list[dict]:
+    """Messages as a list of dicts, whether rendered or recorded (``EncodedJSON``)."""
+    return json.loads(messages) if isinstance(messages, EncodedJSON) else list(messages)
+
+
+def dispatch_sited(dispatcher: Dispatcher, jobs: Sequence[SitedJob]) -> list[tuple[tuple[dict, ...] | EncodedJSON, Outcome]]:
+    """Each job's (messages, outcome): recorded decisions found by their site (module docstring),
+    their messages as recorded (``EncodedJSON``), the others rendered and run through
+    ``dispatch_recorded``, their sites recorded."""
+    found: list[tuple[tuple[dict, ...] | EncodedJSON, Outcome] | None] = [None] * len(jobs)
+    replaying = {id(client): client for client, *_ in jobs
+                 if isinstance(client, CachedClient) and client.mode != "record" and client.sites_trusted}
+    for client in replaying.values():
+        mine = [i for i, job in enumerate(jobs) if job[0] is client]
+        keys = {i: jobs[i][1].key(client.backend, client.model) for i in mine}
+        recorded = client.cache.get_sites(list(keys.values()))
+        hits = [i for i in mine if keys[i] in recorded and recorded[keys[i]][2] is not None]
+        if hits and _first_key(dispatcher, jobs[hits[0]], jobs[hits[0]][2]()) != recorded[keys[hits[0]]][0]:  # the lazy check
+            log.warning("replay: %s's recorded decisions do not match this run's prompts (another world, settings "
+                        "or version); finding them by their prompts instead", client.name)
+            client.sites_trusted = False
+            continue
+        for i in hits:
+            _, messages, record = recorded[keys[i]]
+            _, site, _, parse, toolbox = jobs[i]
+            found[i] = EncodedJSON(messages), replayed_outcome(record, parse, toolbox, site.tag)
+    todo = [i for i, hit in enumerate(found) if hit is None]
+    requests = [jobs[i][2]() for i in todo]
+    plain = []
+    for i, request in zip(todo, requests, strict=True):
+        client, _, _, parse, toolbox = jobs[i]
+        plain.append((client, request, parse, toolbox) if toolbox is not None else (client, request, parse))
+    outcomes = dispatch_recorded(dispatcher, plain)
+    for i, request, outcome in zip(todo, requests, outcomes, strict=True):
+        client, site = jobs[i][0], jobs[i][1]
+        if isinstance(client, CachedClient) and client.mode != "replay":
+            client.cache.put_site(site.key(client.backend, client.model), client.backend, client.model,
+                                  _first_key(dispatcher, jobs[i], request),
+                                  json.dumps(list(request.messages), ensure_ascii=False),
+                                  replace_existing=client.mode == "record")
+        found[i] = request.messages, outcome
+    return found  # type: ignore[return-value]
+
+
+def _first_key(dispatcher: Dispatcher, job: SitedJob, request: ChatRequest) -> str:
+    """The key a job's outcome is recorded under: its first request's (tools offered included)."""
+    client, _, _, _, toolbox = job
+    return client.key(first_request(request, toolbox, dispatcher.max_rounds))
+

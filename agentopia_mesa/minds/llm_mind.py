@@ -10,6 +10,7 @@ with the mind, so a resumed run's totals cover the whole run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher
-from agentopia_mesa.llm.recorded import dispatch_recorded
+from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.prompts import messages_for, remember
@@ -111,6 +112,7 @@ class LLMMind(Mind):
         self.recorder = recorder
         self.listeners: list[Callable[[dict], None]] = []
         self.stats = MindStats()
+        self.sites = SiteCounter()  # numbers calls per tag, to find recorded decisions (llm/recorded.py)
 
     def __getstate__(self) -> dict:
         """Checkpoints keep the mind's settings and stats, not its live client or recorder."""
@@ -119,7 +121,7 @@ class LLMMind(Mind):
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update({"listeners": [], **state})
+        self.__dict__.update({"listeners": [], "sites": SiteCounter(), **state})
 
     def reattach(self, client: LLMClient, dispatcher: Dispatcher, recorder: Callable[[dict], None] | None) -> None:
         """Give a mind restored from a checkpoint its client, dispatcher and recorder back."""
@@ -128,7 +130,8 @@ class LLMMind(Mind):
     def decide(self, question: Question) -> Decision:
         return self.decide_all([question])[0]
 
-    def request_for(self, question: Question) -> ChatRequest:
+    def call_site(self, question: Question) -> tuple[str, ChatOptions]:
+        """The call's tag and options, known before its prompt is rendered."""
         r = question.resident
         tag = f"{question.stage}/{r.name}/{question.when}"
         # A per-call seed from the run seed and the call site: reproducible, and cache keys differ per call.
@@ -138,35 +141,35 @@ class LLMMind(Mind):
             budget += REPLY_TOKENS_PER_WORD * question.chat.reply_words
         elif isinstance(question, PublicEventQuestion):
             budget += REPLY_TOKENS_PER_WORD * question.words
-        return ChatRequest(
-            messages=tuple(messages_for(question)),
-            schema=schema_for(question),
-            options=ChatOptions(temperature=self.temperature, seed=seed, max_tokens=min(self.max_tokens, budget)),
-            tag=tag,
-        )
+        return tag, ChatOptions(temperature=self.temperature, seed=seed, max_tokens=min(self.max_tokens, budget))
+
+    def request_for(self, question: Question, site: tuple[str, ChatOptions] | None = None) -> ChatRequest:
+        tag, options = site or self.call_site(question)
+        return ChatRequest(messages=tuple(messages_for(question)), schema=schema_for(question), options=options, tag=tag)
 
     def decide_all(self, questions: Sequence[Question]) -> list[Decision]:
         if self.client is None:
             raise RuntimeError(f"LLM mind {self.name} has no client; call reattach() after loading a checkpoint")
-        requests = [self.request_for(q) for q in questions]
         jobs = []
         if questions:  # the run's bound on tool rounds (memory.tool_rounds) is the dispatcher's
             self.dispatcher.max_rounds = questions[0].memory.tool_rounds
-        for question, request in zip(questions, requests, strict=True):
-            toolbox = tools_for(question) if question.memory.notes == "tools" else None
-            jobs.append((self.client, request, _parser(question), toolbox) if toolbox else (self.client, request, _parser(question)))
-        outcomes = dispatch_recorded(self.dispatcher, jobs)  # recorded outcomes replay exactly (tool calls too)
+        for q in questions:
+            tag, options = self.call_site(q)
+            site = self.sites.site(tag, options, q.context.week_index)
+            toolbox = tools_for(q) if q.memory.notes == "tools" else None
+            jobs.append((self.client, site, functools.partial(self.request_for, q, (tag, options)), _parser(q), toolbox or None))
+        answers = dispatch_sited(self.dispatcher, jobs)  # recorded outcomes replay exactly (tool calls too)
         decisions = []
-        for question, request, outcome in zip(questions, requests, outcomes, strict=True):
+        for question, (messages, outcome) in zip(questions, answers, strict=True):
             fallback = outcome.value is None
             decision = self.fallback.decide(question) if fallback else outcome.value
             if isinstance(question, ChatQuestion):  # the running chat goes on from this answer
-                remember(question, list(request.messages), decision.model_dump_json() if fallback else outcome.texts[-1])
-            self._account(question, request, outcome, decision, fallback)
+                remember(question, decoded(messages), decision.model_dump_json() if fallback else outcome.texts[-1])
+            self._account(question, messages, outcome, decision, fallback)
             decisions.append(decision)
         return decisions
 
-    def _account(self, question, request, outcome, decision, fallback: bool) -> None:
+    def _account(self, question, messages, outcome, decision, fallback: bool) -> None:
         stats, result = self.stats, outcome.result
         outcome.count_into(stats)
         stats.by_stage[question.stage] += 1
@@ -178,7 +181,7 @@ class LLMMind(Mind):
             "stage": question.stage,
             "when": question.when,
             "week_index": question.context.week_index,
-            "messages": list(request.messages),
+            "messages": messages if isinstance(messages, str) else list(messages),  # recorded ones stay encoded
             "response": outcome.texts[-1] if outcome.texts else None,
             "decision": json.loads(decision.model_dump_json()),
             "fallback": fallback,
@@ -192,6 +195,8 @@ class LLMMind(Mind):
             entry["tool_use"] = outcome.tool_use.record()
         if self.recorder:
             self.recorder(entry)
+        if self.listeners:
+            entry = {**entry, "messages": decoded(messages)}
         for listen in self.listeners:
             listen(entry)
 

@@ -56,6 +56,16 @@ class RuleMind(Mind):
             raise TypeError(f"RuleMind cannot answer {type(question).__name__}") from None
         return answer(self, question)
 
+    def decide_all(self, questions) -> list[d.Decision]:
+        """Answer a stage's questions in order (a stage asks one kind: look its answer up once)."""
+        kinds = {type(question) for question in questions}
+        if len(kinds) != 1:
+            return [self.decide(question) for question in questions]
+        answer = self.ANSWERS.get(kinds.pop())
+        if answer is None:
+            return [self.decide(question) for question in questions]  # raises the TypeError
+        return [answer(self, question) for question in questions]
+
     # -- plan ---------------------------------------------------------------------------------
     def _plan(self, question: q.PlanQuestion) -> d.PlanDecision:
         r = question.resident
@@ -138,7 +148,7 @@ class RuleMind(Mind):
     def _proposal(self, r: Resident, question: q.ContactQuestion, day: int, weeks_ahead: int) -> d.Proposal:
         rng = self.rng
         known = question.known
-        weights = [5 + 100 * max(0.0, question.liking(n)) for n in known]
+        weights = [5 + 100 * max(0.0, liking) for liking in map(question.liking, known)]
         n_invite = min(len(known), rng.choice((1, 1, 2, 3)))
         invitees: list[str] = []
         while len(invitees) < n_invite:
@@ -147,7 +157,7 @@ class RuleMind(Mind):
                 invitees.append(pick)
         place = rng.choice(question.places)
         name = question.place_names[place]
-        return d.Proposal(activity=f"Meet at {name}"[:120], invitees=invitees, day=day, weeks_ahead=weeks_ahead,
+        return d.Proposal(activity=f"Meet at {name}"[:120], invitees=invitees, required=[], day=day, weeks_ahead=weeks_ahead,
                           place=place, message=f"Want to meet at {name}?"[:300])
 
     # -- public events ------------------------------------------------------------------------
@@ -226,12 +236,12 @@ class RuleMind(Mind):
             speech = f'(smiles) "Good to see you, {name}."'
         else:
             speech = _SMALL_TALK[question.turn % len(_SMALL_TALK)].format(name=name)
-        return d.Utterance(speech=speech, gift_to=gift_to, gift_item=gift_item)
+        return d.Utterance(speech=speech, private=[], gift_to=gift_to, gift_item=gift_item)
 
     def _exit(self, question: q.ExitQuestion) -> d.ExitDecision:
         others = ", ".join(question.others) or "nobody"
         return d.ExitDecision(summary=f"{question.chat.title} with {others}."[:300],
-                              reflection="Good to spend time with people.")
+                              reflection="Good to spend time with people.", notes=[])
 
     # -- review and settle --------------------------------------------------------------------
     def _review(self, question: q.ReviewQuestion) -> d.ReviewDecision:

@@ -7,12 +7,11 @@ or a place, which is what small local models do most (see research/local-llm-run
 
 from __future__ import annotations
 
-import copy
 import functools
 
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.contract import questions as q
-from agentopia_mesa.llm.narrowing import cap_text, restrict
+from agentopia_mesa.llm.narrowing import cap_text, copied, restrict
 
 
 @functools.cache
@@ -70,7 +69,7 @@ def _paper_lengths(schema: dict, question: q.Question) -> None:
 
 
 def schema_for(question: q.Question) -> dict:
-    schema = copy.deepcopy(_base(question.decision))
+    schema = copied(_base(question.decision))
     defs = ("$defs",)
     if question.memory.context == "paper":
         _paper_lengths(schema, question)
@@ -153,7 +152,7 @@ def _solo_variants(schema: dict, places: dict[str, list[str]]) -> None:
     closed = schema.pop("additionalProperties", None)
     variants = []
     for activity in properties["activity"]["enum"]:
-        variant = copy.deepcopy(properties)
+        variant = copied(properties)
         variant["activity"] = {"type": "string", "const": activity}
         _enum({"p": variant}, ("p", "place"), ["", *places.get(activity, [])])
         variants.append({"type": "object", "properties": variant, "required": sorted({"activity", *required}),

@@ -32,6 +32,7 @@ from agentopia_mesa.run.lock import check_branch, check_streams, hold_run_lock
 from agentopia_mesa.run.reader import RunReader
 from agentopia_mesa.run.results import run_metadata, write_start
 from agentopia_mesa.run.session import attach_recorders, prepare_resume, run_session
+from agentopia_mesa.run.tables import snapshot_path
 from agentopia_mesa.run.trajectories import attach_trajectories
 from agentopia_mesa.world.loader import load_world, resize_world
 from agentopia_mesa.world.schema import WorldSpec
@@ -53,6 +54,7 @@ class RunSettings:
     minds_options: dict[str, Any] = field(default_factory=dict)
     checkpoint_every: int | None = None  # weeks; None: every week with LLM minds, every year with rules
     keep_checkpoints: int = KEEP_NEWEST  # the newest kept besides each year end's; 0: all
+    tables: str = "csv"  # the per-resident tables' format: "csv" or "parquet" (run/tables.py)
 
     def config(self) -> SimulationConfig:
         return SimulationConfig().with_flat_overrides(self.overrides)
@@ -147,11 +149,13 @@ def start_run(settings: RunSettings, out: str | Path, overwrite: bool = False, w
     meta["checkpoint_every"] = settings.checkpoint_every if settings.checkpoint_every is not None else default_every
     meta["overrides"] = settings.overrides
     meta.update(keep_meta(settings.keep_checkpoints))  # recorded only when not the default
+    if settings.tables != "csv":
+        meta["tables"] = settings.tables  # likewise
     meta["llm"] = settings.llm.to_dict()
     meta["minds"] = {r.name: spec for r, spec in zip(model.residents, specs, strict=True)}
     meta.update(extra_meta or {})
     write_start(layout, model, meta)
-    attach_recorders(model, layout.root, fresh=True)
+    attach_recorders(model, layout.root, fresh=True, tables=settings.tables)
     attach_trajectories(model, layout.root)
     return Run(layout, model, meta)
 
@@ -204,7 +208,7 @@ def resume_run(run_dir: str | Path) -> tuple[Run, Path]:
     run = Run(layout, model, meta)
     if not run.finished:
         hold_run_lock(layout.root)  # before its files are cut back: a second resume at once is refused
-        prepare_resume(model, layout.root)
+        prepare_resume(model, layout.root, tables=meta.get("tables", "csv"))
         attach_trajectories(model, layout.root)
     return run, path
 
@@ -229,12 +233,18 @@ def branch_run(run_dir: str | Path, week: int, out: str | Path, seed: int | None
     for name in (WORLD, *STREAM_FILES):
         if (source / name).exists():
             shutil.copyfile(source / name, layout / name)
+    last_snapshot = week // model.config.calendar.weeks_per_year  # Parquet snapshots up to the branch point
+    for folder in (source.ties_parquet, source.residents_yearly_parquet):
+        for year in range(last_snapshot + 1):
+            if snapshot_path(folder, year).is_file():
+                (layout / folder.name).mkdir(exist_ok=True)
+                shutil.copyfile(snapshot_path(folder, year), snapshot_path(layout / folder.name, year))
     truncate_streams(layout.root, getattr(model, "stream_offsets", {}))
     if seed is not None:
         model.random.seed(seed)
         model.rng = np.random.default_rng(seed)
     meta = {**meta, "branched_from": {"run": str(source.root), "week": week, "seed": seed}}
     write_json(layout.config, meta)
-    prepare_resume(model, layout.root)
+    prepare_resume(model, layout.root, tables=meta.get("tables", "csv"))
     attach_trajectories(model, layout.root)
     return Run(layout, model, meta)

@@ -9,6 +9,8 @@ A **run directory** (``agentopia run``, ``resume``, ``branch``, and each run of 
     rewards.csv            one row per resident per year: life reward, return, advantage
     residents_yearly.csv   jobs, incomes, deposits at the start and every year end (streamed)
     ties.csv               the three tie graphs at the start and every year end (streamed)
+                           (with --tables parquet: residents.parquet, and ties/ and
+                           residents_yearly/ holding one year-NN.parquet per snapshot)
     replay.jsonl           one frame per week for the viewer (streamed)
     decisions.jsonl        every decision of an LLM mind (streamed; LLM runs only)
     dialogues.jsonl        every conversation, turn by turn (streamed; LLM runs only)
@@ -37,6 +39,9 @@ RESIDENTS = "residents.csv"
 REWARDS = "rewards.csv"
 RESIDENTS_YEARLY = "residents_yearly.csv"
 TIES = "ties.csv"
+RESIDENTS_PARQUET = "residents.parquet"  # the Parquet forms (--tables parquet, run/tables.py)
+RESIDENTS_YEARLY_PARQUET = "residents_yearly"
+TIES_PARQUET = "ties"
 REPLAY = "replay.jsonl"
 DECISIONS = "decisions.jsonl"
 DIALOGUES = "dialogues.jsonl"
@@ -84,6 +89,9 @@ class RunLayout:
     rewards = property(lambda self: self.root / REWARDS)
     residents_yearly = property(lambda self: self.root / RESIDENTS_YEARLY)
     ties = property(lambda self: self.root / TIES)
+    residents_parquet = property(lambda self: self.root / RESIDENTS_PARQUET)
+    residents_yearly_parquet = property(lambda self: self.root / RESIDENTS_YEARLY_PARQUET)
+    ties_parquet = property(lambda self: self.root / TIES_PARQUET)
     replay = property(lambda self: self.root / REPLAY)
     decisions = property(lambda self: self.root / DECISIONS)
     dialogues = property(lambda self: self.root / DIALOGUES)

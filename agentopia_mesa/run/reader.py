@@ -17,6 +17,7 @@ import pandas as pd
 
 from agentopia_mesa.config import RewardConfig
 from agentopia_mesa.run.layout import CONFIG, RunLayout
+from agentopia_mesa.run.tables import read_csv, read_table
 
 
 class RunReadError(ValueError):
@@ -28,10 +29,6 @@ def package_version() -> str:
         return version("agentopia-mesa")
     except PackageNotFoundError:
         return "unknown"
-
-
-def _csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() and path.stat().st_size > 0 else None
 
 
 class RunReader:
@@ -112,17 +109,17 @@ class RunReader:
     # -- what happened ----------------------------------------------------------------------
     @cached_property
     def metrics(self) -> pd.DataFrame | None:
-        return _csv(self.layout.metrics)
+        return read_csv(self.layout.metrics)
 
     @cached_property
     def residents(self) -> pd.DataFrame | None:
         """One row per resident per week."""
-        return _csv(self.layout.residents)
+        return read_table(self.layout.residents, self.layout.residents_parquet)
 
     @cached_property
     def rewards(self) -> pd.DataFrame:
         """One row per resident per year (empty before the first year end)."""
-        frame = _csv(self.layout.rewards)
+        frame = read_csv(self.layout.rewards)
         return frame if frame is not None else pd.DataFrame()
 
     @property
@@ -131,11 +128,11 @@ class RunReader:
 
     @cached_property
     def residents_yearly(self) -> pd.DataFrame | None:
-        return _csv(self.layout.residents_yearly)
+        return read_table(self.layout.residents_yearly, self.layout.residents_yearly_parquet)
 
     @cached_property
     def ties(self) -> pd.DataFrame | None:
-        return _csv(self.layout.ties)
+        return read_table(self.layout.ties, self.layout.ties_parquet)
 
     @property
     def decisions(self) -> Path:

@@ -14,6 +14,7 @@ from agentopia_mesa.run.faults import fault_lines, fault_report
 from agentopia_mesa.run.files import write_csv, write_json, write_text
 from agentopia_mesa.run.layout import RunLayout
 from agentopia_mesa.run.plots import overview_figure
+from agentopia_mesa.run.tables import write_parquet
 from agentopia_mesa.town.economy import gini
 from agentopia_mesa.town.state import NEEDS
 
@@ -50,16 +51,17 @@ def write_results(out: Path | RunLayout, model, meta: dict, wall_seconds: float,
     metrics = model.datacollector.get_model_vars_dataframe()
     residents = model.datacollector.get_agenttype_vars_dataframe(type(model.residents[0])).reset_index()
     rewards = model.reward_table()
+    parquet = meta.get("tables") == "parquet"
     paths = {
         "metrics": layout.metrics,
-        "residents": layout.residents,
+        "residents": layout.residents_parquet if parquet else layout.residents,
         "rewards": layout.rewards,
         "summary": layout.summary,
         "faults": layout.faults,
         "plot": layout.overview,
     }
     write_csv(paths["metrics"], metrics)
-    write_csv(paths["residents"], residents)
+    (write_parquet if parquet else write_csv)(paths["residents"], residents)
     write_csv(paths["rewards"], rewards)
     faults = fault_report(model, interruptions)
     write_json(paths["faults"], {**faults, "in_progress": True})  # until the summary: a kill in the plot is unclean

@@ -70,9 +70,10 @@ def _stop_requests():
             signal.signal(sig, old)
 
 
-def attach_recorders(model, out: Path, fresh: bool) -> None:
-    """Recorders write into the run directory; a fresh run starts the replay with week 0."""
-    replay, yearly = ReplayRecorder(out), YearlyRecorder(out)
+def attach_recorders(model, out: Path, fresh: bool, tables: str = "csv") -> None:
+    """Recorders write into the run directory; a fresh run starts the replay with week 0.
+    ``tables``: the per-resident tables' format (``run.tables``)."""
+    replay, yearly = ReplayRecorder(out), YearlyRecorder(out, tables)
     if fresh:
         replay.start(model)
         yearly.attach(model)
@@ -84,7 +85,9 @@ def attach_recorders(model, out: Path, fresh: bool) -> None:
 
 def checkpoint(model, out: Path, keep: int = KEEP_NEWEST) -> Path:
     """Checkpoint without the observers (they hold open files) and with stream sizes recorded;
-    keep the newest ``keep`` (0: all) and each year end's."""
+    keep the newest ``keep`` (0: all) and each year end's. Observers writing in the background
+    finish first, so a checkpoint never refers to a file that is not written yet."""
+    _flush(model.observers)
     observers, model.observers = model.observers, []
     model.stream_offsets = RunLayout(out).stream_sizes()
     try:
@@ -93,13 +96,20 @@ def checkpoint(model, out: Path, keep: int = KEEP_NEWEST) -> Path:
         model.observers = observers
 
 
-def prepare_resume(model, out: Path) -> None:
+def _flush(observers) -> None:
+    for observer in observers:
+        flush = getattr(observer, "flush", None)
+        if flush is not None:
+            flush()
+
+
+def prepare_resume(model, out: Path, tables: str = "csv") -> None:
     """Cut streamed files back to the checkpoint and re-attach recorders; refuses (before changing
     anything) if a streamed file or world.json is missing or shorter than the checkpoint says."""
     check_streams(out, model)
     truncate_streams(out, getattr(model, "stream_offsets", {}))
     model.observers = []
-    attach_recorders(model, out, fresh=False)
+    attach_recorders(model, out, fresh=False, tables=tables)
 
 
 def run_session(
@@ -136,6 +146,7 @@ def _run_session(model, out: Path, meta: dict, checkpoint_every: int, progress: 
             except KeyboardInterrupt:  # a second Ctrl-C: mid-week, so the last checkpoint is what holds
                 raise _stopped(model, out, interruptions, "signal", "interrupted; continue from the last "
                                f"checkpoint with: agentopia resume {out}", SIGNAL_EXIT) from None
+        _flush(model.observers)
         wall = time.perf_counter() - started + meta.get("wall_seconds_before", 0.0)
         meta = {**meta, "wall_seconds": wall}
         write_json(RunLayout(out).config, meta)

@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from agentopia_mesa.llm.recorded import EncodedJSON
 from agentopia_mesa.run.dialogues import DialogueRecorder
 from agentopia_mesa.run.layout import RunLayout, is_run_dir
 from agentopia_mesa.run.reader import RunReader
@@ -35,6 +36,9 @@ TRAJECTORY_FIELDS = (
     "run", "resident", "model", "year", "stage", "when", "week_index", "messages", "response", "decision",
     "fallback", "invalid", "invalid_attempts", "rejected", "error", "prompt_tokens", "completion_tokens", "cached",
 )
+#: Where recorded messages go in a line: a string no prompt holds (names and texts carry no control characters).
+_SLOT = "\0messages\0"
+_SLOT_JSON = json.dumps(_SLOT)
 _YEAR = re.compile(r"^Y(\d+)-")
 
 
@@ -84,7 +88,12 @@ class TrajectoryRecorder:
         self._lock = threading.Lock()
 
     def __call__(self, entry: dict) -> None:
-        line = json.dumps(complete_entry(entry, self.run_id), ensure_ascii=False, default=str)
+        messages = entry.get("messages")
+        if isinstance(messages, EncodedJSON):  # a replayed decision's prompt, as recorded: written as it is
+            line = json.dumps(complete_entry({**entry, "messages": _SLOT}, self.run_id), ensure_ascii=False, default=str)
+            line = line.replace(_SLOT_JSON, messages, 1)
+        else:
+            line = json.dumps(complete_entry(entry, self.run_id), ensure_ascii=False, default=str)
         with self._lock:
             if self._file is None:
                 self.run_dir.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,9 @@ end it appends to the run directory:
   deposit and number of acquaintances.
 
 Rows are appended as the run goes (nothing accumulates in memory), keyed by ``year_index``:
-0 = the start, k = the end of the k-th simulated year.
+0 = the start, k = the end of the k-th simulated year. With ``tables="parquet"`` each snapshot is
+a Parquet file instead (``ties/year-03.parquet``, ``residents_yearly/year-03.parquet``), written
+in the background (``run.tables.TableWriter``); ``flush`` waits for them.
 """
 
 from __future__ import annotations
@@ -19,13 +21,18 @@ from pathlib import Path
 import pandas as pd
 
 from agentopia_mesa.run.layout import RunLayout
+from agentopia_mesa.run.tables import FORMATS, TableWriter, snapshot_path
 
 GRAPHS = ("acquaintance", "affection", "respect")
 
 
 class YearlyRecorder:
-    def __init__(self, run_dir: str | Path):
+    def __init__(self, run_dir: str | Path, tables: str = "csv"):
+        if tables not in FORMATS:
+            raise ValueError(f"tables: one of {', '.join(FORMATS)}, got {tables!r}")
         self.run_dir = Path(run_dir)
+        self.tables = tables
+        self._writer = TableWriter() if tables == "parquet" else None
 
     def attach(self, model) -> YearlyRecorder:
         """Record the start now and every year end from here on."""
@@ -51,9 +58,23 @@ class YearlyRecorder:
              model.ties.acquaintance.out_degree(r.name))
             for r in model.residents
         ]
-        _append(RunLayout(self.run_dir).ties, pd.DataFrame(ties, columns=["year_index", "graph", "source", "target", "weight", "sentiment"]))
-        _append(RunLayout(self.run_dir).residents_yearly, pd.DataFrame(residents, columns=[
-            "year_index", "year", "name", "job", "job_income", "weekly_income", "deposit", "acquaintances"]))
+        layout = RunLayout(self.run_dir)
+        ties_frame = pd.DataFrame(ties, columns=["year_index", "graph", "source", "target", "weight", "sentiment"])
+        residents_frame = pd.DataFrame(residents, columns=[
+            "year_index", "year", "name", "job", "job_income", "weekly_income", "deposit", "acquaintances"])
+        if self._writer is not None:
+            self._writer.submit(snapshot_path(layout.ties_parquet, year_index), ties_frame)
+            self._writer.submit(snapshot_path(layout.residents_yearly_parquet, year_index), residents_frame)
+            if not model.running:
+                self._writer.close()
+            return
+        _append(layout.ties, ties_frame)
+        _append(layout.residents_yearly, residents_frame)
+
+    def flush(self) -> None:
+        """Wait until every snapshot is on disk (Parquet is written in the background)."""
+        if self._writer is not None:
+            self._writer.flush()
 
 
 def _job_income(resident) -> int:

@@ -103,9 +103,9 @@ def activity_day(model, day: int) -> None:
     questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r), describe=describe)
                  for r in idle]
     plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(model, questions), strict=True)}
-    for r in idle:
+    for r, question in zip(idle, questions, strict=True):
         plan = plans[r.name]
-        r.go_to(model.places[_solo_place(model, r, plan)], plan.activity)
+        r.go_to(model.places[_solo_place(question.places, r, plan)], plan.activity)
     idle_at: dict[str, list[str]] = {}
     for r in idle:
         if r.place.is_public:
@@ -127,8 +127,10 @@ def activity_day(model, day: int) -> None:
     _solo(model, [r for r in idle if r.name not in met], plans, day)
 
 
-def _solo_place(model, r: Resident, plan) -> str:
-    options = model.solo_places(r).get(plan.activity) or [r.home.key]
+def _solo_place(solo_places: dict[str, list[str]], r: Resident, plan) -> str:
+    """Where ``r`` does its solo ``plan``: the place it chose if the activity may happen there
+    (``solo_places``: ``model.solo_places(r)``), else the first that may."""
+    options = solo_places.get(plan.activity) or [r.home.key]
     return plan.place if plan.place in options else options[0]
 
 
@@ -151,6 +153,7 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
     if not gatherings:
         return
     cfg = model.config.activity
+    place_names = model.place_names
     for g in gatherings:
         names = tuple(p.name for p in g.people)
         g.present = list(names)
@@ -165,7 +168,7 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
             g.entries[q.resident.name] = entry.analysis
     active = list(gatherings)
     while active:
-        tasks = [TurnTask(kind=g.kind, title=g.title, place_name=model.places[g.place].name, people=g.people,
+        tasks = [TurnTask(kind=g.kind, title=g.title, place_name=place_names[g.place], people=g.people,
                           present=tuple(g.present), turns=g.turns, turn=len(g.turns) + 1, min_turns=cfg.min_turns,
                           max_turns=cfg.max_turns, scene=g.scene, day=day, chat=g.env_chat) for g in active]
         speaking = []
@@ -178,8 +181,9 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
                 g.ended = "too_few" if len(g.present) < 2 else "max_turns" if len(g.turns) >= cfg.max_turns else "environment"
                 continue
             if verdict.feedback:
+                seen = Seen("feedback", text=verdict.feedback)  # immutable: one for everyone present
                 for n in g.present:
-                    g.chats[n].seen.append(Seen("feedback", text=verdict.feedback))
+                    g.chats[n].seen.append(seen)
             speaking.append((g, speaker, verdict.feedback))
         questions = [TurnQuestion(model.residents_by_name[name], chat=g.chats[name], day=day, turn=len(g.turns) + 1,
                                   present=tuple(g.present)) for g, name, _ in speaking]
@@ -191,7 +195,7 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
 
     week = model.calendar.week_index
     tasks = [
-        GatheringTask(kind=g.kind, title=g.title, place=g.place, place_name=model.places[g.place].name, people=g.people,
+        GatheringTask(kind=g.kind, title=g.title, place=g.place, place_name=place_names[g.place], people=g.people,
                       ties=model.ties, transcript=g.transcript, gifts=g.gifts, skill=_trains(model, g), scene=g.scene, day=day)
         for g in gatherings
     ]
@@ -225,29 +229,35 @@ def _verified(model, record: TurnRecord, verdict) -> None:
 
 
 def _spread(model, g: Gathering, record: TurnRecord) -> None:
-    """A reply reaches those present as each may see it; a gift changes hands; a leaver leaves."""
+    """A reply reaches those present as each may see it; a gift changes hands; a leaver leaves.
+    (A ``Seen`` is immutable, so those who see the same thing share one.)"""
     name, reply = record.speaker, record.reply
     others = [n for n in g.present if n != name]
     record.audience = tuple(others)
+    sides = [g.chats[n].seen for n in others]
     g.transcript.append(f"{name}: {reply.speech}")
-    for n in others:
-        g.chats[n].seen.append(Seen("said", name, reply.speech))
+    said = Seen("said", name, reply.speech)
+    for seen in sides:
+        seen.append(said)
     for part in reply.private:
         to = tuple(part.visible_to)
         g.transcript.append(f"{name} (privately to {', '.join(to)}): {part.text}")
-        for n in others:
-            g.chats[n].seen.append(Seen("private", name, part.text, to) if n in to else Seen("hidden", name, "", to))
+        told, hidden = Seen("private", name, part.text, to), Seen("hidden", name, "", to)
+        for n, seen in zip(others, sides):
+            seen.append(told if n in to else hidden)
     if reply.gift_to and _give(model, model.residents_by_name[name], reply.gift_to, reply.gift_item):
         record.gave = reply.gift_item
         g.gifts.append((name, reply.gift_to))
         g.transcript.append(f"{name} gave {reply.gift_item} to {reply.gift_to}.")
-        for n in others:
-            g.chats[n].seen.append(Seen("gift", name, reply.gift_item, (reply.gift_to,)))
+        gift = Seen("gift", name, reply.gift_item, (reply.gift_to,))
+        for seen in sides:
+            seen.append(gift)
     if reply.leave:
         g.present.remove(name)
         g.transcript.append(f"{name} left.")
-        for n in others:
-            g.chats[n].seen.append(Seen("left", name))
+        left = Seen("left", name)
+        for seen in sides:
+            seen.append(left)
 
 
 def _exits(model, gatherings: list[Gathering], day: int) -> None:
@@ -318,10 +328,11 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     for g in groups:
         ev = g.event
         view = EventView(ev.event_id, ev.name, ev.day, ev.place, ev.description, ev.skill)
+        attendees = [_attendee(o) for o in g.people]  # immutable: each shown to everyone else in the group
         for p in g.people:
             p.go_to(model.places[ev.place], ev.name)
             questions.append(PublicEventQuestion(p, event=view, place_name=g.place_name, words=model.config.activity.public_words,
-                                                 others=[_attendee(o) for o in g.people if o is not p]))
+                                                 others=[a for o, a in zip(g.people, attendees) if o is not p]))
     # As with a solo slot's words, only a model judging reads what residents say they did: with the
     # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions).
     described = not isinstance(model.environment, RuleEnvironment)

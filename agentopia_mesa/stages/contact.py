@@ -6,6 +6,8 @@ rules in ``town/scheduling.py`` resolve proposals into activities and tell loser
 
 from __future__ import annotations
 
+import heapq
+
 from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import ContactQuestion, Invitation
 from agentopia_mesa.town.scheduling import JointActivity
@@ -14,10 +16,12 @@ from agentopia_mesa.town.scheduling import JointActivity
 def contact(model) -> None:
     cal = model.calendar
     # Bookings change only when proposals are resolved, so free days are the same in every round.
-    free = {r.name: _free_days(model, r.name) for r in model.residents}
+    bookings = _bookings_ahead(model)
+    free = {r.name: _free_days(bookings, r.name) for r in model.residents}
     known = {r.name: contactable(model, r) for r in model.residents}
+    views: dict[tuple[str, str], Invitation] = {}  # an activity as one person sees it, the same in every round
     for round_ in range(1, cal.config.contact_rounds + 1):
-        pending, own = _activities_by_person(model)
+        pending, own = _activities_by_person(model, views)
         questions = [
             _question(model, r, round_, pending.get(r.name, []), own.get(r.name, []), free[r.name], known[r.name])
             for r in model.residents
@@ -41,9 +45,10 @@ def contact(model) -> None:
 def contactable(model, r) -> list[str]:
     """Whom ``r`` may contact: people it has a note on (paper §3.4; a tie may cool, a note stays),
     closest first (familiarity, then name), at most ``memory.listed_people`` of them."""
-    ties = model.ties.acquaintance[r.name]
-    people = sorted(r.notebook.people, key=lambda n: (-ties[n]["familiarity"] if n in ties else 0.0, n))
-    return people[:model.config.memory.listed_people]
+    ties = model.ties.side(r.name)
+    closest = heapq.nsmallest(model.config.memory.listed_people,  # the first of the sorted list, without sorting it all
+                              ((-ties[n]["familiarity"] if n in ties else 0.0, n) for n in r.notebook.people))
+    return [n for _, n in closest]
 
 
 def _tell(inbox: dict, name: str, sender: str, text: str) -> None:
@@ -67,29 +72,40 @@ def _view(model, a: JointActivity, viewer: str) -> Invitation:
     return Invitation(a.activity_id, a.name, a.proposer, weeks_ahead, day0 + 1, cal.describe_day(a.day_index), a.place, others)
 
 
-def _activities_by_person(model) -> tuple[dict[str, list[Invitation]], dict[str, list[Invitation]]]:
-    """Invitations awaiting each person's answer, and the activities each person could cancel."""
+def _activities_by_person(model, views: dict[tuple[str, str], Invitation]) -> tuple[dict[str, list[Invitation]], dict[str, list[Invitation]]]:
+    """Invitations awaiting each person's answer, and the activities each person could cancel.
+    ``views``: the invitations made so far this stage, by (activity id, viewer), reused."""
+
+    def view(a: JointActivity, viewer: str) -> Invitation:
+        seen = views.get((a.activity_id, viewer))
+        if seen is None:
+            seen = views[a.activity_id, viewer] = _view(model, a, viewer)
+        return seen
+
     pending: dict[str, list[Invitation]] = {}
     own: dict[str, list[Invitation]] = {}
     for a in model.schedule.activities.values():
         if a.status == "proposed":
-            own.setdefault(a.proposer, []).append(_view(model, a, a.proposer))
+            own.setdefault(a.proposer, []).append(view(a, a.proposer))
             for n in a.invitees:
                 if n not in a.replies:
-                    pending.setdefault(n, []).append(_view(model, a, n))
+                    pending.setdefault(n, []).append(view(a, n))
         elif a.status == "confirmed":
             for n in a.participants:
-                own.setdefault(n, []).append(_view(model, a, n))
+                own.setdefault(n, []).append(view(a, n))
     return pending, own
 
 
-def _free_days(model, name: str) -> dict[int, list[int]]:
-    """Days without a booking, per number of weeks ahead (0 = this week)."""
+def _bookings_ahead(model) -> dict[int, list[tuple[int, dict]]]:
+    """Per number of weeks ahead (0 = this week): each day of that week with its bookings (name -> booking)."""
     cal, schedule = model.calendar, model.schedule
-    return {
-        ahead: [d for d in cal.days if schedule.booking(name, cal.day_index(d, ahead)) is None]
-        for ahead in range(cal.config.max_weeks_ahead + 1)
-    }
+    return {ahead: [(d, schedule.day(cal.day_index(d, ahead))) for d in cal.days]
+            for ahead in range(cal.config.max_weeks_ahead + 1)}
+
+
+def _free_days(bookings: dict[int, list[tuple[int, dict]]], name: str) -> dict[int, list[int]]:
+    """Days without a booking for ``name``, per number of weeks ahead (``_bookings_ahead``)."""
+    return {ahead: [d for d, booked in days if name not in booked] for ahead, days in bookings.items()}
 
 
 def _question(model, r, round_: int, invitations: list[Invitation], own: list[Invitation], free_days, known) -> ContactQuestion:

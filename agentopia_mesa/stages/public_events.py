@@ -21,8 +21,9 @@ def public_events(model) -> None:
         model.event_last_used[name] = cal.week_index
     by_id = {e.event_id: e for e in model.public_events}
     questions = []
+    booked = [(day, model.schedule.day(cal.day_index(day))) for day in cal.days]
     for r in model.residents:
-        free = [day for day in cal.days if model.schedule.booking(r.name, cal.day_index(day)) is None]
+        free = [day for day, bookings in booked if r.name not in bookings]
         views = [EventView(e.event_id, e.name, e.day, e.place, e.description, e.skill) for e in model.public_events
                  if e.day in free and (e.eligible is None or r.name in e.eligible)]
         if free and views:

@@ -17,9 +17,9 @@ def review(model) -> None:
     for question, decision in zip(questions, ask_all(model, questions), strict=True):
         r = question.resident
         r.notebook.diary.append(DiaryEntry(when, decision.summary, decision.reflection))
-        allowed = set(question.met) | set(r.notebook.people)
+        met, noted = set(question.met), r.notebook.people  # a notebook keeps everyone ever met: look up, do not copy
         for note in decision.notes:
-            if note.about in allowed:
+            if note.about in met or note.about in noted:
                 r.notebook.write(PEOPLE + note.about, note.summary, note.summary, when, cal.week_index)
 
 

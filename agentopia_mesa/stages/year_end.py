@@ -39,14 +39,19 @@ def run_job_season(model) -> None:
     for job in judge_all(model, [task])[0].jobs:
         model.jobs[job.key] = job
     holders = Counter(r.job_key for r in model.residents if r.job_key)
+    # What a resident sees of the jobs depends only on its age next year: one list per age, shared
+    # by the residents of that age (read-only), instead of a view of every job per resident.
+    views_at: dict[int, list[JobView]] = {}
     questions = []
     for r in model.residents:
         age_next_year = r.age + 1
-        views = [
-            JobView(j.key, j.organisation, j.role, j.weekly_income, dict(j.min_skills),
-                    eligible=age_allows(j, age_next_year), vacancies=max(0, j.capacity - holders[j.key]))
-            for j in model.jobs.values() if j.max_age is None or age_next_year <= j.max_age
-        ]
+        views = views_at.get(age_next_year)
+        if views is None:
+            views = views_at[age_next_year] = [
+                JobView(j.key, j.organisation, j.role, j.weekly_income, dict(j.min_skills),
+                        eligible=age_allows(j, age_next_year), vacancies=max(0, j.capacity - holders[j.key]))
+                for j in model.jobs.values() if j.max_age is None or age_next_year <= j.max_age
+            ]
         questions.append(JobWishQuestion(r, jobs=views))
     wishes = {q.resident.name: list(d.wishes) for q, d in zip(questions, ask_all(model, questions), strict=True)}
     ages = {r.name: r.age + 1 for r in model.residents}

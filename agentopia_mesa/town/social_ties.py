@@ -9,7 +9,9 @@ until they are lost. The yearly affection and respect ratings (paper §6.1) live
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import networkx as nx
 
@@ -83,12 +85,14 @@ class SocialTies:
         """Weekly fading of ties without contact last week; lost ties are removed."""
         self.week = TieCounters()
         lost = []
-        for a, b, tie in self.acquaintance.edges(data=True):
-            if tie["last_week"] >= week_index - 1 or tie["family"]:
-                continue
-            tie["familiarity"] -= self.config.weekly_fade
-            if tie["familiarity"] < self.config.lost_touch_below:
-                lost.append((a, b))
+        fade, lost_below, recent = self.config.weekly_fade, self.config.lost_touch_below, week_index - 1
+        for a, ties in self.acquaintance._adj.items():
+            for b, tie in ties.items():
+                if tie["last_week"] >= recent or tie["family"]:
+                    continue
+                tie["familiarity"] -= fade
+                if tie["familiarity"] < lost_below:
+                    lost.append((a, b))
         if lost:
             self.acquaintance.remove_edges_from(lost)
             self.week.dissolved += len(lost)
@@ -101,27 +105,37 @@ class SocialTies:
     def tie(self, a: str, b: str) -> dict:
         return self.acquaintance[a][b]
 
+    def side(self, a: str) -> Mapping[str, dict]:
+        """a's side of its ties, read-only: name -> tie attributes (familiarity, sentiment, ...).
+
+        The graph's own row behind a plain read-only mapping: networkx's ``graph[a]`` view costs
+        a Python call per lookup, and minds look ties up hundreds of thousands of times a run.
+        """
+        return MappingProxyType(self.acquaintance._adj[a])
+
     def acquaintances(self, a: str) -> list[str]:
         """People a knows, closest first (ties broken by name)."""
-        adj = self.acquaintance[a]
-        return sorted(adj, key=lambda b: (-adj[b]["familiarity"], b))
+        return [b for _, b in sorted((-tie["familiarity"], b) for b, tie in self.acquaintance._adj[a].items())]
 
     def recently_met(self, a: str, limit: int) -> list[str]:
         """People a interacted with most recently (ties by familiarity, then name)."""
-        adj = self.acquaintance[a]
-        return sorted(adj, key=lambda b: (-adj[b]["last_week"], -adj[b]["familiarity"], b))[:limit]
+        ranked = sorted((-tie["last_week"], -tie["familiarity"], b) for b, tie in self.acquaintance._adj[a].items())
+        return [b for *_, b in ranked[:limit]]
 
     def is_friend(self, a: str, b: str) -> bool:
-        tie = self.acquaintance.get_edge_data(a, b)
-        return bool(tie) and tie["familiarity"] >= self.config.friendship_threshold and tie["sentiment"] > 0
+        return _friendly(self.acquaintance.get_edge_data(a, b), self.config.friendship_threshold)
 
     def n_ties(self) -> int:
         """Undirected acquaintance ties (pairs where at least one knows the other)."""
-        return self.acquaintance.to_undirected(as_view=True).number_of_edges()
+        adj = self.acquaintance._adj
+        # each edge a -> b once, but a pair known both ways only from its smaller name
+        return sum(1 for a, ties in adj.items() for b in ties if a <= b or a not in adj[b])
 
     def n_friendships(self) -> int:
         """Mutual friendships: both sides familiar and positive."""
-        return sum(1 for a, b in self.acquaintance.edges if a < b and self.is_friend(a, b) and self.is_friend(b, a))
+        adj, threshold = self.acquaintance._adj, self.config.friendship_threshold
+        return sum(1 for a, ties in adj.items() for b, tie in ties.items()
+                   if a < b and _friendly(tie, threshold) and _friendly(adj[b].get(a), threshold))
 
     def set_ratings(self, rater: str, ratings: dict[str, tuple[float, float]]) -> None:
         """Replace rater's private (affection, respect) ratings of others."""
@@ -133,3 +147,8 @@ class SocialTies:
 
     def ratings(self, graph: nx.DiGraph) -> dict[str, dict[str, float]]:
         return {rater: {ratee: d["score"] for ratee, d in graph[rater].items()} for rater in graph}
+
+
+def _friendly(tie: dict | None, threshold: float) -> bool:
+    """One side of a friendship: familiar (at least ``threshold``) and positive."""
+    return bool(tie) and tie["familiarity"] >= threshold and tie["sentiment"] > 0

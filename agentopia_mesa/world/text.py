@@ -12,6 +12,7 @@ would otherwise turn into real role tokens.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -83,11 +84,13 @@ def neutralise_markers(text: str) -> str:
 _ESCAPED = re.compile(rf"[{_UNSEEN}]")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def as_data(text: str) -> str:
     """Untrusted text as a JSON string literal with template markers neutralised.
 
     JSON quoting escapes quotes, backslashes and control characters, so the text stays on one
     line inside its quotes and cannot close them; separators and bidi controls are escaped too.
+    Memoised: prompts quote the same names, places and notes again and again (a pure function).
     """
-    literal = json.dumps(neutralise_markers(text), ensure_ascii=False)
+    literal = json.encoder.encode_basestring(neutralise_markers(text))  # json.dumps(..., ensure_ascii=False)
     return _ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", literal)
