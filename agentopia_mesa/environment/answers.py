@@ -53,21 +53,8 @@ class TurnAnswer(Answer):
     next_speaker: Name  # someone present, or END
 
 
-class ParticipantOutcome(Answer):
-    name: Name
-    outcome: Text
-    vitality: Delta
-    mood: Delta
-    social: Delta
-    esteem: Delta
-    skill_gain: Delta
-    enjoyed: Delta  # how this person felt about the others, -100 (awful) to 100 (wonderful)
-
-
-class GatheringAnswer(Answer):
-    participants: list[ParticipantOutcome] = Field(max_length=10)
-
-
+# One person's outcome of a public event, and of a conversation with how it felt about the others
+# (comments, not docstrings: a docstring would become the schema's description, a new prompt).
 class PublicOutcome(Answer):
     name: Name
     outcome: Text
@@ -76,6 +63,14 @@ class PublicOutcome(Answer):
     social: Delta
     esteem: Delta
     skill_gain: Delta
+
+
+class ParticipantOutcome(PublicOutcome):
+    enjoyed: Delta  # how this person felt about the others, -100 (awful) to 100 (wonderful)
+
+
+class GatheringAnswer(Answer):
+    participants: list[ParticipantOutcome] = Field(max_length=10)
 
 
 class PublicEventAnswer(Answer):

@@ -154,7 +154,7 @@ class LLMEnvironment(EnvironmentModel):
         return verdicts
 
     def _account(self, task: e.Task, messages, outcome, verdict, fallback: bool) -> None:
-        stats, result = self.stats, outcome.result
+        stats = self.stats
         outcome.count_into(stats)
         stats.by_task[task.task] += 1
         stats.fallbacks += fallback
@@ -167,15 +167,7 @@ class LLMEnvironment(EnvironmentModel):
             "stage": task.task,
             "when": task.when,
             "week_index": task.context.week_index,
-            "messages": messages if isinstance(messages, str) else list(messages),  # recorded ones stay encoded
-            "response": outcome.texts[-1] if outcome.texts else None,
-            "decision": verdict_json(verdict),
-            "fallback": fallback,
-            "invalid_attempts": max(0, len(outcome.texts) - (0 if fallback else 1)),
-            "error": outcome.error,
-            "prompt_tokens": result.prompt_tokens if result else 0,
-            "completion_tokens": result.completion_tokens if result else 0,
-            "cached": bool(result and result.cached),
+            **outcome.trajectory(messages, verdict_json(verdict), fallback),
             "role": "environment",
             "task": task.task,
         })

@@ -75,6 +75,23 @@ class Outcome(Generic[T]):
     def ok(self) -> bool:
         return self.error is None
 
+    def trajectory(self, messages, decision, fallback: bool) -> dict:
+        """What a trajectory line (``decisions.jsonl``) says of this job, in its order: the first
+        request's ``messages`` (recorded ones stay encoded JSON text), the answer used, the
+        ``decision`` made (JSON-able; the fallback's if ``fallback``), failed attempts, tokens."""
+        result = self.result
+        return {
+            "messages": messages if isinstance(messages, str) else list(messages),
+            "response": self.texts[-1] if self.texts else None,
+            "decision": decision,
+            "fallback": fallback,
+            "invalid_attempts": max(0, len(self.texts) - (0 if fallback else 1)),
+            "error": self.error,
+            "prompt_tokens": result.prompt_tokens if result else 0,
+            "completion_tokens": result.completion_tokens if result else 0,
+            "cached": bool(result and result.cached),
+        }
+
     def count_into(self, stats) -> None:
         """Add this job's calls (tool rounds and retries included, calls the circuit breaker skipped
         not), retries, failed attempts and tokens to ``stats`` (a mind's or the environment's totals)."""
@@ -317,11 +334,15 @@ class Dispatcher:
         log.info("LLM job %s failed after %d attempts: %s", request.tag, attempt, error)
         return Outcome(None, _total(rounds, result), attempt, error, texts, faults, _use(rounds))
 
+    def rounds_for(self, toolbox: Toolbox | None) -> int:
+        """The bound on a job's calls: the toolbox's own ``max_rounds`` if it has one, else ours."""
+        return getattr(toolbox, "max_rounds", None) or self.max_rounds
+
     def _tool_rounds(self, client: LLMClient, request: ChatRequest, toolbox: Toolbox,
                      faults: Counter) -> tuple[ToolRounds, ChatResult | None]:
         """Run the tool rounds of a job: the rounds, and the answer if the model gave one on a
         tool round (None: ask for it with the tools off). A failed call closes the tools."""
-        rounds = ToolRounds(request, toolbox, self.max_rounds)
+        rounds = ToolRounds(request, toolbox, self.rounds_for(toolbox))
         while (offered := rounds.offer()) is not None:
             try:
                 result = self._call(client, offered)

@@ -127,7 +127,7 @@ def dispatch_recorded(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[Outco
         client, request, parse, toolbox = job_parts(job)
         if not isinstance(client, CachedClient):
             continue
-        keys[i] = client.key(first_request(request, toolbox, dispatcher.max_rounds))
+        keys[i] = client.key(first_request(request, toolbox, dispatcher.rounds_for(toolbox)))
         if client.mode == "record":
             continue
         record = client.cache.get_outcome(keys[i])
@@ -241,5 +241,5 @@ def dispatch_sited(dispatcher: Dispatcher, jobs: Sequence[SitedJob]) -> list[tup
 def _first_key(dispatcher: Dispatcher, job: SitedJob, request: ChatRequest) -> str:
     """The key a job's outcome is recorded under: its first request's (tools offered included)."""
     client, _, _, _, toolbox = job
-    return client.key(first_request(request, toolbox, dispatcher.max_rounds))
+    return client.key(first_request(request, toolbox, dispatcher.rounds_for(toolbox)))
 

@@ -55,6 +55,9 @@ class Toolbox(Protocol):
         (never raises for bad input)."""
         ...
 
+    # A toolbox may also carry ``max_rounds``, its own bound on the job's calls (the answer's
+    # included); without it the dispatcher's applies (``Dispatcher.rounds_for``).
+
 
 @dataclass
 class ToolUse:

@@ -151,13 +151,11 @@ class LLMMind(Mind):
         if self.client is None:
             raise RuntimeError(f"LLM mind {self.name} has no client; call reattach() after loading a checkpoint")
         jobs = []
-        if questions:  # the run's bound on tool rounds (memory.tool_rounds) is the dispatcher's
-            self.dispatcher.max_rounds = questions[0].memory.tool_rounds
         for q in questions:
             tag, options = self.call_site(q)
             site = self.sites.site(tag, options, q.context.week_index)
             toolbox = tools_for(q) if q.memory.notes == "tools" else None
-            jobs.append((self.client, site, functools.partial(self.request_for, q, (tag, options)), _parser(q), toolbox or None))
+            jobs.append((self.client, site, functools.partial(self.request_for, q, (tag, options)), _parser(q), toolbox))
         answers = dispatch_sited(self.dispatcher, jobs)  # recorded outcomes replay exactly (tool calls too)
         decisions = []
         for question, (messages, outcome) in zip(questions, answers, strict=True):
@@ -170,26 +168,17 @@ class LLMMind(Mind):
         return decisions
 
     def _account(self, question, messages, outcome, decision, fallback: bool) -> None:
-        stats, result = self.stats, outcome.result
+        stats = self.stats
         outcome.count_into(stats)
         stats.by_stage[question.stage] += 1
         stats.fallbacks += fallback
-        r = question.resident
         entry = {
-            "resident": r.name,
+            "resident": question.resident.name,
             "model": self.name,
             "stage": question.stage,
             "when": question.when,
             "week_index": question.context.week_index,
-            "messages": messages if isinstance(messages, str) else list(messages),  # recorded ones stay encoded
-            "response": outcome.texts[-1] if outcome.texts else None,
-            "decision": json.loads(decision.model_dump_json()),
-            "fallback": fallback,
-            "invalid_attempts": max(0, len(outcome.texts) - (0 if fallback else 1)),
-            "error": outcome.error,
-            "prompt_tokens": result.prompt_tokens if result else 0,
-            "completion_tokens": result.completion_tokens if result else 0,
-            "cached": bool(result and result.cached),
+            **outcome.trajectory(messages, json.loads(decision.model_dump_json()), fallback),
         }
         if outcome.tool_use is not None:  # the notebook's tool rounds before the answer
             entry["tool_use"] = outcome.tool_use.record()

@@ -68,6 +68,7 @@ class NotebookTools:
         self.present = present
         self.memory = memory
         self.public_info = public_info
+        self.max_rounds = memory.tool_rounds  # the job's bound on model calls (llm.tools.Toolbox)
         self.read_in_answer: set[str] = set()
 
     def specs(self) -> list[dict]:

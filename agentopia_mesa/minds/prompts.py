@@ -176,11 +176,12 @@ def _turn(question: q.TurnQuestion) -> str:
 def _exit(question: q.ExitQuestion) -> str:
     memory = question.memory
     length = f" (at most {memory.diary_words} words each)" if memory.context == "paper" else ""
+    over = f"It is over. How it went: {quoted(question.outcome or 'it simply ended')}."
     if memory.notes == "tools":
-        return (f"It is over. How it went: {quoted(question.outcome or 'it simply ended')}. Write a summary of what "
-                f"happened and a reflection{length}.{_tools_hint(question, f'what is worth remembering of {quoted_list(question.others)}')}")
-    return (f"It is over. How it went: {quoted(question.outcome or 'it simply ended')}. Write a short summary of what "
-            f"happened, a reflection{length}, and notes on any of {quoted_list(question.others)} worth remembering.")
+        return (f"{over} Write a summary of what happened and a reflection{length}."
+                f"{_tools_hint(question, f'what is worth remembering of {quoted_list(question.others)}')}")
+    return (f"{over} Write a short summary of what happened, a reflection{length}, and notes on any of "
+            f"{quoted_list(question.others)} worth remembering.")
 
 
 def _chat_messages(question: q.ChatQuestion) -> list[dict[str, str]]:
@@ -213,11 +214,10 @@ def _review(question: q.ReviewQuestion) -> str:
     done = "\n".join(record_line(r) for r in question.records)
     diary = (f"Write your diary: a summary of the week and a reflection (at most {memory.diary_words} words each)"
              if memory.context == "paper" else "Write a short diary summary and reflection")
+    week = f"REVIEW your week.\n{done or 'Nothing special happened.'}\n{diary}"
     if memory.notes == "tools":
-        return (f"REVIEW your week.\n{done or 'Nothing special happened.'}\n{diary}."
-                f"{_tools_hint(question, f'what you learned, and about people you met ({quoted_list(question.met)})')}")
-    return (f"REVIEW your week.\n{done or 'Nothing special happened.'}\n{diary}, "
-            f"and update notes on people you met: {quoted_list(question.met)}.")
+        return f"{week}.{_tools_hint(question, f'what you learned, and about people you met ({quoted_list(question.met)})')}"
+    return f"{week}, and update notes on people you met: {quoted_list(question.met)}."
 
 
 def _discard(question: q.DiscardQuestion) -> str:

@@ -20,7 +20,7 @@ def first_impression(other, occasion: str) -> str:
 def meet(model, a, b, occasion: str, when: str, familiarity: float | None = None, family: bool = False) -> bool:
     """Residents ``a`` and ``b`` meet: their tie (``SocialTies.meet``) and, on each side that had
     none, a first-impression note. Returns True if the tie was new."""
-    week = model.calendar.week_index if when != "before" else -1
+    week = model.calendar.week_index
     new = model.ties.meet(a.name, b.name, week, familiarity=familiarity, family=family)
     for x, y in ((a, b), (b, a)):
         if not x.notebook.knows(y.name):
