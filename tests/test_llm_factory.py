@@ -54,6 +54,12 @@ def test_embedded_and_fake_specs_build_lazily():
     assert isinstance(make_client("fake"), FakeBackend)
 
 
+def test_embedded_spec_takes_a_gguf_file(tmp_path):
+    (tmp_path / "model.gguf").write_bytes(b"GGUF")
+    tuned = make_client(f"embedded:{tmp_path / 'model.gguf'}")
+    assert tuned.model_path == tmp_path / "model.gguf" and tuned.name == "embedded:model"  # nothing loaded yet
+
+
 def test_cache_path_wraps_the_backend(tmp_path):
     client = make_client("fake", cache_path=tmp_path / "c.sqlite", cache_mode="record")
     assert isinstance(client, CachedClient) and client.mode == "record" and client.name == "fake:schema-example"
@@ -71,7 +77,8 @@ def test_cache_path_wraps_the_backend(tmp_path):
     ("ollama:", "ollama needs a model name"),
     ("openai:localhost:8000:m", "openai needs a URL with http://"),
     ("openai:http://localhost:8000/v1", "openai needs a URL"),
-    ("embedded:big", "unknown backend 'embedded'"),
+    ("embedded:big", "embedded takes an existing .gguf file"),
+    ("embedded:nowhere/model.gguf", "embedded takes an existing .gguf file"),
     ("replay", "replay needs an existing cache file"),
 ])
 def test_bad_specs_list_the_forms(spec, why):

