@@ -22,8 +22,8 @@ def train(data: Path, out_dir: Path, settings: LoraSettings, base: Path | None =
     """Fine-tune ``base`` (default: the embedded Gemma 3 270M) on the SFT file ``data`` and write
     ``out_dir/model.gguf``, ``card.json`` and ``card.md``; return the card. Raises
     ``TrainingUnavailable`` (missing extra) or ``ValueError``/``FileNotFoundError`` (bad input)."""
+    rows = read_training_rows(data)  # a bad file fails at once, with or without the extra
     require_training()
-    rows = read_training_rows(data)  # a bad file fails before the 40 s load
     base_path = base_gguf(base)
     times = {}
     start = time.perf_counter()
