@@ -7,6 +7,7 @@ loaded by llama.cpp, a short mixed run and a comparison), and two steps each of 
 and DPOTrainer on our files with a tiny model built from a config.
 """
 
+import copy
 import json
 import math
 
@@ -163,13 +164,13 @@ def _tiny_model_and_tokenizer(texts):
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=600, special_tokens=special,
+    bpe.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=2000, special_tokens=special,
                                                         initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", unk_token="<unk>", eos_token="<|im_end|>")
     tokenizer.chat_template = CHATML_TEMPLATE
     set_seed(0)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=2048,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=8192,
                          pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
     return LlamaForCausalLM(config), tokenizer
 
@@ -203,10 +204,10 @@ def test_trl_sft_and_dpo_trainers_take_two_steps_on_our_files(tmp_path):
                 "--samples", "3", "--prompts", "2", "--horizon", "1", "--min-margin", "0"]) == 0
     sft = load_dataset("json", data_files=str(tmp_path / "sft" / "train.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
     dpo = load_dataset("json", data_files=str(tmp_path / "dpo" / "train.jsonl"), split="train", cache_dir=str(tmp_path / "hf"))
-    assert any(m["tool_calls"] for s in sft for m in s["messages"]) and len(dpo) >= 1
+    assert any(m.get("tool_calls") for s in sft for m in s["messages"]) and len(dpo) >= 1
     texts = [json.dumps(s["messages"]) for s in sft] + [json.dumps(p["prompt"]) for p in dpo]
     common = dict(max_steps=2, per_device_train_batch_size=2, learning_rate=1e-3, logging_steps=1, save_strategy="no",
-                  report_to=[], use_cpu=True, seed=0, max_length=512, dataloader_num_workers=0)
+                  report_to=[], use_cpu=True, seed=0, max_length=4096, dataloader_num_workers=0)  # whole samples
 
     model, tokenizer = _tiny_model_and_tokenizer(texts)
     trainer = SFTTrainer(model=model, args=SFTConfig(output_dir=str(tmp_path / "out-sft"), **common),
@@ -215,7 +216,8 @@ def test_trl_sft_and_dpo_trainers_take_two_steps_on_our_files(tmp_path):
     assert len(losses) == 2 and all(math.isfinite(loss) and loss > 0 for loss in losses)
 
     model, tokenizer = _tiny_model_and_tokenizer(texts)
-    trainer = DPOTrainer(model=model, args=DPOConfig(output_dir=str(tmp_path / "out-dpo"), beta=0.1, **common),
+    reference = copy.deepcopy(model)  # given: TRL would reload the reference from the hub by the config's name
+    trainer = DPOTrainer(model=model, ref_model=reference, args=DPOConfig(output_dir=str(tmp_path / "out-dpo"), beta=0.1, **common),
                          train_dataset=dpo, processing_class=tokenizer)
     losses = _two_steps(trainer)
     assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
