@@ -48,7 +48,7 @@ def test_a_bad_llm_spec_lists_the_valid_forms_in_its_one_line(tmp_path, capsys):
     assert main(["run", "--mind", "llm", "--llm", "olama:qwen3:4b", "--out", str(tmp_path / "x"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "Use one of: embedded, ollama:MODEL" in err and "openai:URL:MODEL" in err and "fake" in err
+    assert "Use one of: embedded[:FILE.gguf], ollama:MODEL" in err and "openai:URL:MODEL" in err and "fake" in err
 
 
 def test_the_progress_bar_and_the_summary_time_the_same_thing(tmp_path, capsys, monkeypatch):
