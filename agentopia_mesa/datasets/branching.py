@@ -5,8 +5,9 @@ question and keeps those questions (the prompts to sample alternatives for). ``r
 the checkpoint again, answers one resident's first question of that stage with a given answer,
 checks that the question is the captured one (same prompt: the state really is matched), and
 runs the town forward. ``judge_reply`` does the same for one conversation reply and plays only
-that week: the environment's verification of the reply and the activity's outcome judge it. Every branch of a prompt shares its past; LLM minds share one response
-cache, so calls made before the forced decision are answered identically in every branch.
+that week: the environment's verification of the reply and the activity's outcome judge it.
+Every branch of a prompt shares its past; LLM minds share one response cache, so calls made
+before the forced decision are answered identically in every branch.
 """
 
 from __future__ import annotations

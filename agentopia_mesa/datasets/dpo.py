@@ -1,10 +1,14 @@
-"""Matched-state preference pairs (beyond the paper): which answer to the same prompt lived better?
+"""Matched-state preference pairs (beyond the paper): which answer to one prompt fared better?
 
 From one checkpoint of a run: capture the prompt each chosen resident is asked first at a stage
 (plan by default), sample N answers for it at temperature > 0, roll each distinct answer forward
 ``horizon`` weeks in its own branch (``branching.rollout``), score it by the deciding resident's
 life-reward change, and emit ``{"prompt", "chosen", "rejected"}`` when the best and worst
 answers (or, with ``pairs="all"``, any two) differ by at least ``min_margin``.
+
+With ``branch="conversations"`` the branched decision is a resident's conversation turn, and
+each alternative reply is judged by the environment in one week of its own branch (its
+verification PASS over REJECT, then the activity's outcome for the speaker) instead of a life.
 
 Cost: one prompt costs N sampling calls plus up to N rollouts of ``horizon`` weeks, each a full
 simulation of the town in which every LLM-minded resident keeps deciding through its model (the
@@ -136,7 +140,7 @@ def export_dpo(
     checkpoint = Checkpoint(path, settings)
     base = read_checkpoint(path)
     # Who speaks in a conversation that week is known only by playing it: capture everyone, then choose.
-    deciders = _deciders(base, residents, 10**9 if conversations and not residents else prompts, llm, seed)
+    deciders = _deciders(base, residents, None if conversations and not residents else prompts, llm, seed)
     stats = DPOStats(str(out), layout, source.run_id, base.weeks_done, stage, horizon, llm or "the resident's own model",
                      temperature, samples, min_margin, branch=branch)
     captured = capture_questions(checkpoint, list(deciders), stage)
@@ -166,7 +170,8 @@ def export_dpo(
                 metadata = {
                     "run": source.run_id, "resident": name, "stage": stage, "when": asked.when,
                     "week": stats.week, "horizon_weeks": stats.horizon_weeks, "model": clients[spec].name, "temperature": temperature,
-                    **_prefixed("chosen", better), **_prefixed("rejected", worse), "margin": margin, "candidates": len(answers), **source.provenance,
+                    **_prefixed("chosen", better), **_prefixed("rejected", worse), "margin": margin, "candidates": len(answers),
+                    **source.provenance,
                 }
                 f.write(json.dumps(preference_pair(asked.messages, chosen, rejected, metadata, layout), ensure_ascii=False) + "\n")
                 f.flush()
@@ -194,8 +199,9 @@ def _checkpoint(run_dir: Path, meta: dict, week: int | None) -> Path:
     return checkpoint_path(run_dir, max(open_weeks))
 
 
-def _deciders(model, residents: list[str] | None, prompts: int, llm: str | None, seed: int) -> dict[str, str]:
-    """{resident: sampler spec} of the residents whose decisions are branched."""
+def _deciders(model, residents: list[str] | None, prompts: int | None, llm: str | None, seed: int) -> dict[str, str]:
+    """{resident: sampler spec} of the residents whose decisions are branched: ``residents``, or
+    ``prompts`` of those with a sampler chosen with ``seed`` (None: all of them)."""
     specs = {r.name: (llm or (r.mind.spec if isinstance(r.mind, LLMMind) else None)) for r in model.residents}
     if residents:
         unknown = [n for n in residents if n not in specs]
@@ -206,7 +212,7 @@ def _deciders(model, residents: list[str] | None, prompts: int, llm: str | None,
         pool = sorted(n for n, s in specs.items() if s)
         if not pool:
             raise ValueError("no resident of this run decides with an LLM; pass --llm SPEC to sample their alternatives")
-        chosen = sorted(random.Random(seed).sample(pool, min(prompts, len(pool))))
+        chosen = pool if prompts is None else sorted(random.Random(seed).sample(pool, min(prompts, len(pool))))
     missing = [n for n in chosen if not specs[n]]
     if missing:
         raise ValueError(f"--resident: {missing[0]!r} decides by rules in this run; pass --llm SPEC to sample its alternatives")
