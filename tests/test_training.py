@@ -16,6 +16,7 @@ from prerequisites import require_embedded, require_modules
 
 from agentopia_mesa.cli.main import main
 from agentopia_mesa.llm.json_tools import TOOLS_NOTE
+from agentopia_mesa.llm.tools import TOOLS_CLOSED
 from agentopia_mesa.training.base import CHATML_TEMPLATE, TRAIN_HINT
 from agentopia_mesa.training.samples import training_row
 
@@ -47,6 +48,26 @@ def test_a_tool_round_becomes_the_plain_turns_the_embedded_backend_sends():
     assert row["completion"] == [{"role": "assistant", "content": '{"living_standard":"frugal"}'}]
     # the prompt-completion layout gives the same row
     assert training_row({"prompt": sample["messages"][:-1], "completion": sample["messages"][-1:], "tools": [NOTE_TOOL]}) == row
+    # an answer asked for after the tools closed was asked without the tools note
+    closed = {**sample, "messages": [*sample["messages"][:-1], {"role": "user", "content": TOOLS_CLOSED}, sample["messages"][-1]]}
+    closed_row = training_row(closed)
+    assert closed_row["prompt"][0]["content"] == "You are Ana." and closed_row["prompt"][-1]["content"].endswith(TOOLS_CLOSED)
+
+
+def test_standard_tool_samples_become_the_rows_of_the_json_convention_export(tmp_path):
+    from tests.test_datasets import PAPER_RUN
+
+    assert main([*PAPER_RUN, "--out", str(tmp_path / "run")]) == 0
+    for tools in ("standard", "json"):
+        assert main(["dataset", "sft", str(tmp_path / "run"), "--out", str(tmp_path / f"{tools}.jsonl"), "--top", "1",
+                     "--tools", tools]) == 0
+    standard, plain = ([json.loads(line) for line in (tmp_path / f"{tools}.jsonl").read_text().splitlines()]
+                       for tools in ("standard", "json"))
+    assert len(standard) == len(plain) and any(s.get("tools") for s in standard)
+    for sample, same in zip(standard, plain, strict=True):
+        # the loss is on the last answer only, so the "weight" marks of earlier replies are not needed
+        turns = [{"role": m["role"], "content": m["content"]} for m in same["messages"]]
+        assert training_row(sample) == training_row(same) == {"prompt": turns[:-1], "completion": turns[-1:]}
 
 
 def test_samples_without_a_final_answer_or_in_sharegpt_layout_are_refused():

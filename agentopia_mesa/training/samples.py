@@ -1,8 +1,9 @@
 """An ``agentopia dataset sft`` file as training rows: each sample's last assistant turn is the
 completion, everything before it the prompt, both rendered as the embedded backend renders a
 request (``llm.json_tools.plain_messages``: tool calls as their JSON, tool results as user turns,
-the offered tools described in the system message). The model thus learns the exact text it will
-be prompted with, and TRL puts the loss on the completion only.
+the offered tools described in the system message unless the answer came after the tools closed).
+The model thus learns the exact text it will be prompted with, and TRL puts the loss on the
+completion only. A file written with ``--tools json`` is already in that form and stays as it is.
 
 Reads the ``chat`` layout (``{"messages": [...]}``) and ``prompt-completion``; ShareGPT keeps no
 tool-call text beside the calls, so it is refused with the command that writes a readable file.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from agentopia_mesa.llm.client import ChatRequest
 from agentopia_mesa.llm.json_tools import plain_messages
+from agentopia_mesa.llm.tools import TOOLS_CLOSED
 
 REWRITE_HINT = "write it with `agentopia dataset sft RUN_DIR --out FILE` (chat or prompt-completion layout)"
 
@@ -43,7 +45,10 @@ def training_row(sample: dict) -> dict:
     if not messages or messages[-1].get("role") != "assistant":
         raise ValueError("the last message is not the assistant's answer")
     converted = [_request_message(m) for m in messages]
-    prompt = plain_messages(ChatRequest(tuple(converted[:-1]), tools=tuple(sample.get("tools") or ())))
+    # After the TOOLS_CLOSED turn the answer was asked for with the tools off: no tools note then.
+    closed = len(converted) > 1 and converted[-2] == {"role": "user", "content": TOOLS_CLOSED}
+    offered = () if closed else tuple(sample.get("tools") or ())
+    prompt = plain_messages(ChatRequest(tuple(converted[:-1]), tools=offered))
     return {"prompt": prompt, "completion": plain_messages(ChatRequest((converted[-1],)))}
 
 
