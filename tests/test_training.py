@@ -96,6 +96,23 @@ def test_bad_files_and_a_missing_extra_are_one_line_errors(tmp_path, capsys, mon
     assert not (tmp_path / "ft").exists()
 
 
+def test_a_base_model_whose_tensors_cannot_go_back_is_refused_before_loading(tmp_path, capsys):
+    require_training()
+    import numpy as np
+    from gguf import GGUFWriter
+
+    writer = GGUFWriter(str(tmp_path / "llama.gguf"), "llama")
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    (tmp_path / "ok.jsonl").write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "{}"}]}\n')
+    assert main(["train", str(tmp_path / "ok.jsonl"), "--steps", "1", "--out", str(tmp_path / "ft"), "--base", str(tmp_path / "llama.gguf")]) == 2
+    assert "llama.gguf is a llama model; agentopia train writes back only gemma3" in capsys.readouterr().err
+    assert not (tmp_path / "ft").exists()
+
+
 # -- #18: the loop at its smallest on the real model ----------------------------------------------
 
 @pytest.fixture(scope="module")

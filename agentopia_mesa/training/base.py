@@ -48,6 +48,26 @@ def base_gguf(path: str | Path | None = None) -> Path:
         raise TrainingUnavailable(str(exc)) from None
 
 
+#: Architectures whose tensors transformers loads in GGUF order, so merged weights go back as they are
+#: (checked for Gemma 3; Llama-family files would need llama.cpp's Q/K permutation redone).
+WRITABLE_ARCHITECTURES = ("gemma3",)
+
+
+def check_architecture(path: Path) -> str:
+    """The GGUF's ``general.architecture``; raises ``TrainingUnavailable`` unless it is one whose
+    fine-tune ``gguf_export`` can write back (``WRITABLE_ARCHITECTURES``)."""
+    from gguf import GGUFReader, Keys
+
+    try:
+        architecture = str(GGUFReader(str(path)).fields[Keys.General.ARCHITECTURE].contents())
+    except (ValueError, KeyError, OSError) as exc:
+        raise TrainingUnavailable(f"{path} is not a readable GGUF model ({exc})") from None
+    if architecture not in WRITABLE_ARCHITECTURES:
+        raise TrainingUnavailable(f"{path.name} is a {architecture} model; agentopia train writes back only "
+                                  f"{', '.join(WRITABLE_ARCHITECTURES)} (leave --base out for the embedded Gemma 3 270M)")
+    return architecture
+
+
 def load_tokenizer(path: Path):
     """The tokenizer stored in the GGUF at ``path``, with the ChatML template the embedded
     backend's llama.cpp uses (``CHATML_TEMPLATE``)."""

@@ -8,7 +8,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from agentopia_mesa.training.base import base_gguf, load_model, load_tokenizer, require_training
+from agentopia_mesa.training.base import base_gguf, check_architecture, load_model, load_tokenizer, require_training
 from agentopia_mesa.training.card import card_data, write_card
 from agentopia_mesa.training.gguf_export import write_tuned_gguf
 from agentopia_mesa.training.lora import LoraSettings, fine_tune
@@ -25,6 +25,7 @@ def train(data: Path, out_dir: Path, settings: LoraSettings, base: Path | None =
     rows = read_training_rows(data)  # a bad file fails at once, with or without the extra
     require_training()
     base_path = base_gguf(base)
+    check_architecture(base_path)
     times = {}
     start = time.perf_counter()
     tokenizer, model = load_tokenizer(base_path), load_model(base_path)
