@@ -13,6 +13,7 @@ from pathlib import Path
 from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.cli.dataset import add_dataset_parser
+from agentopia_mesa.cli.eval import add_eval_parser
 from agentopia_mesa.cli.mind_options import check_mind_options
 from agentopia_mesa.cli.parsing import Parser
 from agentopia_mesa.cli.progress import show_llm_progress
@@ -121,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     add_viz_parser(commands)
     add_dataset_parser(commands)
     add_compare_parser(commands)
+    add_eval_parser(commands)
 
     world = commands.add_parser("world", help="list, check and make worlds")
     world_commands = world.add_subparsers(dest="world_command", required=True)
