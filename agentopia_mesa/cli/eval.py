@@ -22,7 +22,7 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
                     "anthropomorphism, character fidelity and storyline quality, scored by CoSER's rule "
                     "(100 - 5 x (severities - 0.3 x lines), clipped to 0-100). Scenes come from a world not used "
                     "for training (--world) or from your copy of CoSER's test_set.json (--coser). Writes "
-                    "transcripts.jsonl, scores.csv, summary.md and summary.png (means, 95%% bootstrap intervals, "
+                    "transcripts.jsonl, scores.csv, summary.md and summary.png (means, 95 % bootstrap intervals, "
                     "A - B differences paired by scene) and eval.json into --out; every call goes through the "
                     "response cache there, so a second run replays it without a model call.\n\nLLM specs:\n" + SPEC_FORMS,
     )

@@ -23,11 +23,10 @@ from agentopia_mesa.evaluation.scenes import Scene
 from agentopia_mesa.evaluation.summary import Summary, summarise
 from agentopia_mesa.evaluation.world_scenes import DEFAULT_WORLD, world_scenes
 from agentopia_mesa.llm.dispatcher import DispatchStats
+from agentopia_mesa.run.layout import LLM_CACHE
 
 #: Player labels, in the order of ``--model``.
 PLAYERS = ("A", "B")
-CACHE_NAME = "llm-cache.sqlite"
-
 
 @dataclass(frozen=True)
 class RoleplaySettings:
@@ -102,7 +101,7 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     specs = list(dict.fromkeys([*settings.models, settings.env_spec, settings.judge]))
-    llm = LLMSettings(mix=[MixEntry(spec, 1.0) for spec in specs], cache=str(settings.cache or out / CACHE_NAME),
+    llm = LLMSettings(mix=[MixEntry(spec, 1.0) for spec in specs], cache=str(settings.cache or out / LLM_CACHE),
                       cache_mode=settings.cache_mode, temperature=settings.temperature,
                       max_concurrency=settings.max_concurrency, timeout_s=settings.timeout_s)
     clients = {spec: client_for(spec, llm) for spec in specs}
