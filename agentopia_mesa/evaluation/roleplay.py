@@ -92,8 +92,8 @@ def load_scenes(settings: RoleplaySettings) -> list[Scene]:
 def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
                       progress: Callable[[int, int], None] | None = None) -> RoleplayResult:
     """Run the evaluation and write its files into ``out`` (created; earlier result files replaced,
-    the cache kept). ``progress(done, total)`` is called after each batch of calls; ``total`` is an
-    upper bound (plays may end before their last round)."""
+    the cache kept). ``progress(done, total)`` is called as calls end; ``total`` is an upper bound
+    (plays may end before their last round) until the last call."""
     from agentopia_mesa.minds.assign import MixEntry
     from agentopia_mesa.minds.llm_settings import LLMSettings, client_for, dispatcher_for
 
@@ -101,6 +101,8 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     specs = list(dict.fromkeys([*settings.models, settings.env_spec, settings.judge]))
+    # The settings of runs build the clients (cache, checks) and the dispatcher (its timeout measured
+    # for the embedded model); their mix only names the specs, no resident is assigned.
     llm = LLMSettings(mix=[MixEntry(spec, 1.0) for spec in specs], cache=str(settings.cache or out / LLM_CACHE),
                       cache_mode=settings.cache_mode, temperature=settings.temperature,
                       max_concurrency=settings.max_concurrency, timeout_s=settings.timeout_s)
@@ -114,6 +116,8 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
             progress(done[0], total)
 
     dispatcher = dispatcher_for(llm)
+    if progress is not None:  # also as each call of a batch ends: a batch of embedded calls takes minutes
+        dispatcher.on_progress = lambda p: progress(done[0] + p.done, total)
     caller = Caller(dispatcher, settings.seed, on_batch)
     actors = {player: clients[spec] for player, spec in zip(PLAYERS, settings.models)}
     play_all(plays, actors, clients[settings.env_spec], caller, settings.rounds, settings.temperature)
