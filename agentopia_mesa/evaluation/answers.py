@@ -17,13 +17,15 @@ from agentopia_mesa.llm.narrowing import copied, restrict
 Short = Annotated[str, StringConstraints(max_length=160)]
 Speech = Annotated[str, StringConstraints(max_length=300)]
 Name = Annotated[str, StringConstraints(max_length=80)]
+FlawText = Annotated[str, StringConstraints(max_length=100)]
 
 END = "END"
 #: The judge's four dimensions, CoSER's (Storyline Consistency, Anthropomorphism, Character
 #: Fidelity, Storyline Quality), in its order.
 DIMENSIONS = ("storyline_consistency", "anthropomorphism", "character_fidelity", "storyline_quality")
-#: The most flaws the judge may list per dimension.
-MAX_FLAWS = 10
+#: The most flaws the judge may list per dimension: five of severity 5 already bring a dimension
+#: to 0 (``scoring``), and a short list keeps a small judge's answer within its token budget.
+MAX_FLAWS = 5
 
 
 class Answer(BaseModel):
@@ -42,7 +44,7 @@ class Narration(Answer):
 
 
 class Flaw(Answer):
-    flaw: Short  # what is wrong, and in which line
+    flaw: FlawText  # what is wrong, and in which line
     severity: int = Field(ge=1, le=5)  # 1 minor, 3 clear, 5 breaks the scene
 
 

@@ -18,7 +18,10 @@ from agentopia_mesa.evaluation.scoring import scene_scores
 from agentopia_mesa.evaluation.transcript import actor_lines
 from agentopia_mesa.llm.client import LLMClient
 
-JUDGE_TOKENS = 512
+#: Room for the longest answer the schema allows (4 x 5 flaws of up to 100 characters, at most about 45
+#: tokens each): a cut-off answer is invalid JSON and costs a retry. Measured: at 512 the embedded
+#: 270M model, which fills every list, was cut off.
+JUDGE_TOKENS = 1024
 JUDGE_TEMPERATURE = 0.0
 
 
