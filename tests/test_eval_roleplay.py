@@ -207,3 +207,13 @@ def test_embedded_model_against_itself(tmp_path):
         if estimate.n:
             assert estimate.contains(estimate.mean), measure
     print(f"embedded eval, 1 scene, 2 rounds: {time.perf_counter() - start:.0f} s, {result.model_calls} calls")
+
+
+def test_one_model_alone_gets_means_and_no_difference(tmp_path):
+    out = tmp_path / "eval"
+    assert main(["eval", "roleplay", "--model", "fake", "--judge", "fake", "--quiet", "--scenes", "2", "--rounds", "2",
+                 "--world", "school", "--out", str(out)]) == 0
+    rows = _rows(out / "scores.csv")
+    assert {r["player"] for r in rows} == {"A"} and {r["source"] for r in rows} == {"world:school"}
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "| overall |" in summary and "Difference" not in summary
