@@ -189,6 +189,11 @@ def test_bad_options_are_one_line(tmp_path, capsys):
     assert "one or two models" in capsys.readouterr().err
     assert main(["eval", "roleplay", "--model", "nonsense:x", "--judge", "fake", "--quiet", "--out", out]) == 2
     assert "bad LLM spec 'nonsense:x'" in capsys.readouterr().err
+    assert main(["eval", "roleplay", *FAKE, "--world", "school", "--coser", "x.json", "--out", out]) == 2
+    assert "give one source of scenes" in capsys.readouterr().err
+    assert main(["eval", "roleplay", *FAKE, "--temperature", "-1", "--out", out]) == 2
+    assert "--temperature: must be a number in [0, 10]" in capsys.readouterr().err
+    assert not (tmp_path / "eval").exists()
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ the same evaluation again replays it without a model call (``calls``), and
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -99,14 +100,20 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
 
     scenes = load_scenes(settings)  # a bad file or world fails before any model is loaded
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     specs = list(dict.fromkeys([*settings.models, settings.env_spec, settings.judge]))
     # The settings of runs build the clients (cache, checks) and the dispatcher (its timeout measured
     # for the embedded model); their mix only names the specs, no resident is assigned.
     llm = LLMSettings(mix=[MixEntry(spec, 1.0) for spec in specs], cache=str(settings.cache or out / LLM_CACHE),
                       cache_mode=settings.cache_mode, temperature=settings.temperature,
                       max_concurrency=settings.max_concurrency, timeout_s=settings.timeout_s)
-    clients = {spec: client_for(spec, llm) for spec in specs}
+    made = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        clients = {spec: client_for(spec, llm) for spec in specs}
+    except Exception:  # a bad spec or an absent server: leave nothing behind, as the other commands
+        if made:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     plays = [Play(player, spec, scene) for player, spec in zip(PLAYERS, settings.models) for scene in scenes]
     total, done = len(plays) * (2 * settings.rounds + 1), [0]
 
