@@ -11,9 +11,12 @@ HTTP; this measures a week: every stage, the CPU work between stages, and stages
 requests than slots.
 
 Reported per concurrency level: wall seconds of the simulation, calls, the fraction of capacity
-used (busy slot-seconds / (K x wall)), and per stage (the first part of a call's tag) the wall
+used (busy slot-seconds / (K x wall)), the barrier ceiling (the fraction a perfect dispatcher
+would reach with the week's stages as they are: each dispatcher run in its fewest latencies, no
+time between runs), and per stage (the first part of a call's tag) the wall
 time its dispatcher runs took, its calls and its fraction; "between runs" is the wall time when
 no dispatcher run was in progress (the simulation's own work: prompts, parsing, the rules).
+``--towns N`` runs N towns side by side on the one server, as a sweep's runs would.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from agentopia_mesa.model import AgentopiaModel
 
 
 class SlotServer:
-    """The fake backend behind K slots with a fixed latency; it keeps each call's busy seconds."""
+    """The fake backend behind K slots with a fixed latency; it counts calls and busy seconds (the
+    latency, as a server's slot would be busy) per stage, the first part of a call's tag."""
 
     backend = "fake"
 
@@ -43,7 +47,7 @@ class SlotServer:
         self.fake = FakeBackend()
         self.model, self.name = self.fake.model, self.fake.name
         self.latency_s = latency_s
-        self.busy_s = 0.0
+        self.calls: Counter = Counter()
         self._slots = threading.Semaphore(slots)
         self._lock = threading.Lock()
 
@@ -52,12 +56,15 @@ class SlotServer:
 
     def chat(self, request: ChatRequest) -> ChatResult:
         with self._slots:
-            start = time.perf_counter()
             time.sleep(self.latency_s)
             result = self.fake.chat(request)
-            with self._lock:
-                self.busy_s += time.perf_counter() - start
+        with self._lock:
+            self.calls[request.tag.split("/", 1)[0]] += 1
         return result
+
+    def busy_s(self, stage: str | None = None) -> float:
+        """Slot-seconds spent answering (one stage's, or all)."""
+        return self.latency_s * (self.calls[stage] if stage else sum(self.calls.values()))
 
 
 def _calls(outcome) -> int:
@@ -84,48 +91,48 @@ class MeteredDispatcher(Dispatcher):
         return outcomes
 
 
-def measure(args, concurrency: int) -> dict:
-    server = SlotServer(args.slots, args.latency)
-    dispatcher = MeteredDispatcher(args.slots, max_concurrency=concurrency, timeout_s=600)
-    calls = Counter()
-    busy = defaultdict(float)
-    chat = server.chat
-
-    def counted(request: ChatRequest) -> ChatResult:
-        before = time.perf_counter()
-        result = chat(request)
-        stage = request.tag.split("/", 1)[0]
-        with server._lock:
-            calls[stage] += 1
-            busy[stage] += min(args.latency, time.perf_counter() - before)
-        return result
-
-    server.chat = counted
-    config = SimulationConfig().with_flat_overrides(PROFILES[args.profile])
+def town(args, server: SlotServer, dispatcher: Dispatcher) -> AgentopiaModel:
+    """A town whose residents (and environment, with ``--env llm``) ask ``server``."""
     minds = {}  # one LLM mind for everyone
 
     def mind(model, profile, index):
         return minds.setdefault("llm", LLMMind(server, model.rule_mind, dispatcher, seed=1))
 
-    model = AgentopiaModel(
-        world=args.world, residents=args.residents, years=1, seed=1, config=config, minds=mind,
-        environment=(lambda m: LLMEnvironment(server, m.rule_environment, dispatcher, seed=1)) if args.env == "llm" else None,
-        calendar__weeks_per_year=args.weeks)
+    def environment(model):
+        return LLMEnvironment(server, model.rule_environment, dispatcher, seed=1)
+
+    return AgentopiaModel(world=args.world, residents=args.residents, years=1, seed=1,
+                          config=SimulationConfig().with_flat_overrides(PROFILES[args.profile]), minds=mind,
+                          environment=environment if args.env == "llm" else None, calendar__weeks_per_year=args.weeks)
+
+
+def measure(args, concurrency: int) -> dict:
+    """Run ``args.towns`` towns side by side on one server, each with its own dispatcher (as a
+    sweep's runs would); per-stage figures are the first town's."""
+    server = SlotServer(args.slots, args.latency)
+    dispatchers = [MeteredDispatcher(args.slots, max_concurrency=concurrency, timeout_s=600) for _ in range(args.towns)]
+    towns = [town(args, server, d) for d in dispatchers]
     cpu, start = time.process_time(), time.perf_counter()
-    model.run()
+    threads = [threading.Thread(target=t.run) for t in towns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    first = dispatchers[0]
     stage_wall = defaultdict(float)
-    for stage, begin, end, _ in dispatcher.runs:
+    for stage, begin, end, _ in first.runs:
         stage_wall[stage] += end - begin
-    in_runs = sum(stage_wall.values())
-    total_calls = sum(calls.values())
     # A perfect dispatcher with the week's stage barriers as they are: every run in its fewest
-    # latencies, no time between runs.
-    fewest_s = args.latency * sum(fewest for *_, fewest in dispatcher.runs)
-    return {"wall": wall, "cpu": cpu, "calls": total_calls, "use": server.busy_s / (args.slots * wall),
-            "ceiling": server.busy_s / (args.slots * fewest_s),
-            "between": wall - in_runs, "runs": len(dispatcher.runs),
-            "stages": {s: (stage_wall[s], calls[s], busy[s] / (args.slots * stage_wall[s]) if stage_wall[s] else 0.0)
+    # latencies, no time between runs (one town's).
+    fewest_s = args.latency * sum(fewest for *_, fewest in first.runs)
+    total_calls = sum(server.calls.values())
+    one = server.busy_s() / args.towns
+    return {"wall": wall, "cpu": cpu, "calls": total_calls, "use": server.busy_s() / (args.slots * wall),
+            "ceiling": one / (args.slots * fewest_s), "between": wall - sum(stage_wall.values()),
+            "runs": len(first.runs),
+            "stages": {s: (stage_wall[s], server.calls[s] // args.towns,
+                           server.busy_s(s) / args.towns / (args.slots * stage_wall[s]) if stage_wall[s] else 0.0)
                        for s in sorted(stage_wall, key=stage_wall.get, reverse=True)}}
 
 
@@ -139,14 +146,15 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=64, help="the server's parallel slots (K)")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per call inside a slot")
     parser.add_argument("--concurrency", nargs="*", type=int, default=None, help="default: K")
+    parser.add_argument("--towns", type=int, default=1, help="towns run side by side on the server (a sweep's runs)")
     args = parser.parse_args()
     print(f"{args.residents} residents x {args.weeks} week(s), {args.world}, profile {args.profile}, env {args.env}; "
-          f"server K={args.slots} slots x {args.latency * 1000:g} ms; load average {os.getloadavg()[0]:.1f}")
+          f"{args.towns} town(s) side by side; server K={args.slots} slots x {args.latency * 1000:g} ms; load average {os.getloadavg()[0]:.1f}")
     for level in args.concurrency or [args.slots]:
         m = measure(args, level)
         print(f"concurrency {level}: {m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU, {m['calls']} calls "
-              f"({m['cpu'] / max(1, m['calls']) * 1000:.2f} ms CPU per call), {m['runs']} dispatcher runs; "
-              f"capacity used {m['use']:.2f} (barrier ceiling {m['ceiling']:.2f}); between runs {m['between']:.1f} s")
+              f"({m['cpu'] / max(1, m['calls']) * 1000:.2f} ms CPU per call), {m['runs']} dispatcher runs a town; "
+              f"capacity used {m['use']:.2f} (one town's barrier ceiling {m['ceiling']:.2f}); between runs {m['between']:.1f} s")
         print(f"  {'stage':<12s} {'wall s':>7s} {'calls':>6s} {'of capacity':>11s}")
         for stage, (wall, calls, use) in m["stages"].items():
             print(f"  {stage:<12s} {wall:7.2f} {calls:6d} {use:11.2f}")

@@ -211,7 +211,9 @@ class Dispatcher:
 
     ``max_concurrency``: calls in flight at once, over all runs, stragglers that timed out
     included (a timed-out call cannot be cancelled; it keeps its slot until it ends, so backends
-    should have their own timeouts too). ``timeout_s``: per call, queueing in the server included. ``retries``: extra attempts per job after the first. ``backoff_s``:
+    should have their own timeouts too); about twice the server's parallel slots keeps a call
+    waiting in the server for each slot that frees (benchmarks/RESULTS.md: 0.98-0.99 of an 8-slot
+    server's capacity with 16, 0.90-0.97 with 8). ``timeout_s``: per call, queueing in the server included. ``retries``: extra attempts per job after the first. ``backoff_s``:
     first wait before retrying a transient error (unreachable, timeout, HTTP 429/5xx), doubling
     each time; invalid answers are retried at once. ``corrective_retry``: show the model its
     rejected answer and the reason on the retry. ``breaker_after``: transient failures in a row
