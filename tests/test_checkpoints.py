@@ -8,6 +8,7 @@ import os
 import pickle
 import random
 import re
+import secrets
 import signal
 import stat
 import subprocess
@@ -195,6 +196,24 @@ def test_a_missing_key_is_made_private_once_and_a_short_one_is_refused(monkeypat
         secret_key()
     path.write_bytes(b"x" * 32 + b"\n")
     assert secret_key() == b"x" * 32  # 32 characters are enough
+
+
+def test_a_key_made_by_two_processes_at_once_is_never_read_half_written(monkeypatch, tmp_path):
+    """Another process asks for the key while this one is still writing it (here: from inside
+    the write, as the random bytes are drawn); both must come away with one and the same full key."""
+    monkeypatch.setenv(SECRET_ENV, str(tmp_path / "checkpoint.key"))
+    real_token_hex, other, started = secrets.token_hex, [], []
+
+    def draw_while_another_process_reads(n):
+        if not started:
+            started.append(True)
+            other.append(secret_key())
+        return real_token_hex(n)
+
+    monkeypatch.setattr(secrets, "token_hex", draw_while_another_process_reads)
+    key = secret_key()
+    assert other == [key] and len(key) == 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.key"]  # no temporary file left
 
 
 def test_a_checkpoint_round_trips_and_is_written_where_its_week_says(tmp_path):

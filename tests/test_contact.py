@@ -85,3 +85,24 @@ def test_decisions_and_their_schema_refuse_more_than_4_weeks_ahead_or_4_invitees
             jsonschema.validate(answer, schema)
         with pytest.raises(ValidationError):
             ContactDecision.model_validate(answer)
+
+
+def test_a_message_renews_a_tie_that_faded_away():
+    """Contact follows the notebook, not the tie: writing to someone whose tie was lost brings it back."""
+    from agentopia_mesa.config import SocialConfig
+    from agentopia_mesa.town.social_ties import SocialTies
+
+    config = SocialConfig()
+    ties = SocialTies(config, ["A", "B"])
+    ties.meet("A", "B", 0)
+    week = 1
+    while ties.acquaintance.has_edge("A", "B"):
+        ties.fade(week)
+        week += 1
+    assert not ties.acquaintance.has_edge("B", "A") and ties.total.dissolved == 2
+    ties.message("A", "B", week)
+    for x, y in (("A", "B"), ("B", "A")):
+        tie = ties.acquaintance[x][y]
+        assert tie["messages"] == 1 and tie["last_week"] == week
+        assert tie["familiarity"] == config.first_meeting_familiarity + config.message_gain
+    assert ties.total.formed == 4  # formed twice over: at the meeting and again by the message

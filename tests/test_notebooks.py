@@ -16,6 +16,7 @@ from agentopia_mesa.minds.llm_mind import LLMMind
 from agentopia_mesa.minds.notebook_tools import NotebookTools, tools_for
 from agentopia_mesa.minds.prompts import messages_for
 from agentopia_mesa.model import AgentopiaModel
+from agentopia_mesa.run.notebooks import read_notebooks
 from agentopia_mesa.stages.asking import prepare
 from agentopia_mesa.stages.contact import contactable
 from agentopia_mesa.town.notebook import Note, Notebook
@@ -301,6 +302,13 @@ def test_a_paper_run_with_note_tools_replays_exactly_with_no_calls(tmp_path, mon
     used = [x for x in lines if x.get("tool_use")]
     assert {x["stage"] for x in used} >= {"plan", "contact", "review"}
     assert any(c["name"] == "update_note" for x in used for c in x["tool_use"]["calls"])
+    books = read_notebooks(tmp_path / "a" / "notebooks.jsonl")  # the notebooks as the run left them
+    assert len(books) == 6 and all(b["diary"] and b["notes"]["general"]["versions"] for b in books.values())
+    assert all(f in b["notes"] for b in books.values() for _, op, f in b["log"] if op == "write")
+    dialogues = [json.loads(x) for x in (tmp_path / "a" / "dialogues.jsonl").read_text(encoding="utf-8").splitlines()]
+    met = {(a, b) for d in dialogues if d["kind"] != "public" for a in d["participants"] for b in d["participants"] if a != b}
+    met |= {(a, b) for d in dialogues for a, seen in d.get("noticed", {}).items() for b in seen}
+    assert met and all(f"people/{b}" in books[a]["notes"] for a, b in met)  # whoever met someone has a note on them
     made = []
     real = factory.make_backend
     monkeypatch.setattr(factory, "make_backend", lambda *a, **k: made.append(real(*a, **k)) or made[-1])

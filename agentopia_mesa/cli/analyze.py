@@ -34,17 +34,8 @@ def standalone_main(add_parser, command: str, argv: list[str] | None = None) -> 
     the CLI's error contract: bad input is one line on stderr and exit code 2."""
     import sys
 
-    from agentopia_mesa.cli.parsing import Parser
+    from agentopia_mesa.cli.parsing import Parser, handle
 
     parser = Parser(prog="agentopia")
     add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args([command, *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.handler(args)
-    except (ValueError, FileNotFoundError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"agentopia: error: {message}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("agentopia: interrupted", file=sys.stderr)
-        return 130
+    return handle(parser.parse_args([command, *(sys.argv[1:] if argv is None else argv)]))

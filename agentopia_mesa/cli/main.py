@@ -14,7 +14,7 @@ from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.cli.mind_options import check_mind_options
-from agentopia_mesa.cli.parsing import Parser
+from agentopia_mesa.cli.parsing import Parser, handle
 from agentopia_mesa.cli.progress import show_llm_progress
 from agentopia_mesa.config import DEFAULT_PROFILE, PROFILES
 from agentopia_mesa.run.checkpoints import keep_arg
@@ -32,14 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
-    except (UsageError, ValueError, FileNotFoundError, LLMError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"agentopia: error: {message}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("agentopia: interrupted", file=sys.stderr)
-        return 130
+        return handle(args, (ValueError, FileNotFoundError, LLMError))  # UsageError is a ValueError
     finally:
         release_all_run_locks()
 

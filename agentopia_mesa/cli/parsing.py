@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 class Parser(argparse.ArgumentParser):
@@ -33,3 +34,17 @@ def innermost(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> ar
         if chosen is None:
             return parser
         parser = chosen
+
+
+def handle(args: argparse.Namespace, errors: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError)) -> int:
+    """Run the parsed command's handler under the CLI's error contract: bad input (``errors``) is
+    one line on stderr and exit code 2; Ctrl-C is one line and exit code 130."""
+    try:
+        return args.handler(args)
+    except errors as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"agentopia: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("agentopia: interrupted", file=sys.stderr)
+        return 130

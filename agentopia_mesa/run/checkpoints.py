@@ -29,9 +29,10 @@ import hashlib
 import hmac
 import io
 import os
-import secrets
 import pickle
 import re
+import secrets
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -62,20 +63,29 @@ def secret_path() -> Path:
 
 
 def secret_key() -> bytes:
-    """This user's checkpoint key, made (32 random bytes, mode 0600) on first use."""
+    """This user's checkpoint key, made (32 random bytes, mode 0600) on first use.
+
+    The key is written whole to a private temporary file and then hard-linked into place, so a
+    process that starts at the same moment reads either no key or the complete one, never an
+    empty file; whoever links first wins and the other reads the winner's key.
+    """
     path = secret_path()
     try:
         key = path.read_bytes().strip()
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")  # mode 0600
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return secret_key()
-        with os.fdopen(fd, "wb") as f:
-            f.write(secrets.token_hex(32).encode() + b"\n")
-            f.flush()
-            os.fsync(f.fileno())
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_hex(32).encode() + b"\n")
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:  # another process made it first
+                pass
+        finally:
+            os.unlink(tmp)
         key = path.read_bytes().strip()
     if len(key) < 32:
         raise CheckpointError(f"{path}: the checkpoint key is too short; remove it to make a new one")

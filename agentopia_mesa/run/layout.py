@@ -14,6 +14,8 @@ A **run directory** (``agentopia run``, ``resume``, ``branch``, and each run of 
     replay.jsonl           one frame per week for the viewer (streamed)
     decisions.jsonl        every decision of an LLM mind (streamed; LLM runs only)
     dialogues.jsonl        every conversation, turn by turn (streamed; LLM runs only)
+    notebooks.jsonl        every resident's notebook at the end: notes, versions, reads and
+                           writes, diary (LLM runs only; run/notebooks.py)
     llm-cache.sqlite       every LLM answer (LLM runs only, unless --llm-cache points elsewhere)
     faults.json            what went wrong: failed calls by kind, interruptions
     summary.txt            written last: a run with a summary is finished
@@ -45,6 +47,7 @@ TIES_PARQUET = "ties"
 REPLAY = "replay.jsonl"
 DECISIONS = "decisions.jsonl"
 DIALOGUES = "dialogues.jsonl"
+NOTEBOOKS = "notebooks.jsonl"
 LLM_CACHE = "llm-cache.sqlite"
 FAULTS = "faults.json"
 SUMMARY = "summary.txt"
@@ -95,6 +98,7 @@ class RunLayout:
     replay = property(lambda self: self.root / REPLAY)
     decisions = property(lambda self: self.root / DECISIONS)
     dialogues = property(lambda self: self.root / DIALOGUES)
+    notebooks = property(lambda self: self.root / NOTEBOOKS)
     llm_cache = property(lambda self: self.root / LLM_CACHE)
     faults = property(lambda self: self.root / FAULTS)
     summary = property(lambda self: self.root / SUMMARY)

@@ -13,8 +13,10 @@ from agentopia_mesa.metrics import ACTIVITY_KINDS
 from agentopia_mesa.run.faults import fault_lines, fault_report
 from agentopia_mesa.run.files import write_csv, write_json, write_text
 from agentopia_mesa.run.layout import RunLayout
+from agentopia_mesa.run.notebooks import write_notebooks
 from agentopia_mesa.run.plots import overview_figure
 from agentopia_mesa.run.tables import write_parquet
+from agentopia_mesa.run.trajectories import llm_deciders
 from agentopia_mesa.town.economy import gini
 from agentopia_mesa.town.state import NEEDS
 
@@ -65,6 +67,9 @@ def write_results(out: Path | RunLayout, model, meta: dict, wall_seconds: float,
     write_csv(paths["rewards"], rewards)
     faults = fault_report(model, interruptions)
     write_json(paths["faults"], {**faults, "in_progress": True})  # until the summary: a kill in the plot is unclean
+    if llm_deciders(model):
+        paths["notebooks"] = layout.notebooks
+        write_notebooks(layout.notebooks, model.residents)
     overview_figure(metrics, rewards, paths["plot"], f"{model.world.title}: {len(model.residents)} residents, {model.years} years")
     # Last: a summary means every result is written (``agentopia resume`` checks for it).
     write_text(paths["summary"], summarise(model, metrics, rewards, meta, wall_seconds, faults))

@@ -125,13 +125,18 @@ class TrajectoryRecorder:
         self._lock = threading.Lock()
 
 
-def attach_trajectories(model, run_dir: str | Path, run_id: str | None = None) -> TrajectoryRecorder | None:
-    """Make every LLM mind of ``model``, and its LLM environment, record into ``run_dir``, and the
-    week's conversations go to its ``dialogues.jsonl`` (``run.dialogues``); None if there is no LLM at all."""
+def llm_deciders(model) -> list:
+    """The LLM minds of ``model`` and its LLM environment, if any (empty: a run without an LLM)."""
     from agentopia_mesa.environment.llm_environment import llm_environment
     from agentopia_mesa.minds.llm_settings import llm_minds
 
-    recorders = [*llm_minds(model), *filter(None, [llm_environment(model)])]
+    return [*llm_minds(model), *filter(None, [llm_environment(model)])]
+
+
+def attach_trajectories(model, run_dir: str | Path, run_id: str | None = None) -> TrajectoryRecorder | None:
+    """Make every LLM mind of ``model``, and its LLM environment, record into ``run_dir``, and the
+    week's conversations go to its ``dialogues.jsonl`` (``run.dialogues``); None if there is no LLM at all."""
+    recorders = llm_deciders(model)
     if not recorders:
         return None
     model.observers.append(DialogueRecorder(run_dir))  # the conversations too (dialogues.jsonl)

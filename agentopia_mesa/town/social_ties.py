@@ -69,12 +69,14 @@ class SocialTies:
         tie["last_week"] = week_index
 
     def message(self, sender: str, recipient: str, week_index: int) -> None:
+        """A message strengthens the tie both ways; one to someone known from before whose tie
+        has faded away (the notebook still lets people contact them) renews it, as a meeting would."""
+        self.meet(sender, recipient, week_index)
         for x, y in ((sender, recipient), (recipient, sender)):
-            if self.acquaintance.has_edge(x, y):
-                tie = self.acquaintance[x][y]
-                tie["familiarity"] = min(100.0, tie["familiarity"] + self.config.message_gain)
-                tie["messages"] += 1
-                tie["last_week"] = week_index
+            tie = self.acquaintance[x][y]
+            tie["familiarity"] = min(100.0, tie["familiarity"] + self.config.message_gain)
+            tie["messages"] += 1
+            tie["last_week"] = week_index
 
     def gift(self, giver: str, receiver: str) -> None:
         """receiver records a gift from giver."""
