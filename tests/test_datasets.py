@@ -293,6 +293,9 @@ def recorded_requests(run) -> dict[str, set[str]]:
 
 
 def _canonical(messages: list[dict]) -> str:
+    """Messages as canonical JSON text, tool arguments parsed, an earlier turn's ``weight`` (a mark
+    of the dataset, not part of the request) left out."""
+    messages = [{k: v for k, v in m.items() if k != "weight"} for m in messages]
     parsed = [{**m, "tool_calls": [{**c, "function": {**c["function"], "arguments": json.loads(c["function"]["arguments"])}}
                                    for c in m["tool_calls"]]} if m.get("tool_calls") else m for m in messages]
     return json.dumps(parsed, sort_keys=True)
@@ -382,3 +385,206 @@ def test_tool_samples_load_with_the_datasets_json_loader(tmp_path):
     assert {"function_call", "observation"} <= froms
     with_tools = [s for s in sharegpt if s.get("tools")]
     assert with_tools and all(t["name"] and t["parameters"] for s in with_tools for t in json.loads(s["tools"]))
+
+
+# -- earlier turns not to train on, tools as Gemma saw them, ShareGPT's alternation --------------------------
+
+def test_earlier_replies_rejected_or_fallen_back_are_kept_as_context_with_weight_zero(tmp_path):
+    """A running chat of four turns by A: turn 2 rejected by the environment, turn 3 a fallback's
+    answer. The last turn's sample shows both (A saw them) but marks them ``"weight": 0``."""
+    run = hand_made_run(tmp_path / "run")
+    chat = [{"role": "system", "content": "You are A."}]
+    whens = [f"Y2020-W01-D1-joint-t{n}" for n in (1, 2, 3, 4)]
+    with TrajectoryRecorder(run) as record:
+        for n, when in enumerate(whens, 1):
+            chat = [*chat, {"role": "user", "content": f"Your turn ({n})."}]
+            reply = f'{{"speech": "reply {n}"}}'
+            record(entry(resident="A", model="ollama:base", stage="joint", when=when, messages=chat, response=reply,
+                         fallback=n == 3, invalid_attempts=3 * (n == 3)))
+            chat = [*chat, {"role": "assistant", "content": reply}]
+    turns = [{"turn": n, "when": when, "speaker": "A", "text": "", "verification": "REJECT" if n == 2 else "PASS",
+              "rejected": n == 2} for n, when in enumerate(whens, 1)]
+    (run / "dialogues.jsonl").write_text(json.dumps({"kind": "joint", "participants": ["A", "B"], "turns": turns}) + "\n")
+    stats = export_sft([run], tmp_path / "sft.jsonl", stages=["joint"])
+    samples = {s["metadata"]["when"]: s for s in read_jsonl(tmp_path / "sft.jsonl") if s["metadata"].get("stage") == "joint"}
+    assert sorted(samples) == [whens[0], whens[3]]  # turns 2 and 3 are no samples of their own
+    last = samples[whens[3]]["messages"]
+    assert [(m["content"], m["weight"]) for m in last if m["role"] == "assistant"] == [
+        ('{"speech": "reply 1"}', 1), ('{"speech": "reply 2"}', 0), ('{"speech": "reply 3"}', 0), ('{"speech": "reply 4"}', 1)]
+    assert "weight" not in json.dumps(samples[whens[0]])  # nothing to mark: no weights at all
+    assert stats.masked_turns == {"rejected": 1, "fallback": 1} and stats.masked_samples == 1
+    card = export_sft_card(stats)
+    assert "earlier assistant turns not trained on" in card and ": 2 (" in card and "in 1 samples" in card
+    # ShareGPT carries the mark; prompt-completion has the earlier turns in the prompt (never a target)
+    export_sft([run], tmp_path / "sg.jsonl", layout="sharegpt", stages=["joint"])
+    sg = next(s for s in read_jsonl(tmp_path / "sg.jsonl") if s["metadata"]["when"] == whens[3])
+    assert [t.get("weight") for t in sg["conversations"] if t["from"] == "gpt"] == [1, 0, 0, 1]
+    export_sft([run], tmp_path / "pc.jsonl", layout="prompt-completion", stages=["joint"])
+    pc = next(s for s in read_jsonl(tmp_path / "pc.jsonl") if s["metadata"]["when"] == whens[3])
+    assert pc["completion"] == [{"role": "assistant", "content": '{"speech": "reply 4"}', "weight": 1}]
+
+
+def export_sft_card(stats) -> str:
+    from agentopia_mesa.datasets.card import sft_card
+
+    return sft_card(stats)
+
+
+@pytest.fixture(scope="module")
+def paper_run(tmp_path_factory):
+    """One fake paper-profile run (conversations with rejected replies, notebook tool rounds), shared."""
+    from agentopia_mesa.cli.main import main
+
+    run = tmp_path_factory.mktemp("paper") / "run"
+    assert main([*PAPER_RUN, "--out", str(run)]) == 0
+    return run
+
+
+def test_paper_run_marks_every_rejected_earlier_reply_and_loads(paper_run, tmp_path):
+    from agentopia_mesa.run.dialogues import rejected_replies
+
+    stats = export_sft([paper_run], tmp_path / "chat" / "sft.jsonl", fraction=1)
+    rejected = rejected_replies(paper_run)
+    requests = {(e["resident"], json.dumps(e["messages"])): e["when"] for e in read_trajectories(paper_run)
+                if e.get("role") != "environment"}
+    marked = 0
+    for sample in read_jsonl(tmp_path / "chat" / "sft.jsonl"):
+        if sample["metadata"].get("role") == "environment":
+            continue
+        resident = sample["metadata"]["resident"]
+        unweighted = [{k: v for k, v in m.items() if k != "weight"} for m in sample["messages"]]
+        for i, m in enumerate(sample["messages"][:-1]):
+            when = requests.get((resident, json.dumps(unweighted[:i])))
+            if m["role"] == "assistant" and when is not None:  # an earlier reply of the running chat
+                assert m.get("weight", 1) == (0 if (resident, when) in rejected else 1)
+                marked += m.get("weight", 1) == 0
+    assert marked == sum(stats.masked_turns.values()) == stats.masked_turns["rejected"] > 0
+    load_dataset = hf_load_dataset()
+    chat = load_dataset(str(tmp_path / "chat"), split="train", cache_dir=str(tmp_path / "hf"))
+    weights = [m["weight"] for s in chat for m in s["messages"] if m["role"] == "assistant" and m.get("weight") is not None]
+    assert weights.count(0) == marked
+
+
+def test_sharegpt_turns_alternate_as_llamafactory_reads_them(paper_run, tmp_path):
+    from agentopia_mesa.datasets.formats import sharegpt_turns
+    from agentopia_mesa.llm.tools import TOOLS_CLOSED
+
+    export_sft([paper_run], tmp_path / "sg.jsonl", layout="sharegpt", fraction=1)
+    samples = read_jsonl(tmp_path / "sg.jsonl")
+    for sample in samples:
+        _assert_alternate(sample["conversations"])
+    assert any(t["from"] == "function_call" for s in samples for t in s["conversations"]) and any(s.get("tools") for s in samples)
+    # a round of two calls (Ollama's native tools) closed by TOOLS_CLOSED: the results and the closing turn are one observation
+    calls = [{"id": f"c{i}", "type": "function", "function": {"name": "read_note", "arguments": json.dumps({"name": n})}}
+             for i, n in enumerate(("general", "people/B"))]
+    closed = [{"role": "system", "content": "You are A."}, {"role": "user", "content": "REVIEW your week."},
+              {"role": "assistant", "content": "", "tool_calls": calls},
+              {"role": "tool", "content": "note one", "tool_call_id": "c0", "name": "read_note"},
+              {"role": "tool", "content": "note two", "tool_call_id": "c1", "name": "read_note"},
+              {"role": "user", "content": TOOLS_CLOSED}, {"role": "assistant", "content": "{}"}]
+    turns = sharegpt_turns(closed)
+    _assert_alternate(turns)
+    assert turns[3] == {"from": "observation", "value": f"note one\n\nnote two\n\n{TOOLS_CLOSED}"}
+    assert json.loads(turns[2]["value"]) == [{"name": "read_note", "arguments": {"name": "general"}},
+                                             {"name": "read_note", "arguments": {"name": "people/B"}}]
+    with pytest.raises(ValueError, match="text beside its tool calls.*use --format chat"):
+        sharegpt_turns([*closed[:2], {**closed[2], "content": "Let me look."}])
+
+
+def _assert_alternate(turns: list[dict]) -> None:
+    """LLaMA-Factory's ShareGPT rule: after an optional system turn, human/observation at odd places and
+    gpt/function_call at even ones, ending with gpt."""
+    turns = turns[1:] if turns[0]["from"] == "system" else turns
+    assert len(turns) % 2 == 0 and turns[-1]["from"] == "gpt"
+    for i, turn in enumerate(turns):
+        assert turn["from"] in (("human", "observation"), ("gpt", "function_call"))[i % 2]
+
+
+def _plain_request(record: dict) -> str:
+    """A cached request as the embedded and fake backends sent it (llm/json_tools.py), canonical
+    (``_canonical_plain``)."""
+    from agentopia_mesa.llm.client import ChatRequest
+    from agentopia_mesa.llm.json_tools import plain_messages, uses_tools
+
+    request = ChatRequest(tuple(record["messages"]), tools=tuple(record.get("tools") or ()))
+    return _canonical_plain(plain_messages(request) if uses_tools(request) else list(request.messages))
+
+
+def _canonical_plain(messages: list[dict]) -> str:
+    """Plain messages as JSON text with every JSON in them (a tool call's line, a tool's parameter
+    schema in the system note) key-sorted: the cache stores requests as canonical JSON, while the
+    backend sent them in their own key order."""
+    import re
+
+    def canonical(line: str) -> str:
+        try:
+            return json.dumps(json.loads(line), sort_keys=True)
+        except ValueError:
+            return re.sub(r"(Arguments \(JSON schema\): )(\{.*\})$", lambda m: m[1] + canonical(m[2]), line)
+
+    return json.dumps([{"role": m["role"], "content": "\n".join(canonical(line) for line in m["content"].split("\n"))}
+                       for m in messages])
+
+
+def test_json_tools_samples_are_what_the_backend_sent_and_gemma_renders_them(paper_run, tmp_path):
+    import sqlite3
+
+    from tests.test_model_templates import hf_chat
+
+    assert cli(["dataset", "sft", str(paper_run), "--out", str(tmp_path / "json.jsonl"), "--top", "1", "--tools", "json"]) == 0
+    with sqlite3.connect(paper_run / "llm-cache.sqlite") as db:
+        sent: dict[str, set[str]] = {}
+        for request, text in db.execute("select request, text from responses"):
+            sent.setdefault(_plain_request(json.loads(request)), set()).add(text)
+    samples = read_jsonl(tmp_path / "json.jsonl")
+    with_tools = 0
+    for sample in samples:
+        messages = sample["messages"]
+        assert messages[-1]["content"] in sent[_canonical_plain(messages[:-1])]  # (the weights left aside)
+        assert {m["role"] for m in messages} <= {"system", "user", "assistant"} and "tools" not in sample
+        with_tools += "Result of " in json.dumps(messages)
+        rendered = hf_chat(messages, add_generation_prompt=False)  # raises if roles do not alternate
+        assert rendered.endswith(messages[-1]["content"] + "<end_of_turn>\n")
+    assert with_tools and "tool rounds in the JSON convention" in (tmp_path / "json.md").read_text()
+    with pytest.raises(ValueError, match="--tools: 'xml' is not one of standard, json"):
+        export_sft([paper_run], tmp_path / "x.jsonl", tools="xml")
+
+
+def test_conversation_pairs_are_replies_the_environment_judged_and_a_rerun_calls_nothing(paper_run, tmp_path, capsys):
+    """``--branch conversations``: alternatives of a speaker's turn (the varied fake samples distinct
+    texts), each played in its own branch of the week and judged by the environment."""
+    import sqlite3
+
+    out = tmp_path / "conv.jsonl"
+    argv = ["dataset", "dpo", str(paper_run), "--out", str(out), "--branch", "conversations", "--prompts", "2",
+            "--samples", "3", "--min-margin", "0", "--llm", "fake:varied"]
+    assert cli(argv) == 0
+    assert "stage joint" in capsys.readouterr().out
+    pairs = read_jsonl(out)
+    assert len(pairs) >= 2
+    running = {(e["resident"], e["when"]): e["messages"] for e in read_trajectories(paper_run) if e.get("stage") == "joint"}
+    for pair in pairs:
+        meta = pair["metadata"]
+        # the prompt is the speaker's running chat up to the turn, as the run sent it
+        assert pair["prompt"] == chat_messages(running[(meta["resident"], meta["when"])], "")[:-1]
+        assert pair["prompt"][-1]["role"] == "user" and "Your turn" in pair["prompt"][-1]["content"]
+        assert pair["chosen"][0]["content"] != pair["rejected"][0]["content"]
+        verdicts = (meta["chosen_verification"], meta["rejected_verification"])
+        assert verdicts != ("REJECT", "PASS")  # a reply the environment passed is never the rejected one
+        if verdicts[0] == verdicts[1]:
+            assert meta["chosen_outcome"] >= meta["rejected_outcome"] and meta["margin"] >= 0
+    assert any(meta["chosen_verification"] == "PASS" and meta["rejected_verification"] == "REJECT"
+               for meta in (p["metadata"] for p in pairs))
+    card = (tmp_path / "conv.md").read_text()
+    assert f"pairs **{len(pairs)}**" in card and "verdicts of the alternatives: PASS" in card and "skipped: too close" in card
+
+    def cached() -> int:
+        with sqlite3.connect(tmp_path / "conv.cache.sqlite") as db:
+            return db.execute("select count(*) from responses").fetchone()[0]
+
+    before, text = cached(), out.read_text()
+    assert cli(argv) == 0
+    assert cached() == before and out.read_text() == text  # every call was cached: the rerun asks no model
+    load_dataset = hf_load_dataset()
+    loaded = load_dataset("json", data_files=str(out), split="train", cache_dir=str(tmp_path / "hf"))
+    assert loaded.num_rows == len(pairs) and {"prompt", "chosen", "rejected"} <= set(loaded.column_names)

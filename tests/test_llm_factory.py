@@ -54,6 +54,18 @@ def test_embedded_and_fake_specs_build_lazily():
     assert isinstance(make_client("fake"), FakeBackend)
 
 
+def test_the_varied_fake_gives_free_texts_that_differ_between_seeds():
+    from agentopia_mesa.llm.client import ChatOptions, ChatRequest
+
+    schema = {"type": "object", "properties": {"speech": {"type": "string"}}, "required": ["speech"]}
+    messages = ({"role": "user", "content": "Your turn."},)
+    varied, plain = make_client("fake:varied"), make_client("fake")
+    assert varied.name == "fake:varied"
+    texts = {varied.chat(ChatRequest(messages, schema, ChatOptions(seed=seed))).text for seed in range(8)}
+    assert len(texts) > 1 and all("speech" in json.loads(t) for t in texts)
+    assert {plain.chat(ChatRequest(messages, schema, ChatOptions(seed=seed))).text for seed in range(8)} == {'{"speech": "ok"}'}
+
+
 def test_cache_path_wraps_the_backend(tmp_path):
     client = make_client("fake", cache_path=tmp_path / "c.sqlite", cache_mode="record")
     assert isinstance(client, CachedClient) and client.mode == "record" and client.name == "fake:schema-example"

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from agentopia_mesa.datasets.formats import FORMATS
+from agentopia_mesa.datasets.roleplay import TOOL_FORMATS
 
 
 def add_dataset_parser(subparsers) -> argparse.ArgumentParser:
@@ -27,6 +28,10 @@ def add_dataset_parser(subparsers) -> argparse.ArgumentParser:
     sft.add_argument("--format", choices=FORMATS, default="chat",
                      help='chat: {"messages": [...]} (TRL, Unsloth, LLaMA-Factory); sharegpt: {"conversations": [{"from", "value"}]}; '
                           'prompt-completion: {"prompt": [...], "completion": [...]} (TRL, loss on the answer only)')
+    sft.add_argument("--tools", choices=TOOL_FORMATS, default="standard",
+                     help="how tool rounds are written: standard (assistant tool_calls and tool messages, the tools as a "
+                          "tools field) or json (as the embedded and fake backends sent them: the tools described in the "
+                          "system message, a call as its JSON, a result as a user turn; what Gemma 3's chat template renders)")
     sft.add_argument("--years", type=int, default=None, metavar="N", help="use only each run's first N years")
     sft.add_argument("--model", action="append", default=None, metavar="NAME",
                      help="rank and keep only residents with this mind (repeatable), as rewards.csv's model column names it, "
@@ -48,7 +53,12 @@ def add_dataset_parser(subparsers) -> argparse.ArgumentParser:
     dpo.add_argument("run", type=Path, metavar="RUN_DIR", help="a run directory with checkpoints")
     dpo.add_argument("--out", type=Path, required=True, help="output JSON lines file (e.g. data/dpo.jsonl)")
     dpo.add_argument("--week", type=int, default=None, help="checkpoint to branch from (default: the latest before the run's end)")
-    dpo.add_argument("--stage", default="plan", help="which first question of the week to branch (default: plan)")
+    dpo.add_argument("--branch", choices=("life", "conversations"), default="life",
+                     help="life: score each answer by the life-reward change of its rollout (default); conversations: "
+                          "branch a resident's first conversation turn of the week, play each reply's week and rank the "
+                          "replies by the environment's verdict (PASS over REJECT), then the activity's outcome for the speaker")
+    dpo.add_argument("--stage", default="plan", help="which first question of the week to branch (default: plan; "
+                                                     "with --branch conversations: the turn)")
     dpo.add_argument("--resident", action="append", default=None, metavar="NAME", help="deciding resident (repeatable)")
     dpo.add_argument("--prompts", type=int, default=4, help="how many residents' prompts, without --resident (default: 4)")
     dpo.add_argument("--samples", type=int, default=4, help="answers sampled per prompt (default: 4)")
@@ -76,7 +86,8 @@ def _sft(args) -> int:
         raise ValueError(f"--years: must be at least 1, got {args.years}")
     stats = export_sft(args.runs, args.out, fraction=TOP_FRACTION if args.top is None else args.top, layout=args.format,
                        first_years=args.years, models=args.model, stages=args.stage,
-                       env_mix=ENV_MIX if args.env_mix is None else args.env_mix, seed=MIX_SEED if args.seed is None else args.seed)
+                       env_mix=ENV_MIX if args.env_mix is None else args.env_mix, seed=MIX_SEED if args.seed is None else args.seed,
+                       tools=args.tools)
     card = write_card(args.out, sft_card(stats))
     left_out = ", ".join(f"{k} {v}" for k, v in stats.excluded.items()) or "none"
     print(f"wrote {args.out}: {stats.samples} samples from {stats.selected_agent_years} of {stats.agent_years} agent-years "
@@ -92,9 +103,11 @@ def _dpo(args) -> int:
         raise ValueError(f"--prompts: must be at least 1, got {args.prompts}")
     stats = export_dpo(args.run, args.out, week=args.week, stage=args.stage, residents=args.resident, prompts=args.prompts,
                        samples=args.samples, temperature=args.temperature, horizon=args.horizon, min_margin=args.min_margin,
-                       pairs=args.pairs, llm=args.llm, cache=args.llm_cache, layout=args.format, seed=args.seed)
+                       pairs=args.pairs, llm=args.llm, cache=args.llm_cache, layout=args.format, seed=args.seed,
+                       branch=args.branch)
     per_pair = f", {stats.wall_s / stats.pairs:.1f} s per pair" if stats.pairs else ""
+    skipped = stats.too_close + stats.single_answer + stats.unmatched
     print(f"wrote {args.out}: {stats.pairs} pairs from {stats.prompts} prompts (week {stats.week}, stage {stats.stage}, "
-          f"{stats.rollouts} rollouts of {stats.horizon_weeks} week(s)) in {stats.wall_s:.1f} s{per_pair}; "
+          f"{stats.rollouts} rollouts of {stats.horizon_weeks} week(s), {skipped} skipped) in {stats.wall_s:.1f} s{per_pair}; "
           f"card {Path(args.out).with_suffix('.md')}")
     return 0

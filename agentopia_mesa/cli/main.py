@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="SQLite response cache (default: llm-cache.sqlite in the run directory; share one across runs)")
     minds.add_argument("--cache-mode", choices=["record", "replay", "replay-or-record"], default="replay-or-record")
     minds.add_argument("--temperature", type=float, default=0.7)
-    minds.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8)")
+    minds.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8; about twice the server's parallel slots keeps it busy)")
     minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
                        help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
                             "is set from the speed measured after a warm-up call (README, LLM minds)")

@@ -4,8 +4,10 @@
 question and keeps those questions (the prompts to sample alternatives for). ``rollout`` loads
 the checkpoint again, answers one resident's first question of that stage with a given answer,
 checks that the question is the captured one (same prompt: the state really is matched), and
-runs the town forward. Every branch of a prompt shares its past; LLM minds share one response
-cache, so calls made before the forced decision are answered identically in every branch.
+runs the town forward. ``judge_reply`` does the same for one conversation reply and plays only
+that week: the environment's verification of the reply and the activity's outcome judge it.
+Every branch of a prompt shares its past; LLM minds share one response cache, so calls made
+before the forced decision are answered identically in every branch.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from agentopia_mesa.run.checkpoints import read_checkpoint
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.llm_mind import InvalidDecision, parse_decision
-from agentopia_mesa.minds.prompts import messages_for
-from agentopia_mesa.contract.questions import Question
+from agentopia_mesa.minds.prompts import messages_for, remember
+from agentopia_mesa.contract.questions import ChatQuestion, Question
+from agentopia_mesa.town.state import NEEDS
 from agentopia_mesa.minds.schemas import schema_for
 from agentopia_mesa.environment.llm_environment import llm_environment
 from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds
@@ -38,6 +41,9 @@ class _StandIn(Mind):
 
     def __init__(self, inner: Mind, hook):
         self.inner, self.hook, self.name = inner, hook, inner.name
+        # An LLM mind's answers go into its resident's context (stages.asking): a stand-in that
+        # hid this would change later prompts, and the branch would no longer replay the run.
+        self.keeps_replies = inner.keeps_replies
 
     def decide(self, question: Question) -> Decision:
         return self.decide_all([question])[0]
@@ -130,17 +136,34 @@ def capture_questions(checkpoint: Checkpoint, residents: Sequence[str], stage: s
     return seen
 
 
-def rollout(checkpoint: Checkpoint, resident: str, captured: Captured, answer: str, horizon: int | None) -> Branch | None:
-    """Branch at the checkpoint: ``resident`` answers its first ``captured`` stage question with
-    ``answer``; run ``horizon`` weeks (None: to the end of the year) and settle its life reward.
+@dataclass
+class Judged:
+    """What the environment made of one forced conversation reply: its verification of the reply
+    (``passed``: not REJECT) and the activity's outcome for the speaker (``outcome``: the need
+    points it gave the speaker, summed over ``town.state.NEEDS``; ``note``: its line), and the cost."""
 
-    The reward is that of the last year-end inside the horizon, or, if the horizon ends mid-year,
-    of a provisional settlement at its end. Returns None if the branch's question is not the
-    captured one (the state is not matched) or the answer does not fit it.
-    """
+    passed: bool
+    verification: str
+    outcome: float
+    note: str
+    llm_calls: int
+
+
+@dataclass
+class _Forced:
+    model: object
+    weeks: int
+    llm_calls: int
+    rows_before: int
+
+
+def _forced_run(checkpoint: Checkpoint, resident: str, captured: Captured, answer: str, weeks: int | None) -> _Forced | None:
+    """Load the checkpoint, answer ``resident``'s first ``captured`` stage question with ``answer``
+    and run ``weeks`` weeks (None: to the end of the year). None if the branch's question is not the
+    captured one (the state is not matched) or the answer does not fit it."""
     model = checkpoint.load()
     per_year = model.config.calendar.weeks_per_year
-    weeks = horizon if horizon is not None else per_year - model.weeks_done % per_year
+    weeks = weeks if weeks is not None else per_year - model.weeks_done % per_year
     forced = []
 
     def hook(q: Question):
@@ -152,6 +175,8 @@ def rollout(checkpoint: Checkpoint, resident: str, captured: Captured, answer: s
             forced.append(parse_decision(q, answer))
         except InvalidDecision:
             raise _Unmatched from None
+        if isinstance(q, ChatQuestion):  # the running chat goes on from the forced reply, as from a mind's
+            remember(q, captured.messages, answer)
         return forced[0]
 
     minds = llm_minds(model)  # before the stand-in hides the deciding resident's mind
@@ -167,13 +192,50 @@ def rollout(checkpoint: Checkpoint, resident: str, captured: Captured, answer: s
         return None
     if not forced:
         return None
-    provisional = model.weeks_done % per_year != 0
+    return _Forced(model, weeks, _llm_calls(minds) - calls_before, rows_before)
+
+
+def rollout(checkpoint: Checkpoint, resident: str, captured: Captured, answer: str, horizon: int | None) -> Branch | None:
+    """Branch at the checkpoint: ``resident`` answers its first ``captured`` stage question with
+    ``answer``; run ``horizon`` weeks (None: to the end of the year) and settle its life reward.
+
+    The reward is that of the last year-end inside the horizon, or, if the horizon ends mid-year,
+    of a provisional settlement at its end. Returns None if the branch's question is not the
+    captured one (the state is not matched) or the answer does not fit it.
+    """
+    branch = _forced_run(checkpoint, resident, captured, answer, horizon)
+    if branch is None:
+        return None
+    model = branch.model
+    provisional = model.weeks_done % model.config.calendar.weeks_per_year != 0
     if provisional:
         model.award_life_reward()
-    rows = [row for row in model.reward_rows[rows_before:] if row["name"] == resident]
-    before = [row for row in model.reward_rows[:rows_before] if row["name"] == resident]
+    rows = [row for row in model.reward_rows[branch.rows_before:] if row["name"] == resident]
+    before = [row for row in model.reward_rows[:branch.rows_before] if row["name"] == resident]
     change = rows[-1]["total"] - (before[-1]["total"] if before else 0.0)
-    return Branch(reward=change, weeks=weeks, llm_calls=_llm_calls(minds) - calls_before, provisional=provisional)
+    return Branch(reward=change, weeks=branch.weeks, llm_calls=branch.llm_calls, provisional=provisional)
+
+
+def judge_reply(checkpoint: Checkpoint, resident: str, captured: Captured, answer: str) -> Judged | None:
+    """Branch at the checkpoint: ``resident`` says ``answer`` at its first conversation turn
+    (``captured``, a ``TurnQuestion``); play the week and read what the environment judged: its
+    verification of that reply and the activity's outcome for ``resident`` (the week's transcript
+    and the resident's activity record). None if the branch does not match or the turn was not found."""
+    branch = _forced_run(checkpoint, resident, captured, answer, 1)
+    if branch is None:
+        return None
+    for talk in branch.model.conversations:
+        turn = next((t for t in talk["turns"] if t["speaker"] == resident and t["when"] == captured.when), None)
+        if turn is not None:
+            break
+    else:
+        return None
+    speaker = branch.model.residents_by_name[resident]
+    record = next((r for r in speaker.records if r.when == talk["when"] and r.title == talk["activity"]), None)
+    changes = record.changes if record is not None else {}
+    return Judged(passed=not turn["rejected"], verification=turn["verification"],
+                  outcome=float(sum(changes.get(need, 0) for need in NEEDS)), note=talk["outcomes"].get(resident, ""),
+                  llm_calls=branch.llm_calls)
 
 
 def _stand_in(model, names: set[str], hook) -> None:

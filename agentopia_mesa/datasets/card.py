@@ -23,6 +23,10 @@ def _counts(counter) -> str:
     return ", ".join(f"{k} {v}" for k, v in counter.most_common()) or "none"
 
 
+_TOOLS = {"standard": "as `tool_calls` and `tool` messages",
+          "json": "in the JSON convention of the embedded and fake backends (--tools json)"}
+
+
 def sft_card(stats) -> str:
     """The card of an RFT dataset (``SFTStats``): counts, tokens, selected vs all rewards."""
     years = stats.years
@@ -41,7 +45,8 @@ def sft_card(stats) -> str:
         "(conversations as multi-turn chats, notebook tool rounds as `tool_calls` and `tool` messages); "
         "the environment's calls are mixed in up to a share of the role-play output tokens.",
         "",
-        f"- file: `{stats.out}` ({stats.layout} layout, JSON lines), agentopia-mesa {package_version()}",
+        f"- file: `{stats.out}` ({stats.layout} layout, JSON lines; tool rounds {_TOOLS[stats.tools]}), "
+        f"agentopia-mesa {package_version()}",
         f"- runs: {len(stats.runs)} ({', '.join(stats.runs)})",
         f"- agent-years: {stats.selected_agent_years} selected of {stats.agent_years}"
         + (f"; {stats.selected_without_calls} selected without a usable LLM call" if stats.selected_without_calls else ""),
@@ -51,6 +56,9 @@ def sft_card(stats) -> str:
         "a call answered validly on a retry is kept, its answer after the clean request)",
         f"- samples with several assistant turns (conversations, tool rounds): {stats.multi_turn}; "
         f"with tool calls: {stats.with_tool_calls}",
+        '- earlier assistant turns not trained on (`"weight": 0`: a reply the environment rejected, a fallback\'s '
+        f"answer, kept as context): {sum(stats.masked_turns.values())} ({_counts(stats.masked_turns)}) in "
+        f"{stats.masked_samples} samples",
         f"- tokens: {stats.prompt_tokens} prompt + {stats.completion_tokens} completion = "
         f"{stats.prompt_tokens + stats.completion_tokens} (as counted by the model that answered)",
         f"- samples by stage: {_counts(stats.by_stage)}",
@@ -89,19 +97,30 @@ def _mix_lines(stats) -> list[str]:
 
 def dpo_card(stats) -> str:
     """The card of a preference-pair dataset (``DPOStats``): pairs, margins and what they cost."""
+    if stats.branch == "conversations":
+        how = ("Conversation pairs: from one checkpoint, several replies were sampled for a resident's first "
+               "conversation turn of the week (the prompt: its running chat up to the turn); each was played in its "
+               "own branch of that week and judged by the environment: a reply it passed beats one it rejected; between "
+               f"equal verdicts the activity's outcome for the speaker (need points) decides if it differs by at least "
+               f"{stats.min_margin:g}. Margins below are outcome differences.")
+        judged = [f"- verdicts of the alternatives: {', '.join(f'{k} {v}' for k, v in stats.judged.most_common()) or 'none'}"]
+    else:
+        how = ("Matched-state pairs: from one checkpoint, several answers were sampled for the same prompt; each "
+               "branch was rolled forward and scored by the deciding resident's life-reward change; pairs whose scores "
+               f"differ (by at least {stats.min_margin:g}) were kept, the higher one chosen.")
+        judged = []
     lines = [
         f"# Agentopia preference pairs: {Path(stats.out).name}",
         "",
-        "Matched-state pairs: from one checkpoint, several answers were sampled for the same prompt; each "
-        "branch was rolled forward and scored by the deciding resident's life-reward change; pairs whose scores "
-        f"differ (by at least {stats.min_margin:g}) were kept, the higher one chosen.",
+        how,
         "",
         f"- file: `{stats.out}` ({stats.layout} layout, JSON lines), agentopia-mesa {package_version()}",
         f"- run: {stats.run} from checkpoint week {stats.week}; stage {stats.stage}; horizon {stats.horizon_weeks} week(s)"
         + (" (provisional settlement at its end)" if stats.provisional else " (to the year-end settlement)"),
         f"- sampler: {stats.sampler}, temperature {stats.temperature:g}, {stats.samples} samples per prompt",
         f"- prompts: {stats.prompts}; distinct answers {stats.distinct_answers}; pairs **{stats.pairs}** "
-        f"(too close: {stats.too_close}; single distinct answer: {stats.single_answer}; not matched: {stats.unmatched})",
+        f"(skipped: too close {stats.too_close}; single distinct answer {stats.single_answer}; branch not matched {stats.unmatched})",
+        *judged,
         f"- margins: {', '.join(f'{m:.3f}' for m in stats.margins) or 'none'}",
         f"- cost: {stats.wall_s:.1f} s wall, {stats.rollouts} rollouts, {stats.rollout_weeks} simulated weeks, "
         f"{stats.llm_calls} LLM decisions in rollouts + {stats.sample_calls} sampling calls"

@@ -1,10 +1,14 @@
-"""Matched-state preference pairs (beyond the paper): which answer to the same prompt lived better?
+"""Matched-state preference pairs (beyond the paper): which answer to one prompt fared better?
 
 From one checkpoint of a run: capture the prompt each chosen resident is asked first at a stage
 (plan by default), sample N answers for it at temperature > 0, roll each distinct answer forward
 ``horizon`` weeks in its own branch (``branching.rollout``), score it by the deciding resident's
 life-reward change, and emit ``{"prompt", "chosen", "rejected"}`` when the best and worst
 answers (or, with ``pairs="all"``, any two) differ by at least ``min_margin``.
+
+With ``branch="conversations"`` the branched decision is a resident's conversation turn, and
+each alternative reply is judged by the environment in one week of its own branch (its
+verification PASS over REJECT, then the activity's outcome for the speaker) instead of a life.
 
 Cost: one prompt costs N sampling calls plus up to N rollouts of ``horizon`` weeks, each a full
 simulation of the town in which every LLM-minded resident keeps deciding through its model (the
@@ -20,12 +24,14 @@ import itertools
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentopia_mesa.run.atomic import replacing
 from agentopia_mesa.run.checkpoints import checkpoint_path, list_checkpoints, read_checkpoint
-from agentopia_mesa.datasets.branching import Captured, Checkpoint, capture_questions, rollout
+from agentopia_mesa.contract.questions import TurnQuestion
+from agentopia_mesa.datasets.branching import Captured, Checkpoint, capture_questions, judge_reply, rollout
 from agentopia_mesa.datasets.card import dpo_card, write_card
 from agentopia_mesa.datasets.formats import check_layout, preference_pair
 from agentopia_mesa.datasets.sources import RunSource
@@ -36,6 +42,9 @@ from agentopia_mesa.minds.llm_mind import MAX_TOKENS, LLMMind, parse_decision
 from agentopia_mesa.minds.llm_settings import LLMSettings
 
 PAIRINGS = ("best-worst", "all")
+#: What a branch is judged by: "life" (the deciding resident's life-reward change over the horizon)
+#: or "conversations" (a conversation reply, by the environment's verification and the activity's outcome).
+BRANCHES = ("life", "conversations")
 
 
 @dataclass
@@ -58,6 +67,8 @@ class DPOStats:
     single_answer: int = 0
     unmatched: int = 0
     margins: list[float] = field(default_factory=list)
+    branch: str = "life"
+    judged: Counter = field(default_factory=Counter)  # conversations: the alternatives' verifications (PASS, REJECT)
     rollouts: int = 0
     rollout_weeks: int = 0
     llm_calls: int = 0
@@ -83,6 +94,7 @@ def export_dpo(
     layout: str = "chat",
     seed: int = 0,
     max_concurrency: int = 4,
+    branch: str = "life",
 ) -> DPOStats:
     """Write matched-state preference pairs from a checkpoint of ``run_dir`` to ``out``.
 
@@ -94,6 +106,14 @@ def export_dpo(
     least life-reward difference for a pair. ``llm``: the sampler's spec (default: the
     resident's own mind). ``cache``: the response cache all branches share (default: next to
     ``out``). ``seed``: picks residents and sampling seeds.
+
+    ``branch="conversations"``: the branched question is a resident's first conversation turn of
+    the week after the checkpoint (``stage`` and ``horizon`` do not apply); residents default to
+    up to ``prompts`` of those with LLM minds who speak in a conversation that week. Each
+    alternative reply is played in its own branch of that week and judged by the environment
+    (``branching.judge_reply``): a reply it passed beats one it rejected; between equal verdicts,
+    the activity's outcome for the speaker (need points) decides, if the two differ by at least
+    ``min_margin``. The prompt of a pair is the speaker's running chat up to the turn.
     """
     check_layout(layout)
     if pairs not in PAIRINGS:
@@ -104,6 +124,11 @@ def export_dpo(
         raise ValueError(f"--samples: need at least 2 answers per prompt, got {samples}")
     if horizon is not None and horizon < 1:
         raise ValueError(f"--horizon: must be at least 1 week, got {horizon}")
+    if branch not in BRANCHES:
+        raise ValueError(f"--branch: {branch!r} is not one of {', '.join(BRANCHES)}")
+    conversations = branch == "conversations"
+    if conversations:
+        stage, horizon = TurnQuestion.stage, 1
     started = time.perf_counter()
     run_dir, out = Path(run_dir), Path(out)
     source = RunSource(run_dir)
@@ -114,10 +139,13 @@ def export_dpo(
     settings.cache_mode, settings.check = "replay-or-record", False
     checkpoint = Checkpoint(path, settings)
     base = read_checkpoint(path)
-    deciders = _deciders(base, residents, prompts, llm, seed)
+    # Who speaks in a conversation that week is known only by playing it: capture everyone, then choose.
+    deciders = _deciders(base, residents, None if conversations and not residents else prompts, llm, seed)
     stats = DPOStats(str(out), layout, source.run_id, base.weeks_done, stage, horizon, llm or "the resident's own model",
-                     temperature, samples, min_margin)
+                     temperature, samples, min_margin, branch=branch)
     captured = capture_questions(checkpoint, list(deciders), stage)
+    if conversations and not residents and len(captured) > prompts:
+        captured = {name: captured[name] for name in sorted(random.Random(seed).sample(sorted(captured), prompts))}
     dispatcher = Dispatcher(max_concurrency=max_concurrency, timeout_s=settings.timeout_s, retries=settings.retries)
     clients: dict[str, object] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,32 +160,23 @@ def export_dpo(
             if len(answers) < 2:
                 stats.single_answer += 1
                 continue
-            scored = []
-            for text in answers:
-                branch = rollout(checkpoint, name, asked, text, horizon)
-                if branch is None:
-                    stats.unmatched += 1
-                    continue
-                stats.rollouts += 1
-                stats.rollout_weeks += branch.weeks
-                stats.llm_calls += branch.llm_calls
-                stats.provisional |= branch.provisional
-                stats.horizon_weeks = branch.weeks
-                scored.append((branch.reward, text))
-            for (high, chosen), (low, rejected) in _pairs(scored, pairs):
-                if high - low < min_margin or high == low:  # equal lives say nothing about the answers
+            judge = _judged if conversations else _lived
+            scored = [s for s in (judge(stats, checkpoint, name, asked, text, horizon) for text in answers) if s is not None]
+            for (high, chosen, better), (low, rejected, worse) in _pairs(scored, pairs):
+                margin = high[-1] - low[-1]
+                if high == low or (high[:-1] == low[:-1] and margin < min_margin):  # equal lives say nothing about the answers
                     stats.too_close += 1
                     continue
                 metadata = {
                     "run": source.run_id, "resident": name, "stage": stage, "when": asked.when,
                     "week": stats.week, "horizon_weeks": stats.horizon_weeks, "model": clients[spec].name, "temperature": temperature,
-                    "chosen_reward": high, "rejected_reward": low, "margin": high - low, "candidates": len(answers),
+                    **_prefixed("chosen", better), **_prefixed("rejected", worse), "margin": margin, "candidates": len(answers),
                     **source.provenance,
                 }
                 f.write(json.dumps(preference_pair(asked.messages, chosen, rejected, metadata, layout), ensure_ascii=False) + "\n")
                 f.flush()
                 stats.pairs += 1
-                stats.margins.append(high - low)
+                stats.margins.append(margin)
     stats.sample_calls = dispatcher.stats.calls
     stats.wall_s = time.perf_counter() - started
     write_card(out, dpo_card(stats))
@@ -180,8 +199,9 @@ def _checkpoint(run_dir: Path, meta: dict, week: int | None) -> Path:
     return checkpoint_path(run_dir, max(open_weeks))
 
 
-def _deciders(model, residents: list[str] | None, prompts: int, llm: str | None, seed: int) -> dict[str, str]:
-    """{resident: sampler spec} of the residents whose decisions are branched."""
+def _deciders(model, residents: list[str] | None, prompts: int | None, llm: str | None, seed: int) -> dict[str, str]:
+    """{resident: sampler spec} of the residents whose decisions are branched: ``residents``, or
+    ``prompts`` of those with a sampler chosen with ``seed`` (None: all of them)."""
     specs = {r.name: (llm or (r.mind.spec if isinstance(r.mind, LLMMind) else None)) for r in model.residents}
     if residents:
         unknown = [n for n in residents if n not in specs]
@@ -192,7 +212,7 @@ def _deciders(model, residents: list[str] | None, prompts: int, llm: str | None,
         pool = sorted(n for n, s in specs.items() if s)
         if not pool:
             raise ValueError("no resident of this run decides with an LLM; pass --llm SPEC to sample their alternatives")
-        chosen = sorted(random.Random(seed).sample(pool, min(prompts, len(pool))))
+        chosen = pool if prompts is None else sorted(random.Random(seed).sample(pool, min(prompts, len(pool))))
     missing = [n for n in chosen if not specs[n]]
     if missing:
         raise ValueError(f"--resident: {missing[0]!r} decides by rules in this run; pass --llm SPEC to sample its alternatives")
@@ -217,9 +237,43 @@ def _sample(client, dispatcher: Dispatcher, asked: Captured, n: int, temperature
     return list(distinct.values())
 
 
-def _pairs(scored: list[tuple[float, str]], pairing: str):
-    """(better, worse) pairs: the best against the worst, or every two answers."""
-    ranked = sorted(scored, key=lambda s: -s[0])
+def _lived(stats: DPOStats, checkpoint: Checkpoint, name: str, asked: Captured, text: str, horizon: int | None):
+    """(score, text, metadata) of an answer by the life it led to (``rollout``), or None if its branch did not match."""
+    branch = rollout(checkpoint, name, asked, text, horizon)
+    if branch is None:
+        stats.unmatched += 1
+        return None
+    stats.rollouts += 1
+    stats.rollout_weeks += branch.weeks
+    stats.llm_calls += branch.llm_calls
+    stats.provisional |= branch.provisional
+    stats.horizon_weeks = branch.weeks
+    return (branch.reward,), text, {"reward": branch.reward}
+
+
+def _judged(stats: DPOStats, checkpoint: Checkpoint, name: str, asked: Captured, text: str, horizon: int | None):
+    """(score, text, metadata) of a conversation reply as the environment judged it (``judge_reply``):
+    the score is (passed, outcome), so a passed reply ranks above a rejected one whatever the outcome."""
+    judged = judge_reply(checkpoint, name, asked, text)
+    if judged is None:
+        stats.unmatched += 1
+        return None
+    stats.rollouts += 1
+    stats.rollout_weeks += 1
+    stats.llm_calls += judged.llm_calls
+    stats.horizon_weeks = 1
+    stats.judged[judged.verification or "unverified"] += 1
+    return (judged.passed, judged.outcome), text, {"verification": judged.verification, "outcome": judged.outcome, "note": judged.note}
+
+
+def _prefixed(side: str, metadata: dict) -> dict:
+    return {f"{side}_{key}": value for key, value in metadata.items()}
+
+
+def _pairs(scored: list[tuple[tuple, str, dict]], pairing: str):
+    """(better, worse) pairs of (score, text, metadata), highest score first: the best against the
+    worst, or every two answers."""
+    ranked = sorted(scored, key=lambda s: s[0], reverse=True)  # stable: ties keep the sampling order
     if len(ranked) < 2:
         return []
     if pairing == "best-worst":

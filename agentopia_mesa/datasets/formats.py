@@ -5,7 +5,8 @@
   conversational format of TRL's SFTTrainer, Unsloth and LLaMA-Factory (``formatting:
   sharegpt`` with role/content tags, see models/llamafactory/dataset_info.json).
 - ``sharegpt``: ``{"conversations": [{"from": "system"|"human"|"gpt"|"function_call"|"observation", "value"}],
-  "metadata"}`` (the assistant's text beside its tool calls is not kept in this layout).
+  "tools", "metadata"}``, LLaMA-Factory's layout with tools (``sharegpt_turns``); an assistant's text
+  beside its tool calls has no place in it (the export refuses, naming ``--format chat``).
 - ``prompt-completion``: ``{"prompt": [messages], "completion": [the assistant message], "metadata"}``,
   TRL's conversational prompt-completion format: its SFTTrainer then computes the loss on the
   answer only (``completion_only_loss``); with ``messages`` that takes ``assistant_only_loss``,
@@ -55,16 +56,35 @@ def chat_messages(prompt: list[dict], answer: str) -> list[dict]:
     return [*messages, {"role": "assistant", "content": answer}]
 
 
+#: LLaMA-Factory's ShareGPT reader wants these tags at odd and even places after the system turn
+#: (a sample that breaks the alternation is dropped with "Invalid role tag").
+_ASKING = ("human", "observation")  # the odd places; "gpt" and "function_call" take the even ones
+
+
 def sharegpt_turns(messages: list[dict]) -> list[dict]:
-    """ShareGPT turns; tool calls and results as LLaMA-Factory's ``function_call`` (a JSON list of
-    ``{"name", "arguments"}``) and ``observation`` turns."""
-    turns = []
+    """ShareGPT turns as LLaMA-Factory reads them: tool calls as a ``function_call`` turn (a JSON list
+    of ``{"name", "arguments"}``) and results as an ``observation`` turn. The turns must alternate,
+    so the results of one round (several calls) and a user turn after them (``TOOLS_CLOSED``) become
+    one observation turn, their texts joined by a blank line, as the JSON convention's plain turns
+    join them (llm/json_tools.py). An earlier turn's ``weight`` (``datasets.history``) goes along.
+    An assistant text beside tool calls has no place in this layout: a ``ValueError`` says to use
+    ``--format chat``."""
+    turns: list[dict] = []
     for m in messages:
         if m.get("tool_calls"):
+            if m["content"]:
+                raise ValueError("--format sharegpt: an assistant turn has text beside its tool calls, which "
+                                 "LLaMA-Factory's ShareGPT layout cannot hold; use --format chat")
             calls = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])} for c in m["tool_calls"]]
-            turns.append({"from": "function_call", "value": json.dumps(calls, ensure_ascii=False)})
+            turn = {"from": "function_call", "value": json.dumps(calls, ensure_ascii=False)}
         else:
-            turns.append({"from": SHAREGPT_FROM[m["role"]], "value": m["content"]})
+            turn = {"from": SHAREGPT_FROM[m["role"]], "value": m["content"]}
+        if "weight" in m:
+            turn["weight"] = m["weight"]
+        if turns and turns[-1]["from"] == "observation" and turn["from"] in _ASKING:
+            turns[-1]["value"] += "\n\n" + turn["value"]
+        else:
+            turns.append(turn)
     return turns
 
 

@@ -6,7 +6,9 @@ answered and that was used (no fallback, not rejected) as one chat sample with m
 model saw it (``datasets.roleplay``: conversations as multi-turn chats, notebook tool rounds as
 ``tool_calls`` and ``tool`` messages). A conversation reply the environment rejected
 (``dialogues.jsonl``, verification REJECT) is left out as rejected too: the paper keeps such
-replies out of training data. Then the environment's calls are mixed in up to a share of the
+replies out of training data. A later sample of the same conversation still shows such a reply
+(or a fallback's answer) as an earlier assistant turn, since the resident saw it: that turn is
+marked ``"weight": 0`` (``datasets.history``). Then the environment's calls are mixed in up to a share of the
 role-play output tokens (``datasets.env_mix``). The decisions are streamed from each run's
 ``decisions.jsonl`` straight into the output file (a second pass writes the mixed-in calls).
 """
@@ -22,7 +24,8 @@ from pathlib import Path
 from agentopia_mesa.run.atomic import replacing
 from agentopia_mesa.datasets.env_mix import ENV_MIX, MIX_SEED, EnvCall, choose_environment, output_tokens
 from agentopia_mesa.datasets.formats import chat_messages, check_layout, sft_sample
-from agentopia_mesa.datasets.roleplay import has_tool_calls, is_multi_turn, offered_tools, roleplay_messages
+from agentopia_mesa.datasets.history import UnusedTurns
+from agentopia_mesa.datasets.roleplay import check_tools, is_multi_turn, offered_tools, roleplay_messages
 from agentopia_mesa.datasets.selection import TOP_FRACTION, advantages_by_year, select_agent_years, trainable
 from agentopia_mesa.datasets.sources import RunSource, open_runs
 from agentopia_mesa.run.dialogues import rejected_replies
@@ -51,6 +54,7 @@ class SFTStats:
     out: str
     layout: str
     fraction: float
+    tools: str = "standard"  # how tool rounds are written (roleplay.TOOL_FORMATS)
     runs: list[str] = field(default_factory=list)
     years: list[YearSummary] = field(default_factory=list)
     samples: int = 0
@@ -62,6 +66,8 @@ class SFTStats:
     invalid_answers: int = 0  # answers of the selected calls that failed validation (never samples)
     multi_turn: int = 0  # samples with more than one assistant turn (conversations, tool rounds)
     with_tool_calls: int = 0  # samples with tool calls
+    masked_turns: Counter = field(default_factory=Counter)  # earlier assistant turns marked "weight": 0, by reason
+    masked_samples: int = 0  # samples with such turns (``datasets.history``)
     output_tokens: int = 0  # the role-play samples' output tokens (``env_mix.output_tokens``): the mix's base
     env_mix: float = ENV_MIX
     seed: int = MIX_SEED
@@ -104,6 +110,7 @@ def export_sft(
     stages: Collection[str] | None = None,
     env_mix: float = ENV_MIX,
     seed: int = MIX_SEED,
+    tools: str = "standard",
 ) -> SFTStats:
     """Write the RFT dataset of ``run_dirs`` (runs or sweeps) to ``out`` (JSON lines).
 
@@ -112,16 +119,19 @@ def export_sft(
     residents with these minds (e.g. the base model of a mixed society). ``stages``: keep only
     calls of these stages. ``env_mix``: the environment's calls of those years mixed in up to this
     share of the role-play output tokens (0: none), the largest tasks subsampled with ``seed``.
+    ``tools``: how tool rounds are written (``roleplay.TOOL_FORMATS``: "standard" ``tool_calls`` /
+    ``tool`` messages, or "json", the plain turns the embedded and fake backends sent).
     Written to a temporary file and renamed, so ``out`` is never half done.
     """
     check_layout(layout)
+    check_tools(tools)
     if env_mix < 0:
         raise ValueError(f"--env-mix: must be 0 or more, got {env_mix}")
     sources = open_runs(run_dirs)
     check_models(sources, models)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    stats = SFTStats(str(out), layout, fraction, runs=[s.run_id for s in sources], env_mix=env_mix, seed=seed)
+    stats = SFTStats(str(out), layout, fraction, runs=[s.run_id for s in sources], env_mix=env_mix, seed=seed, tools=tools)
     candidates: list[EnvCall] = []
     with replacing(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for index, source in enumerate(sources):
@@ -130,23 +140,30 @@ def export_sft(
             _summarise_years(stats, source, by_year, chosen)
             with_calls = set()
             rejected = rejected_replies(source.path)
+            unused = UnusedTurns()
             for line, entry in enumerate(read_trajectories(source.decisions)):
                 stats.calls_all += 1
                 if entry.get("role") == "environment":
                     if entry.get("year") in by_year:
                         _consider(stats, candidates, EnvCall(index, line, str(entry.get("task") or ""), output_tokens(entry)), entry)
                     continue
+                reason = "rejected" if (entry.get("resident"), entry.get("when")) in rejected else _excluded(entry, None)
+                unused.note(entry, reason)
                 key = (entry.get("resident"), entry.get("year"))
                 if key not in chosen:
                     continue
                 stats.calls_selected += 1
                 stats.invalid_answers += int(entry.get("invalid_attempts") or 0)
-                reason = "rejected" if (entry.get("resident"), entry.get("when")) in rejected else _excluded(entry, stages)
+                reason = reason or _excluded(entry, stages)
                 if reason:
                     stats.excluded[reason] += 1
                     continue
-                messages = roleplay_messages(entry, source.tool_rounds)
-                sample = sft_sample(messages, sample_metadata(entry, source, chosen[key]), layout, offered_tools(entry))
+                messages = roleplay_messages(entry, source.tool_rounds, tools)
+                masked = unused.mark(entry, messages)
+                stats.masked_turns.update(masked)
+                stats.masked_samples += bool(masked)
+                offered = offered_tools(entry) if tools == "standard" else None  # "json": described in the system message
+                sample = sft_sample(messages, sample_metadata(entry, source, chosen[key]), layout, offered)
                 f.write(json.dumps(sample, ensure_ascii=False) + "\n")
                 with_calls.add(key)
                 _count(stats, entry, messages)
@@ -161,7 +178,7 @@ def _count(stats: SFTStats, entry: dict, messages: list[dict]) -> None:
     stats.completion_tokens += int(entry.get("completion_tokens") or 0)
     stats.output_tokens += output_tokens(entry)
     stats.multi_turn += is_multi_turn(messages)
-    stats.with_tool_calls += has_tool_calls(messages)
+    stats.with_tool_calls += bool((entry.get("tool_use") or {}).get("calls"))  # in either way of writing them
     stats.by_stage[entry.get("stage")] += 1
     stats.by_model[entry.get("model")] += 1
 

@@ -13,7 +13,7 @@ SPEC_FORMS = """\
   ollama:MODEL[@HOST[,HOST...]] e.g. ollama:qwen3:4b or ollama:qwen3:4b@http://gpu1:11434,http://gpu2:11434
   openai:URL:MODEL              e.g. openai:http://127.0.0.1:8000/v1:Qwen/Qwen3-4B (vLLM, llama.cpp, LM Studio)
   replay[:BACKEND:MODEL]        recorded answers only, e.g. replay:ollama:qwen3:4b (needs a cache file)
-  fake                          made-up answers that follow the schema, no model"""
+  fake[:varied]                 made-up answers that follow the schema, no model (varied: free texts vary too)"""
 
 # scheme://host[:port][/path]:model; the port is taken possessively, so that in
 # "http://h:8000/v1" the 8000 cannot be read as a model name.
@@ -37,9 +37,9 @@ def make_backend(spec: str, hosts: list[str] | None = None, **options) -> LLMCli
     if kind == "embedded" and not rest:
         from agentopia_mesa.llm.embedded_backend import EmbeddedBackend
         return EmbeddedBackend(**options)
-    if kind == "fake" and not rest:
+    if kind == "fake" and rest in ("", "varied"):
         from agentopia_mesa.llm.fake_backend import FakeBackend
-        return FakeBackend(**options)
+        return FakeBackend(**options) if not rest else FakeBackend(rest, varied=True, **options)
     if kind == "ollama":
         model, _, host_list = rest.partition("@")
         if not model or model.startswith(":"):
