@@ -13,6 +13,7 @@ from pathlib import Path
 from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.cli.dataset import add_dataset_parser
+from agentopia_mesa.cli.eval import add_eval_parser
 from agentopia_mesa.cli.mind_options import check_mind_options
 from agentopia_mesa.cli.parsing import Parser, handle
 from agentopia_mesa.cli.progress import show_llm_progress
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="SQLite response cache (default: llm-cache.sqlite in the run directory; share one across runs)")
     minds.add_argument("--cache-mode", choices=["record", "replay", "replay-or-record"], default="replay-or-record")
     minds.add_argument("--temperature", type=float, default=0.7)
-    minds.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8)")
+    minds.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8; about twice the server's parallel slots keeps it busy)")
     minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
                        help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
                             "is set from the speed measured after a warm-up call (README, LLM minds)")
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     add_dataset_parser(commands)
     add_compare_parser(commands)
     add_train_parser(commands)
+    add_eval_parser(commands)
 
     world = commands.add_parser("world", help="list, check and make worlds")
     world_commands = world.add_subparsers(dest="world_command", required=True)

@@ -28,7 +28,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
@@ -37,6 +37,7 @@ from agentopia_mesa.llm.client import (
     CacheMiss, ChatRequest, ChatResult, LLMClient, LLMError, LLMOversize, LLMTimeout, LLMUnavailable,
     check_answer_size,
 )
+from agentopia_mesa.llm.daemon_calls import DaemonCalls
 from agentopia_mesa.llm.tools import DEFAULT_ROUNDS, Toolbox, ToolRounds, ToolUse
 
 T = TypeVar("T")
@@ -192,22 +193,9 @@ def corrected(request: ChatRequest, text: str, error: Exception, attempt: int) -
     )
 
 
-def _on_daemon_thread(fn: Callable, *args) -> Future:
-    """Run ``fn(*args)`` on a daemon thread of its own. Unlike a ThreadPoolExecutor's workers, which
-    the interpreter waits for at exit, a call hung on a dripping server cannot keep the process
-    alive after the run has given up on it and written its results."""
-    future: Future = Future()
-
-    def target() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-            future.set_exception(exc)
-
-    threading.Thread(target=target, name="llm-call", daemon=True).start()
-    return future
+#: Where calls run: daemon threads (a call hung on a dripping server cannot keep the process alive
+#: after the run has given up on it and written its results), reused from call to call.
+_CALLS = DaemonCalls("llm-call")
 
 
 def _total(rounds: ToolRounds | None, result: ChatResult | None) -> ChatResult | None:
@@ -223,7 +211,9 @@ class Dispatcher:
 
     ``max_concurrency``: calls in flight at once, over all runs, stragglers that timed out
     included (a timed-out call cannot be cancelled; it keeps its slot until it ends, so backends
-    should have their own timeouts too). ``timeout_s``: per call, queueing in the server included. ``retries``: extra attempts per job after the first. ``backoff_s``:
+    should have their own timeouts too); about twice the server's parallel slots keeps a call
+    waiting in the server for each slot that frees (benchmarks/RESULTS.md: 0.98-0.99 of an 8-slot
+    server's capacity with 16, 0.90-0.97 with 8). ``timeout_s``: per call, queueing in the server included. ``retries``: extra attempts per job after the first. ``backoff_s``:
     first wait before retrying a transient error (unreachable, timeout, HTTP 429/5xx), doubling
     each time; invalid answers are retried at once. ``corrective_retry``: show the model its
     rejected answer and the reason on the retry. ``breaker_after``: transient failures in a row
@@ -364,7 +354,7 @@ class Dispatcher:
         while not self._slots.acquire(timeout=0.05):
             self._refuse_if_open()
         try:
-            future = _on_daemon_thread(client.chat, request)
+            future = _CALLS.submit(client.chat, request)
         except BaseException:
             self._slots.release()
             raise

@@ -3,7 +3,7 @@
 httpx's timeouts are per socket operation: a server that drips one byte every second never
 times out. ``LimitedTransport`` adds a total deadline per request and a cap on the body's size,
 for the Ollama and OpenAI-compatible backends (chat calls and start-up checks alike). The status
-line and headers are awaited on a daemon thread for at most the deadline (a server that drips
+line and headers are awaited on a daemon thread (``daemon_calls``) for at most the deadline (a server that drips
 them leaves that thread behind, never the caller, and never the process at exit); the body is
 checked against the deadline on every chunk as it arrives.
 """
@@ -14,6 +14,11 @@ import threading
 import time
 
 import httpx
+
+from agentopia_mesa.llm.daemon_calls import DaemonCalls
+
+#: Where the status line and headers are awaited (daemon threads, reused from request to request).
+_WAITS = DaemonCalls("llm-http")
 
 #: The most bytes of one HTTP response body (a 64 KiB answer, JSON-escaped, fits many times).
 MAX_BODY_BYTES = 1024 * 1024
@@ -74,7 +79,7 @@ class LimitedTransport(httpx.HTTPTransport):
                 if abandoned.is_set() and "response" in box:
                     box["response"].close()
 
-        threading.Thread(target=wait_for_headers, name="llm-http", daemon=True).start()
+        _WAITS.submit(wait_for_headers)
         if not done.wait(seconds):
             abandoned.set()
             if done.is_set() and "response" in box:  # it came just now: nobody else will close it
