@@ -40,8 +40,9 @@ def _cluster_draws(frame: pd.DataFrame, measure: str, draws: int, rng: np.random
     return sums.sum() / counts.sum(), sums[picks].sum(axis=1) / counts[picks].sum(axis=1), len(sums)
 
 
-def _interval(replicates: np.ndarray) -> tuple[float, float]:
-    tail = (1 - LEVEL) / 2 * 100
+def percentile_interval(replicates: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+    """The ``level`` percentile interval of bootstrap ``replicates`` (the tails cut evenly)."""
+    tail = (1 - level) / 2 * 100
     low, high = np.percentile(replicates, [tail, 100 - tail])
     return float(low), float(high)
 
@@ -75,7 +76,7 @@ def compare(rewards: pd.DataFrame, pair: tuple[str, str] | None = None, draws: i
         for measure, label in MEASURES.items():
             mean, reps, residents = _cluster_draws(frame, measure, draws, rng)
             replicates[model, measure] = (mean, reps)
-            low, high = _interval(reps)
+            low, high = percentile_interval(reps)
             rows.append({"model": model, "measure": label, "mean": mean, "ci_low": low, "ci_high": high,
                          "residents": residents, "resident_years": len(frame), "runs": frame["run"].nunique()})
     difference = None
@@ -84,7 +85,7 @@ def compare(rewards: pd.DataFrame, pair: tuple[str, str] | None = None, draws: i
         diff_rows = []
         for measure, label in MEASURES.items():
             (mean_a, reps_a), (mean_b, reps_b) = replicates[a, measure], replicates[b, measure]
-            low, high = _interval(reps_a - reps_b)
+            low, high = percentile_interval(reps_a - reps_b)
             # The life reward is a z-score (mean 0 each year): a change relative to it means nothing.
             relative = (mean_a - mean_b) / abs(mean_b) if mean_b and measure != "total" else float("nan")
             diff_rows.append({"measure": label, "a": a, "b": b, "difference": mean_a - mean_b, "ci_low": low, "ci_high": high,

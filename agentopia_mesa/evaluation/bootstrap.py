@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agentopia_mesa.analysis.compare import BOOTSTRAP_DRAWS, LEVEL
+from agentopia_mesa.analysis.compare import BOOTSTRAP_DRAWS, LEVEL, percentile_interval
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,8 @@ def mean_interval(values: Sequence[float], seed: int = 0, draws: int = BOOTSTRAP
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
     rng = np.random.default_rng(seed)
     means = data[rng.integers(0, data.size, size=(draws, data.size))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return Estimate(float(data.mean()), float(low), float(high), int(data.size))
+    low, high = percentile_interval(means, level)
+    return Estimate(float(data.mean()), low, high, int(data.size))
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], seed: int = 0, draws: int = BOOTSTRAP_DRAWS,
