@@ -24,6 +24,7 @@ from pathlib import Path
 from agentopia_mesa.llm.client import (
     CacheMiss, ChatRequest, ChatResult, LLMClient, LLMUnavailable, check_answer_size,
 )
+from agentopia_mesa.llm.concurrency import Slots, slots_of
 
 MODES = ("record", "replay", "replay-or-record")
 
@@ -253,8 +254,10 @@ class CachedClient:
         self.hits = self.misses = 0
         self._lock = threading.Lock()
         # Whether recorded decisions may be found by their site (llm/recorded.py); off for the
-        # rest of the run once one did not match this run's prompt.
+        # rest of the run once one did not match this run's prompt. ``sites_checked``: the
+        # (stage, week) scopes whose lazy check passed.
         self.sites_trusted = True
+        self.sites_checked: set[tuple[str, int | None]] = set()
 
     def check(self) -> None:
         """Check ``inner``; in pure replay, check that the cache has recordings of this model."""
@@ -263,6 +266,10 @@ class CachedClient:
         elif (self.backend, self.model) not in self.cache.identities():
             raise LLMUnavailable(f"the cache {self.cache.path} has no answers recorded by {self.name}: "
                                  "record a run first, or replay the model it was recorded with", transient=False)
+
+    def slots(self) -> Slots:
+        """``inner``'s parallel slots (llm/concurrency.py); a pure replay calls no server."""
+        return slots_of(self.inner) if self.inner is not None else Slots(None, "a pure replay calls no server")
 
     def key(self, request: ChatRequest) -> str:
         """The cache key of ``request`` for this client's backend and model."""
