@@ -35,10 +35,16 @@ from pathlib import Path
 from agentopia_mesa.run.layout import RunLayout
 
 
+#: ``--gc off``: the CLI with Python's cyclic collector disabled from the start.
+NO_GC = "import gc, runpy, sys; gc.disable(); sys.argv[0] = 'agentopia'; runpy.run_module('agentopia_mesa', run_name='__main__')"
+GC_ON = True
+
+
 def agentopia(*args: str) -> float:
     """Run the CLI in a fresh process; wall seconds (start-up and result files included)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "agentopia_mesa", "run", "--quiet", "--checkpoint-every", "0", *args],
+    entry = ["-m", "agentopia_mesa"] if GC_ON else ["-c", NO_GC]
+    subprocess.run([sys.executable, *entry, "run", "--quiet", "--checkpoint-every", "0", *args],
                    check=True, capture_output=True, text=True)
     return time.perf_counter() - start
 
@@ -58,7 +64,12 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="keep the run directories here")
     parser.add_argument("--repeats", type=int, default=3,
                         help="replay and rules runs, each reported by its best ms/week (default: 3; the record runs once)")
+    parser.add_argument("--gc", choices=["on", "off"], default="on",
+                        help="off: every run with Python's cyclic collector disabled, so that one full collection "
+                             "(50-70 ms) falling inside a short run's weekly loop does not decide the ratio")
     args = parser.parse_args()
+    global GC_ON
+    GC_ON = args.gc == "on"
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-llm-"))
     cache = root / "C.sqlite"
     common = ["--world", args.world, "--residents", str(args.residents), "--years", str(args.years),
@@ -77,7 +88,7 @@ def main() -> None:
     weeks = len(RunLayout(root / "rules").metrics.read_text().splitlines()) - 2  # header and week 0
     resident_weeks = args.residents * weeks
     print(f"{args.world}, {args.residents} residents x {weeks} weeks, seed {args.seed}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+          f"load average {os.getloadavg()[0]:.1f}; collector {args.gc}")
     print(f"calls {usage['calls']}, decisions {usage['decisions']}, fallbacks {usage['fallbacks']}; "
           f"tokens {usage['prompt_tokens']:,} prompt + {usage['completion_tokens']:,} completion (fake: words)")
     print(f"per resident-week: {usage['calls'] / resident_weeks:.1f} calls, "
