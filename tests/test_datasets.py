@@ -385,6 +385,11 @@ def test_tool_samples_load_with_the_datasets_json_loader(tmp_path):
     assert {"function_call", "observation"} <= froms
     with_tools = [s for s in sharegpt if s.get("tools")]
     assert with_tools and all(t["name"] and t["parameters"] for s in with_tools for t in json.loads(s["tools"]))
+    # the entry models/llamafactory/dataset_info.json gives this layout: its columns exist, its roles are the default tags
+    info = json.loads((Path(__file__).parent.parent / "models" / "llamafactory" / "dataset_info.json").read_text())
+    entry = info["agentopia_sft_tools"]
+    assert entry["formatting"] == "sharegpt" and "tags" not in entry  # LLaMA-Factory's defaults: from/value, human/gpt
+    assert set(entry["columns"].values()) <= set(with_tools[0])
 
 
 # -- earlier turns not to train on, tools as Gemma saw them, ShareGPT's alternation --------------------------
