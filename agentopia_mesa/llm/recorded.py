@@ -37,8 +37,9 @@ the recorded run's, so a prompt can differ only by what produced it: the world a
 (the resident, the stage's template and schema: seen in the stage's first check) or a setting
 (seen in the first prompt it changes, or through the state it changes in the next week's checks
 at the latest, since every stage's prompt carries the resident's state). Checking per batch, as
-before, cost a quarter of the decisions at 10 residents (a batch holds about four) for no more
-safety than that. Recording stores each decision's site beside its outcome.
+before, rendered a quarter of the decisions at 10 residents (a batch holds about four) and could
+catch such a setting a few days sooner, within the same week. Recording stores each decision's
+site beside its outcome.
 """
 
 from __future__ import annotations
