@@ -33,7 +33,7 @@ def _decisions(run_dir) -> list[dict]:
 
 
 @pytest.mark.parametrize("profile", ["lean", "paper"])  # paper: notebooks edited through tool calls, replayed too
-def test_a_replay_renders_one_prompt_per_stage_and_week_and_repeats_the_recorded_run(tmp_path, monkeypatch, profile):
+def test_a_replay_renders_one_prompt_per_batch_and_repeats_the_recorded_run(tmp_path, monkeypatch, profile):
     cache = str(tmp_path / "c.sqlite")
     run = [*COMMON, "--profile", profile, "--llm-cache", cache]
     assert main([*run, "--cache-mode", "record", "--out", str(tmp_path / "rec")]) == 0
@@ -43,8 +43,7 @@ def test_a_replay_renders_one_prompt_per_stage_and_week_and_repeats_the_recorded
     assert replayed == recorded  # prompts (from the recording), answers and decisions alike
     assert (profile == "paper") == any("tool_use" in e for e in recorded)  # tool calls replayed onto the notebooks
     minds = [e for e in recorded if e.get("role") != "environment"]
-    # the lazy check renders one prompt per stage and week (not one per batch, nor per decision)
-    assert 0 < renders[0] <= len({(e["stage"], e["week_index"]) for e in minds}) < len(minds) / 3
+    assert 0 < renders[0] < len(minds) / 3  # the lazy check renders one per batch, not one per decision
     for name in ("metrics.csv", "residents.csv", "dialogues.jsonl", "replay.jsonl"):
         assert (tmp_path / "rep" / name).read_bytes() == (tmp_path / "rec" / name).read_bytes(), name
 

@@ -254,10 +254,8 @@ class CachedClient:
         self.hits = self.misses = 0
         self._lock = threading.Lock()
         # Whether recorded decisions may be found by their site (llm/recorded.py); off for the
-        # rest of the run once one did not match this run's prompt. ``sites_checked``: the
-        # (stage, week) scopes whose lazy check passed.
+        # rest of the run once one did not match this run's prompt.
         self.sites_trusted = True
-        self.sites_checked: set[tuple[str, int | None]] = set()
 
     def check(self) -> None:
         """Check ``inner``; in pure replay, check that the cache has recordings of this model."""

@@ -69,11 +69,10 @@ def auto_concurrency(clients: Iterable) -> int:
     if not unique:
         return FALLBACK
     found = [(client, slots_of(client)) for client in unique]
-    unknown = [(client, slots) for client, slots in found if slots.count is None]
+    unknown = [slots for _, slots in found if slots.count is None]
     if unknown:
-        client, slots = unknown[0]
         log.warning("--max-concurrency auto: %s; using %d calls in flight (pass --max-concurrency N, about "
-                    "twice the server's parallel slots)", slots.source, FALLBACK)
+                    "twice the server's parallel slots)", unknown[0].source, FALLBACK)
         return FALLBACK
     total = sum(slots.count for _, slots in found)
     chosen = max(1, min(MOST, QUEUE_FACTOR * total))

@@ -28,18 +28,10 @@ Finding a decision by its request's key means rendering the prompt and the schem
 is most of what a replayed decision costs. ``dispatch_sited`` finds it by its **site** instead
 (``Site``: the call's tag, options and how many calls of that tag came before it), known before
 anything is rendered, and takes the messages for the run's files from the recording. The
-verification is lazy: per client, stage (the tag's first part) and week, the first decision found
-by its site is rendered and its request's key must be the one recorded; if not (another world,
-settings or version), the client's sites are ignored for the rest of the run and every decision
-is found by its key, as before (in "replay" mode a miss then ends the run). Why once a week and
-stage is enough: while every decision so far came from the recording, the simulation's state is
-the recorded run's, so a prompt can differ only by what produced it: the world and the code
-(the resident, the stage's template and schema: seen in the stage's first check) or a setting
-(seen in the first prompt it changes, or through the state it changes in the next week's checks
-at the latest, since every stage's prompt carries the resident's state). Checking per batch, as
-before, rendered a quarter of the decisions at 10 residents (a batch holds about four) and could
-catch such a setting a few days sooner, within the same week. Recording stores each decision's
-site beside its outcome.
+verification is lazy: per client and batch, the first decision found by its site is rendered
+and its request's key must be the one recorded; if not (another world, settings or version),
+the client's sites are ignored for the rest of the run and every decision is found by its key,
+as before. Recording stores each decision's site beside its outcome.
 """
 
 from __future__ import annotations
@@ -163,18 +155,11 @@ def dispatch_recorded(dispatcher: Dispatcher, jobs: Sequence[Job]) -> list[Outco
 class Site:
     """Where a call comes from, known before its prompt is rendered: its ``tag``, its
     ``options`` (the per-call seed included) and ``occurrence``, the number of calls with the
-    same tag its caller made before it (a week's contact rounds share one tag); ``week_index``,
-    the week the call belongs to (not part of the key: the tag names it too)."""
+    same tag its caller made before it (a week's contact rounds share one tag)."""
 
     tag: str
     options: ChatOptions
     occurrence: int
-    week_index: int | None = None
-
-    @property
-    def scope(self) -> tuple[str, int | None]:
-        """(stage, week): what one lazy check vouches for (module docstring)."""
-        return self.tag.split("/", 1)[0], self.week_index
 
     def key(self, backend: str, model: str) -> str:
         """sha256 hex of (backend, model, tag, occurrence, every option), fields separated by NUL."""
@@ -196,7 +181,7 @@ class SiteCounter:
             self.week_index, self.counts = week_index, Counter()
         occurrence = self.counts[tag]
         self.counts[tag] += 1
-        return Site(tag, options, occurrence, week_index)
+        return Site(tag, options, occurrence)
 
 
 SitedJob = tuple[LLMClient, Site, Callable[[], ChatRequest], Callable[[str], T], "Toolbox | None"]
@@ -226,7 +211,7 @@ def dispatch_sited(dispatcher: Dispatcher, jobs: Sequence[SitedJob]) -> list[tup
         keys = {i: jobs[i][1].key(client.backend, client.model) for i in mine}
         recorded = client.cache.get_sites(list(keys.values()))
         hits = [i for i in mine if keys[i] in recorded and recorded[keys[i]][2] is not None]
-        if not all(_vouched(client, dispatcher, jobs[i], recorded[keys[i]][0]) for i in hits):  # the lazy check
+        if hits and _first_key(dispatcher, jobs[hits[0]], jobs[hits[0]][2]()) != recorded[keys[hits[0]]][0]:  # the lazy check
             log.warning("replay: %s's recorded decisions do not match this run's prompts (another world, settings "
                         "or version); finding them by their prompts instead", client.name)
             client.sites_trusted = False
@@ -251,18 +236,6 @@ def dispatch_sited(dispatcher: Dispatcher, jobs: Sequence[SitedJob]) -> list[tup
                                   replace_existing=client.mode == "record")
         found[i] = request.messages, outcome
     return found  # type: ignore[return-value]
-
-
-def _vouched(client: CachedClient, dispatcher: Dispatcher, job: SitedJob, recorded_key: str) -> bool:
-    """Whether ``job``'s decision found by its site may be used: true if its (stage, week) was
-    checked already, else the check: its request rendered now must have the recorded key."""
-    scope = job[1].scope
-    if scope in client.sites_checked:
-        return True
-    if _first_key(dispatcher, job, job[2]()) != recorded_key:
-        return False
-    client.sites_checked.add(scope)
-    return True
 
 
 def _first_key(dispatcher: Dispatcher, job: SitedJob, request: ChatRequest) -> str:
