@@ -33,7 +33,7 @@ from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import PublicEvent, split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
-from agentopia_mesa.stages.asking import ask_all, judge_all, prepare
+from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_all, prepare
 from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
                                                PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
@@ -99,6 +99,7 @@ def activity_day(model, day: int) -> None:
             idle.extend(people)  # everyone else dropped out
         activity.status = "done"
 
+    early = _talk_ahead(model, gatherings, day)  # their first calls, while the solo decisions are asked
     describe = not isinstance(model.environment, RuleEnvironment)  # a model judges: it reads what residents say they do
     questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r), describe=describe)
                  for r in idle]
@@ -123,6 +124,8 @@ def activity_day(model, day: int) -> None:
         for p in g.people:
             p.go_to(model.places[g.place], g.title)
     _play_together(model, gatherings, day)
+    for started in early:
+        started.drop()
     _public_events(model, public, day)
     _solo(model, [r for r in idle if r.name not in met], plans, day)
 
@@ -154,23 +157,15 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
         return
     cfg = model.config.activity
     place_names = model.place_names
-    for g in gatherings:
-        names = tuple(p.name for p in g.people)
-        g.present = list(names)
-        place = model.places[g.place]
-        g.chats = {n: Conversation(g.kind, g.title, place.name, names, g.scene, describe_place(place), cfg.min_turns,
-                                   cfg.max_turns, cfg.reply_words)
-                   for n in names}
+    _open(model, gatherings)
     if cfg.entry_analysis:
         owners = [g for g in gatherings for _ in g.people]
-        questions = [EntryQuestion(p, chat=g.chats[p.name], day=day) for g in gatherings for p in g.people]
+        questions = _entries(gatherings, day)
         for g, q, entry in zip(owners, questions, ask_all(model, questions), strict=True):
             g.entries[q.resident.name] = entry.analysis
     active = list(gatherings)
     while active:
-        tasks = [TurnTask(kind=g.kind, title=g.title, place_name=place_names[g.place], people=g.people,
-                          present=tuple(g.present), turns=g.turns, turn=len(g.turns) + 1, min_turns=cfg.min_turns,
-                          max_turns=cfg.max_turns, scene=g.scene, day=day, chat=g.env_chat) for g in active]
+        tasks = _turn_tasks(model, active, day)
         speaking = []
         for g, task, verdict in zip(active, tasks, judge_all(model, tasks), strict=True):
             if g.turns and verdict.verification:
@@ -185,8 +180,7 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
                 for n in g.present:
                     g.chats[n].seen.append(seen)
             speaking.append((g, speaker, verdict.feedback))
-        questions = [TurnQuestion(model.residents_by_name[name], chat=g.chats[name], day=day, turn=len(g.turns) + 1,
-                                  present=tuple(g.present)) for g, name, _ in speaking]
+        questions = [_turn_question(model, g, name, day) for g, name, _ in speaking]
         for (g, name, feedback), q, reply in zip(speaking, questions, ask_all(model, questions), strict=True):
             record = TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name, when=q.when)
             g.turns.append(record)
@@ -217,6 +211,58 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
     if cfg.exit_reflection:
         _exits(model, gatherings, day)
     model.conversations.extend(_conversation(model, g, day) for g in gatherings)
+
+
+def _open(model, gatherings: list[Gathering]) -> None:
+    """Each participant's side of every gathering not opened yet; everyone is present."""
+    cfg = model.config.activity
+    for g in gatherings:
+        if g.chats:
+            continue
+        names = tuple(p.name for p in g.people)
+        g.present = list(names)
+        place = model.places[g.place]
+        g.chats = {n: Conversation(g.kind, g.title, place.name, names, g.scene, describe_place(place), cfg.min_turns,
+                                   cfg.max_turns, cfg.reply_words)
+                   for n in names}
+
+
+def _entries(gatherings: list[Gathering], day: int) -> list[EntryQuestion]:
+    return [EntryQuestion(p, chat=g.chats[p.name], day=day) for g in gatherings for p in g.people]
+
+
+def _turn_tasks(model, active: list[Gathering], day: int) -> list[TurnTask]:
+    """The environment's task before the next reply of each ``active`` gathering."""
+    cfg, place_names = model.config.activity, model.place_names
+    return [TurnTask(kind=g.kind, title=g.title, place_name=place_names[g.place], people=g.people, present=tuple(g.present),
+                     turns=g.turns, turn=len(g.turns) + 1, min_turns=cfg.min_turns, max_turns=cfg.max_turns,
+                     scene=g.scene, day=day, chat=g.env_chat) for g in active]
+
+
+def _turn_question(model, g: Gathering, name: str, day: int) -> TurnQuestion:
+    return TurnQuestion(model.residents_by_name[name], chat=g.chats[name], day=day, turn=len(g.turns) + 1,
+                        present=tuple(g.present))
+
+
+def _talk_ahead(model, gatherings: list[Gathering], day: int) -> list:
+    """Start the first calls of the day's joint activities (``gatherings``, known before anyone's
+    solo decision) so that the server answers them while the solo decisions are asked; what to
+    ``drop()`` when they have been played (``asking.ask_ahead``: nothing is decided, drawn or
+    recorded now, and a call whose question has changed by then is not used). The first calls are
+    the entries with entry analysis, else the first replies when the rules judge the turns (they
+    draw no random numbers and need no calls); with a model judging the turns, its first verdicts
+    come first and are not started here."""
+    if not gatherings:
+        return []
+    _open(model, gatherings)
+    if model.config.activity.entry_analysis:
+        return ask_ahead(model, _entries(gatherings, day))
+    if not isinstance(model.environment, RuleEnvironment):
+        return []
+    tasks = _turn_tasks(model, gatherings, day)
+    firsts = [(g, RuleEnvironment.turn(task)) for g, task in zip(gatherings, tasks, strict=True)]
+    return ask_ahead(model, [_turn_question(model, g, verdict.next_speaker, day) for g, verdict in firsts
+                             if verdict.next_speaker in g.present and not verdict.feedback])
 
 
 def _verified(model, record: TurnRecord, verdict) -> None:

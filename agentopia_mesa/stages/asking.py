@@ -61,6 +61,24 @@ def ask_all(model, questions: Sequence[Question]) -> list[Decision]:
     return answers  # type: ignore[return-value]
 
 
+def ask_ahead(model, questions: Sequence[Question]) -> list:
+    """Start the calls of ``questions`` that a later ``ask_all`` of the same questions will make
+    (minds that can, ``LLMMind.ahead``), so the server answers them while the caller waits for
+    others; nothing is decided now. Returns what to ``drop()`` once that ``ask_all`` is done."""
+    now = situation(model)
+    by_mind: dict[int, tuple[object, list[Question]]] = {}
+    for q in questions:
+        prepare(model, q, now)
+        by_mind.setdefault(id(q.resident.mind), (q.resident.mind, []))[1].append(q)
+    handles = []
+    for mind, asked in by_mind.values():
+        start = getattr(mind, "ahead", None)  # rule minds answer at once: nothing to start
+        handle = start(asked) if start is not None else None
+        if handle is not None:
+            handles.append(handle)
+    return handles
+
+
 def judge_all(model, tasks: Sequence[Task]) -> list[Verdict | None]:
     """Give every task of a stage to the environment (``model.environment``); verdicts in task order."""
     if not tasks:
