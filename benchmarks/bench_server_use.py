@@ -17,7 +17,8 @@ time between runs), the overlap bound (the fraction a perfect overlap could reac
 week's real data dependencies hold back: a day's conversations, solo slots and public events side
 by side, each day after the one before, every other stage after the one before; ``segments``),
 and per stage (the first part of a call's tag) the wall
-time its dispatcher runs took, its calls and its fraction; "between runs" is the wall time when
+time its dispatcher runs took, its calls, those of them started ahead (``Dispatcher.ahead``: they
+ran while other stages' runs waited) and the fraction of capacity the rest used; "between runs" is the wall time when
 no dispatcher run was in progress (the simulation's own work: prompts, parsing, the rules).
 ``--towns N`` runs N towns side by side on the one server, as a sweep's runs would.
 """
@@ -53,7 +54,7 @@ class SlotServer:
         self.model, self.name = self.fake.model, self.fake.name
         self.latency_s = latency_s
         self.calls: Counter = Counter()
-        self._slots = threading.Semaphore(slots)
+        self.slots, self._slots = slots, threading.Semaphore(slots)
         self._lock = threading.Lock()
 
     def check(self) -> None:
@@ -85,7 +86,8 @@ class MeteredDispatcher(Dispatcher):
         super().__init__(**options)
         self.slots = slots
         self.runs: list[Run] = []
-        self.started_ahead = self.taken = 0  # jobs started ahead (``Dispatcher.ahead``), and taken by a run
+        self.started_ahead = 0  # jobs started ahead (``Dispatcher.ahead``)
+        self.taken: Counter = Counter()  # of those, the ones a run took, by stage
 
     def ahead(self, jobs):
         started = super().ahead(jobs)
@@ -94,7 +96,8 @@ class MeteredDispatcher(Dispatcher):
 
     def _started(self, job):
         future = super()._started(job)
-        self.taken += future is not None
+        if future is not None:
+            self.taken[(job[1].tag or "calls").split("/", 1)[0]] += 1
         return future
 
     def run(self, jobs):
@@ -228,10 +231,18 @@ def measure(args, concurrency: int) -> dict:
             "ceiling": one / (args.slots * fewest_s), "overlap": one / (args.slots * overlap_s),
             "between": wall - sum(stage_wall.values()), "runs": len(first.runs),
             "day_latencies": sum(n for day, n in parts if day), "other_latencies": sum(n for day, n in parts if not day),
-            "days": sum(day for day, _ in parts), "ahead": (first.started_ahead, first.taken),
-            "stages": {s: (stage_wall[s], server.calls[s] // args.towns,
-                           server.busy_s(s) / args.towns / (args.slots * stage_wall[s]) if stage_wall[s] else 0.0)
+            "days": sum(day for day, _ in parts), "ahead": (first.started_ahead, first.taken.total()),
+            "stages": {s: (stage_wall[s], server.calls[s] // args.towns, first.taken[s],
+                           _stage_use(server, s, first.taken[s], args.towns, stage_wall[s]))
                        for s in sorted(stage_wall, key=stage_wall.get, reverse=True)}}
+
+
+def _stage_use(server: SlotServer, stage: str, taken: int, towns: int, wall: float) -> float:
+    """The fraction of capacity a stage's runs used: its calls' busy time over its runs' wall time,
+    less the calls started ahead (they ran during other stages' runs)."""
+    if not wall:
+        return 0.0
+    return (server.busy_s(stage) / towns - taken * server.latency_s) / (server.slots * wall)
 
 
 def main() -> None:
@@ -257,9 +268,9 @@ def main() -> None:
               f"{m['ahead'][1]} of them used")
         print(f"  overlap bound: {m['days']} activity days in {m['day_latencies']:.0f} latencies, the other stages in "
               f"{m['other_latencies']:.0f}")
-        print(f"  {'stage':<12s} {'wall s':>7s} {'calls':>6s} {'of capacity':>11s}")
-        for stage, (wall, calls, use) in m["stages"].items():
-            print(f"  {stage:<12s} {wall:7.2f} {calls:6d} {use:11.2f}")
+        print(f"  {'stage':<12s} {'wall s':>7s} {'calls':>6s} {'ahead':>6s} {'of capacity':>11s}")
+        for stage, (wall, calls, ahead, use) in m["stages"].items():
+            print(f"  {stage:<12s} {wall:7.2f} {calls:6d} {ahead:6d} {use:11.2f}")
 
 
 if __name__ == "__main__":

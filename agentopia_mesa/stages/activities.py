@@ -33,7 +33,7 @@ from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import PublicEvent, split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
-from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_all, prepare
+from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, prepare
 from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
                                                PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
@@ -99,8 +99,11 @@ def activity_day(model, day: int) -> None:
             idle.extend(people)  # everyone else dropped out
         activity.status = "done"
 
-    early = _talk_ahead(model, gatherings, day)  # their first calls, while the solo decisions are asked
     describe = not isinstance(model.environment, RuleEnvironment)  # a model judges: it reads what residents say they do
+    # Calls whose questions are known now start while the solo decisions are asked (``_talk_ahead``).
+    early = _talk_ahead(model, gatherings, day)
+    if describe:
+        early += ask_ahead(model, _event_questions(model, _event_groups(model, public)))
     questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r), describe=describe)
                  for r in idle]
     plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(model, questions), strict=True)}
@@ -120,14 +123,18 @@ def activity_day(model, day: int) -> None:
         gatherings.append(Gathering("encounter", title, encounter.place, people, scene=encounter.scene))
         met.update((encounter.a, encounter.b))
 
+    solo = [r for r in idle if r.name not in met]
+    if describe:  # their outcomes are judged while the conversations talk
+        early += judge_ahead(model, _solo_tasks(model, solo, plans, day))
+
     for g in gatherings:
         for p in g.people:
             p.go_to(model.places[g.place], g.title)
     _play_together(model, gatherings, day)
+    _public_events(model, public, day)
+    _solo(model, solo, plans, day)
     for started in early:
         started.drop()
-    _public_events(model, public, day)
-    _solo(model, [r for r in idle if r.name not in met], plans, day)
 
 
 def _solo_place(solo_places: dict[str, list[str]], r: Resident, plan) -> str:
@@ -252,8 +259,8 @@ def _talk_ahead(model, gatherings: list[Gathering], day: int) -> list:
     the entries with entry analysis, else the first replies when the rules judge the turns (they
     draw no random numbers and need no calls); with a model judging the turns, its first verdicts
     come first and are not started here."""
-    if not gatherings:
-        return []
+    if not any(hasattr(p.mind, "ahead") for g in gatherings for p in g.people):
+        return []  # minds that answer at once (the rules)
     _open(model, gatherings)
     if model.config.activity.entry_analysis:
         return ask_ahead(model, _entries(gatherings, day))
@@ -359,26 +366,13 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     """Each participant sees its group, says what it does and whom it noticed; one environment task
     judges each group; someone noticed becomes an acquaintance, with a first-impression note if the
     one who noticed had none."""
-    events = {e.event_id: e for e in model.public_events}
-    groups = []
-    for event_id, people in public.items():
-        event = events.get(event_id)
-        if event is None:
-            continue
-        place_name = model.places[event.place].name
-        for names in split_groups([p.name for p in people], model.config.events.group_thresholds):
-            groups.append(EventGroup(event, place_name, [model.residents_by_name[n] for n in names]))
+    groups = _event_groups(model, public)
     if not groups:
         return
-    questions = []
     for g in groups:
-        ev = g.event
-        view = EventView(ev.event_id, ev.name, ev.day, ev.place, ev.description, ev.skill)
-        attendees = [_attendee(o) for o in g.people]  # immutable: each shown to everyone else in the group
         for p in g.people:
-            p.go_to(model.places[ev.place], ev.name)
-            questions.append(PublicEventQuestion(p, event=view, place_name=g.place_name, words=model.config.activity.public_words,
-                                                 others=[a for o, a in zip(g.people, attendees) if o is not p]))
+            p.go_to(model.places[g.event.place], g.event.name)
+    questions = _event_questions(model, groups)
     # As with a solo slot's words, only a model judging reads what residents say they did: with the
     # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions).
     described = not isinstance(model.environment, RuleEnvironment)
@@ -406,12 +400,40 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
                                               scene=ev.description, outcomes=dict(verdict.notes), noticed=g.noticed))
 
 
+def _event_groups(model, public: dict[str, list[Resident]]) -> list[EventGroup]:
+    """The day's groups at public events (``public``: participants by event id)."""
+    events = {e.event_id: e for e in model.public_events}
+    groups = []
+    for event_id, people in public.items():
+        event = events.get(event_id)
+        if event is None:
+            continue
+        place_name = model.places[event.place].name
+        for names in split_groups([p.name for p in people], model.config.events.group_thresholds):
+            groups.append(EventGroup(event, place_name, [model.residents_by_name[n] for n in names]))
+    return groups
+
+
+def _event_questions(model, groups: list[EventGroup]) -> list[PublicEventQuestion]:
+    """Each participant's question: the event, the place and the others of its group."""
+    questions = []
+    for g in groups:
+        ev = g.event
+        view = EventView(ev.event_id, ev.name, ev.day, ev.place, ev.description, ev.skill)
+        attendees = [_attendee(o) for o in g.people]  # immutable: each shown to everyone else in the group
+        for p in g.people:
+            questions.append(PublicEventQuestion(p, event=view, place_name=g.place_name, words=model.config.activity.public_words,
+                                                 others=[a for o, a in zip(g.people, attendees) if o is not p]))
+    return questions
+
+
 def _attendee(r: Resident) -> Attendee:
     job = r.job
     return Attendee(r.name, r.age, f"{job.role} at {job.organisation}" if job else "")
 
 
-def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
+def _solo_tasks(model, people: list[Resident], plans: dict, day: int) -> list[SoloTask]:
+    """The environment's task for each of ``people``'s solo slot, from its ``plans``."""
     economy = model.config.economy
     tasks = []
     for r in people:
@@ -420,6 +442,12 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
         pay = extra_work_pay_range(r.state.skills.get(skill, 0), economy) if plan.activity == "work" else (0, 0)
         tasks.append(SoloTask(resident=r, day=day, activity=plan.activity, skill=skill, description=plan.description,
                               place=r.place.key, place_name=r.place.name, pay=pay))
+    return tasks
+
+
+def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
+    economy = model.config.economy
+    tasks = _solo_tasks(model, people, plans, day)
     shoppers = []
     for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
         r = task.resident

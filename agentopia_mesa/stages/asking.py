@@ -79,6 +79,20 @@ def ask_ahead(model, questions: Sequence[Question]) -> list:
     return handles
 
 
+def judge_ahead(model, tasks: Sequence[Task]) -> list:
+    """Start the calls of ``tasks`` that a later ``judge_all`` of the same tasks will make (an
+    environment that can, ``LLMEnvironment.ahead``); nothing is judged now. Returns what to
+    ``drop()`` once that ``judge_all`` is done."""
+    start = getattr(model.environment, "ahead", None)  # the rules judge at once: nothing to start
+    if start is None or not tasks:
+        return []
+    now = situation(model)
+    for task in tasks:
+        task.situation = now
+    handle = start(tasks)
+    return [handle] if handle is not None else []
+
+
 def judge_all(model, tasks: Sequence[Task]) -> list[Verdict | None]:
     """Give every task of a stage to the environment (``model.environment``); verdicts in task order."""
     if not tasks:
