@@ -100,10 +100,7 @@ def activity_day(model, day: int) -> None:
         activity.status = "done"
 
     describe = not isinstance(model.environment, RuleEnvironment)  # a model judges: it reads what residents say they do
-    # Calls whose questions are known now start while the solo decisions are asked (``_talk_ahead``).
-    early = _talk_ahead(model, gatherings, day)
-    if describe:
-        early += ask_ahead(model, _event_questions(model, _event_groups(model, public)))
+    early = _talk_ahead(model, gatherings, day)  # their first calls, while the solo decisions are asked
     questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r), describe=describe)
                  for r in idle]
     plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(model, questions), strict=True)}
@@ -124,7 +121,8 @@ def activity_day(model, day: int) -> None:
         met.update((encounter.a, encounter.b))
 
     solo = [r for r in idle if r.name not in met]
-    if describe:  # their outcomes are judged while the conversations talk
+    if describe:  # the public events' descriptions and the solo slots' outcomes, while the conversations talk
+        early += ask_ahead(model, _event_questions(model, _event_groups(model, public)))
         early += judge_ahead(model, _solo_tasks(model, solo, plans, day))
 
     for g in gatherings:
