@@ -20,6 +20,11 @@ group (``PublicEventQuestion``), says what it does and whom it noticed, but cann
 one environment task per group (``PublicEventTask``) judges everyone from what they said. Each
 group's descriptions are kept with the conversations, one "turn" per participant seen by all.
 With the rule environment, which reads no descriptions, the rule mind answers for everyone.
+
+So that an LLM server is not left idle, calls whose questions are known early start early
+(``asking.ask_ahead``/``judge_ahead``): the joint activities' first calls while the solo decisions
+are asked; with an LLM environment, the public events' descriptions and the solo outcomes while
+the conversations talk. Their answers are taken, in the order above, only for equal requests.
 """
 
 from __future__ import annotations
