@@ -13,8 +13,12 @@ requests than slots.
 Reported per concurrency level: wall seconds of the simulation, calls, the fraction of capacity
 used (busy slot-seconds / (K x wall)), the barrier ceiling (the fraction a perfect dispatcher
 would reach with the week's stages as they are: each dispatcher run in its fewest latencies, no
-time between runs), and per stage (the first part of a call's tag) the wall
-time its dispatcher runs took, its calls and its fraction; "between runs" is the wall time when
+time between runs), the overlap bound (the fraction a perfect overlap could reach that only the
+week's real data dependencies hold back: a day's conversations, solo slots and public events side
+by side, each day after the one before, every other stage after the one before; ``segments``),
+and per stage (the first part of a call's tag) the wall
+time its dispatcher runs took, its calls, those of them started ahead (``Dispatcher.ahead``: they
+ran while other stages' runs waited) and the fraction of capacity the rest used; "between runs" is the wall time when
 no dispatcher run was in progress (the simulation's own work: prompts, parsing, the rules).
 ``--towns N`` runs N towns side by side on the one server, as a sweep's runs would.
 """
@@ -24,9 +28,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import threading
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from agentopia_mesa.config import PROFILES, SimulationConfig
 from agentopia_mesa.environment.llm_environment import LLMEnvironment
@@ -48,7 +54,7 @@ class SlotServer:
         self.model, self.name = self.fake.model, self.fake.name
         self.latency_s = latency_s
         self.calls: Counter = Counter()
-        self._slots = threading.Semaphore(slots)
+        self.slots, self._slots = slots, threading.Semaphore(slots)
         self._lock = threading.Lock()
 
     def check(self) -> None:
@@ -73,22 +79,112 @@ def _calls(outcome) -> int:
 
 
 class MeteredDispatcher(Dispatcher):
-    """A dispatcher that notes each run's stage, start and end, and the fewest latencies the run
-    could take with ``slots`` slots: ``max(ceil(calls / slots), the longest job's calls)``."""
+    """A dispatcher that notes each run (``Run``): its stage and call site, start and end, and the
+    chain of calls of each job."""
 
     def __init__(self, slots: int, **options):
         super().__init__(**options)
         self.slots = slots
-        self.runs: list[tuple[str, float, float, int]] = []  # (stage, start, end, fewest latencies)
+        self.runs: list[Run] = []
+        self.started_ahead = 0  # jobs started ahead (``Dispatcher.ahead``)
+        self.taken: Counter = Counter()  # of those, the ones a run took, by stage
+
+    def ahead(self, jobs):
+        started = super().ahead(jobs)
+        self.started_ahead += len(started.tags)
+        return started
+
+    def _started(self, job):
+        future = super()._started(job)
+        if future is not None:
+            self.taken[(job[1].tag or "calls").split("/", 1)[0]] += 1
+        return future
 
     def run(self, jobs):
         start = time.perf_counter()
         outcomes = super().run(jobs)
         if jobs:
-            chains = [_calls(o) for o in outcomes]
-            fewest = max(math.ceil(sum(chains) / self.slots), max(chains))
-            self.runs.append(((jobs[0][1].tag or "calls").split("/", 1)[0], start, time.perf_counter(), fewest))
+            tag = jobs[0][1].tag or "calls"
+            self.runs.append(Run(tag.split("/", 1)[0], tag.rsplit("/", 1)[-1], start, time.perf_counter(),
+                                 [_calls(o) for o in outcomes], self.slots))
         return outcomes
+
+
+@dataclass
+class Run:
+    """One dispatcher run: its ``stage`` (the first part of its jobs' tag), ``when`` (the first job's
+    stamp, e.g. "Y2020-W01-D3-turn2"), wall ``start`` and ``end`` (s), each job's ``chains`` (calls
+    one after another) and the server's ``slots``."""
+
+    stage: str
+    when: str
+    start: float
+    end: float
+    chains: list[int]
+    slots: int
+
+    @property
+    def calls(self) -> int:
+        return sum(self.chains)
+
+    @property
+    def longest(self) -> int:
+        """The longest job's calls: latencies no overlap can shorten."""
+        return max(self.chains)
+
+    @property
+    def fewest(self) -> int:
+        """The fewest latencies this run alone can take: ``max(ceil(calls / slots), longest)``."""
+        return max(math.ceil(self.calls / self.slots), self.longest)
+
+
+#: A day's stages, by the chain of the day they are on (stages/activities.py): a resident's solo
+#: slot (its decision, the environment's outcome and shop window, its purchase), a public event
+#: (each participant's description, then the group's verdict); every other stage of a day is a
+#: conversation's (entries, the environment's turns and the replies, the outcome, the exits).
+SOLO_CHAIN = ("solo", "env-encounters", "env-solo", "env-shop", "purchase")
+PUBLIC_CHAIN = ("public", "env-public")
+DAY_STAGES = {*SOLO_CHAIN, *PUBLIC_CHAIN}
+
+
+def segments(runs: list[Run]) -> list[list[Run]]:
+    """The runs in segments that real data dependencies put one after another: every activity day
+    is one segment (its solo slots, public events and conversations could overlap; tomorrow reads
+    today's outcomes); every other run is a segment of its own (plan, signup, each contact round,
+    review, the year end: each reads the previous one's answers from every resident).
+
+    A run's day is its stamp's "-D<n>"; a solo decision (stamped without a day) opens the next
+    day, a purchase belongs to the day it follows."""
+    out: list[list[Run]] = []
+    week, day, current = None, 0, None
+    for run in runs:
+        this_week = run.when.split("-", 2)[:2]
+        if this_week != week:
+            week, day, current = this_week, 0, None
+        found = re.search(r"-D(\d+)", run.when)
+        on_day = int(found.group(1)) if found else day + 1 if run.stage == "solo" else day if run.stage == "purchase" else None
+        if on_day is None or not (found or run.stage in DAY_STAGES):
+            out.append([run])
+            current = None
+            continue
+        if current is None or on_day != day:
+            current = []
+            out.append(current)
+        day = on_day
+        current.append(run)
+    return out
+
+
+def overlap_latencies(segment: list[Run], slots: int) -> int:
+    """The fewest latencies ``segment`` takes with perfect overlap inside it: at least its calls over
+    the slots, rounded up, and at least its longest chain: a conversation's runs one after another (the
+    longest conversation's entry, turns, outcome and exit), a solo slot's stages, a public event's.
+    (Generous: a conversation from an encounter is not made to wait for the day's solo decisions.)"""
+    calls = sum(r.calls for r in segment)
+    solo = sum(max((r.longest for r in segment if r.stage == s), default=0) for s in SOLO_CHAIN)
+    public = sum(max((r.longest for r in segment if r.stage == s), default=0) for s in PUBLIC_CHAIN)
+    talk = sum(r.longest for r in segment if r.stage not in DAY_STAGES)
+    return max(math.ceil(calls / slots), solo, public, talk)
 
 
 def town(args, server: SlotServer, dispatcher: Dispatcher) -> AgentopiaModel:
@@ -121,19 +217,32 @@ def measure(args, concurrency: int) -> dict:
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     first = dispatchers[0]
     stage_wall = defaultdict(float)
-    for stage, begin, end, _ in first.runs:
-        stage_wall[stage] += end - begin
+    for run in first.runs:
+        stage_wall[run.stage] += run.end - run.start
     # A perfect dispatcher with the week's stage barriers as they are: every run in its fewest
     # latencies, no time between runs (one town's).
-    fewest_s = args.latency * sum(fewest for *_, fewest in first.runs)
+    fewest_s = args.latency * sum(run.fewest for run in first.runs)
+    # A perfect overlap that only real data dependencies hold back (``segments``).
+    parts = [(len(seg) > 1 or seg[0].stage in DAY_STAGES, overlap_latencies(seg, args.slots)) for seg in segments(first.runs)]
+    overlap_s = args.latency * sum(latencies for _, latencies in parts)
     total_calls = sum(server.calls.values())
     one = server.busy_s() / args.towns
     return {"wall": wall, "cpu": cpu, "calls": total_calls, "use": server.busy_s() / (args.slots * wall),
-            "ceiling": one / (args.slots * fewest_s), "between": wall - sum(stage_wall.values()),
-            "runs": len(first.runs),
-            "stages": {s: (stage_wall[s], server.calls[s] // args.towns,
-                           server.busy_s(s) / args.towns / (args.slots * stage_wall[s]) if stage_wall[s] else 0.0)
+            "ceiling": one / (args.slots * fewest_s), "overlap": one / (args.slots * overlap_s),
+            "between": wall - sum(stage_wall.values()), "runs": len(first.runs),
+            "day_latencies": sum(n for day, n in parts if day), "other_latencies": sum(n for day, n in parts if not day),
+            "days": sum(day for day, _ in parts), "ahead": (first.started_ahead, first.taken.total()),
+            "stages": {s: (stage_wall[s], server.calls[s] // args.towns, first.taken[s],
+                           _stage_use(server, s, first.taken[s], args.towns, stage_wall[s]))
                        for s in sorted(stage_wall, key=stage_wall.get, reverse=True)}}
+
+
+def _stage_use(server: SlotServer, stage: str, taken: int, towns: int, wall: float) -> float:
+    """The fraction of capacity a stage's runs used: its calls' busy time over its runs' wall time,
+    less the calls started ahead (they ran during other stages' runs)."""
+    if not wall:
+        return 0.0
+    return (server.busy_s(stage) / towns - taken * server.latency_s) / (server.slots * wall)
 
 
 def main() -> None:
@@ -154,10 +263,14 @@ def main() -> None:
         m = measure(args, level)
         print(f"concurrency {level}: {m['wall']:.1f} s wall, {m['cpu']:.1f} s CPU, {m['calls']} calls "
               f"({m['cpu'] / max(1, m['calls']) * 1000:.2f} ms CPU per call), {m['runs']} dispatcher runs a town; "
-              f"capacity used {m['use']:.2f} (one town's barrier ceiling {m['ceiling']:.2f}); between runs {m['between']:.1f} s")
-        print(f"  {'stage':<12s} {'wall s':>7s} {'calls':>6s} {'of capacity':>11s}")
-        for stage, (wall, calls, use) in m["stages"].items():
-            print(f"  {stage:<12s} {wall:7.2f} {calls:6d} {use:11.2f}")
+              f"capacity used {m['use']:.2f} (one town's barrier ceiling {m['ceiling']:.2f}, overlap bound "
+              f"{m['overlap']:.2f}); between runs {m['between']:.1f} s; calls started ahead {m['ahead'][0]}, "
+              f"{m['ahead'][1]} of them used")
+        print(f"  overlap bound: {m['days']} activity days in {m['day_latencies']:.0f} latencies, the other stages in "
+              f"{m['other_latencies']:.0f}")
+        print(f"  {'stage':<12s} {'wall s':>7s} {'calls':>6s} {'ahead':>6s} {'of capacity':>11s}")
+        for stage, (wall, calls, ahead, use) in m["stages"].items():
+            print(f"  {stage:<12s} {wall:7.2f} {calls:6d} {ahead:6d} {use:11.2f}")
 
 
 if __name__ == "__main__":

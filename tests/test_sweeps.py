@@ -320,3 +320,23 @@ def test_cli_dry_run_lists_the_plan_runs_nothing_and_analyze_writes_the_report(t
     assert main(["sweep", str(config), "--out", str(out), "--dry-run"]) == 0
     printed = capsys.readouterr().out
     assert "2 already done" in printed and all(f"  {run.id}  done  " in printed for run in plan)
+
+
+# -- an LLM mix's calls in flight per run (a server with many slots, several runs side by side) -----
+def test_a_mixs_calls_in_flight_reach_every_run(tmp_path):
+    from agentopia_mesa.sweeps.runner import task_for
+    from agentopia_mesa.sweeps.worker import settings_for
+
+    spec = sweep_from_dict({**TINY, "llm": {"mix": "fake=0.5", "max_concurrency": 64}})
+    tasks = [task_for(spec, tmp_path, run) for run in spec.plan()]
+    assert len(tasks) == 4 and {settings_for(t).llm.max_concurrency for t in tasks} == {64}
+    default = sweep_from_dict({**TINY, "llm": {"mix": "fake=0.5"}})
+    assert settings_for(task_for(default, tmp_path, default.plan()[0])).llm.max_concurrency == 8
+
+
+@pytest.mark.parametrize("llm, says", [({"mix": "fake=1", "max_concurrency": 0}, "at least 1"),
+                                       ({"mix": "fake=1", "max_concurrency": 2000}, "at most 1024"),
+                                       ({"max_concurrency": 16}, "only with llm.mix")])
+def test_bad_calls_in_flight_are_refused_naming_the_field(llm, says):
+    with pytest.raises(SweepConfigError, match=f"llm.max_concurrency: .*{says}"):
+        sweep_from_dict({**TINY, "llm": llm})

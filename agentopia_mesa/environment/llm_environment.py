@@ -30,7 +30,7 @@ from agentopia_mesa.environment.base import EnvironmentModel
 from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.environment.verdicts import to_verdict
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
-from agentopia_mesa.llm.dispatcher import Dispatcher
+from agentopia_mesa.llm.dispatcher import Ahead, Dispatcher
 from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 
 #: Answer budgets in tokens per task (JSON with short texts; a gathering's and a public event
@@ -152,6 +152,14 @@ class LLMEnvironment(EnvironmentModel):
             self._account(task, messages, outcome, verdict, fallback)
             verdicts[i] = verdict
         return verdicts
+
+    def ahead(self, tasks: Sequence[e.Task]) -> Ahead | None:
+        """Start the calls of ``tasks`` (their situation filled in) that a later ``judge_all`` will
+        make, if they are the same by then (``Dispatcher.ahead``); nothing is judged or recorded
+        now. None: nothing started (no client, or verdicts come from a replay)."""
+        if self.client is None or getattr(self.client, "mode", None) == "replay":
+            return None
+        return self.dispatcher.ahead([(self.client, self.request_for(t), _parser(t)) for t in tasks if _empty(t) is None])
 
     def _account(self, task: e.Task, messages, outcome, verdict, fallback: bool) -> None:
         stats = self.stats

@@ -19,6 +19,12 @@ says what the rounds did. Tool effects happen once: the retries are of the answe
 the tools off, after the rounds' conversation, so a rejected answer never repeats a notebook
 edit. A round whose call fails (timeout, server error) closes the tools; the answer is then
 asked for as usual, with its retries.
+
+``ahead(jobs)`` starts jobs whose ``run`` comes later (while the caller waits for other answers,
+so the server is not left idle): a later ``run`` of a job with the same client and an equal
+request takes its outcome instead of calling again; jobs never run are dropped with
+``Ahead.drop``. An equal request gets an answer as good as a fresh call's (a fixed seed gives the
+same), so starting early changes nothing but when the calls are made.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
@@ -196,6 +202,20 @@ def corrected(request: ChatRequest, text: str, error: Exception, attempt: int) -
 #: Where calls run: daemon threads (a call hung on a dripping server cannot keep the process alive
 #: after the run has given up on it and written its results), reused from call to call.
 _CALLS = DaemonCalls("llm-call")
+#: Where jobs started ahead (``Dispatcher.ahead``) run until a ``run`` takes their outcome.
+_AHEAD = DaemonCalls("llm-ahead")
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """Jobs a dispatcher started ahead (``Dispatcher.ahead``), by their requests' tags."""
+
+    dispatcher: Dispatcher
+    tags: tuple[str, ...]
+
+    def drop(self) -> None:
+        """Forget those of these jobs no ``run`` took (their calls end on their own)."""
+        self.dispatcher._forget(self.tags)
 
 
 def _total(rounds: ToolRounds | None, result: ChatResult | None) -> ChatResult | None:
@@ -242,6 +262,7 @@ class Dispatcher:
         self._open_until = 0.0  # time.monotonic() until which the breaker stays open
         # Shared by every run, so the bound holds across concurrent runs and timed-out stragglers.
         self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._ahead: dict[str, tuple[LLMClient, ChatRequest, Future]] = {}  # by tag: jobs started ahead
 
     #: Called with a ``Progress`` (in the caller's thread) when a run starts, as each job ends, and
     #: every ``progress_every_s`` while jobs are pending; None: no reports. It must not raise.
@@ -254,7 +275,7 @@ class Dispatcher:
             return []
         start = time.perf_counter()
         with ThreadPoolExecutor(min(self.max_concurrency, len(jobs)), thread_name_prefix="llm-job") as pool:
-            futures = [pool.submit(self._run_job, *job_parts(job)) for job in jobs]
+            futures = [self._started(job) or pool.submit(self._run_job, *job_parts(job)) for job in jobs]
             if self.on_progress is not None:
                 self._report(jobs, futures, start)
             outcomes = [f.result() for f in futures]
@@ -262,6 +283,34 @@ class Dispatcher:
             self.stats.jobs += len(jobs)
             self.stats.wall_s += time.perf_counter() - start
         return outcomes
+
+    def ahead(self, jobs: Sequence[Job]) -> Ahead:
+        """Start ``jobs`` now, for a later ``run`` to take their outcomes (module docstring); jobs
+        with a toolbox are not started (a tool's effects must happen when the job is run)."""
+        tags = []
+        for job in jobs:
+            client, request, parse, toolbox = job_parts(job)
+            if toolbox is not None or not request.tag:
+                continue
+            future = _AHEAD.submit(self._run_job, client, request, parse)
+            with self._lock:
+                self._ahead[request.tag] = (client, request, future)
+            tags.append(request.tag)
+        return Ahead(self, tuple(tags))
+
+    def _started(self, job: Job) -> Future | None:
+        """The future of ``job`` started ahead with the same client and an equal request, or None."""
+        client, request, _, toolbox = job_parts(job)
+        with self._lock:
+            found = self._ahead.pop(request.tag, None) if toolbox is None else None
+        if found is None or found[0] is not client or found[1] != request:
+            return None
+        return found[2]
+
+    def _forget(self, tags: Sequence[str]) -> None:
+        with self._lock:
+            for tag in tags:
+                self._ahead.pop(tag, None)
 
     def _report(self, jobs: Sequence[Job], futures: list, start: float) -> None:
         """Report progress until every job of ``futures`` has ended (see ``on_progress``)."""

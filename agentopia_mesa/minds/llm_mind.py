@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
-from agentopia_mesa.llm.dispatcher import Dispatcher
+from agentopia_mesa.llm.dispatcher import Ahead, Dispatcher
 from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
@@ -154,7 +154,7 @@ class LLMMind(Mind):
         for q in questions:
             tag, options = self.call_site(q)
             site = self.sites.site(tag, options, q.context.week_index)
-            toolbox = tools_for(q) if q.memory.notes == "tools" else None
+            toolbox = _toolbox(q)
             jobs.append((self.client, site, functools.partial(self.request_for, q, (tag, options)), _parser(q), toolbox))
         answers = dispatch_sited(self.dispatcher, jobs)  # recorded outcomes replay exactly (tool calls too)
         decisions = []
@@ -166,6 +166,14 @@ class LLMMind(Mind):
             self._account(question, messages, outcome, decision, fallback)
             decisions.append(decision)
         return decisions
+
+    def ahead(self, questions: Sequence[Question]) -> Ahead | None:
+        """Start the calls of ``questions`` (prepared, ``stages.asking.prepare``) that a later
+        ``decide_all`` will ask, if they are the same by then (``Dispatcher.ahead``); nothing is
+        decided or recorded now. None: nothing started (no client, or answers come from a replay)."""
+        if self.client is None or getattr(self.client, "mode", None) == "replay":
+            return None
+        return self.dispatcher.ahead([(self.client, self.request_for(q), _parser(q), _toolbox(q)) for q in questions])
 
     def _account(self, question, messages, outcome, decision, fallback: bool) -> None:
         stats = self.stats
@@ -188,6 +196,11 @@ class LLMMind(Mind):
             entry = {**entry, "messages": decoded(messages)}
         for listen in self.listeners:
             listen(entry)
+
+
+def _toolbox(question: Question):
+    """The notebook tools the question's model may call, or None."""
+    return tools_for(question) if question.memory.notes == "tools" else None
 
 
 def _parser(question: Question) -> Callable[[str], Decision]:

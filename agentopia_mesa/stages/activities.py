@@ -20,6 +20,11 @@ group (``PublicEventQuestion``), says what it does and whom it noticed, but cann
 one environment task per group (``PublicEventTask``) judges everyone from what they said. Each
 group's descriptions are kept with the conversations, one "turn" per participant seen by all.
 With the rule environment, which reads no descriptions, the rule mind answers for everyone.
+
+So that an LLM server is not left idle, calls whose questions are known early start early
+(``asking.ask_ahead``/``judge_ahead``): the joint activities' first calls while the solo decisions
+are asked; with an LLM environment, the public events' descriptions and the solo outcomes while
+the conversations talk. Their answers are taken, in the order above, only for equal requests.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import PublicEvent, split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
-from agentopia_mesa.stages.asking import ask_all, judge_all, prepare
+from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, prepare
 from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
                                                PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
@@ -100,6 +105,7 @@ def activity_day(model, day: int) -> None:
         activity.status = "done"
 
     describe = not isinstance(model.environment, RuleEnvironment)  # a model judges: it reads what residents say they do
+    early = _talk_ahead(model, gatherings, day)  # their first calls, while the solo decisions are asked
     questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r), describe=describe)
                  for r in idle]
     plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(model, questions), strict=True)}
@@ -119,12 +125,19 @@ def activity_day(model, day: int) -> None:
         gatherings.append(Gathering("encounter", title, encounter.place, people, scene=encounter.scene))
         met.update((encounter.a, encounter.b))
 
+    solo = [r for r in idle if r.name not in met]
+    if describe:  # the public events' descriptions and the solo slots' outcomes, while the conversations talk
+        early += ask_ahead(model, _event_questions(model, _event_groups(model, public)))
+        early += judge_ahead(model, _solo_tasks(model, solo, plans, day))
+
     for g in gatherings:
         for p in g.people:
             p.go_to(model.places[g.place], g.title)
     _play_together(model, gatherings, day)
     _public_events(model, public, day)
-    _solo(model, [r for r in idle if r.name not in met], plans, day)
+    _solo(model, solo, plans, day)
+    for started in early:
+        started.drop()
 
 
 def _solo_place(solo_places: dict[str, list[str]], r: Resident, plan) -> str:
@@ -154,23 +167,15 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
         return
     cfg = model.config.activity
     place_names = model.place_names
-    for g in gatherings:
-        names = tuple(p.name for p in g.people)
-        g.present = list(names)
-        place = model.places[g.place]
-        g.chats = {n: Conversation(g.kind, g.title, place.name, names, g.scene, describe_place(place), cfg.min_turns,
-                                   cfg.max_turns, cfg.reply_words)
-                   for n in names}
+    _open(model, gatherings)
     if cfg.entry_analysis:
         owners = [g for g in gatherings for _ in g.people]
-        questions = [EntryQuestion(p, chat=g.chats[p.name], day=day) for g in gatherings for p in g.people]
+        questions = _entries(gatherings, day)
         for g, q, entry in zip(owners, questions, ask_all(model, questions), strict=True):
             g.entries[q.resident.name] = entry.analysis
     active = list(gatherings)
     while active:
-        tasks = [TurnTask(kind=g.kind, title=g.title, place_name=place_names[g.place], people=g.people,
-                          present=tuple(g.present), turns=g.turns, turn=len(g.turns) + 1, min_turns=cfg.min_turns,
-                          max_turns=cfg.max_turns, scene=g.scene, day=day, chat=g.env_chat) for g in active]
+        tasks = _turn_tasks(model, active, day)
         speaking = []
         for g, task, verdict in zip(active, tasks, judge_all(model, tasks), strict=True):
             if g.turns and verdict.verification:
@@ -185,8 +190,7 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
                 for n in g.present:
                     g.chats[n].seen.append(seen)
             speaking.append((g, speaker, verdict.feedback))
-        questions = [TurnQuestion(model.residents_by_name[name], chat=g.chats[name], day=day, turn=len(g.turns) + 1,
-                                  present=tuple(g.present)) for g, name, _ in speaking]
+        questions = [_turn_question(model, g, name, day) for g, name, _ in speaking]
         for (g, name, feedback), q, reply in zip(speaking, questions, ask_all(model, questions), strict=True):
             record = TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name, when=q.when)
             g.turns.append(record)
@@ -217,6 +221,58 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
     if cfg.exit_reflection:
         _exits(model, gatherings, day)
     model.conversations.extend(_conversation(model, g, day) for g in gatherings)
+
+
+def _open(model, gatherings: list[Gathering]) -> None:
+    """Each participant's side of every gathering not opened yet; everyone is present."""
+    cfg = model.config.activity
+    for g in gatherings:
+        if g.chats:
+            continue
+        names = tuple(p.name for p in g.people)
+        g.present = list(names)
+        place = model.places[g.place]
+        g.chats = {n: Conversation(g.kind, g.title, place.name, names, g.scene, describe_place(place), cfg.min_turns,
+                                   cfg.max_turns, cfg.reply_words)
+                   for n in names}
+
+
+def _entries(gatherings: list[Gathering], day: int) -> list[EntryQuestion]:
+    return [EntryQuestion(p, chat=g.chats[p.name], day=day) for g in gatherings for p in g.people]
+
+
+def _turn_tasks(model, active: list[Gathering], day: int) -> list[TurnTask]:
+    """The environment's task before the next reply of each ``active`` gathering."""
+    cfg, place_names = model.config.activity, model.place_names
+    return [TurnTask(kind=g.kind, title=g.title, place_name=place_names[g.place], people=g.people, present=tuple(g.present),
+                     turns=g.turns, turn=len(g.turns) + 1, min_turns=cfg.min_turns, max_turns=cfg.max_turns,
+                     scene=g.scene, day=day, chat=g.env_chat) for g in active]
+
+
+def _turn_question(model, g: Gathering, name: str, day: int) -> TurnQuestion:
+    return TurnQuestion(model.residents_by_name[name], chat=g.chats[name], day=day, turn=len(g.turns) + 1,
+                        present=tuple(g.present))
+
+
+def _talk_ahead(model, gatherings: list[Gathering], day: int) -> list:
+    """Start the first calls of the day's joint activities (``gatherings``, known before anyone's
+    solo decision) so that the server answers them while the solo decisions are asked; what to
+    ``drop()`` when they have been played (``asking.ask_ahead``: nothing is decided, drawn or
+    recorded now, and a call whose question has changed by then is not used). The first calls are
+    the entries with entry analysis, else the first replies when the rules judge the turns (they
+    draw no random numbers and need no calls); with a model judging the turns, its first verdicts
+    come first and are not started here."""
+    if not any(hasattr(p.mind, "ahead") for g in gatherings for p in g.people):
+        return []  # minds that answer at once (the rules)
+    _open(model, gatherings)
+    if model.config.activity.entry_analysis:
+        return ask_ahead(model, _entries(gatherings, day))
+    if not isinstance(model.environment, RuleEnvironment):
+        return []
+    tasks = _turn_tasks(model, gatherings, day)
+    firsts = [(g, RuleEnvironment.turn(task)) for g, task in zip(gatherings, tasks, strict=True)]
+    return ask_ahead(model, [_turn_question(model, g, verdict.next_speaker, day) for g, verdict in firsts
+                             if verdict.next_speaker in g.present and not verdict.feedback])
 
 
 def _verified(model, record: TurnRecord, verdict) -> None:
@@ -313,26 +369,13 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     """Each participant sees its group, says what it does and whom it noticed; one environment task
     judges each group; someone noticed becomes an acquaintance, with a first-impression note if the
     one who noticed had none."""
-    events = {e.event_id: e for e in model.public_events}
-    groups = []
-    for event_id, people in public.items():
-        event = events.get(event_id)
-        if event is None:
-            continue
-        place_name = model.places[event.place].name
-        for names in split_groups([p.name for p in people], model.config.events.group_thresholds):
-            groups.append(EventGroup(event, place_name, [model.residents_by_name[n] for n in names]))
+    groups = _event_groups(model, public)
     if not groups:
         return
-    questions = []
     for g in groups:
-        ev = g.event
-        view = EventView(ev.event_id, ev.name, ev.day, ev.place, ev.description, ev.skill)
-        attendees = [_attendee(o) for o in g.people]  # immutable: each shown to everyone else in the group
         for p in g.people:
-            p.go_to(model.places[ev.place], ev.name)
-            questions.append(PublicEventQuestion(p, event=view, place_name=g.place_name, words=model.config.activity.public_words,
-                                                 others=[a for o, a in zip(g.people, attendees) if o is not p]))
+            p.go_to(model.places[g.event.place], g.event.name)
+    questions = _event_questions(model, groups)
     # As with a solo slot's words, only a model judging reads what residents say they did: with the
     # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions).
     described = not isinstance(model.environment, RuleEnvironment)
@@ -360,12 +403,40 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
                                               scene=ev.description, outcomes=dict(verdict.notes), noticed=g.noticed))
 
 
+def _event_groups(model, public: dict[str, list[Resident]]) -> list[EventGroup]:
+    """The day's groups at public events (``public``: participants by event id)."""
+    events = {e.event_id: e for e in model.public_events}
+    groups = []
+    for event_id, people in public.items():
+        event = events.get(event_id)
+        if event is None:
+            continue
+        place_name = model.places[event.place].name
+        for names in split_groups([p.name for p in people], model.config.events.group_thresholds):
+            groups.append(EventGroup(event, place_name, [model.residents_by_name[n] for n in names]))
+    return groups
+
+
+def _event_questions(model, groups: list[EventGroup]) -> list[PublicEventQuestion]:
+    """Each participant's question: the event, the place and the others of its group."""
+    questions = []
+    for g in groups:
+        ev = g.event
+        view = EventView(ev.event_id, ev.name, ev.day, ev.place, ev.description, ev.skill)
+        attendees = [_attendee(o) for o in g.people]  # immutable: each shown to everyone else in the group
+        for p in g.people:
+            questions.append(PublicEventQuestion(p, event=view, place_name=g.place_name, words=model.config.activity.public_words,
+                                                 others=[a for o, a in zip(g.people, attendees) if o is not p]))
+    return questions
+
+
 def _attendee(r: Resident) -> Attendee:
     job = r.job
     return Attendee(r.name, r.age, f"{job.role} at {job.organisation}" if job else "")
 
 
-def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
+def _solo_tasks(model, people: list[Resident], plans: dict, day: int) -> list[SoloTask]:
+    """The environment's task for each of ``people``'s solo slot, from its ``plans``."""
     economy = model.config.economy
     tasks = []
     for r in people:
@@ -374,6 +445,12 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
         pay = extra_work_pay_range(r.state.skills.get(skill, 0), economy) if plan.activity == "work" else (0, 0)
         tasks.append(SoloTask(resident=r, day=day, activity=plan.activity, skill=skill, description=plan.description,
                               place=r.place.key, place_name=r.place.name, pay=pay))
+    return tasks
+
+
+def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
+    economy = model.config.economy
+    tasks = _solo_tasks(model, people, plans, day)
     shoppers = []
     for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
         r = task.resident

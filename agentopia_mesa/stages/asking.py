@@ -61,6 +61,38 @@ def ask_all(model, questions: Sequence[Question]) -> list[Decision]:
     return answers  # type: ignore[return-value]
 
 
+def ask_ahead(model, questions: Sequence[Question]) -> list:
+    """Start the calls of ``questions`` that a later ``ask_all`` of the same questions will make
+    (minds that can, ``LLMMind.ahead``), so the server answers them while the caller waits for
+    others; nothing is decided now. Returns what to ``drop()`` once that ``ask_all`` is done."""
+    now = situation(model)
+    by_mind: dict[int, tuple[object, list[Question]]] = {}
+    for q in questions:
+        prepare(model, q, now)
+        by_mind.setdefault(id(q.resident.mind), (q.resident.mind, []))[1].append(q)
+    handles = []
+    for mind, asked in by_mind.values():
+        start = getattr(mind, "ahead", None)  # rule minds answer at once: nothing to start
+        handle = start(asked) if start is not None else None
+        if handle is not None:
+            handles.append(handle)
+    return handles
+
+
+def judge_ahead(model, tasks: Sequence[Task]) -> list:
+    """Start the calls of ``tasks`` that a later ``judge_all`` of the same tasks will make (an
+    environment that can, ``LLMEnvironment.ahead``); nothing is judged now. Returns what to
+    ``drop()`` once that ``judge_all`` is done."""
+    start = getattr(model.environment, "ahead", None)  # the rules judge at once: nothing to start
+    if start is None or not tasks:
+        return []
+    now = situation(model)
+    for task in tasks:
+        task.situation = now
+    handle = start(tasks)
+    return [handle] if handle is not None else []
+
+
 def judge_all(model, tasks: Sequence[Task]) -> list[Verdict | None]:
     """Give every task of a stage to the environment (``model.environment``); verdicts in task order."""
     if not tasks:

@@ -26,6 +26,7 @@ residents = 50
 [llm]
 cache = "llm-cache.sqlite" # shared by every worker; relative to the sweep directory (this default)
 mix = "fake=0.5"           # LLM minds as `agentopia run --mind llm --mix` (the rest use rules), or:
+max_concurrency = 8        # the mix's calls in flight per run, as --max-concurrency (this default)
 minds = "package.module:factory"   # factory(cache=Path, seed=int, **options) -> minds
 options = {}
 ```
@@ -54,7 +55,7 @@ from agentopia_mesa.sweeps.params import SweepConfigError, check_parameter
 EXECUTORS = ("sequential", "processes", "ray")
 SECTIONS = ("sweep", "fixed", "grid", "points", "llm")
 SWEEP_KEYS = ("name", "world", "years", "residents", "seeds", "seed", "executor", "workers", "retries", "ray_address")
-LLM_KEYS = ("cache", "mix", "minds", "options")
+LLM_KEYS = ("cache", "mix", "max_concurrency", "minds", "options")
 
 
 def derive_seeds(entropy: int, count: int) -> list[int]:
@@ -99,6 +100,7 @@ class SweepSpec:
     points: tuple[dict[str, Any], ...] = ()
     llm_cache: str = LLM_CACHE
     llm_mix: str | None = None
+    llm_max_concurrency: int = 8
     minds: str | None = None
     minds_options: dict[str, Any] = field(default_factory=dict)
     base_dir: str = "."  # where relative world paths are resolved: the config file's folder
@@ -237,6 +239,12 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
         if not isinstance(llm["mix"], str):
             raise SweepConfigError(f"llm.mix: SPEC=FRACTION,... (e.g. \"fake=0.5\"), got {llm['mix']!r}")
         settings["llm_mix"] = llm["mix"]
+    if "max_concurrency" in llm:
+        if "mix" not in llm:
+            raise SweepConfigError("llm.max_concurrency: only with llm.mix (a minds factory takes its own options)")
+        settings["llm_max_concurrency"] = _whole("llm.max_concurrency", llm["max_concurrency"], minimum=1)
+        if settings["llm_max_concurrency"] > 1024:
+            raise SweepConfigError(f"llm.max_concurrency: at most 1024, got {llm['max_concurrency']!r}")
     if "minds" in llm:
         if not isinstance(llm["minds"], str) or ":" not in llm["minds"]:
             raise SweepConfigError(f"llm.minds: 'package.module:factory', got {llm['minds']!r}")

@@ -47,6 +47,7 @@ class RunTask:
     base_dir: str = "."
     llm_cache: str = ""  # absolute path of the sweep's shared LLM response cache
     llm_mix: str | None = None  # "SPEC=FRACTION,..." as `agentopia run --mix`
+    llm_max_concurrency: int = 8  # the mix's calls in flight, as `agentopia run --max-concurrency`
     minds: str | None = None  # "package.module:factory"
     minds_options: dict[str, Any] = field(default_factory=dict)
 
@@ -121,7 +122,7 @@ def settings_for(task: RunTask):
     model_args = {k: overrides.pop(k) for k in ("world", "residents", "years") if k in overrides}
     cache = task.llm_cache or None
     if task.llm_mix:
-        llm = LLMSettings(mix=parse_mix(task.llm_mix), cache=cache)
+        llm = LLMSettings(mix=parse_mix(task.llm_mix), cache=cache, max_concurrency=task.llm_max_concurrency)
     else:  # rules, or a minds factory that is handed the cache
         llm = LLMSettings(cache=cache if task.minds else None)
     return RunSettings(seed=task.seed, overrides=overrides, llm=llm, minds=task.minds, minds_options=task.minds_options,
