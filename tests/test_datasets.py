@@ -7,6 +7,7 @@ recorder (what ``LLMMind`` hands it), then on real runs with the fake backend.
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -245,7 +246,12 @@ def test_dpo_sharegpt_layout_from_a_fake_llm_run(tmp_path, capsys):
     common = ["--week", "1", "--samples", "3", "--prompts", "2", "--horizon", "1", "--min-margin", "0"]
     assert cli(["dataset", "dpo", str(run), "--out", str(tmp_path / "sharegpt.jsonl"), "--format", "sharegpt", *common]) == 0
     assert "pairs from 2 prompts (week 1, stage plan" in capsys.readouterr().out
-    assert cli(["dataset", "dpo", str(run), "--out", str(tmp_path / "chat.jsonl"), *common]) == 0
+    sampled = _sampling_calls(tmp_path / "sharegpt.md")
+    assert sampled[0] >= 2 and sampled[1] == 0  # a fresh cache answers nothing
+    # the same prompts again from the first export's cache: every sample is a hit, and the card says so
+    assert cli(["dataset", "dpo", str(run), "--out", str(tmp_path / "chat.jsonl"), *common,
+                "--llm-cache", str(tmp_path / "sharegpt.cache.sqlite")]) == 0
+    assert _sampling_calls(tmp_path / "chat.md") == (sampled[0], sampled[0])
     sharegpt, chat = read_jsonl(tmp_path / "sharegpt.jsonl"), read_jsonl(tmp_path / "chat.jsonl")
     assert len(sharegpt) == len(chat) >= 1  # the same pairs (same seed, shared branches), in two layouts
     for pair, same in zip(sharegpt, chat, strict=True):
@@ -259,6 +265,12 @@ def test_dpo_sharegpt_layout_from_a_fake_llm_run(tmp_path, capsys):
     info = json.loads((Path(__file__).parent.parent / "models" / "llamafactory" / "dataset_info.json").read_text())
     assert info["agentopia_dpo"]["ranking"] and set(info["agentopia_dpo"]["columns"].values()) <= set(sharegpt[0])
     assert (tmp_path / "sharegpt.md").is_file()
+
+
+def _sampling_calls(card: Path) -> tuple[int, int]:
+    """(sampling calls, of them answered from the cache) as a DPO card states them."""
+    match = re.search(r"(\d+) sampling calls \((\d+) from the cache\)", card.read_text())
+    return int(match[1]), int(match[2])
 
 
 def test_sft_help_names_a_model_that_exists(capsys):
@@ -385,6 +397,11 @@ def test_tool_samples_load_with_the_datasets_json_loader(tmp_path):
     assert {"function_call", "observation"} <= froms
     with_tools = [s for s in sharegpt if s.get("tools")]
     assert with_tools and all(t["name"] and t["parameters"] for s in with_tools for t in json.loads(s["tools"]))
+    # the entry models/llamafactory/dataset_info.json gives this layout: its columns exist, its roles are the default tags
+    info = json.loads((Path(__file__).parent.parent / "models" / "llamafactory" / "dataset_info.json").read_text())
+    entry = info["agentopia_sft_tools"]
+    assert entry["formatting"] == "sharegpt" and "tags" not in entry  # LLaMA-Factory's defaults: from/value, human/gpt
+    assert set(entry["columns"].values()) <= set(with_tools[0])
 
 
 # -- earlier turns not to train on, tools as Gemma saw them, ShareGPT's alternation --------------------------

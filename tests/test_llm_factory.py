@@ -1,5 +1,6 @@
 """``make_client`` specs, the fake backend's schema examples, and the request/error types."""
 
+import hashlib
 import json
 
 import jsonschema
@@ -57,7 +58,29 @@ def test_embedded_and_fake_specs_build_lazily():
 def test_embedded_spec_takes_a_gguf_file(tmp_path):
     (tmp_path / "model.gguf").write_bytes(b"GGUF")
     tuned = make_client(f"embedded:{tmp_path / 'model.gguf'}")
-    assert tuned.model_path == tmp_path / "model.gguf" and tuned.name == "embedded:model"  # nothing loaded yet
+    digest = hashlib.sha256(b"GGUF").hexdigest()
+    assert tuned.model_path == tmp_path / "model.gguf" and tuned.name == f"embedded:{tmp_path.name}@{digest[:8]}"  # nothing loaded yet
+
+
+def test_two_gguf_files_never_share_a_model_name(tmp_path):
+    """Names key the response cache: two fine-tunes written as DIR/model.gguf must differ."""
+    for folder, data in (("ft-a", b"GGUF a"), ("ft-b", b"GGUF b"), ("ft-c", b"GGUF a")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "model.gguf").write_bytes(data)
+    names = [make_client(f"embedded:{tmp_path / folder / 'model.gguf'}").name for folder in ("ft-a", "ft-b", "ft-c")]
+    assert names[0].startswith("embedded:ft-a@") and len(set(names)) == 3
+    assert names[0].split("@")[1] == names[2].split("@")[1]  # same bytes, same digest; the folder tells them apart
+    renamed = tmp_path / "ft-a" / "small.gguf"
+    renamed.write_bytes(b"GGUF b")  # any other stem names itself
+    assert make_client(f"embedded:{renamed}").name == f"embedded:small@{names[1].split('@')[1]}"
+    # the digest is kept beside the file and reused while size and modification time hold; a new file is hashed again
+    model = tmp_path / "ft-a" / "model.gguf"
+    marker = model.with_name("model.gguf.digest")
+    stamp = marker.read_text().split()[:2]
+    marker.write_text(" ".join([*stamp, "f" * 64]))
+    assert make_client(f"embedded:{model}").name == "embedded:ft-a@ffffffff"
+    model.write_bytes(b"GGUF a, trained again")
+    assert make_client(f"embedded:{model}").name == f"embedded:ft-a@{hashlib.sha256(b'GGUF a, trained again').hexdigest()[:8]}"
 
 
 def test_the_varied_fake_gives_free_texts_that_differ_between_seeds():

@@ -8,6 +8,7 @@ and DPOTrainer on our files with a tiny model built from a config.
 """
 
 import copy
+import hashlib
 import json
 import math
 
@@ -168,7 +169,7 @@ def test_the_tuned_model_answers_under_the_schema_and_lives_in_a_mixed_town(tune
     backend = EmbeddedBackend(model_path=model, n_ctx=2048)
     answer = backend.chat(decision_request(seed=1))
     jsonschema.validate(parse_decision(answer.text), DECISION_SCHEMA)
-    assert (answer.backend, answer.model) == ("embedded", "model")
+    assert answer.backend == "embedded" and answer.model.startswith("ft@")
     # training rendered prompts exactly as this llama.cpp does (ChatML: the GGUF has no template)
     messages = [{"role": "system", "content": "You are Ana."}, {"role": "user", "content": "Plan."},
                 {"role": "assistant", "content": '{"a":1}'}, {"role": "user", "content": "Again."}]
@@ -182,12 +183,13 @@ def test_the_tuned_model_answers_under_the_schema_and_lives_in_a_mixed_town(tune
     assert main([*LEAN_RUN, "--residents", "2", "--mix", f"embedded=0.5,embedded:{model}=0.5", "--max-concurrency", "1",
                  "--out", str(run)]) == 0
     decisions = [json.loads(line) for line in (run / "decisions.jsonl").read_text().splitlines()]
-    tuned_calls = [d for d in decisions if d["model"] == "embedded:model"]
+    name = f"embedded:ft@{hashlib.sha256(model.read_bytes()).hexdigest()[:8]}"  # its folder and its bytes
+    tuned_calls = [d for d in decisions if d["model"] == name]
     assert tuned_calls and sum(not d["fallback"] for d in tuned_calls) >= len(tuned_calls) - 1
-    assert set(pd.read_csv(run / "rewards.csv")["model"]) == {"embedded:gemma3:270m", "embedded:model"}
+    assert set(pd.read_csv(run / "rewards.csv")["model"]) == {"embedded:gemma3:270m", name}
     capsys.readouterr()
-    assert main(["compare", str(run), "--diff", "embedded:model", "gemma3", "--out", str(tuned / "compare")]) == 0
-    assert "embedded:model" in (tuned / "compare" / "compare.md").read_text()
+    assert main(["compare", str(run), "--diff", "embedded:ft@", "gemma3", "--out", str(tuned / "compare")]) == 0
+    assert name in (tuned / "compare" / "compare.md").read_text()
 
 
 # -- #15: the trainers read our files -------------------------------------------------------------

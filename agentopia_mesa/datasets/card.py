@@ -123,7 +123,7 @@ def dpo_card(stats) -> str:
         *judged,
         f"- margins: {', '.join(f'{m:.3f}' for m in stats.margins) or 'none'}",
         f"- cost: {stats.wall_s:.1f} s wall, {stats.rollouts} rollouts, {stats.rollout_weeks} simulated weeks, "
-        f"{stats.llm_calls} LLM decisions in rollouts + {stats.sample_calls} sampling calls"
+        f"{stats.llm_calls} LLM decisions in rollouts + {stats.sample_calls} sampling calls ({stats.sample_cached} from the cache)"
         + (f"; {stats.wall_s / stats.pairs:.1f} s per pair" if stats.pairs else ""),
         "",
     ]

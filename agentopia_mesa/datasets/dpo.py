@@ -73,6 +73,7 @@ class DPOStats:
     rollout_weeks: int = 0
     llm_calls: int = 0
     sample_calls: int = 0
+    sample_cached: int = 0  # of the sampling calls, those the response cache answered
     wall_s: float = 0.0
 
 
@@ -177,7 +178,7 @@ def export_dpo(
                 f.flush()
                 stats.pairs += 1
                 stats.margins.append(margin)
-    stats.sample_calls = dispatcher.stats.calls
+    stats.sample_calls, stats.sample_cached = dispatcher.stats.calls, dispatcher.stats.cached
     stats.wall_s = time.perf_counter() - started
     write_card(out, dpo_card(stats))
     return stats

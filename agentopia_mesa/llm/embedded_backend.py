@@ -10,6 +10,7 @@ system message, the rounds go in as plain turns, and a call comes back as ``tool
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -56,6 +57,42 @@ def gemma_path() -> Path:
         partial.unlink(missing_ok=True)
     marker.write_text(gemma.EXPECTED_SHA256)
     return target
+
+
+def gguf_name(path: Path) -> str:
+    """The model name of a GGUF file: its stem (its folder's name for ``model.gguf``, the file
+    ``agentopia train`` writes into its output folder), ``@``, and the first 8 hex digits of the
+    file's sha256. Names key the response cache and group the results, so two different files
+    (two fine-tunes, say) must never share one."""
+    label = path.parent.resolve().name if path.stem == "model" else path.stem
+    if not path.is_file():
+        return label  # it cannot answer anything: loading it raises, saying so
+    return f"{label}@{file_sha256(path)[:8]}"
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 hex of ``path``'s bytes; kept in a ``.sha256`` file beside it with the size and the
+    modification time it was taken at (``FILE.gguf.digest``), so a file unchanged is not hashed again
+    (about 0.5 s per 250 MB). A folder that cannot be written only costs the re-hash."""
+    stat = path.stat()
+    stamp = f"{stat.st_size} {stat.st_mtime_ns}"
+    marker = path.with_name(path.name + ".digest")
+    try:
+        recorded_stamp, _, digest = marker.read_text().strip().rpartition(" ")
+        if recorded_stamp == stamp and len(digest) == 64:
+            return digest
+    except OSError:
+        pass
+    hasher = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            hasher.update(block)
+    digest = hasher.hexdigest()
+    try:
+        marker.write_text(f"{stamp} {digest}\n")
+    except OSError:
+        pass
+    return digest
 
 
 def json_grammar(schema: dict) -> str:
@@ -116,7 +153,7 @@ class EmbeddedBackend:
     def __init__(self, model_path: str | Path | None = None, n_ctx: int = 4096, n_parallel: int = 1,
                  n_threads: int = 2, cache_ram_mib: int = 256):
         self.model_path = Path(model_path) if model_path else None
-        self.model = self.model_path.stem if self.model_path else DEFAULT_MODEL
+        self.model = gguf_name(self.model_path) if self.model_path else DEFAULT_MODEL
         self.name = f"{self.backend}:{self.model}"
         self.params = dict(n_ctx=n_ctx, n_parallel=n_parallel, n_threads=n_threads, cache_ram_mib=cache_ram_mib)
         self._server = None
