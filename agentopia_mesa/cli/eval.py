@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from agentopia_mesa.cli.mind_options import CONCURRENCY_HELP, concurrency_arg
 from agentopia_mesa.llm.cache import MODES
 from agentopia_mesa.llm.factory import SPEC_FORMS
 
@@ -46,7 +47,7 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
     llm.add_argument("--temperature", type=float, default=0.7, help="actors' and narrator's (the judge answers at 0)")
     llm.add_argument("--llm-cache", default=None, metavar="PATH", help="response cache (default: OUT/llm-cache.sqlite)")
     llm.add_argument("--cache-mode", choices=MODES, default="replay-or-record")
-    llm.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8)")
+    llm.add_argument("--max-concurrency", type=concurrency_arg, default="auto", metavar="auto|N", help=CONCURRENCY_HELP)
     llm.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
                      help="per call (default: 120; for embedded the floor of the timeout measured after a warm-up)")
     roleplay.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -14,7 +14,7 @@ from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.cli.eval import add_eval_parser
-from agentopia_mesa.cli.mind_options import check_mind_options
+from agentopia_mesa.cli.mind_options import CONCURRENCY_HELP, check_mind_options, concurrency_arg
 from agentopia_mesa.cli.parsing import Parser, handle
 from agentopia_mesa.cli.progress import show_llm_progress
 from agentopia_mesa.config import DEFAULT_PROFILE, PROFILES
@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="SQLite response cache (default: llm-cache.sqlite in the run directory; share one across runs)")
     minds.add_argument("--cache-mode", choices=["record", "replay", "replay-or-record"], default="replay-or-record")
     minds.add_argument("--temperature", type=float, default=0.7)
-    minds.add_argument("--max-concurrency", type=int, default=8, help="LLM calls in flight at once (default: 8; about twice the server's parallel slots keeps it busy)")
+    minds.add_argument("--max-concurrency", type=concurrency_arg, default="auto", metavar="auto|N", help=CONCURRENCY_HELP)
     minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
                        help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
                             "is set from the speed measured after a warm-up call (README, LLM minds)")
@@ -157,7 +157,7 @@ def _run(args) -> int:
         raise UsageError(f"--seed: must be 0 or more, got {args.seed}")
     if args.checkpoint_every is not None and args.checkpoint_every < 0:
         raise UsageError(f"--checkpoint-every: must be 0 or more, got {args.checkpoint_every}")
-    if args.max_concurrency < 1:
+    if args.max_concurrency != "auto" and args.max_concurrency < 1:
         raise UsageError(f"--max-concurrency: must be at least 1, got {args.max_concurrency}")
     overrides = _parse_sets(args.set)
     if args.weeks_per_year is not None:

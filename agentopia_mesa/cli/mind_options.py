@@ -3,6 +3,7 @@ silently ignored (the run uses rules), so ``--llm`` is an error there and the ot
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 DEFAULT_LLM = "embedded"
@@ -12,7 +13,7 @@ LLM_ONLY = {
     "llm_cache": ("--llm-cache", None),
     "cache_mode": ("--cache-mode", "replay-or-record"),
     "temperature": ("--temperature", 0.7),
-    "max_concurrency": ("--max-concurrency", 8),
+    "max_concurrency": ("--max-concurrency", "auto"),
     "llm_timeout": ("--llm-timeout", 120.0),
 }
 
@@ -30,3 +31,17 @@ def check_mind_options(args) -> None:
     if ignored and not env_llm:  # an LLM environment uses them too
         print(f"agentopia: warning: {', '.join(ignored)} only apply with --mind llm; this run uses rules",
               file=sys.stderr)
+
+
+CONCURRENCY_HELP = ("LLM calls in flight at once: auto (default: twice the server's parallel slots where it reports "
+                    "them: embedded, llama.cpp's server, Ollama with OLLAMA_NUM_PARALLEL set here; else 8) or a number")
+
+
+def concurrency_arg(text: str) -> int | str:
+    """``--max-concurrency``: "auto" or a whole number (its range is checked with the other options)."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be auto or a whole number, got {text!r}") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from agentopia_mesa.evaluation.bootstrap import BOOTSTRAP_DRAWS
@@ -49,7 +49,7 @@ class RoleplaySettings:
     temperature: float = 0.7
     cache: str | None = None
     cache_mode: str = "replay-or-record"
-    max_concurrency: int = 8
+    max_concurrency: int | str = 8  # or "auto" (llm_settings.resolved_concurrency)
     timeout_s: float = 120.0
     draws: int = BOOTSTRAP_DRAWS
 
@@ -96,7 +96,7 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
     the cache kept). ``progress(done, total)`` is called as calls end; ``total`` is an upper bound
     (plays may end before their last round) until the last call."""
     from agentopia_mesa.minds.assign import MixEntry
-    from agentopia_mesa.minds.llm_settings import LLMSettings, client_for, dispatcher_for
+    from agentopia_mesa.minds.llm_settings import LLMSettings, client_for, dispatcher_for, resolved_concurrency
 
     scenes = load_scenes(settings)  # a bad file or world fails before any model is loaded
     out = Path(out)
@@ -106,6 +106,8 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
     llm = LLMSettings(mix=[MixEntry(spec, 1.0) for spec in specs], cache=str(settings.cache or out / LLM_CACHE),
                       cache_mode=settings.cache_mode, temperature=settings.temperature,
                       max_concurrency=settings.max_concurrency, timeout_s=settings.timeout_s)
+    llm = resolved_concurrency(llm)
+    settings = replace(settings, max_concurrency=llm.max_concurrency)  # the results record the number used
     made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:

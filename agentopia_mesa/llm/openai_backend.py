@@ -20,6 +20,7 @@ from agentopia_mesa.llm.client import (
     ChatRequest, ChatResult, LLMBadResponse, LLMOversize, LLMTimeout, LLMUnavailable, ToolCall, check_answer_size,
     status_error,
 )
+from agentopia_mesa.llm.concurrency import Slots
 from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
 
 
@@ -68,6 +69,26 @@ class OpenAIBackend:
             raise LLMUnavailable(f"model {self.model} is not served at {self.base_url} "
                                  f"(it serves: {', '.join(map(str, served))}): pass one of those names",
                                  transient=False)
+
+    def slots(self) -> Slots:
+        """The server's parallel slots where it reports them: llama.cpp's server gives
+        ``total_slots`` at ``GET /props`` (beside ``/v1``); vLLM and others do not (unknown)."""
+        url = f"{self.server_url}/props"
+        try:
+            response = self._http.get(url)
+            total = response.json().get("total_slots") if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            total = None
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 1:
+            return Slots(total, f"total_slots={total} at {url}")
+        return Slots(None, f"{url} reports no total_slots (llama.cpp's server does; vLLM does not report its "
+                           "--max-num-seqs)")
+
+    @property
+    def server_url(self) -> str:
+        """The server's address without the API path (http://h:8000/v1 -> http://h:8000)."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def chat(self, request: ChatRequest) -> ChatResult:
         """One chat completion; reads the first choice (its text or tool calls) and the ``usage``

@@ -23,7 +23,7 @@ class LLMSettings:
     cache_mode: str = "replay-or-record"
     temperature: float = 0.7
     max_tokens: int = 640  # a ceiling; each stage has its own smaller budget (llm_mind.MAX_TOKENS)
-    max_concurrency: int = 8
+    max_concurrency: int | str = 8  # or "auto": twice the servers' slots (resolved_concurrency)
     timeout_s: float = 120.0
     retries: int = 2
     check: bool = True  # ask each backend whether it can serve before the run starts
@@ -108,8 +108,8 @@ def check_llm_options(temperature, max_concurrency, timeout_s, retries=0, max_to
 
     if not number(temperature, 0, 10):
         raise ValueError(f"--temperature: must be a number in [0, 10], got {temperature!r}")
-    if not whole(max_concurrency, 1, 1024):
-        raise ValueError(f"--max-concurrency: must be a whole number in [1, 1024], got {max_concurrency!r}")
+    if max_concurrency != "auto" and not whole(max_concurrency, 1, 1024):
+        raise ValueError(f"--max-concurrency: must be auto or a whole number in [1, 1024], got {max_concurrency!r}")
     if not number(timeout_s, 0, 86400, low_open=True):
         raise ValueError(f"--llm-timeout: must be a number of seconds in (0, 86400], got {timeout_s!r}")
     if not whole(retries, 0, 100):
@@ -118,16 +118,48 @@ def check_llm_options(temperature, max_concurrency, timeout_s, retries=0, max_to
         raise ValueError(f"llm max_tokens: must be a whole number in [1, 1000000], got {max_tokens!r}")
 
 
+def _is_http(spec: str) -> bool:
+    return spec.split(":", 1)[0] in ("ollama", "openai")
+
+
 def client_for(spec: str, settings: LLMSettings):
     from agentopia_mesa.llm.factory import make_client
 
     # HTTP backends stop waiting when the dispatcher does, so a hung server's calls end too.
-    http = spec.split(":", 1)[0] in ("ollama", "openai")
     client = make_client(spec, cache_path=settings.cache, cache_mode=settings.cache_mode,
-                         **({"timeout_s": settings.timeout_s} if http else {}))
+                         **({"timeout_s": settings.timeout_s} if _is_http(spec) else {}))
     if settings.check:
         client.check()
     return client
+
+
+#: Spec kinds with a server whose parallel slots ``--max-concurrency auto`` follows (fake and
+#: replay answer at once, in this process).
+SERVED = ("embedded", "ollama", "openai")
+#: Seconds to wait for a server's answer about its slots.
+SLOTS_TIMEOUT_S = 10.0
+
+
+def resolved_concurrency(settings: LLMSettings) -> LLMSettings:
+    """``settings`` with ``max_concurrency`` "auto" replaced by a number: twice the parallel slots
+    of every server its specs call, or 8 where one does not say (llm/concurrency.py). A run
+    records the number in its config.json, so a resumed run keeps it. Runs that call no server
+    (rules, fake, pure replay) get 8."""
+    from dataclasses import replace
+
+    from agentopia_mesa.llm.concurrency import AUTO, FALLBACK, auto_concurrency
+
+    if settings.max_concurrency != AUTO:
+        return settings
+    if not settings.uses_llm or settings.cache_mode == "replay":
+        return replace(settings, max_concurrency=FALLBACK)
+    from agentopia_mesa.llm.factory import make_backend
+
+    specs = [entry.spec for entry in settings.mix] + list(settings.assign.values()) + [settings.env_spec or RULES]
+    served = sorted({spec.strip() for spec in specs if spec.strip().split(":", 1)[0] in SERVED})
+    backends = [make_backend(spec, **({"timeout_s": min(SLOTS_TIMEOUT_S, settings.timeout_s)} if _is_http(spec) else {}))
+                for spec in served]
+    return replace(settings, max_concurrency=auto_concurrency(backends) if backends else FALLBACK)
 
 
 def dispatcher_for(settings: LLMSettings):
@@ -135,6 +167,7 @@ def dispatcher_for(settings: LLMSettings):
 
     from agentopia_mesa.llm.timeouts import dispatch_timeout  # embedded: from its measured speed
 
+    settings = resolved_concurrency(settings)
     return Dispatcher(max_concurrency=settings.max_concurrency, timeout_s=dispatch_timeout(settings),
                       retries=settings.retries)
 

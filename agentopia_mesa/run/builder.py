@@ -24,7 +24,9 @@ from typing import Any
 
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.environment.llm_environment import LLMEnvironment, llm_environment
-from agentopia_mesa.minds.llm_settings import LLMSettings, client_for, dispatcher_for, minds_for, reattach_minds
+from agentopia_mesa.minds.llm_settings import (
+    LLMSettings, client_for, dispatcher_for, minds_for, reattach_minds, resolved_concurrency,
+)
 from agentopia_mesa.run.checkpoints import KEEP_NEWEST, keep_meta, load_latest, no_checkpoint_message, truncate_streams
 from agentopia_mesa.run.files import prepare_run_dir, write_json
 from agentopia_mesa.run.layout import STREAM_FILES, WORLD, RunLayout
@@ -140,6 +142,7 @@ def start_run(settings: RunSettings, out: str | Path, overwrite: bool = False, w
     try:
         if settings.uses_llm and not settings.llm.cache:
             settings = replace(settings, llm=replace(settings.llm, cache=str(layout.llm_cache)))
+        settings = replace(settings, llm=resolved_concurrency(settings.llm))  # config.json records the number
         model, specs = build_model(settings)
     except BaseException:
         shutil.rmtree(layout.root, ignore_errors=True)
