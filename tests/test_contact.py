@@ -106,3 +106,24 @@ def test_a_message_renews_a_tie_that_faded_away():
         assert tie["messages"] == 1 and tie["last_week"] == week
         assert tie["familiarity"] == config.first_meeting_familiarity + config.message_gain
     assert ties.total.formed == 4  # formed twice over: at the meeting and again by the message
+
+
+def test_likings_are_each_name_s_liking_and_strangers_count_zero():
+    question = ContactQuestion(None)
+    question.ties = {"Ana": {"familiarity": 40.0, "sentiment": 0.25}, "Bo": {"familiarity": 10.0, "sentiment": -0.5}}
+    assert question.likings(["Bo", "Cy", "Ana"]) == [question.liking("Bo"), 0.0, question.liking("Ana")] == [-0.4, 0.0, 0.65]
+
+
+def test_contactable_lists_noted_people_closest_first_at_most_listed_people():
+    from agentopia_mesa.stages.contact import contactable
+
+    model = AgentopiaModel(world="apartment", residents=6, years=1, seed=0,
+                           config=SimulationConfig().with_overrides(memory={"listed_people": 3}))
+    r, *others = model.residents
+    r.notebook.people.clear()
+    model.ties.acquaintance.remove_edges_from(list(model.ties.acquaintance.out_edges(r.name)))
+    for other in others[:4]:
+        r.notebook.meet(other.name, "met", "Y2020-W01-plan", 0)
+    for other, familiarity in zip(others[:3], (20.0, 70.0, 45.0)):  # the fourth's tie has faded away
+        model.ties.meet(r.name, other.name, 0, familiarity=familiarity)
+    assert contactable(model, r) == [others[1].name, others[2].name, others[0].name]

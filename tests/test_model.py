@@ -167,3 +167,24 @@ def test_the_garbage_collector_is_off_during_a_week_and_as_it_was_after(monkeypa
     monkeypatch.setattr(model_module, "COLLECT_DURING_WEEK", True)  # the older setting: a higher threshold
     model.step()
     assert during == [False, False, True] and gc.get_threshold() == before
+
+
+def test_what_a_week_leaves_is_frozen_until_the_next_week_and_a_finished_run_leaves_nothing_frozen(monkeypatch):
+    import gc
+
+    import agentopia_mesa.model as model_module
+
+    frozen_during = []
+    real_review = model_module.review
+    monkeypatch.setattr(model_module, "review", lambda model: (frozen_during.append(gc.get_freeze_count()), real_review(model)))
+    model_module.thaw()  # an unfinished model of an earlier test leaves its last week frozen
+    model = AgentopiaModel(world="apartment", residents=5, years=1, seed=0, config=_two_weeks())
+    model.step()
+    assert gc.get_freeze_count() > 0 and gc.isenabled()  # between weeks: the town is frozen
+    model.step()
+    assert frozen_during == [0, 0]  # unfrozen while a week runs
+    assert not model.running and gc.get_freeze_count() == 0  # finished: nothing left frozen
+
+
+def _two_weeks() -> SimulationConfig:
+    return SimulationConfig().with_overrides(calendar={"weeks_per_year": 2})

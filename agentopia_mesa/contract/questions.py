@@ -79,8 +79,16 @@ class Question:
 
     def liking(self, other: str) -> float:
         """How much the resident likes ``other``: familiarity (0-1) plus sentiment (-1..1); 0 for strangers."""
-        tie = self.ties.get(other)
-        return tie["familiarity"] / 100 + tie["sentiment"] if tie else 0.0
+        return _liking(self.ties.get(other))
+
+    def likings(self, others: list[str]) -> list[float]:
+        """``liking`` of each of ``others``, in order (a whole list in one call)."""
+        tie = self.ties.get
+        return [_liking(tie(other)) for other in others]
+
+
+def _liking(tie: dict | None) -> float:
+    return tie["familiarity"] / 100 + tie["sentiment"] if tie else 0.0
 
 
 @dataclass

@@ -8,6 +8,7 @@ sends people to extra work, and liking decides whom to invite and whom to accept
 from __future__ import annotations
 
 import random
+from itertools import accumulate
 
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.contract import questions as q
@@ -148,11 +149,12 @@ class RuleMind(Mind):
     def _proposal(self, r: Resident, question: q.ContactQuestion, day: int, weeks_ahead: int) -> d.Proposal:
         rng = self.rng
         known = question.known
-        weights = [5 + 100 * max(0.0, liking) for liking in map(question.liking, known)]
+        # Summed once, not on every draw (``choices(known, weights)`` sums its weights each call).
+        cumulative = list(accumulate(5 + 100 * liking if liking > 0.0 else 5.0 for liking in question.likings(known)))
         n_invite = min(len(known), rng.choice((1, 1, 2, 3)))
         invitees: list[str] = []
         while len(invitees) < n_invite:
-            pick = rng.choices(known, weights)[0]
+            pick = rng.choices(known, cum_weights=cumulative)[0]
             if pick not in invitees:
                 invitees.append(pick)
         place = rng.choice(question.places)

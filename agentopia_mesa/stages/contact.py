@@ -45,10 +45,11 @@ def contact(model) -> None:
 def contactable(model, r) -> list[str]:
     """Whom ``r`` may contact: people it has a note on (paper §3.4; a tie may cool, a note stays),
     closest first (familiarity, then name), at most ``memory.listed_people`` of them."""
-    ties = model.ties.side(r.name)
-    closest = heapq.nsmallest(model.config.memory.listed_people,  # the first of the sorted list, without sorting it all
-                              ((-ties[n]["familiarity"] if n in ties else 0.0, n) for n in r.notebook.people))
-    return [n for _, n in closest]
+    tie = model.ties.side(r.name).get
+    keyed = [(-t["familiarity"] if (t := tie(n)) is not None else 0.0, n) for n in r.notebook.people]
+    # The first of the sorted list without sorting it all (a list, not a generator: when every note
+    # fits, nsmallest sorts it in one call instead of heaping it item by item).
+    return [n for _, n in heapq.nsmallest(model.config.memory.listed_people, keyed)]
 
 
 def _tell(inbox: dict, name: str, sender: str, text: str) -> None:
