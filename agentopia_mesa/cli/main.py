@@ -221,6 +221,7 @@ def _drive(run, quiet: bool) -> int:
     from agentopia_mesa.run.session import Stopped
 
     model = run.model
+    tqdm.monitor_interval = 0  # no monitor thread: a single-threaded run writes its checkpoints in the background
     with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
         show_llm_progress(model, bar)  # stage, calls done/pending, tokens/s inside a week
         def progress(m):

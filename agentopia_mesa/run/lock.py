@@ -88,6 +88,12 @@ def release_run_lock(run_dir: Path) -> None:
         os.close(fd)
 
 
+def held_lock_fds() -> list[int]:
+    """The open lock files of the run locks this process holds (a forked checkpoint writer closes
+    its copies, so a lock ends with the process that took it)."""
+    return list(_held.values())
+
+
 def release_all_run_locks() -> None:
     for key in list(_held):
         release_run_lock(Path(key))

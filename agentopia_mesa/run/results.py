@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -46,9 +47,10 @@ def write_start(out: Path | RunLayout, model, meta: dict) -> None:
 
 
 def write_results(out: Path | RunLayout, model, meta: dict, wall_seconds: float,
-                  interruptions: list[dict] = ()) -> dict[str, Path]:
+                  interruptions: list[dict] = (), before_summary: Callable[[], None] | None = None) -> dict[str, Path]:
     """Metrics, per-resident rows, rewards, faults, summary and the overview plot.
-    ``interruptions``: the run's interruption log (see ``fault_report``)."""
+    ``interruptions``: the run's interruption log (see ``fault_report``). ``before_summary``: called
+    just before the summary is written (the session waits there for its last checkpoint)."""
     layout = RunLayout(out)
     metrics = model.datacollector.get_model_vars_dataframe()
     residents = model.datacollector.get_agenttype_vars_dataframe(type(model.residents[0])).reset_index()
@@ -71,6 +73,8 @@ def write_results(out: Path | RunLayout, model, meta: dict, wall_seconds: float,
         paths["notebooks"] = layout.notebooks
         write_notebooks(layout.notebooks, model.residents)
     overview_figure(metrics, rewards, paths["plot"], f"{model.world.title}: {len(model.residents)} residents, {model.years} years")
+    if before_summary is not None:
+        before_summary()
     # Last: a summary means every result is written (``agentopia resume`` checks for it).
     write_text(paths["summary"], summarise(model, metrics, rewards, meta, wall_seconds, faults))
     write_json(paths["faults"], faults)

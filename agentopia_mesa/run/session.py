@@ -22,7 +22,10 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from agentopia_mesa.run.checkpoints import KEEP_NEWEST, list_checkpoints, save_checkpoint, truncate_streams
+from agentopia_mesa.run.background import BackgroundWrites
+from agentopia_mesa.run.checkpoints import (
+    KEEP_NEWEST, checkpoint_path, list_checkpoints, save_checkpoint, truncate_streams,
+)
 from agentopia_mesa.run.faults import fault_report, read_faults
 from agentopia_mesa.run.files import write_json
 from agentopia_mesa.run.layout import RunLayout
@@ -83,15 +86,25 @@ def attach_recorders(model, out: Path, fresh: bool, tables: str = "csv") -> None
     model.observers.append(replay)
 
 
-def checkpoint(model, out: Path, keep: int = KEEP_NEWEST) -> Path:
+def checkpoint(model, out: Path, keep: int = KEEP_NEWEST, writes: BackgroundWrites | None = None) -> Path:
     """Checkpoint without the observers (they hold open files) and with stream sizes recorded;
     keep the newest ``keep`` (0: all) and each year end's. Observers writing in the background
-    finish first, so a checkpoint never refers to a file that is not written yet."""
+    finish first, so a checkpoint never refers to a file that is not written yet. With ``writes``
+    the checkpoint is pickled and written by a forked child while the caller goes on (``run.background``;
+    ``writes.wait()`` says how it went); returns its path."""
     _flush(model.observers)
     observers, model.observers = model.observers, []
     model.stream_offsets = RunLayout(out).stream_sizes()
+    path = checkpoint_path(out, model.weeks_done)
     try:
-        return save_checkpoint(model, out, keep=keep, year_weeks=model.config.calendar.weeks_per_year)
+        def save() -> None:
+            save_checkpoint(model, out, keep=keep, year_weeks=model.config.calendar.weeks_per_year)
+
+        if writes is None:
+            save()
+        else:
+            writes.start(save, str(path))  # the child's snapshot is taken now, without the observers
+        return path
     finally:
         model.observers = observers
 
@@ -122,11 +135,12 @@ def run_session(
     """Run ``model`` to its end inside ``out``; returns the paths of the written results.
     Raises ``Stopped`` on a signal or a full disk, after logging it in ``faults.json``. Holds the
     run directory's lock (``run.lock``) throughout: a second writer is refused."""
-    with run_lock(out):
-        return _run_session(model, out, meta, checkpoint_every, progress)
+    with run_lock(out), BackgroundWrites() as writes:  # no session ends with a checkpoint still being written
+        return _run_session(model, out, meta, checkpoint_every, progress, writes)
 
 
-def _run_session(model, out: Path, meta: dict, checkpoint_every: int, progress: Callable | None) -> dict[str, Path]:
+def _run_session(model, out: Path, meta: dict, checkpoint_every: int, progress: Callable | None,
+                 writes: BackgroundWrites) -> dict[str, Path]:
     started = time.perf_counter()
     interruptions: list[dict] = []
     try:
@@ -138,22 +152,25 @@ def _run_session(model, out: Path, meta: dict, checkpoint_every: int, progress: 
                     if progress:
                         progress(model)
                     if checkpoint_every and (model.weeks_done % checkpoint_every == 0 or not model.running or stop):
-                        checkpoint(model, out, keep=meta.get("keep_checkpoints", KEEP_NEWEST))
+                        checkpoint(model, out, keep=meta.get("keep_checkpoints", KEEP_NEWEST), writes=writes)
                     if stop:
+                        writes.wait()  # the message says this checkpoint holds
                         name = signal.Signals(stop[0]).name
                         raise _stopped(model, out, interruptions, "signal", f"stopped by {name} after week "
                                        f"{model.weeks_done}; continue with: agentopia resume {out}", SIGNAL_EXIT)
             except KeyboardInterrupt:  # a second Ctrl-C: mid-week, so the last checkpoint is what holds
+                writes.wait(quietly=True)
                 raise _stopped(model, out, interruptions, "signal", "interrupted; continue from the last "
                                f"checkpoint with: agentopia resume {out}", SIGNAL_EXIT) from None
         _flush(model.observers)
         wall = time.perf_counter() - started + meta.get("wall_seconds_before", 0.0)
         meta = {**meta, "wall_seconds": wall}
         write_json(RunLayout(out).config, meta)
-        return write_results(out, model, meta, wall, interruptions)
+        return write_results(out, model, meta, wall, interruptions, before_summary=writes.wait)
     except OSError as exc:
         if exc.errno not in _DISK_FULL:
             raise
+        writes.wait(quietly=True)  # the checkpoint being written, if any, counts as held
         held = list_checkpoints(out)
         resume = (f"the checkpoint {held[-1].name} holds; free some space, then continue with: agentopia resume {out}"
                   if held else "there is no checkpoint to resume from; free some space and start the run again")
