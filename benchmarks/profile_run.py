@@ -8,7 +8,8 @@
 Everything after ``--`` goes to ``agentopia run`` (``--out`` defaults to a temporary directory,
 ``--quiet`` is always added). Prints the command's wall and CPU (user+system) time, its phases
 (start-up: imports and building; the weekly steps; checkpoints; the streamed recorders; the
-results at the end: tables, plot, summary), then the top functions by cumulative time (this
+results at the end: tables, plot, summary; a checkpoint written by a forked child counts only
+what the run waits for, ``run.background``), then the top functions by cumulative time (this
 project's own functions, where the work is decided) and by own time (every function).
 
 cProfile slows Python code down about twice and charges a few C calls wrongly: matplotlib's text
@@ -24,6 +25,7 @@ import cProfile
 import io
 import os
 import pstats
+import resource
 import sys
 import tempfile
 import time
@@ -32,7 +34,7 @@ from contextlib import contextmanager
 
 PHASES = {  # phase -> (module, attribute) to time
     "steps": ("agentopia_mesa.model", "AgentopiaModel.step"),
-    "checkpoints": ("agentopia_mesa.run.session", "save_checkpoint"),
+    "checkpoints": ("agentopia_mesa.run.session", "checkpoint"),  # the run's share: forking, or all of it
     "recorders": ("agentopia_mesa.run.replay", "ReplayRecorder.__call__"),
     "yearly recorder": ("agentopia_mesa.run.yearly", "YearlyRecorder.record"),
     "results": ("agentopia_mesa.run.session", "write_results"),
@@ -91,6 +93,12 @@ def _run(argv: list[str], profiler: cProfile.Profile | None = None) -> tuple[flo
     return wall, cpu, spent
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user+system) of this process's finished child processes."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def _print_stats(profiler: cProfile.Profile, sort: str, top: int, only: str | None) -> None:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
@@ -115,7 +123,9 @@ def main() -> None:
     import agentopia_mesa.cli.main  # noqa: F401  (start-up: the imports a fresh command pays)
     imports = time.perf_counter() - start[0], time.process_time() - start[1]
 
+    children = _children_cpu()
     wall, cpu, spent = _run(argv)
+    children = _children_cpu() - children
     print(f"agentopia run {' '.join(argv)}; load average {os.getloadavg()[0]:.1f}")
     print(f"{'phase':16s} {'wall s':>7s} {'cpu s':>7s}")
     print(f"{'imports':16s} {imports[0]:7.2f} {imports[1]:7.2f}")
@@ -123,6 +133,7 @@ def main() -> None:
     for name in PHASES:
         print(f"{'  ' + name:16s} {spent[name][0]:7.2f} {spent[name][1]:7.2f}")
     print(f"{'total':16s} {imports[0] + wall:7.2f} {imports[1] + cpu:7.2f}")
+    print(f"{'forked writers':16s} {'':7s} {children:7.2f}   (checkpoints written by child processes, beside the total)")
     if args.phases_only:
         return
 
