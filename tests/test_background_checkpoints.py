@@ -182,6 +182,14 @@ def test_the_child_dies_with_its_parent(tmp_path):
     assert not _alive(child) and not late.exists()  # gone well before its 3 s write
 
 
+def test_one_core_writes_here(monkeypatch):
+    assert background._cores() >= 1
+    monkeypatch.setattr(background, "_cores", lambda: 1)
+    assert not can_fork()
+    monkeypatch.setattr(background, "_cores", lambda: 2)
+    assert can_fork() == (background.threading.active_count() == 1)
+
+
 def test_with_a_thread_running_writes_are_synchronous(tmp_path):
     release = threading.Event()
     thread = threading.Thread(target=release.wait)

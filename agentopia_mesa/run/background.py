@@ -13,6 +13,12 @@ disk (the next checkpoint, the summary, a clean stop, the end of the session).
 
 When a write is forked, and when it runs here instead (``can_fork``):
 
+- Two CPU cores or more: the child's work overlaps the weeks only on a core of its own. It costs
+  more CPU than writing here (the pickler touches every object, so the child copies the pages it
+  reads: about 0.3 s more for the ten checkpoints of a 100-resident, ten-year run), so on a
+  machine whose cores are all busy it makes the run slower, not faster
+  (benchmarks/RESULTS.md, "The command around the weeks").
+
 - POSIX with ``os.fork``, not macOS (its system frameworks are not safe to use in a forked child
   that does not exec) and not Windows (no fork): there every write is synchronous, as before.
 - One Python thread only (``threading.active_count() == 1``). A thread of ours (an LLM run's
@@ -58,7 +64,12 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 def can_fork() -> bool:
     """Whether a write may run in a forked child now (see the module's docstring)."""
     return (FORK and hasattr(os, "fork") and sys.platform != "darwin"
-            and threading.active_count() == 1)
+            and threading.active_count() == 1 and _cores() > 1)
+
+
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class WriterDied(ValueError):
