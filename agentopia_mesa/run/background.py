@@ -102,23 +102,24 @@ class BackgroundWrites:
                 pid = None
             if pid == 0:  # the child: never returns from here
                 _write_and_exit(write, read_end, write_end, parent)
-        os.close(write_end)
+            os.close(write_end)
+            if pid is not None:  # recorded before a Ctrl-C can interrupt: it will be waited for
+                self._child = (pid, read_end, what)
         if pid is None:
             os.close(read_end)
             write()
-            return
-        self._child = (pid, read_end, what)
 
     def wait(self, quietly: bool = False) -> None:
         """Wait for the write in progress (if any); raise what it raised, unless ``quietly`` (the
         caller is reporting another failure already)."""
         if self._child is None:
             return
-        pid, read_end, what = self._child
-        self._child = None
-        with _stop_signals_blocked(), os.fdopen(read_end, "rb") as report:  # a Ctrl-C counts once it is done
-            failure = report.read()
+        with _stop_signals_blocked():  # a Ctrl-C counts once the child is done
+            pid, read_end, what = self._child
+            with os.fdopen(read_end, "rb") as report:
+                failure = report.read()
             _, status = os.waitpid(pid, 0)
+            self._child = None
         if quietly:
             return
         if failure:
