@@ -24,6 +24,8 @@ RUN = ["run", "--world", "apartment", "--residents", "10", "--years", "3", "--qu
 #: ``agentopia run`` in a fresh process (no thread left by another test), counting its forks.
 COUNTING_FORKS = """
 import json, os, sys
+from agentopia_mesa.run import background
+background.FORK = True  # fork however busy the cores are
 forks = []
 real_fork = os.fork
 def fork():
@@ -61,8 +63,10 @@ def _agentopia(*args: str, patch: str = "") -> tuple[dict, subprocess.CompletedP
 
 @pytest.fixture
 def forking(monkeypatch):
-    """Fork whatever threads other tests left running (these writes touch nothing shared)."""
+    """Fork whatever threads other tests left running (these writes touch nothing shared) and
+    however busy the cores are."""
     monkeypatch.setattr(background, "can_fork", lambda: True)
+    monkeypatch.setattr(background, "FORK", True)
 
 
 def test_a_run_returns_with_its_background_checkpoints_complete_and_loadable(tmp_path):
@@ -180,6 +184,24 @@ def test_the_child_dies_with_its_parent(tmp_path):
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child) and not late.exists()  # gone well before its 3 s write
+
+
+def test_a_write_is_forked_only_when_a_core_sat_idle_since_the_last(monkeypatch):
+    idle, total = background._cpu_times() or (0, 0)  # this machine's, where it has /proc/stat
+    assert 0 <= idle <= total
+    samples = iter([(1000, 5000), (1000, 5200), (1100, 5400), (1100, 5400)])  # (idle, total) ticks
+    monkeypatch.setattr(background, "_cpu_times", lambda: next(samples))
+    monkeypatch.setattr(background.os, "cpu_count", lambda: 2)
+    writes = BackgroundWrites()
+    assert not writes._core_to_spare()  # 0 of 200 ticks idle: both cores were busy
+    assert writes._core_to_spare()  # 100 of 200 on 2 cores: one idle
+    assert writes._core_to_spare()  # no time passed: nothing says no
+    monkeypatch.setattr(background, "_cpu_times", lambda: (0, 100))
+    monkeypatch.setattr(background, "FORK", True)
+    assert writes._core_to_spare()  # told to fork however busy
+    monkeypatch.setattr(background, "FORK", None)
+    monkeypatch.setattr(background, "_cpu_times", lambda: None)
+    assert BackgroundWrites()._core_to_spare()  # no /proc/stat: cannot tell, so fork
 
 
 def test_one_core_writes_here(monkeypatch):

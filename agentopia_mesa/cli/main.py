@@ -37,6 +37,19 @@ def main(argv: list[str] | None = None) -> int:
         return handle(args, (ValueError, FileNotFoundError, LLMError))  # UsageError is a ValueError
     finally:
         release_all_run_locks()
+        if argv is None:  # the command itself, about to exit: leave its objects to the OS
+            _skip_final_collection()
+
+
+def _skip_final_collection() -> None:
+    """Spare the interpreter's last garbage collection at exit: a finished town is millions of
+    objects in reference cycles, and collecting them one by one took 0.5 s of a 100-resident,
+    ten-year ``agentopia run``. Frozen objects (``gc.freeze``) are never collected; atexit
+    handlers still run and open files are already closed. Not for ``main(argv)`` called in a
+    process that goes on (tests), which would keep every model it built."""
+    import gc
+
+    gc.freeze()
 
 
 def _parser() -> argparse.ArgumentParser:

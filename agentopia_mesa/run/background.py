@@ -13,10 +13,11 @@ disk (the next checkpoint, the summary, a clean stop, the end of the session).
 
 When a write is forked, and when it runs here instead (``can_fork``):
 
-- Two CPU cores or more: the child's work overlaps the weeks only on a core of its own. It costs
-  more CPU than writing here (the pickler touches every object, so the child copies the pages it
-  reads: about 0.3 s more for the ten checkpoints of a 100-resident, ten-year run), so on a
-  machine whose cores are all busy it makes the run slower, not faster
+- Two CPU cores or more, and (Linux) at least ``SPARE_CORES`` of them idle on average since the
+  last write, as ``/proc/stat`` counts: the child's work overlaps the weeks only on a core of its
+  own. It costs more CPU than writing here (the pickler touches every object, so the child copies
+  the pages it reads: about 0.3 s more for the ten checkpoints of a 100-resident, ten-year run),
+  so on a machine whose cores are all busy it would make the run slower, not faster
   (benchmarks/RESULTS.md, "The command around the weeks").
 
 - POSIX with ``os.fork``, not macOS (its system frameworks are not safe to use in a forked child
@@ -55,16 +56,30 @@ from contextlib import contextmanager
 
 from agentopia_mesa.run.lock import held_lock_fds
 
-#: Whether writes may be forked at all (False: every write runs in this process, as before).
-FORK = True
+#: When a write is forked: None when a core sat idle since the last write (``_core_to_spare``),
+#: True whenever ``can_fork`` allows, False never (every write runs in this process, as before).
+FORK: bool | None = None
+#: Idle cores (on average, since the last write) that make a forked write worth its extra CPU.
+SPARE_CORES = 0.5
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def can_fork() -> bool:
     """Whether a write may run in a forked child now (see the module's docstring)."""
-    return (FORK and hasattr(os, "fork") and sys.platform != "darwin"
+    return (FORK is not False and hasattr(os, "fork") and sys.platform != "darwin"
             and threading.active_count() == 1 and _cores() > 1)
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """Idle (idle + iowait) and total CPU time of all cores since boot, in clock ticks (Linux's
+    ``/proc/stat``); None where there is none."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            ticks = [int(value) for value in f.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+    except (OSError, ValueError):
+        return None
+    return ticks[3] + ticks[4], sum(ticks)
 
 
 def _cores() -> int:
@@ -83,12 +98,13 @@ class BackgroundWrites:
 
     def __init__(self):
         self._child: tuple[int, int, str] | None = None  # pid, read end of its report pipe, what it writes
+        self._cpu = _cpu_times()  # idle and total CPU time so far, for _core_to_spare
 
     def start(self, write: Callable[[], object], what: str) -> None:
         """Run ``write()`` in a forked child, or here if ``can_fork()`` says no; ``what`` (a path)
         names it in errors. Waits for the previous write first, raising what it raised."""
         self.wait()
-        if not can_fork():
+        if not (can_fork() and self._core_to_spare()):
             write()
             return
         read_end, write_end = os.pipe()
@@ -131,6 +147,15 @@ class BackgroundWrites:
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
             raise WriterDied(f"{what}: the process writing it (pid {pid}) {how} before it finished; "
                              "the previous checkpoint holds")
+
+    def _core_to_spare(self) -> bool:
+        """Whether ``SPARE_CORES`` sat idle on average since the last write (or since this object
+        was made); where ``/proc/stat`` is missing, yes. ``FORK = True`` skips the question."""
+        before, self._cpu = self._cpu, _cpu_times()
+        if FORK is True or before is None or self._cpu is None:
+            return True
+        idle, total = self._cpu[0] - before[0], self._cpu[1] - before[1]
+        return total <= 0 or (os.cpu_count() or 1) * idle / total >= SPARE_CORES
 
     def __enter__(self) -> BackgroundWrites:
         return self
