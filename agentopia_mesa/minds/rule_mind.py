@@ -7,11 +7,13 @@ sends people to extra work, and liking decides whom to invite and whom to accept
 
 from __future__ import annotations
 
+import functools
 import random
 from itertools import accumulate
 
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.contract import questions as q
+from agentopia_mesa.contract.questions import tie_liking
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.town.resident import Resident
 
@@ -224,21 +226,26 @@ class RuleMind(Mind):
         return d.EntryDecision(analysis=f"{question.chat.title} with {others}. I want a pleasant time and to get on well."[:800])
 
     def _turn(self, question: q.TurnQuestion) -> d.Utterance:
-        r, rng = question.resident, self.rng
-        others = [p for p in question.present if p != r.name]
-        friend = max(others, key=lambda n: (question.liking(n), n)) if others else ""
-        gift_to = gift_item = ""
-        first_round = question.turn <= len(question.present)
-        if first_round and friend and r.state.possessions and question.liking(friend) > 0.8 and rng.random() < 0.1:
-            gift_to, gift_item = friend, min(r.state.possessions, key=lambda p: p.price).name
+        return self.reply(question.resident, question.ties, question.present, question.turn)
+
+    def reply(self, r: Resident, ties, present: tuple[str, ...], turn: int) -> d.Utterance:
+        """``r``'s reply at ``turn`` (1-based) of a conversation among ``present`` (``r`` included),
+        from ``r``'s side of its ties (``ties``: name -> tie): a greeting in the first round, then
+        small talk to the one it likes best; now and then a gift to a close friend. What
+        ``TurnQuestion`` asks, without the question (conversations played by the rules call it directly)."""
+        others = [p for p in present if p != r.name]
+        liking = {n: tie_liking(ties.get(n)) for n in others}
+        friend = max(others, key=lambda n: (liking[n], n)) if others else ""
+        first_round = turn <= len(present)
+        if first_round and friend and r.state.possessions and liking[friend] > 0.8 and self.rng.random() < 0.1:
+            return d.Utterance(speech=f'(smiles) "Good to see you, {friend.split()[0]}."', private=[], gift_to=friend,
+                               gift_item=min(r.state.possessions, key=lambda p: p.price).name)
         name = friend.split()[0] if friend else ""
         if not friend:
-            speech = '"Nice to be here."'
-        elif first_round:
-            speech = f'(smiles) "Good to see you, {name}."'
-        else:
-            speech = _SMALL_TALK[question.turn % len(_SMALL_TALK)].format(name=name)
-        return d.Utterance(speech=speech, private=[], gift_to=gift_to, gift_item=gift_item)
+            return _said('"Nice to be here."')
+        if first_round:
+            return _said(f'(smiles) "Good to see you, {name}."')
+        return _said(_SMALL_TALK[turn % len(_SMALL_TALK)].format(name=name))
 
     def _exit(self, question: q.ExitQuestion) -> d.ExitDecision:
         others = ", ".join(question.others) or "nobody"
@@ -308,6 +315,13 @@ class RuleMind(Mind):
         q.ReviewQuestion: _review, q.DiscardQuestion: _discard, q.JobWishQuestion: _job_wishes,
         q.RatingQuestion: _ratings,
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _said(speech: str) -> d.Utterance:
+    """A reply that only says ``speech``: one shared object per text (no one changes a reply once made),
+    so the rule mind's few thousand different lines are validated once, not on each of ~40,000 turns."""
+    return d.Utterance(speech=speech, private=[], gift_to="", gift_item="")
 
 
 def _fits(job: q.JobView, r: Resident, leniency: float) -> bool:

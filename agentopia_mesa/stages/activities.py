@@ -32,13 +32,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agentopia_mesa.contract.decisions import Utterance
-from agentopia_mesa.contract.environment import (EncountersTask, GatheringTask, PublicEventTask, ShopTask, SoloTask,
+from agentopia_mesa.contract.environment import (PASS, EncountersTask, GatheringTask, PublicEventTask, ShopTask, SoloTask,
                                                  TurnRecord, TurnTask)
 from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import PublicEvent, split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
-from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, prepare
+from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, prepare, situation
 from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
                                                PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
@@ -173,26 +173,11 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
         questions = _entries(gatherings, day)
         for g, q, entry in zip(owners, questions, ask_all(model, questions), strict=True):
             g.entries[q.resident.name] = entry.analysis
+    by_rules = _by_rules(model, gatherings)
     active = list(gatherings)
     while active:
-        tasks = _turn_tasks(model, active, day)
-        speaking = []
-        for g, task, verdict in zip(active, tasks, judge_all(model, tasks), strict=True):
-            if g.turns and verdict.verification:
-                _verified(model, g.turns[-1], verdict)
-            speaker = verdict.next_speaker
-            if task.must_end or not speaker or speaker not in g.present:
-                g.closing = verdict.feedback
-                g.ended = "too_few" if len(g.present) < 2 else "max_turns" if len(g.turns) >= cfg.max_turns else "environment"
-                continue
-            if verdict.feedback:
-                seen = Seen("feedback", text=verdict.feedback)  # immutable: one for everyone present
-                for n in g.present:
-                    g.chats[n].seen.append(seen)
-            speaking.append((g, speaker, verdict.feedback))
-        questions = [_turn_question(model, g, name, day) for g, name, _ in speaking]
-        for (g, name, feedback), q, reply in zip(speaking, questions, ask_all(model, questions), strict=True):
-            record = TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name, when=q.when)
+        records = _rule_round(model, active, day) if by_rules else _round(model, active, day)
+        for g, record in records:
             g.turns.append(record)
             _spread(model, g, record)
         active = [g for g in active if not g.ended]
@@ -221,6 +206,69 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
     if cfg.exit_reflection:
         _exits(model, gatherings, day)
     model.conversations.extend(_conversation(model, g, day) for g in gatherings)
+
+
+def _round(model, active: list[Gathering], day: int) -> list[tuple[Gathering, TurnRecord]]:
+    """One turn of every ``active`` gathering: the environment's verdicts (a gathering it ends is
+    marked ``ended``), then the replies of the next speakers, not spread yet."""
+    cfg = model.config.activity
+    tasks = _turn_tasks(model, active, day)
+    speaking = []
+    for g, task, verdict in zip(active, tasks, judge_all(model, tasks), strict=True):
+        if g.turns and verdict.verification:
+            _verified(model, g.turns[-1], verdict)
+        speaker = verdict.next_speaker
+        if task.must_end or not speaker or speaker not in g.present:
+            _end(g, verdict.feedback, cfg.max_turns)
+            continue
+        if verdict.feedback:
+            seen = Seen("feedback", text=verdict.feedback)  # immutable: one for everyone present
+            for n in g.present:
+                g.chats[n].seen.append(seen)
+        speaking.append((g, speaker, verdict.feedback))
+    questions = [_turn_question(model, g, name, day) for g, name, _ in speaking]
+    return [(g, TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name, when=q.when))
+            for (g, name, feedback), q, reply in zip(speaking, questions, ask_all(model, questions), strict=True)]
+
+
+def _by_rules(model, gatherings: list[Gathering]) -> bool:
+    """Whether the rules judge the turns and the rule mind answers for everyone in ``gatherings``
+    (a rules run): then ``_rule_round`` plays them."""
+    rule_mind = model.rule_mind
+    return type(model.environment) is RuleEnvironment and all(p.mind is rule_mind for g in gatherings for p in g.people)
+
+
+def _rule_round(model, active: list[Gathering], day: int) -> list[tuple[Gathering, TurnRecord]]:
+    """``_round`` when the rules judge and answer (``_by_rules``), without the tasks, verdicts and
+    questions in between: the same verdicts (``RuleEnvironment.next_speaker``: no feedback, every
+    reply passes, the end as soon as it is allowed), the same replies (``RuleMind.reply``) asked
+    in the same order, so the same random draws."""
+    cfg, mind, side = model.config.activity, model.rule_mind, model.ties.side
+    verified = f"verified {mind.name}"
+    speaking = []
+    for g in active:
+        turns, present = g.turns, g.present
+        if turns:
+            turns[-1].verification = PASS
+            model.conversation_stats[verified] += 1
+        speaker = RuleEnvironment.next_speaker(g.people, turns, present, cfg.min_turns, cfg.max_turns)
+        if not speaker:
+            _end(g, "", cfg.max_turns)
+        else:
+            speaking.append((g, speaker))
+    stamp = situation(model).stamp
+    records = []
+    for g, name in speaking:
+        turn, present = len(g.turns) + 1, tuple(g.present)
+        reply = mind.reply(model.residents_by_name[name], side(name), present, turn)
+        records.append((g, TurnRecord(turn, name, reply, "", model=mind.name, when=stamp(f"D{day}-{TurnQuestion.stage}-t{turn}"))))
+    return records
+
+
+def _end(g: Gathering, closing: str, max_turns: int) -> None:
+    """Mark ``g`` ended after the environment's last feedback (``closing``), and say why."""
+    g.closing = closing
+    g.ended = "too_few" if len(g.present) < 2 else "max_turns" if len(g.turns) >= max_turns else "environment"
 
 
 def _open(model, gatherings: list[Gathering]) -> None:
