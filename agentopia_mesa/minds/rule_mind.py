@@ -117,8 +117,19 @@ class RuleMind(Mind):
         return chosen
 
     # -- contact ------------------------------------------------------------------------------
+    @staticmethod
+    def quiet_in_contact(r: Resident, round_: int, invitations: list, own_activities: list, known: list) -> bool:
+        """Whether ``r``'s answer in contact round ``round_`` is empty and draws nothing: no
+        invitations to answer, no round for messages (1 and 3) or proposals (1) with anyone
+        ``known``, and not exhausted with an activity of its own it might cancel (``_contact``).
+        A rules run need not ask it (``stages.contact``)."""
+        return (not invitations and not (known and round_ in (1, 3))
+                and not (r.state.vitality < 15 and own_activities))
+
     def _contact(self, question: q.ContactQuestion) -> d.ContactDecision:
         r, rng = question.resident, self.rng
+        if self.quiet_in_contact(r, question.round, question.invitations, question.own_activities, question.known):
+            return d.ContactDecision(messages=[], proposals=[], replies=[], cancellations=[])
         extraversion = r.traits.get("extraversion", 50) / 100
         free = {w: list(days) for w, days in question.free_days.items()}
         replies = []

@@ -427,12 +427,16 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     # As with a solo slot's words, only a model judging reads what residents say they did: with the
     # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions).
     described = not isinstance(model.environment, RuleEnvironment)
-    decisions = ask_all(model, questions) if described else model.rule_mind.decide_all([prepare(model, q) for q in questions])
+    if described:
+        decisions = ask_all(model, questions)
+    else:
+        now = situation(model)
+        decisions = model.rule_mind.decide_all([prepare(model, q, now) for q in questions])
     owners = [g for g in groups for _ in g.people]
     for g, q, decision in zip(owners, questions, decisions, strict=True):
         name = q.resident.name
         seen_by = tuple(a.name for a in q.others)
-        g.said.append(TurnRecord(len(g.said) + 1, name, Utterance(speech=decision.description), when=q.when, audience=seen_by,
+        g.said.append(TurnRecord(len(g.said) + 1, name, Utterance(speech=decision.description, private=[]), when=q.when, audience=seen_by,
                                  model=q.resident.mind.name if described else model.rule_mind.name))
         g.noticed[name] = [n for n in dict.fromkeys(decision.noticed) if n in seen_by]
     tasks = [PublicEventTask(event=g.event, place_name=g.place_name, people=g.people, day=day,

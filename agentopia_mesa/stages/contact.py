@@ -20,12 +20,18 @@ def contact(model) -> None:
     free = {r.name: _free_days(bookings, r.name) for r in model.residents}
     known = {r.name: contactable(model, r) for r in model.residents}
     views: dict[tuple[str, str], Invitation] = {}  # an activity as one person sees it, the same in every round
+    rule_mind = model.rule_mind
+    # In a rules run, a resident with nothing to answer is not asked: its answer would be empty (its inbox is read all the same).
+    quiet = rule_mind.quiet_in_contact if all(r.mind is rule_mind for r in model.residents) else None
     for round_ in range(1, cal.config.contact_rounds + 1):
         pending, own = _activities_by_person(model, views)
-        questions = [
-            _question(model, r, round_, pending.get(r.name, []), own.get(r.name, []), free[r.name], known[r.name])
-            for r in model.residents
-        ]
+        questions = []
+        for r in model.residents:
+            invitations, own_activities = pending.get(r.name, []), own.get(r.name, [])
+            if quiet is not None and quiet(r, round_, invitations, own_activities, known[r.name]):
+                model.inbox.pop(r.name, None)
+            else:
+                questions.append(_question(model, r, round_, invitations, own_activities, free[r.name], known[r.name]))
         inbox_next: dict[str, list[tuple[str, str]]] = {}
         for question, decision in zip(questions, ask_all(model, questions), strict=True):
             _apply(model, question, decision, inbox_next)
