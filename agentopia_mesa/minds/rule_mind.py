@@ -74,12 +74,13 @@ class RuleMind(Mind):
         r = question.resident
         economy = question.context.economy
         income, deposit = r.weekly_income, r.state.deposit
-        standard = economy.cheapest_standard.name
+        cheapest = economy.cheapest_standard
+        standard = cheapest.name
         for s in sorted(economy.living_standards, key=lambda s: -s.weekly_cost):
             if s.name not in question.affordable:
                 continue
             # Ten weeks at this standard must leave a reserve of four frugal weeks.
-            reserve_ok = deposit + 10 * (income - s.weekly_cost) >= 4 * economy.cheapest_standard.weekly_cost
+            reserve_ok = deposit + 10 * (income - s.weekly_cost) >= 4 * cheapest.weekly_cost
             # Spend what comes in plus a sliver of savings; a very deprived resident splurges a little.
             thrift_ok = s.weekly_cost <= income * 1.1 + deposit * 0.01 or (r.need("material") < 30 and s.weekly_cost <= income + 100)
             if reserve_ok and thrift_ok:
@@ -144,12 +145,13 @@ class RuleMind(Mind):
         proposals, messages = [], []
         if question.round == 1 and question.known and question.places:
             social_days = [day for day, kind in enumerate(r.intentions, 1) if kind == "socialize" and day in free.get(0, [])]
+            cumulative: list[float] = []  # the invitees' weights, summed by the first proposal, shared by the others
             for day in social_days[:2]:
-                proposals.append(self._proposal(r, question, day, 0))
+                proposals.append(self._proposal(r, question, day, 0, cumulative))
             if rng.random() < extraversion / 4:
                 ahead = rng.randint(1, 3)
                 if free.get(ahead):
-                    proposals.append(self._proposal(r, question, rng.choice(free[ahead]), ahead))
+                    proposals.append(self._proposal(r, question, rng.choice(free[ahead]), ahead, cumulative))
             proposals = proposals[:2]
         if question.round in (1, 3) and question.known and rng.random() < 0.3 + extraversion / 2:
             close = question.known[:8]
@@ -159,11 +161,14 @@ class RuleMind(Mind):
             cancellations.append(d.Cancel(activity_id=question.own_activities[0].activity_id, message="I'm exhausted, sorry."))
         return d.ContactDecision(messages=messages, proposals=proposals, replies=replies, cancellations=cancellations)
 
-    def _proposal(self, r: Resident, question: q.ContactQuestion, day: int, weeks_ahead: int) -> d.Proposal:
+    def _proposal(self, r: Resident, question: q.ContactQuestion, day: int, weeks_ahead: int,
+                  cumulative: list[float]) -> d.Proposal:
+        """A joint activity on ``day`` (``weeks_ahead``) with one to three of ``question.known``, the
+        more liked the likelier; ``cumulative``: their summed weights, filled in here if empty."""
         rng = self.rng
         known = question.known
-        # Summed once, not on every draw (``choices(known, weights)`` sums its weights each call).
-        cumulative = list(accumulate(5 + 100 * liking if liking > 0.0 else 5.0 for liking in question.likings(known)))
+        if not cumulative:  # summed once, not on every draw (``choices(known, weights)`` sums its weights each call)
+            cumulative.extend(accumulate(5 + 100 * liking if liking > 0.0 else 5.0 for liking in question.likings(known)))
         n_invite = min(len(known), rng.choice((1, 1, 2, 3)))
         invitees: list[str] = []
         while len(invitees) < n_invite:

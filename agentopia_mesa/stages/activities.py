@@ -182,7 +182,7 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
             _spread(model, g, record)
         active = [g for g in active if not g.ended]
 
-    week = model.calendar.week_index
+    when, week, ties, by_name = model.calendar.stamp("activity", day), model.calendar.week_index, model.ties, model.residents_by_name
     tasks = [
         GatheringTask(kind=g.kind, title=g.title, place=g.place, place_name=place_names[g.place], people=g.people,
                       ties=model.ties, transcript=g.transcript, gifts=g.gifts, skill=_trains(model, g), scene=g.scene, day=day)
@@ -194,13 +194,14 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
         for giver, receiver in g.gifts:
             model.ties.gift(giver, receiver)
         said = tuple(f"{t.speaker}: {t.reply.speech}" for t in g.turns[-SAID_TURNS:])
+        occasion = f"at {g.title}"
         for p in g.people:
             changes = verdict.changes.get(p.name, {})
             apply_changes(p, changes)
             for other in names:
                 if other != p.name:
-                    meet(model, p, model.residents_by_name[other], f"at {g.title}", model.calendar.stamp("activity", day))
-                    model.ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
+                    meet(model, p, by_name[other], occasion, when)
+                    ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
             _record(model, p, day, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
                     verdict.notes.get(p.name, ""), said)
     if cfg.exit_reflection:
