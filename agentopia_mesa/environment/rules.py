@@ -118,7 +118,7 @@ class RuleEnvironment(EnvironmentModel):
 
     def pair_quality(self, a: Resident, b: Resident, ties: SocialTies, bonus: float = 0.0) -> float:
         """How a experienced time with b, in [-1, 1]."""
-        tie = ties.acquaintance.get_edge_data(a.name, b.name)
+        tie = ties.side(a.name).get(b.name)
         sentiment = tie["sentiment"] if tie else 0.0
         noise = self.rng.gauss(0, 0.3)
         return clamp(0.2 + 0.5 * affinity(a, b) + 0.3 * sentiment + bonus + noise, -1, 1)

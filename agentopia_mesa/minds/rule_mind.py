@@ -7,7 +7,6 @@ sends people to extra work, and liking decides whom to invite and whom to accept
 
 from __future__ import annotations
 
-import functools
 import random
 from itertools import accumulate
 
@@ -258,10 +257,10 @@ class RuleMind(Mind):
                                gift_item=min(r.state.possessions, key=lambda p: p.price).name)
         name = friend.split()[0] if friend else ""
         if not friend:
-            return _said('"Nice to be here."')
+            return d.spoken('"Nice to be here."')
         if first_round:
-            return _said(f'(smiles) "Good to see you, {name}."')
-        return _said(_SMALL_TALK[turn % len(_SMALL_TALK)].format(name=name))
+            return d.spoken(f'(smiles) "Good to see you, {name}."')
+        return d.spoken(_SMALL_TALK[turn % len(_SMALL_TALK)].format(name=name))
 
     def _exit(self, question: q.ExitQuestion) -> d.ExitDecision:
         others = ", ".join(question.others) or "nobody"
@@ -331,13 +330,6 @@ class RuleMind(Mind):
         q.ReviewQuestion: _review, q.DiscardQuestion: _discard, q.JobWishQuestion: _job_wishes,
         q.RatingQuestion: _ratings,
     }
-
-
-@functools.lru_cache(maxsize=4096)
-def _said(speech: str) -> d.Utterance:
-    """A reply that only says ``speech``: one shared object per text (no one changes a reply once made),
-    so the rule mind's few thousand different lines are validated once, not on each of ~40,000 turns."""
-    return d.Utterance(speech=speech, private=[], gift_to="", gift_item="")
 
 
 def _fits(job: q.JobView, r: Resident, leniency: float) -> bool:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentopia_mesa.contract.decisions import Utterance
+from agentopia_mesa.contract.decisions import Utterance, spoken
 from agentopia_mesa.contract.environment import (PASS, EncountersTask, GatheringTask, PublicEventTask, ShopTask, SoloTask,
                                                  TurnRecord, TurnTask)
 from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
@@ -257,12 +257,12 @@ def _rule_round(model, active: list[Gathering], day: int) -> list[tuple[Gatherin
             _end(g, "", cfg.max_turns)
         else:
             speaking.append((g, speaker))
-    stamp = situation(model).stamp
+    when = situation(model).stamp(f"D{day}-{TurnQuestion.stage}-t")  # TurnQuestion.when, less the turn
     records = []
     for g, name in speaking:
         turn, present = len(g.turns) + 1, tuple(g.present)
         reply = mind.reply(model.residents_by_name[name], side(name), present, turn)
-        records.append((g, TurnRecord(turn, name, reply, "", model=mind.name, when=stamp(f"D{day}-{TurnQuestion.stage}-t{turn}"))))
+        records.append((g, TurnRecord(turn, name, reply, "", mind.name, when + str(turn))))
     return records
 
 
@@ -437,7 +437,8 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     for g, q, decision in zip(owners, questions, decisions, strict=True):
         name = q.resident.name
         seen_by = tuple(a.name for a in q.others)
-        g.said.append(TurnRecord(len(g.said) + 1, name, Utterance(speech=decision.description, private=[]), when=q.when, audience=seen_by,
+        said = Utterance(speech=decision.description, private=[]) if described else spoken(decision.description)
+        g.said.append(TurnRecord(len(g.said) + 1, name, said, when=q.when, audience=seen_by,
                                  model=q.resident.mind.name if described else model.rule_mind.name))
         g.noticed[name] = [n for n in dict.fromkeys(decision.noticed) if n in seen_by]
     tasks = [PublicEventTask(event=g.event, place_name=g.place_name, people=g.people, day=day,

@@ -6,8 +6,6 @@ rules in ``town/scheduling.py`` resolve proposals into activities and tell loser
 
 from __future__ import annotations
 
-import heapq
-
 from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import ContactQuestion, Invitation
 from agentopia_mesa.town.scheduling import JointActivity
@@ -52,10 +50,16 @@ def contactable(model, r) -> list[str]:
     """Whom ``r`` may contact: people it has a note on (paper §3.4; a tie may cool, a note stays),
     closest first (familiarity, then name), at most ``memory.listed_people`` of them."""
     tie = model.ties.side(r.name).get
-    keyed = [(-t["familiarity"] if (t := tie(n)) is not None else 0.0, n) for n in r.notebook.people]
-    # The first of the sorted list without sorting it all (a list, not a generator: when every note
-    # fits, nsmallest sorts it in one call instead of heaping it item by item).
-    return [n for _, n in heapq.nsmallest(model.config.memory.listed_people, keyed)]
+
+    def closeness(name: str) -> float:
+        t = tie(name)
+        return -t["familiarity"] if t is not None else 0.0
+
+    # By name, then (a stable sort) by familiarity: as sorting by (familiarity, name), but two
+    # sorts on plain keys compare faster than one on tuples.
+    ordered = sorted(r.notebook.people)
+    ordered.sort(key=closeness)
+    return ordered[:model.config.memory.listed_people]
 
 
 def _tell(inbox: dict, name: str, sender: str, text: str) -> None:
