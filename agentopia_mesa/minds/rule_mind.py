@@ -131,7 +131,7 @@ class RuleMind(Mind):
         if self.quiet_in_contact(r, question.round, question.invitations, question.own_activities, question.known):
             return d.ContactDecision(messages=[], proposals=[], replies=[], cancellations=[])
         extraversion = r.traits.get("extraversion", 50) / 100
-        free = {w: list(days) for w, days in question.free_days.items()}
+        free = dict(question.free_days)  # the question's lists are read-only: a week's is copied when a day is taken
         replies = []
         for inv in question.invitations[:MAX_REPLIES]:
             days_free = free.get(inv.weeks_ahead, [])
@@ -139,7 +139,7 @@ class RuleMind(Mind):
                  + (extraversion - 0.5) * 0.4 - 0.4 * (r.state.vitality < 25))
             accept = inv.day in days_free and rng.random() < p
             if accept:
-                days_free.remove(inv.day)
+                free[inv.weeks_ahead] = [day for day in days_free if day != inv.day]
             replies.append(d.Reply(activity_id=inv.activity_id, accept=accept))
         proposals, messages = [], []
         if question.round == 1 and question.known and question.places:
@@ -237,8 +237,12 @@ class RuleMind(Mind):
 
     # -- joint activities and encounters: short template replies --------------------------------
     def _entry(self, question: q.EntryQuestion) -> d.EntryDecision:
-        others = ", ".join(question.others) or "nobody"
-        return d.EntryDecision(analysis=f"{question.chat.title} with {others}. I want a pleasant time and to get on well."[:800])
+        return d.EntryDecision(analysis=self.entry_analysis(question.chat.title, question.others))
+
+    @staticmethod
+    def entry_analysis(title: str, others: list[str]) -> str:
+        """The private analysis before a conversation ``title`` with ``others`` (``EntryQuestion``)."""
+        return f"{title} with {', '.join(others) or 'nobody'}. I want a pleasant time and to get on well."[:800]
 
     def _turn(self, question: q.TurnQuestion) -> d.Utterance:
         return self.reply(question.resident, question.ties, question.present, question.turn)
@@ -263,9 +267,13 @@ class RuleMind(Mind):
         return d.spoken(_SMALL_TALK[turn % len(_SMALL_TALK)].format(name=name))
 
     def _exit(self, question: q.ExitQuestion) -> d.ExitDecision:
-        others = ", ".join(question.others) or "nobody"
-        return d.ExitDecision(summary=f"{question.chat.title} with {others}."[:300],
-                              reflection="Good to spend time with people.", notes=[])
+        summary, reflection = self.exit_words(question.chat.title, question.others)
+        return d.ExitDecision(summary=summary, reflection=reflection, notes=[])
+
+    @staticmethod
+    def exit_words(title: str, others: list[str]) -> tuple[str, str]:
+        """The summary and reflection after a conversation ``title`` with ``others`` (``ExitQuestion``; no notes)."""
+        return f"{title} with {', '.join(others) or 'nobody'}."[:300], "Good to spend time with people."
 
     # -- review and settle --------------------------------------------------------------------
     def _review(self, question: q.ReviewQuestion) -> d.ReviewDecision:

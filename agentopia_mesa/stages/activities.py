@@ -168,12 +168,16 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
     cfg = model.config.activity
     place_names = model.place_names
     _open(model, gatherings)
-    if cfg.entry_analysis:
+    by_rules = _by_rules(model, gatherings)
+    if cfg.entry_analysis and by_rules:  # the rule mind's analyses, without the questions
+        for g in gatherings:
+            for name, others in _sides(g):
+                g.entries[name] = model.rule_mind.entry_analysis(g.title, others)
+    elif cfg.entry_analysis:
         owners = [g for g in gatherings for _ in g.people]
         questions = _entries(gatherings, day)
         for g, q, entry in zip(owners, questions, ask_all(model, questions), strict=True):
             g.entries[q.resident.name] = entry.analysis
-    by_rules = _by_rules(model, gatherings)
     active = list(gatherings)
     while active:
         records = _rule_round(model, active, day) if by_rules else _round(model, active, day)
@@ -204,7 +208,9 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
                     ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
             _record(model, p, day, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
                     verdict.notes.get(p.name, ""), said)
-    if cfg.exit_reflection:
+    if cfg.exit_reflection and by_rules:
+        _rule_exits(model, gatherings)
+    elif cfg.exit_reflection:
         _exits(model, gatherings, day)
     model.conversations.extend(_conversation(model, g, day) for g in gatherings)
 
@@ -379,6 +385,23 @@ def _exits(model, gatherings: list[Gathering], day: int) -> None:
             p.notebook.write(PEOPLE + note.about, note.summary, note.summary, when, week)
         if p.records and p.records[-1].title == g.title:
             p.records[-1].summary = decision.summary
+
+
+def _rule_exits(model, gatherings: list[Gathering]) -> None:
+    """``_exits`` when the rule mind answers for everyone (``_by_rules``), without the questions:
+    its summaries and reflections (``RuleMind.exit_words``), never a note."""
+    for g in gatherings:
+        for p, (name, others) in zip(g.people, _sides(g), strict=True):
+            summary, reflection = model.rule_mind.exit_words(g.title, others)
+            g.exits[name] = {"summary": summary, "reflection": reflection, "notes": {}}
+            if p.records and p.records[-1].title == g.title:
+                p.records[-1].summary = summary
+
+
+def _sides(g: Gathering) -> list[tuple[str, list[str]]]:
+    """Each participant of ``g`` with the others, in order (``ChatQuestion.others``)."""
+    names = [p.name for p in g.people]
+    return [(name, [n for n in names if n != name]) for name in names]
 
 
 def _conversation(model, g: Gathering, day: int) -> dict:

@@ -124,7 +124,7 @@ def _question(model, r, round_: int, invitations: list[Invitation], own: list[In
     return ContactQuestion(
         r, round=round_, rounds=cal.config.contact_rounds, inbox=model.inbox.pop(r.name, []),
         invitations=invitations, own_activities=own, known=known,
-        free_days={ahead: list(days) for ahead, days in free_days.items()}, places=model.social_places,
+        free_days=free_days, places=model.social_places,  # read-only (minds copy what they change): shared by the rounds
         place_names=model.place_names,
     )
 
