@@ -83,8 +83,8 @@ class Question:
 
     def likings(self, others: list[str]) -> list[float]:
         """``liking`` of each of ``others``, in order (a whole list in one call)."""
-        tie = self.ties.get
-        return [tie_liking(tie(other)) for other in others]
+        tie = self.ties.get  # tie_liking, inlined: proposals weigh every acquaintance
+        return [t["familiarity"] / 100 + t["sentiment"] if (t := tie(other)) else 0.0 for other in others]
 
 
 def tie_liking(tie: dict | None) -> float:

@@ -7,7 +7,9 @@ sends people to extra work, and liking decides whom to invite and whom to accept
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Sequence
 from itertools import accumulate
 
 from agentopia_mesa.contract import decisions as d
@@ -167,7 +169,7 @@ class RuleMind(Mind):
         rng = self.rng
         known = question.known
         if not cumulative:  # summed once, not on every draw (``choices(known, weights)`` sums its weights each call)
-            cumulative.extend(accumulate(5 + 100 * liking if liking > 0.0 else 5.0 for liking in question.likings(known)))
+            cumulative.extend(accumulate([5 + 100 * liking if liking > 0.0 else 5.0 for liking in question.likings(known)]))
         n_invite = min(len(known), rng.choice((1, 1, 2, 3)))
         invitees: list[str] = []
         while len(invitees) < n_invite:
@@ -197,12 +199,18 @@ class RuleMind(Mind):
 
     def _public_event(self, question: q.PublicEventQuestion) -> d.PublicEventDecision:
         """A template description; now and then (more often for extraverts) one of the others is noticed."""
-        r, rng = question.resident, self.rng
+        description, noticed = self.take_part(question.resident, question.event.name, question.words,
+                                              [a.name for a in question.others])
+        return d.PublicEventDecision(description=description, noticed=noticed)
+
+    def take_part(self, r: Resident, event: str, words: int, others: Sequence[str]) -> tuple[str, list[str]]:
+        """What ``r`` says it does at ``event`` (at most ``words`` words) and whom of ``others`` (the
+        rest of its group, by name) it noticed: what ``PublicEventQuestion`` asks, without the question."""
+        rng = self.rng
         noticed = []
-        if question.others and rng.random() < r.traits.get("extraversion", 50) / 300:
-            noticed.append(rng.choice(question.others).name)
-        description = f"I take part in {question.event.name} and give it my full attention."
-        return d.PublicEventDecision(description=" ".join(description.split()[:question.words]), noticed=noticed)
+        if others and rng.random() < r.traits.get("extraversion", 50) / 300:
+            noticed.append(rng.choice(others))
+        return _event_words(event, words), noticed
 
     # -- a free slot alone --------------------------------------------------------------------
     def _solo(self, question: q.SoloQuestion) -> d.SoloDecision:
@@ -338,6 +346,11 @@ class RuleMind(Mind):
         q.ReviewQuestion: _review, q.DiscardQuestion: _discard, q.JobWishQuestion: _job_wishes,
         q.RatingQuestion: _ratings,
     }
+
+
+@functools.lru_cache(maxsize=1024)
+def _event_words(event: str, words: int) -> str:
+    return " ".join(f"I take part in {event} and give it my full attention.".split()[:words])
 
 
 def _fits(job: q.JobView, r: Resident, leniency: float) -> bool:

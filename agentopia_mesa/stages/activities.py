@@ -38,7 +38,7 @@ from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import PublicEvent, split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
-from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, prepare, situation
+from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, situation
 from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
                                                PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
@@ -447,23 +447,24 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     for g in groups:
         for p in g.people:
             p.go_to(model.places[g.event.place], g.event.name)
-    questions = _event_questions(model, groups)
     # As with a solo slot's words, only a model judging reads what residents say they did: with the
-    # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions).
-    described = not isinstance(model.environment, RuleEnvironment)
-    if described:
-        decisions = ask_all(model, questions)
+    # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions),
+    # without the questions (RuleMind.take_part).
+    if not isinstance(model.environment, RuleEnvironment):
+        questions = _event_questions(model, groups)
+        owners = [g for g in groups for _ in g.people]
+        for g, q, decision in zip(owners, questions, ask_all(model, questions), strict=True):
+            _took_part(g, q.resident.name, Utterance(speech=decision.description, private=[]), decision.noticed,
+                       tuple(a.name for a in q.others), q.when, q.resident.mind.name)
     else:
-        now = situation(model)
-        decisions = model.rule_mind.decide_all([prepare(model, q, now) for q in questions])
-    owners = [g for g in groups for _ in g.people]
-    for g, q, decision in zip(owners, questions, decisions, strict=True):
-        name = q.resident.name
-        seen_by = tuple(a.name for a in q.others)
-        said = Utterance(speech=decision.description, private=[]) if described else spoken(decision.description)
-        g.said.append(TurnRecord(len(g.said) + 1, name, said, when=q.when, audience=seen_by,
-                                 model=q.resident.mind.name if described else model.rule_mind.name))
-        g.noticed[name] = [n for n in dict.fromkeys(decision.noticed) if n in seen_by]
+        mind, words, now = model.rule_mind, model.config.activity.public_words, situation(model)
+        for g in groups:
+            names = [p.name for p in g.people]
+            when = now.stamp(f"D{g.event.day}-{PublicEventQuestion.stage}")  # PublicEventQuestion.when
+            for p in g.people:
+                seen_by = tuple(n for n in names if n != p.name)
+                description, noticed = mind.take_part(p, g.event.name, words, seen_by)
+                _took_part(g, p.name, spoken(description), noticed, seen_by, when, mind.name)
     tasks = [PublicEventTask(event=g.event, place_name=g.place_name, people=g.people, day=day,
                              descriptions={t.speaker: t.reply.speech for t in g.said}) for g in groups]
     when, week = model.calendar.stamp("activity", day), model.calendar.week_index
@@ -478,6 +479,14 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
             _record(model, p, day, "public", ev.name, ev.place, changes, tuple(g.noticed[p.name]), verdict.notes.get(p.name, ""))
         model.conversations.append(transcript(model, day, "public", ev.name, ev.place, [p.name for p in g.people], g.said,
                                               scene=ev.description, outcomes=dict(verdict.notes), noticed=g.noticed))
+
+
+def _took_part(g: EventGroup, name: str, said: Utterance, noticed: list[str], seen_by: tuple[str, ...], when: str,
+               mind: str) -> None:
+    """``name``'s part in ``g``: what it said it did (seen by ``seen_by``, the rest of the group) and
+    whom of them it noticed."""
+    g.said.append(TurnRecord(len(g.said) + 1, name, said, when=when, audience=seen_by, model=mind))
+    g.noticed[name] = [n for n in dict.fromkeys(noticed) if n in seen_by]
 
 
 def _event_groups(model, public: dict[str, list[Resident]]) -> list[EventGroup]:

@@ -131,7 +131,7 @@ def _question(model, r, round_: int, invitations: list[Invitation], own: list[In
 
 def _apply(model, question: ContactQuestion, decision, inbox_next: dict) -> None:
     r, cal, schedule = question.resident, model.calendar, model.schedule
-    known = set(question.known)
+    known = set(question.known) if decision.messages or decision.proposals else ()  # most answers only reply
     for m in decision.messages:
         if m.to in known:
             _tell(inbox_next, m.to, r.name, m.text)
