@@ -288,13 +288,14 @@ class RuleMind(Mind):
         r = question.resident
         done = [rec.title for rec in question.records]
         summary = ("This week I " + "; ".join(done) + ".") if done else "A quiet week."
-        low = min(r.needs, key=r.needs.get)
-        reflection = f"I feel my {low} is lowest ({r.needs[low]}); next week I should look after it."
+        needs = r.needs
+        low = min(needs, key=needs.get)
+        reflection = f"I feel my {low} is lowest ({needs[low]}); next week I should look after it."
         notes = []
         for name in question.met[:10]:
             tie = question.ties.get(name)
             feeling = "we get on well" if tie and tie["sentiment"] > 0.2 else "it was a bit awkward" if tie and tie["sentiment"] < -0.2 else "it was fine"
-            notes.append(d.NoteUpdate(about=name, summary=f"Spent time together; {feeling}."))
+            notes.append(_note(name, feeling))
         return d.ReviewDecision(summary=summary[:800], reflection=reflection, notes=notes)
 
     def _discard(self, question: q.DiscardQuestion) -> d.DiscardDecision:
@@ -346,6 +347,12 @@ class RuleMind(Mind):
         q.ReviewQuestion: _review, q.DiscardQuestion: _discard, q.JobWishQuestion: _job_wishes,
         q.RatingQuestion: _ratings,
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _note(about: str, feeling: str) -> d.NoteUpdate:
+    """A review's note on ``about``: one shared (frozen) decision per person and feeling."""
+    return d.NoteUpdate(about=about, summary=f"Spent time together; {feeling}.")
 
 
 @functools.lru_cache(maxsize=1024)
