@@ -147,9 +147,9 @@ def _solo_place(solo_places: dict[str, list[str]], r: Resident, plan) -> str:
     return plan.place if plan.place in options else options[0]
 
 
-def _record(model, r: Resident, day: int, kind: str, title: str, place: str, changes: dict,
+def _record(model, r: Resident, when: str, kind: str, title: str, place: str, changes: dict,
             with_people: tuple[str, ...] = (), note: str = "", said: tuple[str, ...] = ()) -> None:
-    when = model.calendar.stamp("activity", day)
+    """``r``'s activity record of the slot stamped ``when`` (``calendar.stamp("activity", day)``), counted."""
     r.records.append(ActivityRecord(when, kind, title, place, with_people, changes, note, said=said))
     r.year_counts[kind] += 1
     model.counts[kind] += 1
@@ -206,7 +206,7 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
                 if other != p.name:
                     meet(model, p, by_name[other], occasion, when)
                     ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
-            _record(model, p, day, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
+            _record(model, p, when, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
                     verdict.notes.get(p.name, ""), said)
     if cfg.exit_reflection and by_rules:
         _rule_exits(model, gatherings)
@@ -460,11 +460,11 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
         mind, words, now = model.rule_mind, model.config.activity.public_words, situation(model)
         for g in groups:
             names = [p.name for p in g.people]
-            when = now.stamp(f"D{g.event.day}-{PublicEventQuestion.stage}")  # PublicEventQuestion.when
+            said_when = now.stamp(f"D{g.event.day}-{PublicEventQuestion.stage}")  # PublicEventQuestion.when
             for p in g.people:
                 seen_by = tuple(n for n in names if n != p.name)
                 description, noticed = mind.take_part(p, g.event.name, words, seen_by)
-                _took_part(g, p.name, spoken(description), noticed, seen_by, when, mind.name)
+                _took_part(g, p.name, spoken(description), noticed, seen_by, said_when, mind.name)
     tasks = [PublicEventTask(event=g.event, place_name=g.place_name, people=g.people, day=day,
                              descriptions={t.speaker: t.reply.speech for t in g.said}) for g in groups]
     when, week = model.calendar.stamp("activity", day), model.calendar.week_index
@@ -476,7 +476,7 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
             for other in g.noticed[p.name]:  # one-sided: only the one who noticed takes a note
                 model.ties.meet(p.name, other, week, familiarity=10.0)
                 p.notebook.meet(other, first_impression(model.residents_by_name[other], f"at {ev.name}"), when, week)
-            _record(model, p, day, "public", ev.name, ev.place, changes, tuple(g.noticed[p.name]), verdict.notes.get(p.name, ""))
+            _record(model, p, when, "public", ev.name, ev.place, changes, tuple(g.noticed[p.name]), verdict.notes.get(p.name, ""))
         model.conversations.append(transcript(model, day, "public", ev.name, ev.place, [p.name for p in g.people], g.said,
                                               scene=ev.description, outcomes=dict(verdict.notes), noticed=g.noticed))
 
@@ -535,7 +535,7 @@ def _solo_tasks(model, people: list[Resident], plans: dict, day: int) -> list[So
 
 
 def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
-    economy = model.config.economy
+    economy, when = model.config.economy, model.calendar.stamp("activity", day)
     tasks = _solo_tasks(model, people, plans, day)
     shoppers = []
     for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
@@ -544,7 +544,7 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
         if verdict.consumption:
             shoppers.append((r, task, verdict.changes, verdict.note, verdict.outcome))
         else:
-            _record(model, r, day, task.activity, verdict.note, r.place.key, verdict.changes, note=verdict.outcome)
+            _record(model, r, when, task.activity, verdict.note, r.place.key, verdict.changes, note=verdict.outcome)
     if not shoppers:
         return
     windows = [ShopTask(resident=r, day=day, price_list=model.world.price_list, description=task.description,
@@ -561,4 +561,4 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
             changes = {**changes, "money": -offer.price, "material": bought.get("material", 0)}
             note = f"bought {offer.item} for {offer.price}"
             model.counts["purchases"] += 1
-        _record(model, r, day, "shopping", note, r.place.key, changes, note=outcome)
+        _record(model, r, when, "shopping", note, r.place.key, changes, note=outcome)
