@@ -21,6 +21,11 @@ one environment task per group (``PublicEventTask``) judges everyone from what t
 group's descriptions are kept with the conversations, one "turn" per participant seen by all.
 With the rule environment, which reads no descriptions, the rule mind answers for everyone.
 
+In a rules run (the rule environment judging, the rule mind answering for everyone of the day's
+gatherings) the entries, rounds, exits and public events skip the tasks, verdicts and questions
+and call what the rules would answer directly (``_rule_round``, ``_rule_exits``,
+``RuleMind.take_part``): the same answers, the same random draws in the same order.
+
 So that an LLM server is not left idle, calls whose questions are known early start early
 (``asking.ask_ahead``/``judge_ahead``): the joint activities' first calls while the solo decisions
 are asked; with an LLM environment, the public events' descriptions and the solo outcomes while
