@@ -240,7 +240,7 @@ def test_dpo_pairs_from_a_small_embedded_model_run(tmp_path):
     assert "s per pair" in (tmp_path / "dpo.md").read_text()
 
 
-def test_dpo_sharegpt_layout_from_a_fake_llm_run(tmp_path, capsys):
+def test_dpo_sharegpt_layout_from_a_fake_llm_run(tmp_path, capsys, caplog):
     run = tmp_path / "run"
     recorded_run(run, mix="fake=0.5", residents=4, years=2, seed=3, tiny=True)  # weeks of one day
     common = ["--week", "1", "--samples", "3", "--prompts", "2", "--horizon", "1", "--min-margin", "0"]
@@ -252,6 +252,8 @@ def test_dpo_sharegpt_layout_from_a_fake_llm_run(tmp_path, capsys):
     assert cli(["dataset", "dpo", str(run), "--out", str(tmp_path / "chat.jsonl"), *common,
                 "--llm-cache", str(tmp_path / "sharegpt.cache.sqlite")]) == 0
     assert _sampling_calls(tmp_path / "chat.md") == (sampled[0], sampled[0])
+    # branches find recorded decisions by their prompts: a site one branch recorded names another's question
+    assert not [r for r in caplog.records if "do not match" in r.getMessage()]
     sharegpt, chat = read_jsonl(tmp_path / "sharegpt.jsonl"), read_jsonl(tmp_path / "chat.jsonl")
     assert len(sharegpt) == len(chat) >= 1  # the same pairs (same seed, shared branches), in two layouts
     for pair, same in zip(sharegpt, chat, strict=True):

@@ -89,27 +89,34 @@ class Checkpoint:
         self._dispatcher = None
 
     def load(self):
-        from agentopia_mesa.llm.dispatcher import Dispatcher
-        from agentopia_mesa.llm.factory import make_client
-
         model = read_checkpoint(self.path)
         for mind in llm_minds(model):
-            if mind.spec not in self._clients:
-                self._clients[mind.spec] = make_client(mind.spec, cache_path=self.settings.cache, cache_mode=self.settings.cache_mode)
-            if self._dispatcher is None:
-                s = self.settings
-                self._dispatcher = Dispatcher(max_concurrency=s.max_concurrency, timeout_s=s.timeout_s, retries=s.retries)
-            mind.reattach(self._clients[mind.spec], self._dispatcher, None)
+            mind.reattach(self._client(mind.spec), self._shared_dispatcher(), None)
         environment = llm_environment(model)
         if environment is not None:  # the branch's world is judged as the run's was
-            if environment.spec not in self._clients:
-                self._clients[environment.spec] = make_client(environment.spec, cache_path=self.settings.cache,
-                                                              cache_mode=self.settings.cache_mode)
-            if self._dispatcher is None:
-                s = self.settings
-                self._dispatcher = Dispatcher(max_concurrency=s.max_concurrency, timeout_s=s.timeout_s, retries=s.retries)
-            environment.reattach(self._clients[environment.spec], self._dispatcher, None)
+            environment.reattach(self._client(environment.spec), self._shared_dispatcher(), None)
         return model
+
+    def _client(self, spec: str):
+        """The shared client of ``spec``. Its recorded decisions are found by their prompts, never
+        by their sites (llm/recorded.py): every branch replays the same weeks with different
+        answers, so a site recorded by one branch names another branch's question."""
+        from agentopia_mesa.llm.factory import make_client
+
+        if spec not in self._clients:
+            client = make_client(spec, cache_path=self.settings.cache, cache_mode=self.settings.cache_mode)
+            if hasattr(client, "sites_trusted"):
+                client.sites_trusted = False
+            self._clients[spec] = client
+        return self._clients[spec]
+
+    def _shared_dispatcher(self):
+        from agentopia_mesa.llm.dispatcher import Dispatcher
+
+        if self._dispatcher is None:
+            s = self.settings
+            self._dispatcher = Dispatcher(max_concurrency=s.max_concurrency, timeout_s=s.timeout_s, retries=s.retries)
+        return self._dispatcher
 
 
 def capture_questions(checkpoint: Checkpoint, residents: Sequence[str], stage: str, max_weeks: int = 1) -> dict[str, Captured]:
