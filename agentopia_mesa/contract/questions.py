@@ -79,15 +79,16 @@ class Question:
 
     def liking(self, other: str) -> float:
         """How much the resident likes ``other``: familiarity (0-1) plus sentiment (-1..1); 0 for strangers."""
-        return _liking(self.ties.get(other))
+        return tie_liking(self.ties.get(other))
 
     def likings(self, others: list[str]) -> list[float]:
         """``liking`` of each of ``others``, in order (a whole list in one call)."""
-        tie = self.ties.get
-        return [_liking(tie(other)) for other in others]
+        tie = self.ties.get  # tie_liking, inlined: proposals weigh every acquaintance
+        return [t["familiarity"] / 100 + t["sentiment"] if (t := tie(other)) else 0.0 for other in others]
 
 
-def _liking(tie: dict | None) -> float:
+def tie_liking(tie: dict | None) -> float:
+    """Liking from one side of a tie (``Question.liking``): familiarity/100 plus sentiment, in [-1, 2]; 0 without a tie."""
     return tie["familiarity"] / 100 + tie["sentiment"] if tie else 0.0
 
 

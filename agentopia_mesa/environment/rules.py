@@ -101,18 +101,24 @@ class RuleEnvironment(EnvironmentModel):
     def turn(task: e.TurnTask) -> e.TurnVerdict:
         """Speakers in turn (the participants' order), every reply passes, the end as soon as it is
         allowed (after ``min_turns`` replies); no feedback. Uses no randomness."""
-        verification = e.PASS if task.turns else ""
-        if task.may_end:
-            return e.TurnVerdict("", "", verification)
-        names = [p.name for p in task.people]
-        last = task.turns[-1].speaker if task.turns else None
+        speaker = RuleEnvironment.next_speaker(task.people, task.turns, task.present, task.min_turns, task.max_turns)
+        return e.TurnVerdict("", speaker, e.PASS if task.turns else "")
+
+    @staticmethod
+    def next_speaker(people: list[Resident], turns: list[e.TurnRecord], present, min_turns: int, max_turns: int) -> str:
+        """Who speaks after ``turns`` (the replies so far): the one after the last speaker among
+        ``people`` (in their order) who is ``present``; "" (the end) once ``min_turns`` replies were
+        made, or at ``max_turns``, or with fewer than two present (``TurnTask.may_end``)."""
+        if len(turns) >= min_turns or len(turns) >= max_turns or len(present) < 2:
+            return ""
+        names = [p.name for p in people]
+        last = turns[-1].speaker if turns else None
         start = names.index(last) + 1 if last in names else 0
-        speaker = next(n for n in names[start:] + names[:start] if n in task.present)
-        return e.TurnVerdict("", speaker, verification)
+        return next(n for n in names[start:] + names[:start] if n in present)
 
     def pair_quality(self, a: Resident, b: Resident, ties: SocialTies, bonus: float = 0.0) -> float:
         """How a experienced time with b, in [-1, 1]."""
-        tie = ties.acquaintance.get_edge_data(a.name, b.name)
+        tie = ties.side(a.name).get(b.name)
         sentiment = tie["sentiment"] if tie else 0.0
         noise = self.rng.gauss(0, 0.3)
         return clamp(0.2 + 0.5 * affinity(a, b) + 0.3 * sentiment + bonus + noise, -1, 1)

@@ -7,11 +7,14 @@ sends people to extra work, and liking decides whom to invite and whom to accept
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Sequence
 from itertools import accumulate
 
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.contract import questions as q
+from agentopia_mesa.contract.questions import tie_liking
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.town.resident import Resident
 
@@ -72,12 +75,13 @@ class RuleMind(Mind):
         r = question.resident
         economy = question.context.economy
         income, deposit = r.weekly_income, r.state.deposit
-        standard = economy.cheapest_standard.name
+        cheapest = economy.cheapest_standard
+        standard = cheapest.name
         for s in sorted(economy.living_standards, key=lambda s: -s.weekly_cost):
             if s.name not in question.affordable:
                 continue
             # Ten weeks at this standard must leave a reserve of four frugal weeks.
-            reserve_ok = deposit + 10 * (income - s.weekly_cost) >= 4 * economy.cheapest_standard.weekly_cost
+            reserve_ok = deposit + 10 * (income - s.weekly_cost) >= 4 * cheapest.weekly_cost
             # Spend what comes in plus a sliver of savings; a very deprived resident splurges a little.
             thrift_ok = s.weekly_cost <= income * 1.1 + deposit * 0.01 or (r.need("material") < 30 and s.weekly_cost <= income + 100)
             if reserve_ok and thrift_ok:
@@ -115,10 +119,21 @@ class RuleMind(Mind):
         return chosen
 
     # -- contact ------------------------------------------------------------------------------
+    @staticmethod
+    def quiet_in_contact(r: Resident, round_: int, invitations: list, own_activities: list, known: list) -> bool:
+        """Whether ``r``'s answer in contact round ``round_`` is empty and draws nothing: no
+        invitations to answer, no round for messages (1 and 3) or proposals (1) with anyone
+        ``known``, and not exhausted with an activity of its own it might cancel (``_contact``).
+        A rules run need not ask it (``stages.contact``)."""
+        return (not invitations and not (known and round_ in (1, 3))
+                and not (r.state.vitality < 15 and own_activities))
+
     def _contact(self, question: q.ContactQuestion) -> d.ContactDecision:
         r, rng = question.resident, self.rng
+        if self.quiet_in_contact(r, question.round, question.invitations, question.own_activities, question.known):
+            return d.ContactDecision(messages=[], proposals=[], replies=[], cancellations=[])
         extraversion = r.traits.get("extraversion", 50) / 100
-        free = {w: list(days) for w, days in question.free_days.items()}
+        free = dict(question.free_days)  # the question's lists are read-only: a week's is copied when a day is taken
         replies = []
         for inv in question.invitations[:MAX_REPLIES]:
             days_free = free.get(inv.weeks_ahead, [])
@@ -126,17 +141,18 @@ class RuleMind(Mind):
                  + (extraversion - 0.5) * 0.4 - 0.4 * (r.state.vitality < 25))
             accept = inv.day in days_free and rng.random() < p
             if accept:
-                days_free.remove(inv.day)
+                free[inv.weeks_ahead] = [day for day in days_free if day != inv.day]
             replies.append(d.Reply(activity_id=inv.activity_id, accept=accept))
         proposals, messages = [], []
         if question.round == 1 and question.known and question.places:
             social_days = [day for day, kind in enumerate(r.intentions, 1) if kind == "socialize" and day in free.get(0, [])]
+            cumulative: list[float] = []  # the invitees' weights, summed by the first proposal, shared by the others
             for day in social_days[:2]:
-                proposals.append(self._proposal(r, question, day, 0))
+                proposals.append(self._proposal(r, question, day, 0, cumulative))
             if rng.random() < extraversion / 4:
                 ahead = rng.randint(1, 3)
                 if free.get(ahead):
-                    proposals.append(self._proposal(r, question, rng.choice(free[ahead]), ahead))
+                    proposals.append(self._proposal(r, question, rng.choice(free[ahead]), ahead, cumulative))
             proposals = proposals[:2]
         if question.round in (1, 3) and question.known and rng.random() < 0.3 + extraversion / 2:
             close = question.known[:8]
@@ -146,11 +162,14 @@ class RuleMind(Mind):
             cancellations.append(d.Cancel(activity_id=question.own_activities[0].activity_id, message="I'm exhausted, sorry."))
         return d.ContactDecision(messages=messages, proposals=proposals, replies=replies, cancellations=cancellations)
 
-    def _proposal(self, r: Resident, question: q.ContactQuestion, day: int, weeks_ahead: int) -> d.Proposal:
+    def _proposal(self, r: Resident, question: q.ContactQuestion, day: int, weeks_ahead: int,
+                  cumulative: list[float]) -> d.Proposal:
+        """A joint activity on ``day`` (``weeks_ahead``) with one to three of ``question.known``, the
+        more liked the likelier; ``cumulative``: their summed weights, filled in here if empty."""
         rng = self.rng
         known = question.known
-        # Summed once, not on every draw (``choices(known, weights)`` sums its weights each call).
-        cumulative = list(accumulate(5 + 100 * liking if liking > 0.0 else 5.0 for liking in question.likings(known)))
+        if not cumulative:  # summed once, not on every draw (``choices(known, weights)`` sums its weights each call)
+            cumulative.extend(accumulate([5 + 100 * liking if liking > 0.0 else 5.0 for liking in question.likings(known)]))
         n_invite = min(len(known), rng.choice((1, 1, 2, 3)))
         invitees: list[str] = []
         while len(invitees) < n_invite:
@@ -180,12 +199,18 @@ class RuleMind(Mind):
 
     def _public_event(self, question: q.PublicEventQuestion) -> d.PublicEventDecision:
         """A template description; now and then (more often for extraverts) one of the others is noticed."""
-        r, rng = question.resident, self.rng
+        description, noticed = self.take_part(question.resident, question.event.name, question.words,
+                                              [a.name for a in question.others])
+        return d.PublicEventDecision(description=description, noticed=noticed)
+
+    def take_part(self, r: Resident, event: str, words: int, others: Sequence[str]) -> tuple[str, list[str]]:
+        """What ``r`` says it does at ``event`` (at most ``words`` words) and whom of ``others`` (the
+        rest of its group, by name) it noticed: what ``PublicEventQuestion`` asks, without the question."""
+        rng = self.rng
         noticed = []
-        if question.others and rng.random() < r.traits.get("extraversion", 50) / 300:
-            noticed.append(rng.choice(question.others).name)
-        description = f"I take part in {question.event.name} and give it my full attention."
-        return d.PublicEventDecision(description=" ".join(description.split()[:question.words]), noticed=noticed)
+        if others and rng.random() < r.traits.get("extraversion", 50) / 300:
+            noticed.append(rng.choice(others))
+        return _event_words(event, words), noticed
 
     # -- a free slot alone --------------------------------------------------------------------
     def _solo(self, question: q.SoloQuestion) -> d.SoloDecision:
@@ -220,43 +245,57 @@ class RuleMind(Mind):
 
     # -- joint activities and encounters: short template replies --------------------------------
     def _entry(self, question: q.EntryQuestion) -> d.EntryDecision:
-        others = ", ".join(question.others) or "nobody"
-        return d.EntryDecision(analysis=f"{question.chat.title} with {others}. I want a pleasant time and to get on well."[:800])
+        return d.EntryDecision(analysis=self.entry_analysis(question.chat.title, question.others))
+
+    @staticmethod
+    def entry_analysis(title: str, others: list[str]) -> str:
+        """The private analysis before a conversation ``title`` with ``others`` (``EntryQuestion``)."""
+        return f"{title} with {', '.join(others) or 'nobody'}. I want a pleasant time and to get on well."[:800]
 
     def _turn(self, question: q.TurnQuestion) -> d.Utterance:
-        r, rng = question.resident, self.rng
-        others = [p for p in question.present if p != r.name]
-        friend = max(others, key=lambda n: (question.liking(n), n)) if others else ""
-        gift_to = gift_item = ""
-        first_round = question.turn <= len(question.present)
-        if first_round and friend and r.state.possessions and question.liking(friend) > 0.8 and rng.random() < 0.1:
-            gift_to, gift_item = friend, min(r.state.possessions, key=lambda p: p.price).name
+        return self.reply(question.resident, question.ties, question.present, question.turn)
+
+    def reply(self, r: Resident, ties, present: tuple[str, ...], turn: int) -> d.Utterance:
+        """``r``'s reply at ``turn`` (1-based) of a conversation among ``present`` (``r`` included),
+        from ``r``'s side of its ties (``ties``: name -> tie): a greeting in the first round, then
+        small talk to the one it likes best; now and then a gift to a close friend. What
+        ``TurnQuestion`` asks, without the question (conversations played by the rules call it directly)."""
+        others = [p for p in present if p != r.name]
+        liking = {n: tie_liking(ties.get(n)) for n in others}
+        friend = max(others, key=lambda n: (liking[n], n)) if others else ""
+        first_round = turn <= len(present)
+        if first_round and friend and r.state.possessions and liking[friend] > 0.8 and self.rng.random() < 0.1:
+            return d.Utterance(speech=f'(smiles) "Good to see you, {friend.split()[0]}."', private=[], gift_to=friend,
+                               gift_item=min(r.state.possessions, key=lambda p: p.price).name)
         name = friend.split()[0] if friend else ""
         if not friend:
-            speech = '"Nice to be here."'
-        elif first_round:
-            speech = f'(smiles) "Good to see you, {name}."'
-        else:
-            speech = _SMALL_TALK[question.turn % len(_SMALL_TALK)].format(name=name)
-        return d.Utterance(speech=speech, private=[], gift_to=gift_to, gift_item=gift_item)
+            return d.spoken('"Nice to be here."')
+        if first_round:
+            return d.spoken(f'(smiles) "Good to see you, {name}."')
+        return d.spoken(_SMALL_TALK[turn % len(_SMALL_TALK)].format(name=name))
 
     def _exit(self, question: q.ExitQuestion) -> d.ExitDecision:
-        others = ", ".join(question.others) or "nobody"
-        return d.ExitDecision(summary=f"{question.chat.title} with {others}."[:300],
-                              reflection="Good to spend time with people.", notes=[])
+        summary, reflection = self.exit_words(question.chat.title, question.others)
+        return d.ExitDecision(summary=summary, reflection=reflection, notes=[])
+
+    @staticmethod
+    def exit_words(title: str, others: list[str]) -> tuple[str, str]:
+        """The summary and reflection after a conversation ``title`` with ``others`` (``ExitQuestion``; no notes)."""
+        return f"{title} with {', '.join(others) or 'nobody'}."[:300], "Good to spend time with people."
 
     # -- review and settle --------------------------------------------------------------------
     def _review(self, question: q.ReviewQuestion) -> d.ReviewDecision:
         r = question.resident
         done = [rec.title for rec in question.records]
         summary = ("This week I " + "; ".join(done) + ".") if done else "A quiet week."
-        low = min(r.needs, key=r.needs.get)
-        reflection = f"I feel my {low} is lowest ({r.needs[low]}); next week I should look after it."
+        needs = r.needs
+        low = min(needs, key=needs.get)
+        reflection = f"I feel my {low} is lowest ({needs[low]}); next week I should look after it."
         notes = []
         for name in question.met[:10]:
             tie = question.ties.get(name)
             feeling = "we get on well" if tie and tie["sentiment"] > 0.2 else "it was a bit awkward" if tie and tie["sentiment"] < -0.2 else "it was fine"
-            notes.append(d.NoteUpdate(about=name, summary=f"Spent time together; {feeling}."))
+            notes.append(_note(name, feeling))
         return d.ReviewDecision(summary=summary[:800], reflection=reflection, notes=notes)
 
     def _discard(self, question: q.DiscardQuestion) -> d.DiscardDecision:
@@ -308,6 +347,17 @@ class RuleMind(Mind):
         q.ReviewQuestion: _review, q.DiscardQuestion: _discard, q.JobWishQuestion: _job_wishes,
         q.RatingQuestion: _ratings,
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _note(about: str, feeling: str) -> d.NoteUpdate:
+    """A review's note on ``about``: one shared (frozen) decision per person and feeling."""
+    return d.NoteUpdate(about=about, summary=f"Spent time together; {feeling}.")
+
+
+@functools.lru_cache(maxsize=1024)
+def _event_words(event: str, words: int) -> str:
+    return " ".join(f"I take part in {event} and give it my full attention.".split()[:words])
 
 
 def _fits(job: q.JobView, r: Resident, leniency: float) -> bool:

@@ -21,6 +21,11 @@ one environment task per group (``PublicEventTask``) judges everyone from what t
 group's descriptions are kept with the conversations, one "turn" per participant seen by all.
 With the rule environment, which reads no descriptions, the rule mind answers for everyone.
 
+In a rules run (the rule environment judging, the rule mind answering for everyone of the day's
+gatherings) the entries, rounds, exits and public events skip the tasks, verdicts and questions
+and call what the rules would answer directly (``_rule_round``, ``_rule_exits``,
+``RuleMind.take_part``): the same answers, the same random draws in the same order.
+
 So that an LLM server is not left idle, calls whose questions are known early start early
 (``asking.ask_ahead``/``judge_ahead``): the joint activities' first calls while the solo decisions
 are asked; with an LLM environment, the public events' descriptions and the solo outcomes while
@@ -31,14 +36,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agentopia_mesa.contract.decisions import Utterance
-from agentopia_mesa.contract.environment import (EncountersTask, GatheringTask, PublicEventTask, ShopTask, SoloTask,
+from agentopia_mesa.contract.decisions import Utterance, spoken
+from agentopia_mesa.contract.environment import (PASS, EncountersTask, GatheringTask, PublicEventTask, ShopTask, SoloTask,
                                                  TurnRecord, TurnTask)
 from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
 from agentopia_mesa.environment.events import PublicEvent, split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
-from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, prepare
+from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, situation
 from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
                                                PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
@@ -147,9 +152,9 @@ def _solo_place(solo_places: dict[str, list[str]], r: Resident, plan) -> str:
     return plan.place if plan.place in options else options[0]
 
 
-def _record(model, r: Resident, day: int, kind: str, title: str, place: str, changes: dict,
+def _record(model, r: Resident, when: str, kind: str, title: str, place: str, changes: dict,
             with_people: tuple[str, ...] = (), note: str = "", said: tuple[str, ...] = ()) -> None:
-    when = model.calendar.stamp("activity", day)
+    """``r``'s activity record of the slot stamped ``when`` (``calendar.stamp("activity", day)``), counted."""
     r.records.append(ActivityRecord(when, kind, title, place, with_people, changes, note, said=said))
     r.year_counts[kind] += 1
     model.counts[kind] += 1
@@ -168,36 +173,25 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
     cfg = model.config.activity
     place_names = model.place_names
     _open(model, gatherings)
-    if cfg.entry_analysis:
+    by_rules = _by_rules(model, gatherings)
+    if cfg.entry_analysis and by_rules:  # the rule mind's analyses, without the questions
+        for g in gatherings:
+            for name, others in _sides(g):
+                g.entries[name] = model.rule_mind.entry_analysis(g.title, others)
+    elif cfg.entry_analysis:
         owners = [g for g in gatherings for _ in g.people]
         questions = _entries(gatherings, day)
         for g, q, entry in zip(owners, questions, ask_all(model, questions), strict=True):
             g.entries[q.resident.name] = entry.analysis
     active = list(gatherings)
     while active:
-        tasks = _turn_tasks(model, active, day)
-        speaking = []
-        for g, task, verdict in zip(active, tasks, judge_all(model, tasks), strict=True):
-            if g.turns and verdict.verification:
-                _verified(model, g.turns[-1], verdict)
-            speaker = verdict.next_speaker
-            if task.must_end or not speaker or speaker not in g.present:
-                g.closing = verdict.feedback
-                g.ended = "too_few" if len(g.present) < 2 else "max_turns" if len(g.turns) >= cfg.max_turns else "environment"
-                continue
-            if verdict.feedback:
-                seen = Seen("feedback", text=verdict.feedback)  # immutable: one for everyone present
-                for n in g.present:
-                    g.chats[n].seen.append(seen)
-            speaking.append((g, speaker, verdict.feedback))
-        questions = [_turn_question(model, g, name, day) for g, name, _ in speaking]
-        for (g, name, feedback), q, reply in zip(speaking, questions, ask_all(model, questions), strict=True):
-            record = TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name, when=q.when)
+        records = _rule_round(model, active, day) if by_rules else _round(model, active, day)
+        for g, record in records:
             g.turns.append(record)
             _spread(model, g, record)
         active = [g for g in active if not g.ended]
 
-    week = model.calendar.week_index
+    when, week, ties, by_name = model.calendar.stamp("activity", day), model.calendar.week_index, model.ties, model.residents_by_name
     tasks = [
         GatheringTask(kind=g.kind, title=g.title, place=g.place, place_name=place_names[g.place], people=g.people,
                       ties=model.ties, transcript=g.transcript, gifts=g.gifts, skill=_trains(model, g), scene=g.scene, day=day)
@@ -209,18 +203,84 @@ def _play_together(model, gatherings: list[Gathering], day: int) -> None:
         for giver, receiver in g.gifts:
             model.ties.gift(giver, receiver)
         said = tuple(f"{t.speaker}: {t.reply.speech}" for t in g.turns[-SAID_TURNS:])
+        occasion = f"at {g.title}"
         for p in g.people:
             changes = verdict.changes.get(p.name, {})
             apply_changes(p, changes)
             for other in names:
                 if other != p.name:
-                    meet(model, p, model.residents_by_name[other], f"at {g.title}", model.calendar.stamp("activity", day))
-                    model.ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
-            _record(model, p, day, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
+                    meet(model, p, by_name[other], occasion, when)
+                    ties.interact(p.name, other, verdict.quality.get((p.name, other), 0.0), week)
+            _record(model, p, when, g.kind, g.title, g.place, changes, tuple(n for n in names if n != p.name),
                     verdict.notes.get(p.name, ""), said)
-    if cfg.exit_reflection:
+    if cfg.exit_reflection and by_rules:
+        _rule_exits(model, gatherings)
+    elif cfg.exit_reflection:
         _exits(model, gatherings, day)
     model.conversations.extend(_conversation(model, g, day) for g in gatherings)
+
+
+def _round(model, active: list[Gathering], day: int) -> list[tuple[Gathering, TurnRecord]]:
+    """One turn of every ``active`` gathering: the environment's verdicts (a gathering it ends is
+    marked ``ended``), then the replies of the next speakers, not spread yet."""
+    cfg = model.config.activity
+    tasks = _turn_tasks(model, active, day)
+    speaking = []
+    for g, task, verdict in zip(active, tasks, judge_all(model, tasks), strict=True):
+        if g.turns and verdict.verification:
+            _verified(model, g.turns[-1], verdict)
+        speaker = verdict.next_speaker
+        if task.must_end or not speaker or speaker not in g.present:
+            _end(g, verdict.feedback, cfg.max_turns)
+            continue
+        if verdict.feedback:
+            seen = Seen("feedback", text=verdict.feedback)  # immutable: one for everyone present
+            for n in g.present:
+                g.chats[n].seen.append(seen)
+        speaking.append((g, speaker, verdict.feedback))
+    questions = [_turn_question(model, g, name, day) for g, name, _ in speaking]
+    return [(g, TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name, when=q.when))
+            for (g, name, feedback), q, reply in zip(speaking, questions, ask_all(model, questions), strict=True)]
+
+
+def _by_rules(model, gatherings: list[Gathering]) -> bool:
+    """Whether the rules judge the turns and the rule mind answers for everyone in ``gatherings``
+    (a rules run): then ``_rule_round`` plays them."""
+    rule_mind = model.rule_mind
+    return type(model.environment) is RuleEnvironment and all(p.mind is rule_mind for g in gatherings for p in g.people)
+
+
+def _rule_round(model, active: list[Gathering], day: int) -> list[tuple[Gathering, TurnRecord]]:
+    """``_round`` when the rules judge and answer (``_by_rules``), without the tasks, verdicts and
+    questions in between: the same verdicts (``RuleEnvironment.next_speaker``: no feedback, every
+    reply passes, the end as soon as it is allowed), the same replies (``RuleMind.reply``) asked
+    in the same order, so the same random draws."""
+    cfg, mind, side = model.config.activity, model.rule_mind, model.ties.side
+    verified = f"verified {mind.name}"
+    speaking = []
+    for g in active:
+        turns, present = g.turns, g.present
+        if turns:
+            turns[-1].verification = PASS
+            model.conversation_stats[verified] += 1
+        speaker = RuleEnvironment.next_speaker(g.people, turns, present, cfg.min_turns, cfg.max_turns)
+        if not speaker:
+            _end(g, "", cfg.max_turns)
+        else:
+            speaking.append((g, speaker))
+    when = situation(model).stamp(f"D{day}-{TurnQuestion.stage}-t")  # TurnQuestion.when, less the turn
+    records = []
+    for g, name in speaking:
+        turn, present = len(g.turns) + 1, tuple(g.present)
+        reply = mind.reply(model.residents_by_name[name], side(name), present, turn)
+        records.append((g, TurnRecord(turn, name, reply, "", mind.name, when + str(turn))))
+    return records
+
+
+def _end(g: Gathering, closing: str, max_turns: int) -> None:
+    """Mark ``g`` ended after the environment's last feedback (``closing``), and say why."""
+    g.closing = closing
+    g.ended = "too_few" if len(g.present) < 2 else "max_turns" if len(g.turns) >= max_turns else "environment"
 
 
 def _open(model, gatherings: list[Gathering]) -> None:
@@ -332,6 +392,23 @@ def _exits(model, gatherings: list[Gathering], day: int) -> None:
             p.records[-1].summary = decision.summary
 
 
+def _rule_exits(model, gatherings: list[Gathering]) -> None:
+    """``_exits`` when the rule mind answers for everyone (``_by_rules``), without the questions:
+    its summaries and reflections (``RuleMind.exit_words``), never a note."""
+    for g in gatherings:
+        for p, (name, others) in zip(g.people, _sides(g), strict=True):
+            summary, reflection = model.rule_mind.exit_words(g.title, others)
+            g.exits[name] = {"summary": summary, "reflection": reflection, "notes": {}}
+            if p.records and p.records[-1].title == g.title:
+                p.records[-1].summary = summary
+
+
+def _sides(g: Gathering) -> list[tuple[str, list[str]]]:
+    """Each participant of ``g`` with the others, in order (``ChatQuestion.others``)."""
+    names = [p.name for p in g.people]
+    return [(name, [n for n in names if n != name]) for name in names]
+
+
 def _conversation(model, g: Gathering, day: int) -> dict:
     """A finished conversation as one line of the run's ``dialogues.jsonl``."""
     return transcript(model, day, g.kind, g.title, g.place, [p.name for p in g.people], g.turns, scene=g.scene,
@@ -375,18 +452,24 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
     for g in groups:
         for p in g.people:
             p.go_to(model.places[g.event.place], g.event.name)
-    questions = _event_questions(model, groups)
     # As with a solo slot's words, only a model judging reads what residents say they did: with the
-    # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions).
-    described = not isinstance(model.environment, RuleEnvironment)
-    decisions = ask_all(model, questions) if described else model.rule_mind.decide_all([prepare(model, q) for q in questions])
-    owners = [g for g in groups for _ in g.people]
-    for g, q, decision in zip(owners, questions, decisions, strict=True):
-        name = q.resident.name
-        seen_by = tuple(a.name for a in q.others)
-        g.said.append(TurnRecord(len(g.said) + 1, name, Utterance(speech=decision.description), when=q.when, audience=seen_by,
-                                 model=q.resident.mind.name if described else model.rule_mind.name))
-        g.noticed[name] = [n for n in dict.fromkeys(decision.noticed) if n in seen_by]
+    # rules judging, the rule mind plays the event for everyone (no calls, as before descriptions),
+    # without the questions (RuleMind.take_part).
+    if not isinstance(model.environment, RuleEnvironment):
+        questions = _event_questions(model, groups)
+        owners = [g for g in groups for _ in g.people]
+        for g, q, decision in zip(owners, questions, ask_all(model, questions), strict=True):
+            _took_part(g, q.resident.name, Utterance(speech=decision.description, private=[]), decision.noticed,
+                       tuple(a.name for a in q.others), q.when, q.resident.mind.name)
+    else:
+        mind, words, now = model.rule_mind, model.config.activity.public_words, situation(model)
+        for g in groups:
+            names = [p.name for p in g.people]
+            said_when = now.stamp(f"D{g.event.day}-{PublicEventQuestion.stage}")  # PublicEventQuestion.when
+            for p in g.people:
+                seen_by = tuple(n for n in names if n != p.name)
+                description, noticed = mind.take_part(p, g.event.name, words, seen_by)
+                _took_part(g, p.name, spoken(description), noticed, seen_by, said_when, mind.name)
     tasks = [PublicEventTask(event=g.event, place_name=g.place_name, people=g.people, day=day,
                              descriptions={t.speaker: t.reply.speech for t in g.said}) for g in groups]
     when, week = model.calendar.stamp("activity", day), model.calendar.week_index
@@ -398,9 +481,17 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
             for other in g.noticed[p.name]:  # one-sided: only the one who noticed takes a note
                 model.ties.meet(p.name, other, week, familiarity=10.0)
                 p.notebook.meet(other, first_impression(model.residents_by_name[other], f"at {ev.name}"), when, week)
-            _record(model, p, day, "public", ev.name, ev.place, changes, tuple(g.noticed[p.name]), verdict.notes.get(p.name, ""))
+            _record(model, p, when, "public", ev.name, ev.place, changes, tuple(g.noticed[p.name]), verdict.notes.get(p.name, ""))
         model.conversations.append(transcript(model, day, "public", ev.name, ev.place, [p.name for p in g.people], g.said,
                                               scene=ev.description, outcomes=dict(verdict.notes), noticed=g.noticed))
+
+
+def _took_part(g: EventGroup, name: str, said: Utterance, noticed: list[str], seen_by: tuple[str, ...], when: str,
+               mind: str) -> None:
+    """``name``'s part in ``g``: what it said it did (seen by ``seen_by``, the rest of the group) and
+    whom of them it noticed."""
+    g.said.append(TurnRecord(len(g.said) + 1, name, said, when=when, audience=seen_by, model=mind))
+    g.noticed[name] = [n for n in dict.fromkeys(noticed) if n in seen_by]
 
 
 def _event_groups(model, public: dict[str, list[Resident]]) -> list[EventGroup]:
@@ -449,7 +540,7 @@ def _solo_tasks(model, people: list[Resident], plans: dict, day: int) -> list[So
 
 
 def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
-    economy = model.config.economy
+    economy, when = model.config.economy, model.calendar.stamp("activity", day)
     tasks = _solo_tasks(model, people, plans, day)
     shoppers = []
     for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
@@ -458,7 +549,7 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
         if verdict.consumption:
             shoppers.append((r, task, verdict.changes, verdict.note, verdict.outcome))
         else:
-            _record(model, r, day, task.activity, verdict.note, r.place.key, verdict.changes, note=verdict.outcome)
+            _record(model, r, when, task.activity, verdict.note, r.place.key, verdict.changes, note=verdict.outcome)
     if not shoppers:
         return
     windows = [ShopTask(resident=r, day=day, price_list=model.world.price_list, description=task.description,
@@ -475,4 +566,4 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
             changes = {**changes, "money": -offer.price, "material": bought.get("material", 0)}
             note = f"bought {offer.item} for {offer.price}"
             model.counts["purchases"] += 1
-        _record(model, r, day, "shopping", note, r.place.key, changes, note=outcome)
+        _record(model, r, when, "shopping", note, r.place.key, changes, note=outcome)

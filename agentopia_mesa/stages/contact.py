@@ -6,8 +6,6 @@ rules in ``town/scheduling.py`` resolve proposals into activities and tell loser
 
 from __future__ import annotations
 
-import heapq
-
 from agentopia_mesa.stages.asking import ask_all
 from agentopia_mesa.contract.questions import ContactQuestion, Invitation
 from agentopia_mesa.town.scheduling import JointActivity
@@ -20,12 +18,18 @@ def contact(model) -> None:
     free = {r.name: _free_days(bookings, r.name) for r in model.residents}
     known = {r.name: contactable(model, r) for r in model.residents}
     views: dict[tuple[str, str], Invitation] = {}  # an activity as one person sees it, the same in every round
+    rule_mind = model.rule_mind
+    # In a rules run, a resident with nothing to answer is not asked: its answer would be empty (its inbox is read all the same).
+    quiet = rule_mind.quiet_in_contact if all(r.mind is rule_mind for r in model.residents) else None
     for round_ in range(1, cal.config.contact_rounds + 1):
         pending, own = _activities_by_person(model, views)
-        questions = [
-            _question(model, r, round_, pending.get(r.name, []), own.get(r.name, []), free[r.name], known[r.name])
-            for r in model.residents
-        ]
+        questions = []
+        for r in model.residents:
+            invitations, own_activities = pending.get(r.name, []), own.get(r.name, [])
+            if quiet is not None and quiet(r, round_, invitations, own_activities, known[r.name]):
+                model.inbox.pop(r.name, None)
+            else:
+                questions.append(_question(model, r, round_, invitations, own_activities, free[r.name], known[r.name]))
         inbox_next: dict[str, list[tuple[str, str]]] = {}
         for question, decision in zip(questions, ask_all(model, questions), strict=True):
             _apply(model, question, decision, inbox_next)
@@ -46,10 +50,16 @@ def contactable(model, r) -> list[str]:
     """Whom ``r`` may contact: people it has a note on (paper §3.4; a tie may cool, a note stays),
     closest first (familiarity, then name), at most ``memory.listed_people`` of them."""
     tie = model.ties.side(r.name).get
-    keyed = [(-t["familiarity"] if (t := tie(n)) is not None else 0.0, n) for n in r.notebook.people]
-    # The first of the sorted list without sorting it all (a list, not a generator: when every note
-    # fits, nsmallest sorts it in one call instead of heaping it item by item).
-    return [n for _, n in heapq.nsmallest(model.config.memory.listed_people, keyed)]
+
+    def closeness(name: str) -> float:
+        t = tie(name)
+        return -t["familiarity"] if t is not None else 0.0
+
+    # By name, then (a stable sort) by familiarity: as sorting by (familiarity, name), but two
+    # sorts on plain keys compare faster than one on tuples.
+    ordered = sorted(r.notebook.people)
+    ordered.sort(key=closeness)
+    return ordered[:model.config.memory.listed_people]
 
 
 def _tell(inbox: dict, name: str, sender: str, text: str) -> None:
@@ -114,14 +124,14 @@ def _question(model, r, round_: int, invitations: list[Invitation], own: list[In
     return ContactQuestion(
         r, round=round_, rounds=cal.config.contact_rounds, inbox=model.inbox.pop(r.name, []),
         invitations=invitations, own_activities=own, known=known,
-        free_days={ahead: list(days) for ahead, days in free_days.items()}, places=model.social_places,
+        free_days=free_days, places=model.social_places,  # read-only (minds copy what they change): shared by the rounds
         place_names=model.place_names,
     )
 
 
 def _apply(model, question: ContactQuestion, decision, inbox_next: dict) -> None:
     r, cal, schedule = question.resident, model.calendar, model.schedule
-    known = set(question.known)
+    known = set(question.known) if decision.messages or decision.proposals else ()  # most answers only reply
     for m in decision.messages:
         if m.to in known:
             _tell(inbox_next, m.to, r.name, m.text)

@@ -136,8 +136,10 @@ class SocialTies:
     def n_friendships(self) -> int:
         """Mutual friendships: both sides familiar and positive."""
         adj, threshold = self.acquaintance._adj, self.config.friendship_threshold
+        # _friendly, inlined on both sides (every tie, every week): a tie in the graph is never empty
         return sum(1 for a, ties in adj.items() for b, tie in ties.items()
-                   if a < b and _friendly(tie, threshold) and _friendly(adj[b].get(a), threshold))
+                   if a < b and tie["familiarity"] >= threshold and tie["sentiment"] > 0
+                   and (back := adj[b].get(a)) is not None and back["familiarity"] >= threshold and back["sentiment"] > 0)
 
     def set_ratings(self, rater: str, ratings: dict[str, tuple[float, float]]) -> None:
         """Replace rater's private (affection, respect) ratings of others."""
