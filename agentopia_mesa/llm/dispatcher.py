@@ -105,7 +105,8 @@ class Outcome(Generic[T]):
         rounds = self.tool_use.rounds if self.tool_use is not None else 0
         stats.calls += rounds + self.attempts - self.faults["skipped"]
         stats.retries += self.attempts - 1
-        stats.faults.update(self.faults)
+        if self.faults:
+            stats.faults.update(self.faults)
         if self.result is not None:
             stats.prompt_tokens += self.result.prompt_tokens
             stats.completion_tokens += self.result.completion_tokens

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -186,7 +185,7 @@ class LLMMind(Mind):
             "stage": question.stage,
             "when": question.when,
             "week_index": question.context.week_index,
-            **outcome.trajectory(messages, json.loads(decision.model_dump_json()), fallback),
+            **outcome.trajectory(messages, decision.model_dump(mode="json"), fallback),
         }
         if outcome.tool_use is not None:  # the notebook's tool rounds before the answer
             entry["tool_use"] = outcome.tool_use.record()

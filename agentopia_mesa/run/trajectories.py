@@ -40,6 +40,9 @@ TRAJECTORY_FIELDS = (
 _SLOT = "\0messages\0"
 _SLOT_JSON = json.dumps(_SLOT)
 _YEAR = re.compile(r"^Y(\d+)-")
+_FIELD_SET = frozenset(TRAJECTORY_FIELDS)
+#: ``json.dumps(..., ensure_ascii=False, default=str)`` without building an encoder per line.
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def run_id_of(run_dir: str | Path) -> str:
@@ -50,23 +53,24 @@ def run_id_of(run_dir: str | Path) -> str:
 
 
 def complete_entry(entry: dict, run_id: str) -> dict:
-    """The entry as stored: run id, calendar year and the derived flags added, fields in order."""
-    when = entry.get("when") or ""
-    match = _YEAR.match(when)
-    fallback = bool(entry.get("fallback"))
-    invalid_attempts = int(entry.get("invalid_attempts") or 0)
-    full = {
-        "run": entry.get("run") or run_id,
-        "year": entry.get("year", int(match.group(1)) if match else None),
-        "invalid": invalid_attempts > 0,
-        # The rule mind also stands in when the server is down; "rejected" means the model did answer.
-        "rejected": bool(entry.get("rejected")) or (fallback and entry.get("response") is not None),
-        **{k: v for k, v in entry.items() if k not in ("run", "year", "rejected")},
-        "fallback": fallback,
-        "invalid_attempts": invalid_attempts,
-    }
-    ordered = {k: full.get(k) for k in TRAJECTORY_FIELDS}
-    ordered.update({k: v for k, v in full.items() if k not in ordered})  # anything extra, kept after
+    """The entry as stored: run id, calendar year and the derived flags added, fields in order
+    (``TRAJECTORY_FIELDS``, then anything extra in the entry's order)."""
+    get = entry.get
+    fallback = bool(get("fallback"))
+    invalid_attempts = int(get("invalid_attempts") or 0)
+    ordered = {k: get(k) for k in TRAJECTORY_FIELDS}
+    ordered["run"] = get("run") or run_id
+    if "year" not in entry:
+        match = _YEAR.match(get("when") or "")
+        ordered["year"] = int(match.group(1)) if match else None
+    if "invalid" not in entry:
+        ordered["invalid"] = invalid_attempts > 0
+    # The rule mind also stands in when the server is down; "rejected" means the model did answer.
+    ordered["rejected"] = bool(get("rejected")) or (fallback and get("response") is not None)
+    ordered["fallback"] = fallback
+    ordered["invalid_attempts"] = invalid_attempts
+    if not _FIELD_SET.issuperset(entry):
+        ordered.update({k: v for k, v in entry.items() if k not in _FIELD_SET})  # anything extra, kept after
     return ordered
 
 
@@ -90,15 +94,14 @@ class TrajectoryRecorder:
     def __call__(self, entry: dict) -> None:
         messages = entry.get("messages")
         if isinstance(messages, EncodedJSON):  # a replayed decision's prompt, as recorded: written as it is
-            line = json.dumps(complete_entry({**entry, "messages": _SLOT}, self.run_id), ensure_ascii=False, default=str)
-            line = line.replace(_SLOT_JSON, messages, 1)
+            line = _encode(complete_entry({**entry, "messages": _SLOT}, self.run_id)).replace(_SLOT_JSON, messages, 1)
         else:
-            line = json.dumps(complete_entry(entry, self.run_id), ensure_ascii=False, default=str)
+            line = _encode(complete_entry(entry, self.run_id))
         with self._lock:
             if self._file is None:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
-                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open for the run)
-            self._file.write(line + "\n")
+                self._file = open(self.path, "ab")  # noqa: SIM115 (kept open for the run; lines written as UTF-8)
+            self._file.write((line + "\n").encode())
             self._file.flush()
             self.count += 1
 
