@@ -24,7 +24,6 @@ from pathlib import Path
 from agentopia_mesa.llm.client import (
     CacheMiss, ChatRequest, ChatResult, LLMClient, LLMUnavailable, check_answer_size,
 )
-from agentopia_mesa.llm.concurrency import Slots, slots_of
 
 MODES = ("record", "replay", "replay-or-record")
 
@@ -267,10 +266,6 @@ class CachedClient:
         elif (self.backend, self.model) not in self.cache.identities():
             raise LLMUnavailable(f"the cache {self.cache.path} has no answers recorded by {self.name}: "
                                  "record a run first, or replay the model it was recorded with", transient=False)
-
-    def slots(self) -> Slots:
-        """``inner``'s parallel slots (llm/concurrency.py); a pure replay calls no server."""
-        return slots_of(self.inner) if self.inner is not None else Slots(None, "a pure replay calls no server")
 
     def key(self, request: ChatRequest) -> str:
         """The cache key of ``request`` for this client's backend and model."""

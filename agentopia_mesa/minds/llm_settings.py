@@ -7,8 +7,9 @@ a run is resumed or branched.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
+from agentopia_mesa.llm.concurrency import AUTO, FALLBACK, auto_concurrency
 from agentopia_mesa.minds.assign import RULES, MixEntry, assignment, mind_factory, parse_mix
 
 ENVIRONMENTS = ("rules", "llm")
@@ -108,7 +109,7 @@ def check_llm_options(temperature, max_concurrency, timeout_s, retries=0, max_to
 
     if not number(temperature, 0, 10):
         raise ValueError(f"--temperature: must be a number in [0, 10], got {temperature!r}")
-    if max_concurrency != "auto" and not whole(max_concurrency, 1, 1024):
+    if max_concurrency != AUTO and not whole(max_concurrency, 1, 1024):
         raise ValueError(f"--max-concurrency: must be auto or a whole number in [1, 1024], got {max_concurrency!r}")
     if not number(timeout_s, 0, 86400, low_open=True):
         raise ValueError(f"--llm-timeout: must be a number of seconds in (0, 86400], got {timeout_s!r}")
@@ -145,10 +146,6 @@ def resolved_concurrency(settings: LLMSettings) -> LLMSettings:
     of every server its specs call, or 8 where one does not say (llm/concurrency.py). A run
     records the number in its config.json, so a resumed run keeps it. Runs that call no server
     (rules, fake, pure replay) get 8."""
-    from dataclasses import replace
-
-    from agentopia_mesa.llm.concurrency import AUTO, FALLBACK, auto_concurrency
-
     if settings.max_concurrency != AUTO:
         return settings
     if not settings.uses_llm or settings.cache_mode == "replay":
