@@ -41,13 +41,7 @@ def prepare(model, question: Question, now: Situation | None = None) -> Question
 
 def ask_all(model, questions: Sequence[Question]) -> list[Decision]:
     """Ask every question of a stage, grouped by mind, and return answers in question order."""
-    now = situation(model)
-    side = model.ties.side
-    groups: dict[int, tuple[object, list[int]]] = {}
-    for i, q in enumerate(questions):
-        q.situation, q.ties = now, side(q.resident.name)  # prepare(), inlined: a run asks ~2,000 questions a week
-        mind = q.resident.mind
-        groups.setdefault(id(mind), (mind, []))[1].append(i)
+    now, groups = _by_mind(model, questions)
     if len(groups) == 1:  # one mind for everyone (a rules run) that keeps no replies: its answers are in order
         (mind, _), = groups.values()
         if not mind.keeps_replies:
@@ -61,19 +55,28 @@ def ask_all(model, questions: Sequence[Question]) -> list[Decision]:
     return answers  # type: ignore[return-value]
 
 
+def _by_mind(model, questions: Sequence[Question]) -> tuple[Situation, dict[int, tuple[object, list[int]]]]:
+    """Prepare every question (``prepare``, inlined: a run asks ~2,000 questions a week); the
+    situation, and the questions' indices grouped by mind (by identity), in question order."""
+    now = situation(model)
+    side = model.ties.side
+    groups: dict[int, tuple[object, list[int]]] = {}
+    for i, q in enumerate(questions):
+        q.situation, q.ties = now, side(q.resident.name)
+        mind = q.resident.mind
+        groups.setdefault(id(mind), (mind, []))[1].append(i)
+    return now, groups
+
+
 def ask_ahead(model, questions: Sequence[Question]) -> list:
     """Start the calls of ``questions`` that a later ``ask_all`` of the same questions will make
     (minds that can, ``LLMMind.ahead``), so the server answers them while the caller waits for
     others; nothing is decided now. Returns what to ``drop()`` once that ``ask_all`` is done."""
-    now = situation(model)
-    by_mind: dict[int, tuple[object, list[Question]]] = {}
-    for q in questions:
-        prepare(model, q, now)
-        by_mind.setdefault(id(q.resident.mind), (q.resident.mind, []))[1].append(q)
+    _, groups = _by_mind(model, questions)
     handles = []
-    for mind, asked in by_mind.values():
+    for mind, indices in groups.values():
         start = getattr(mind, "ahead", None)  # rule minds answer at once: nothing to start
-        handle = start(asked) if start is not None else None
+        handle = start([questions[i] for i in indices]) if start is not None else None
         if handle is not None:
             handles.append(handle)
     return handles
@@ -86,10 +89,7 @@ def judge_ahead(model, tasks: Sequence[Task]) -> list:
     start = getattr(model.environment, "ahead", None)  # the rules judge at once: nothing to start
     if start is None or not tasks:
         return []
-    now = situation(model)
-    for task in tasks:
-        task.situation = now
-    handle = start(tasks)
+    handle = start(_situated(model, tasks))
     return [handle] if handle is not None else []
 
 
@@ -97,7 +97,12 @@ def judge_all(model, tasks: Sequence[Task]) -> list[Verdict | None]:
     """Give every task of a stage to the environment (``model.environment``); verdicts in task order."""
     if not tasks:
         return []
+    return model.environment.judge_all(_situated(model, tasks))
+
+
+def _situated(model, tasks: Sequence[Task]) -> Sequence[Task]:
+    """``tasks``, each with the current situation filled in."""
     now = situation(model)
     for task in tasks:
         task.situation = now
-    return model.environment.judge_all(tasks)
+    return tasks
