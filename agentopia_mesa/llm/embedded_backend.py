@@ -72,9 +72,9 @@ def gguf_name(path: Path) -> str:
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 hex of ``path``'s bytes; kept in a ``.sha256`` file beside it with the size and the
-    modification time it was taken at (``FILE.gguf.digest``), so a file unchanged is not hashed again
-    (about 0.5 s per 250 MB). A folder that cannot be written only costs the re-hash."""
+    """sha256 hex of ``path``'s bytes; kept beside it in ``FILE.gguf.digest`` with the size and the
+    modification time it was taken at, so a file unchanged is not hashed again (about 0.5 s per
+    250 MB). A folder that cannot be written only costs the re-hash."""
     stat = path.stat()
     stamp = f"{stat.st_size} {stat.st_mtime_ns}"
     marker = path.with_name(path.name + ".digest")
