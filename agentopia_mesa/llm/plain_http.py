@@ -73,15 +73,15 @@ class PlainHTTP:
         server = (request.url.host, request.url.port or 80)
         connection = self._take(server)
         try:
-            response = self._exchange(connection, request, deadline)
+            keep, response = self._exchange(connection, request, deadline)
         except BaseException:
             connection.close()
             raise
-        if response[0]:
+        if keep:
             self._keep(server, connection)
         else:
             connection.close()
-        return response[1]
+        return response
 
     def close(self) -> None:
         with self._lock:
