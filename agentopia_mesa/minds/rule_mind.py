@@ -261,18 +261,18 @@ class RuleMind(Mind):
         small talk to the one it likes best; now and then a gift to a close friend. What
         ``TurnQuestion`` asks, without the question (conversations played by the rules call it directly)."""
         others = [p for p in present if p != r.name]
-        liking = {n: tie_liking(ties.get(n)) for n in others}
-        friend = max(others, key=lambda n: (liking[n], n)) if others else ""
-        first_round = turn <= len(present)
-        if first_round and friend and r.state.possessions and liking[friend] > 0.8 and self.rng.random() < 0.1:
-            return d.Utterance(speech=f'(smiles) "Good to see you, {friend.split()[0]}."', private=[], gift_to=friend,
-                               gift_item=min(r.state.possessions, key=lambda p: p.price).name)
-        name = friend.split()[0] if friend else ""
-        if not friend:
+        if not others:
             return d.spoken('"Nice to be here."')
-        if first_round:
-            return d.spoken(f'(smiles) "Good to see you, {name}."')
-        return d.spoken(_SMALL_TALK[turn % len(_SMALL_TALK)].format(name=name))
+        liking = {n: tie_liking(ties.get(n)) for n in others}
+        friend = max(others, key=lambda n: (liking[n], n))
+        name = friend.split()[0]
+        if turn > len(present):  # after the first round
+            return d.spoken(_SMALL_TALK[turn % len(_SMALL_TALK)].format(name=name))
+        greeting = f'(smiles) "Good to see you, {name}."'
+        if r.state.possessions and liking[friend] > 0.8 and self.rng.random() < 0.1:
+            return d.Utterance(speech=greeting, private=[], gift_to=friend,
+                               gift_item=min(r.state.possessions, key=lambda p: p.price).name)
+        return d.spoken(greeting)
 
     def _exit(self, question: q.ExitQuestion) -> d.ExitDecision:
         summary, reflection = self.exit_words(question.chat.title, question.others)
