@@ -218,7 +218,7 @@ def test_get_returns_the_whole_stored_row_and_the_first_writer_wins(tmp_path):
     row = cache.get("k")
     assert {k: v for k, v in row.items() if k != "created"} == {
         "text": "first", "prompt_tokens": 3, "completion_tokens": 2, "latency_s": 0.5, "model": "m", "backend": "b",
-        "tag": "plan/x", "tool_calls": []}
+        "tag": "plan/x", "tool_calls": [], "extra": {}}
     assert row["created"] > 0
     cache.put("k", request, _result("third"), replace_existing=True)
     assert cache.get("k")["text"] == "third" and cache.get("other") is None

@@ -91,12 +91,18 @@ def test_person_notes_start_only_for_people_present_topics_always():
 def test_limits_and_read_only_access():
     nb = Notebook()
     tools = _tools(nb, summary_words=10, note_words=20)
-    assert "at most 10" in tools.call(_call("update_note", name="general", summary="w " * 11, content="ok"))
-    assert "at most 20" in tools.call(_call("update_note", name="general", summary="ok", content="w " * 21))
-    reader = _tools(nb, writable=False)
+    # over its limit, a text is saved trimmed to it (and the model told), not refused
+    said = tools.call(_call("update_note", name="general", summary="w " * 11, content="ok"))
+    assert said.startswith("Saved general") and "summary was cut to its limit of 10 words" in said
+    assert nb.general.summary.split() == ["w"] * 10
+    said = tools.call(_call("update_note", name="general", summary="ok", content="w " * 21))
+    assert "note was cut to its limit of 20 words" in said and len(nb.general.full.split()) == 20
+    update = tools.specs()[-1]["function"]["parameters"]["properties"]  # the limits are in the tool's schema too
+    assert update["summary"]["maxLength"] == 70 and update["content"]["maxLength"] == 140
+    reader = _tools(Notebook(), writable=False)
     assert [s["function"]["name"] for s in reader.specs()] == ["list_notes", "read_note", "read_public_info"]
     assert reader.call(_call("update_note", name="general", summary="x", content="x")).startswith("No tool")
-    assert nb.general.summary == ""
+    assert reader.notebook.general.summary == ""
 
 
 def test_which_stages_offer_the_tools():

@@ -90,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     minds.add_argument("--cache-mode", choices=["record", "replay", "replay-or-record"], default="replay-or-record")
     minds.add_argument("--temperature", type=float, default=0.7)
     minds.add_argument("--max-concurrency", type=concurrency_arg, default="auto", metavar="auto|N", help=CONCURRENCY_HELP)
+    minds.add_argument("--think", default="off", metavar="off|on|server|N",
+                       help="reasoning of thinking models (Qwen3 and others, through Ollama or an OpenAI-compatible "
+                            "server): off (default, both profiles), on (1024 tokens of reasoning added to each "
+                            "answer's budget), N tokens, or server (its default); a spec's own #think=... wins "
+                            "(README, thinking models)")
     minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
                        help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
                             "is set from the speed measured after a warm-up call (README, LLM minds)")
@@ -180,7 +185,7 @@ def _run(args) -> int:
     llm = LLMSettings.from_args(
         args.mind, args.llm, args.mix, _read_assign(args.assign), cache_mode=args.cache_mode, temperature=args.temperature,
         max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout, cache=args.llm_cache,
-        env=args.env, env_llm=args.env_llm, ratings=args.ratings,
+        env=args.env, env_llm=args.env_llm, ratings=args.ratings, think=args.think,
     )
     if llm.uses_llm:  # a profile shapes LLM runs; a rules run plays the paper's conversations with templates
         overrides = {**PROFILES[profile], **overrides}
@@ -237,8 +242,10 @@ def _drive(run, quiet: bool) -> int:
     tqdm.monitor_interval = 0  # no monitor thread: a single-threaded run writes its checkpoints in the background
     with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
         show_llm_progress(model, bar)  # stage, calls done/pending, tokens/s inside a week
+        warned: set[str] = set()
+
         def progress(m):
-            bar.set_postfix_str(_progress_note(m), refresh=False)
+            bar.set_postfix_str(_progress_note(m, warned), refresh=False)
             bar.update(1)
             if not m.running:  # stop the clock: like the summary's wall time, the bar's leaves out writing results
                 bar.close()
@@ -255,11 +262,22 @@ def _drive(run, quiet: bool) -> int:
     return 0
 
 
-def _progress_note(model) -> str:
-    from agentopia_mesa.run.faults import fault_report
+def _progress_note(model, warned: set[str]) -> str:
+    """The bar's note after a week; a stage whose fallbacks pass 10 % is named once, on stderr
+    (above the bar, and with --quiet too): a user must see it the first week, not at the end."""
+    from tqdm import tqdm
+
+    from agentopia_mesa.run.faults import fault_report, stage_warnings
 
     note = f"Y{model.calendar.year} ties {model.ties.n_ties()}"
-    llm = fault_report(model)["llm"]
+    faults = fault_report(model)
+    for line in stage_warnings(faults):
+        stage = line.split(":", 2)[1]
+        if stage not in warned:
+            warned.add(stage)
+            tqdm.write(f"agentopia: week {model.weeks_done}: {line.removeprefix('warning: ')} "
+                       f"(summary.txt, faults.json)", file=sys.stderr)
+    llm = faults["llm"]
     if llm["minds"]:
         tokens = llm["prompt_tokens"] + llm["completion_tokens"]
         note += f" | LLM calls {llm['calls']} tokens {tokens} fallbacks {llm['fallbacks']}"

@@ -15,6 +15,7 @@ LLM_ONLY = {
     "temperature": ("--temperature", 0.7),
     "max_concurrency": ("--max-concurrency", "auto"),
     "llm_timeout": ("--llm-timeout", 120.0),
+    "think": ("--think", "off"),
 }
 
 

@@ -13,15 +13,31 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from agentopia_mesa.config import RANGES
+
 LivingStandardName = Literal["frugal", "moderate", "comfortable", "luxurious"]
 Intention = Literal["rest", "study", "work", "exercise", "leisure", "shopping", "socialize"]
 SoloActivity = Literal["rest", "study", "work", "exercise", "leisure", "shopping"]
 
+#: Characters a schema allows for each word a prompt asks for (minds/schemas.py): room for long
+#: words; the words asked are the limit, and an answer over it is trimmed, not rejected.
+CHARS_PER_WORD = 7
+
+
+def _most_words(setting: str) -> int:
+    """The characters of the longest text ``setting`` (a ``*_words`` key) can ask for: a decision
+    accepts whatever its question may ask, so no setting can outgrow it."""
+    return CHARS_PER_WORD * int(RANGES[setting][1])
+
+
 Short = Annotated[str, StringConstraints(max_length=120)]
 Line = Annotated[str, StringConstraints(max_length=300)]
 Paragraph = Annotated[str, StringConstraints(max_length=800)]
-#: The longest free text: a diary entry, a reflection or goals in the paper's context (about 300 words).
-Essay = Annotated[str, StringConstraints(max_length=2400)]
+#: The longest free text: a diary entry, a reflection or goals in the paper's context (300 and 150
+#: words by default; up to the largest ``memory.diary_words`` / ``plan_words``).
+Essay = Annotated[str, StringConstraints(max_length=max(_most_words("memory.diary_words"), _most_words("memory.plan_words")))]
+#: A notebook entry's summary (``memory.summary_words``, 100 words by default).
+Summary = Annotated[str, StringConstraints(max_length=_most_words("memory.summary_words"))]
 PersonName = Annotated[str, StringConstraints(max_length=60)]
 Score = Annotated[int, Field(ge=0, le=100)]
 
@@ -103,9 +119,10 @@ class PurchaseDecision(Decision):
     item: Short = ""
 
 
-#: The longest reply the decision accepts (the paper asks for under 200 words); the question
-#: asks for ``ActivityConfig.reply_words`` and its schema narrows the length to that.
-Speech = Annotated[str, StringConstraints(max_length=1600)]
+#: The longest reply the decision accepts (the paper asks for under 200 words; up to the largest
+#: ``activity.reply_words`` or ``public_words``); the question's schema narrows it to what it asks.
+Speech = Annotated[str, StringConstraints(max_length=max(_most_words("activity.reply_words"),
+                                                         _most_words("activity.public_words")))]
 
 
 class EntryDecision(Decision):
@@ -153,7 +170,7 @@ class PublicEventDecision(Decision):
 
 class NoteUpdate(Decision):
     about: PersonName
-    summary: Paragraph
+    summary: Summary
 
 
 class ExitDecision(Decision):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 from agentopia_mesa.config import CareerConfig, EconomyConfig, MemoryConfig
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.town.economy import Offer
+from agentopia_mesa.trimming import trim_text
 
 if TYPE_CHECKING:
     from agentopia_mesa.town.resident import ActivityRecord, Resident
@@ -56,6 +57,11 @@ class Question:
     ties: Mapping[str, dict] = field(default_factory=dict, kw_only=True, repr=False)
     stage: ClassVar[str] = ""
     decision: ClassVar[type[d.Decision]] = d.Decision
+
+    def trimmed(self, decision: d.Decision) -> tuple[d.Decision, int]:
+        """``decision`` with its free texts cut to the words this question asks for, and how many
+        texts were cut (the code disposes of lengths: an answer one word over is kept, trimmed)."""
+        return decision, 0
 
     def problems(self, decision: d.Decision) -> list[str]:
         return []
@@ -217,6 +223,11 @@ class PublicEventQuestion(Question):
     def when(self) -> str:
         return self.context.stamp(f"D{self.event.day}-{self.stage}")
 
+    def trimmed(self, decision: d.PublicEventDecision) -> tuple[d.PublicEventDecision, int]:
+        if len(decision.description.split()) <= self.words:
+            return decision, 0
+        return decision.model_copy(update={"description": trim_text(decision.description, max_words=self.words)}), 1
+
     def problems(self, decision: d.PublicEventDecision) -> list[str]:
         others = {a.name for a in self.others}
         out = [f"noticed: {n!r} is not at the event with you" for n in decision.noticed if n not in others]
@@ -326,6 +337,29 @@ class TurnQuestion(ChatQuestion):
     @property
     def when(self) -> str:
         return self.context.stamp(f"D{self.day}-{self.stage}-t{self.turn}")
+
+    def trimmed(self, decision: d.Utterance) -> tuple[d.Utterance, int]:
+        """A reply over ``reply_words`` loses words from its thoughts first, then its private
+        parts, then its speech: what the others hear is kept longest."""
+        excess = words(decision) - self.chat.reply_words
+        if excess <= 0:
+            return decision, 0
+        cut = 0
+
+        def shorter(text: str) -> str:
+            nonlocal excess, cut
+            count = len(text.split())
+            if excess <= 0 or not count:
+                return text
+            keep = max(0, count - excess)
+            excess -= count - keep
+            cut += 1
+            return trim_text(text, max_words=keep) if keep else ""
+
+        thoughts = shorter(decision.thoughts)
+        private = [p.model_copy(update={"text": shorter(p.text)}) for p in decision.private]
+        speech = shorter(decision.speech)
+        return decision.model_copy(update={"thoughts": thoughts, "private": private, "speech": speech}), cut
 
     def problems(self, decision: d.Utterance) -> list[str]:
         out = []

@@ -38,7 +38,9 @@ from agentopia_mesa.datasets.sources import RunSource
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest
 from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.factory import make_client
-from agentopia_mesa.minds.llm_mind import MAX_TOKENS, LLMMind, parse_decision
+from agentopia_mesa.llm.budgets import family_of
+from agentopia_mesa.minds.llm_mind import LLMMind, parse_decision
+from agentopia_mesa.minds.schemas import budget_for
 from agentopia_mesa.minds.llm_settings import LLMSettings
 
 PAIRINGS = ("best-worst", "all")
@@ -227,7 +229,7 @@ def _seed(seed: int, name: str) -> int:
 def _sample(client, dispatcher: Dispatcher, asked: Captured, n: int, temperature: float, seed: int) -> list[str]:
     """Up to ``n`` distinct valid answers (raw texts) to the captured question, first occurrence kept."""
     question = asked.question
-    budget = MAX_TOKENS.get(question.stage, 640)
+    budget = budget_for(question, family_of(getattr(client, "model", "") or ""))
     jobs = [(client, ChatRequest(asked.messages, asked.schema, ChatOptions(temperature=temperature, seed=seed + i, max_tokens=budget),
                                  f"dpo/{question.stage}/{question.resident.name}/{i}"),
              lambda text: parse_decision(question, text)) for i in range(n)]

@@ -29,14 +29,12 @@ from agentopia_mesa.environment import answers, prompts
 from agentopia_mesa.environment.base import EnvironmentModel
 from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.environment.verdicts import to_verdict
+from agentopia_mesa.llm.budgets import answer_budget, family_of
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
-from agentopia_mesa.llm.dispatcher import Ahead, Dispatcher
+from agentopia_mesa.llm.dispatcher import Ahead, Dispatcher, Repaired
+from agentopia_mesa.llm.narrowing import trim_to_schema
 from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 
-#: Answer budgets in tokens per task (JSON with short texts; a gathering's and a public event
-#: group's grow with their people: ``_budget``).
-MAX_TOKENS = {"solo": 128, "shop": 64, "turn": 192, "outcome": 160, "public": 112, "events": 768, "encounters": 384,
-              "jobs": 384, "hiring": 96, "profile": 320, "ratings": 640}
 
 
 class InvalidVerdict(ValueError):
@@ -50,16 +48,31 @@ class InvalidVerdictJSON(InvalidVerdict):
 
 
 def parse_answer(task: e.Task, text: str) -> BaseModel:
-    """Parse and check one answer; raises with a message the model is shown on retry."""
+    """Parse and check one answer; raises with a message the model is shown on retry. Free texts
+    over their limits are trimmed (``checked_answer``)."""
+    return checked_answer(task, text)[0]
+
+
+def checked_answer(task: e.Task, text: str) -> tuple[BaseModel, int]:
+    """The answer and how many of its free texts were trimmed to the lengths its schema allows
+    (the code disposes of lengths); what cannot be repaired raises with a message the model is
+    shown on retry."""
     model = answers.ANSWERS[type(task)]
+    cut = 0
     try:
         answer = model.model_validate_json(text)
     except ValueError as exc:
-        raise InvalidVerdictJSON(f"not valid {model.__name__} JSON: {str(exc).splitlines()[0]}") from None
+        try:  # the only repair: texts over their limits, cut
+            data, cut = trim_to_schema(json.loads(text), answers.schema_for(task))
+            answer = model.model_validate(data) if cut else None
+        except ValueError:
+            answer = None
+        if answer is None:
+            raise InvalidVerdictJSON(f"not valid {model.__name__} JSON: {str(exc).splitlines()[0]}") from None
     found = answers.problems(task, answer)
     if found:
         raise InvalidVerdict("; ".join(found))
-    return answer
+    return answer, cut
 
 
 @dataclass
@@ -74,6 +87,8 @@ class EnvironmentStats:
     by_task: Counter = field(default_factory=Counter)
     fallbacks_by_task: Counter = field(default_factory=Counter)
     faults: Counter = field(default_factory=Counter)
+    faults_by_task: dict[str, Counter] = field(default_factory=dict)
+    trimmed_by_task: Counter = field(default_factory=Counter)
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(EnvironmentStats().__dict__, **state)
@@ -98,7 +113,7 @@ class LLMEnvironment(EnvironmentModel):
 
     def __init__(self, client: LLMClient, fallback: RuleEnvironment, dispatcher: Dispatcher | None = None,
                  temperature: float = 0.7, seed: int = 0, spec: str | None = None,
-                 recorder: Callable[[dict], None] | None = None):
+                 recorder: Callable[[dict], None] | None = None, think: int | None = None):
         self.client = client
         self.name = client.name
         self.spec = spec or client.name
@@ -108,6 +123,8 @@ class LLMEnvironment(EnvironmentModel):
         self.temperature = temperature
         self.seed = seed
         self.recorder = recorder
+        self.think = think  # reasoning: None the server's default, 0 off, N tokens on (llm/thinking.py)
+        self.family = family_of(getattr(client, "model", "") or "")  # tokens per word (llm/budgets.py)
         self.stats = EnvironmentStats()
         self.sites = SiteCounter()  # numbers calls per tag, to find recorded verdicts (llm/recorded.py)
 
@@ -117,7 +134,7 @@ class LLMEnvironment(EnvironmentModel):
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update({"sites": SiteCounter(), **state})
+        self.__dict__.update({"sites": SiteCounter(), "think": None, "family": "", **state})
 
     def reattach(self, client: LLMClient, dispatcher: Dispatcher, recorder: Callable[[dict], None] | None) -> None:
         self.client, self.dispatcher, self.recorder = client, dispatcher, recorder
@@ -126,7 +143,8 @@ class LLMEnvironment(EnvironmentModel):
         """The call's tag and options, known before its prompt is rendered."""
         tag = f"env-{task.task}/{_label(task)}/{task.when}"
         seed = int.from_bytes(hashlib.sha256(f"{self.seed}/{tag}".encode()).digest()[:4], "big")
-        return tag, ChatOptions(temperature=self.temperature, seed=seed, max_tokens=_budget(task))
+        budget = answer_budget(answers.schema_for(task), self.family) + (self.think or 0)
+        return tag, ChatOptions(temperature=self.temperature, seed=seed, max_tokens=budget, think=self.think)
 
     def request_for(self, task: e.Task, site: tuple[str, ChatOptions] | None = None) -> ChatRequest:
         tag, options = site or self.call_site(task)
@@ -166,7 +184,7 @@ class LLMEnvironment(EnvironmentModel):
         outcome.count_into(stats)
         stats.by_task[task.task] += 1
         stats.fallbacks += fallback
-        stats.fallbacks_by_task[task.task] += fallback
+        outcome.count_stage_into(task.task, stats.fallbacks_by_task, stats.faults_by_task, stats.trimmed_by_task)
         if self.recorder is None:
             return
         self.recorder({
@@ -181,24 +199,17 @@ class LLMEnvironment(EnvironmentModel):
         })
 
 
-def _budget(task: e.Task) -> int:
-    """The answer's token budget: ``MAX_TOKENS`` for the task, per person judged where there are several
-    (a gathering's outcome was sized for two people, so it grows with each one after the second)."""
-    if isinstance(task, e.GatheringTask):
-        return MAX_TOKENS[task.task] * max(1, len(task.people) - 1)
-    if isinstance(task, e.PublicEventTask):
-        return MAX_TOKENS[task.task] * len(task.people)
-    return MAX_TOKENS[task.task]
-
-
 def _label(task: e.Task) -> str:
     if isinstance(task, e.HiringTask):
         return f"{task.job.key}#{task.rank + 1}"
     return task.subject or "town"
 
 
-def _parser(task: e.Task) -> Callable[[str], BaseModel]:
-    return lambda text: parse_answer(task, text)
+def _parser(task: e.Task) -> Callable[[str], BaseModel | Repaired]:
+    def parse(text: str) -> BaseModel | Repaired:
+        answer, trimmed = checked_answer(task, text)
+        return Repaired(answer, trimmed) if trimmed else answer
+    return parse
 
 
 def verdict_json(verdict) -> object:
@@ -233,12 +244,14 @@ class LLMEnvironmentFactory:
     temperature: float = 0.7
     max_concurrency: int = 8
     timeout_s: float = 120.0
+    think: str = "off"  # reasoning of a model that can (llm/thinking.py), unless the spec says
 
     def __call__(self, model) -> LLMEnvironment:
         from agentopia_mesa.llm.factory import make_client
+        from agentopia_mesa.llm.thinking import think_for
 
         client = make_client(self.spec, cache_path=self.cache, cache_mode=self.cache_mode)
         dispatcher = Dispatcher(max_concurrency=self.max_concurrency, timeout_s=self.timeout_s)
         seed = getattr(model, "_seed", 0)
         return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=self.temperature,
-                              seed=seed if isinstance(seed, int) else 0, spec=self.spec)
+                              seed=seed if isinstance(seed, int) else 0, spec=self.spec, think=think_for(self.spec, self.think))

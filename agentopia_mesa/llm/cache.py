@@ -39,11 +39,14 @@ CREATE TABLE IF NOT EXISTS responses (
     latency_s REAL NOT NULL,
     created REAL NOT NULL,
     request TEXT NOT NULL,
-    tool_calls TEXT NOT NULL DEFAULT ''
+    tool_calls TEXT NOT NULL DEFAULT '',
+    extra TEXT NOT NULL DEFAULT ''
 )"""
 
-#: The one column added since the first cache files: "" or the JSON list of the answer's tool calls.
-_ADD_TOOL_CALLS = "ALTER TABLE responses ADD COLUMN tool_calls TEXT NOT NULL DEFAULT ''"
+#: The columns added since the first cache files: "" or the JSON list of the answer's tool calls;
+#: "" or a JSON object of what else the answer carried ({"truncated": true, "reasoning": ...}).
+_ADDED_COLUMNS = {"tool_calls": "ALTER TABLE responses ADD COLUMN tool_calls TEXT NOT NULL DEFAULT ''",
+                  "extra": "ALTER TABLE responses ADD COLUMN extra TEXT NOT NULL DEFAULT ''"}
 
 #: What became of each decision (job) of a run, keyed by its first request: the answer used,
 #: every attempt's text, the error and the faults, "timed out -> fallback" included. Replay
@@ -76,7 +79,7 @@ CREATE TABLE IF NOT EXISTS sites (
 def request_json(request: ChatRequest) -> str:
     """The parts of ``request`` that determine the answer, as canonical JSON (tag excluded; the
     tools only when some are offered)."""
-    parts = {"messages": request.messages, "schema": request.schema, "options": vars(request.options)}
+    parts = {"messages": request.messages, "schema": request.schema, "options": request.options.key_fields()}
     if request.tools:
         parts["tools"] = request.tools
     return json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -88,15 +91,17 @@ def cache_key(backend: str, model: str, request: ChatRequest) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _add_tool_calls_column(conn: sqlite3.Connection) -> None:
-    """Give a cache file written before tool calls existed its ``tool_calls`` column."""
-    if "tool_calls" in {row[1] for row in conn.execute("PRAGMA table_info(responses)")}:
-        return
-    try:
-        conn.execute(_ADD_TOOL_CALLS)
-    except sqlite3.OperationalError as exc:  # another process added it first
-        if "duplicate column" not in str(exc):
-            raise
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Give a cache file written before a column existed that column (``_ADDED_COLUMNS``)."""
+    present = {row[1] for row in conn.execute("PRAGMA table_info(responses)")}
+    for name, statement in _ADDED_COLUMNS.items():
+        if name in present:
+            continue
+        try:
+            conn.execute(statement)
+        except sqlite3.OperationalError as exc:  # another process added it first
+            if "duplicate column" not in str(exc):
+                raise
 
 
 class _Process:
@@ -147,7 +152,7 @@ class ResponseCache:
             conn.execute(_SCHEMA)
             conn.execute(_OUTCOMES)
             conn.execute(_SITES)
-            _add_tool_calls_column(conn)
+            _add_columns(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
             self._all.append(conn)
         return conn
@@ -160,23 +165,26 @@ class ResponseCache:
     def get(self, key: str) -> dict | None:
         """The stored row for ``key`` as a dict, or None."""
         names = ("text", "prompt_tokens", "completion_tokens", "latency_s", "model", "backend", "tag", "created",
-                 "tool_calls")
+                 "tool_calls", "extra")
         rows = self._run(f"SELECT {', '.join(names)} FROM responses WHERE key = ?", (key,))
         if not rows:
             return None
         row = dict(zip(names, rows[0], strict=True))
         row["tool_calls"] = json.loads(row["tool_calls"]) if row["tool_calls"] else []
+        row["extra"] = json.loads(row["extra"]) if row["extra"] else {}
         return row
 
     def put(self, key: str, request: ChatRequest, result: ChatResult, replace_existing: bool = False) -> None:
         """Store ``result`` under ``key``; the first writer wins unless ``replace_existing``."""
         verb = "INSERT OR REPLACE" if replace_existing else "INSERT OR IGNORE"
         calls = json.dumps([c.as_message_part() for c in result.tool_calls], sort_keys=True) if result.tool_calls else ""
+        extra = {k: v for k, v in (("truncated", result.truncated), ("reasoning", result.reasoning)) if v}
         self._run(
             f"{verb} INTO responses (key, backend, model, tag, text, prompt_tokens, completion_tokens, latency_s,"
-            " created, request, tool_calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created, request, tool_calls, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (key, result.backend, result.model, request.tag, result.text, result.prompt_tokens,
-             result.completion_tokens, result.latency_s, time.time(), request_json(request), calls))
+             result.completion_tokens, result.latency_s, time.time(), request_json(request), calls,
+             json.dumps(extra, sort_keys=True) if extra else ""))
 
     def get_outcome(self, key: str) -> dict | None:
         """The recorded outcome of the job whose first request has ``key`` (a JSON dict), or None."""
@@ -281,7 +289,7 @@ class CachedClient:
                 return ChatResult(text=row["text"], prompt_tokens=row["prompt_tokens"],
                                   completion_tokens=row["completion_tokens"], latency_s=row["latency_s"],
                                   model=row["model"], backend=row["backend"], cached=True,
-                                  tool_calls=row["tool_calls"])
+                                  tool_calls=row["tool_calls"], **row["extra"])
             if self.mode == "replay":
                 raise CacheMiss(f"no recorded answer for {request.tag or 'an untagged request'} from {self.name} "
                                 f"in {self.cache.path}: record it first (cache mode 'replay-or-record')")

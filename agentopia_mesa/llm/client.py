@@ -16,7 +16,7 @@ into the messages in one backend-neutral form, which each backend translates to 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -28,12 +28,24 @@ MAX_ANSWER_CHARS = 64 * 1024
 
 @dataclass(frozen=True)
 class ChatOptions:
-    """Sampling options. ``temperature`` >= 0 (0 is greedy); ``max_tokens`` caps the answer."""
+    """Sampling options. ``temperature`` >= 0 (0 is greedy); ``max_tokens`` caps the answer (the
+    reasoning of a thinking model included, as servers count it). ``think``: a thinking model's
+    reasoning: None leaves it to the server (nothing is sent), 0 turns it off, N > 0 turns it on
+    (``max_tokens`` then holds N tokens of reasoning besides the answer; llm/thinking.py)."""
 
     temperature: float = 0.7
     seed: int | None = None
     max_tokens: int = 256
     top_p: float | None = None
+    think: int | None = None
+
+    def key_fields(self) -> dict:
+        """The options that identify a request (cache and site keys): every field, except those
+        added later while they hold their defaults, so keys recorded before they existed still match."""
+        fields = dict(vars(self))
+        if fields["think"] is None:
+            del fields["think"]
+        return fields
 
 
 @dataclass(frozen=True)
@@ -96,7 +108,10 @@ class ChatResult:
     """The answer ``text`` (raw, unparsed), token counts, wall-clock ``latency_s`` of the call,
     which ``model`` and ``backend`` answered, whether it came from the cache, and the
     ``tool_calls`` the model asked for instead of answering (empty for a text answer). Tool calls
-    given as dicts (``asdict`` of a result, read back from JSON) are turned into ``ToolCall``."""
+    given as dicts (``asdict`` of a result, read back from JSON) are turned into ``ToolCall``.
+    ``truncated``: the server stopped at ``max_tokens`` (Ollama ``done_reason``, OpenAI
+    ``finish_reason`` "length"), so the text may be cut; ``reasoning``: a thinking model's
+    reasoning, kept apart from the answer (recorded, never sent back in a later prompt)."""
 
     text: str
     prompt_tokens: int
@@ -106,10 +121,21 @@ class ChatResult:
     backend: str
     cached: bool = False
     tool_calls: tuple[ToolCall, ...] = ()
+    truncated: bool = False
+    reasoning: str = ""
 
     def __post_init__(self) -> None:
         calls = tuple(c if isinstance(c, ToolCall) else ToolCall(**c) for c in self.tool_calls)
         object.__setattr__(self, "tool_calls", calls)
+
+    def record(self) -> dict:
+        """As JSON-able data (``ChatResult(**record)`` reads it back); ``truncated`` and
+        ``reasoning`` only when set, so records of answers that have neither read as before."""
+        data = asdict(self)
+        for name in ("truncated", "reasoning"):
+            if not data[name]:
+                del data[name]
+        return data
 
 
 @runtime_checkable

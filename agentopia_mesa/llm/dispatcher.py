@@ -59,6 +59,23 @@ def job_parts(job: Job) -> tuple[LLMClient, ChatRequest, Callable[[str], T], Too
 log = logging.getLogger(__name__)
 
 CORRECTION = "Your answer was not accepted: {error}. Answer again with JSON only, following the schema exactly."
+#: The retry after an answer cut at its token budget: the same request would be cut again.
+SHORTER = ("Your answer was cut off: it reached the limit of {max_tokens} tokens before its JSON ended. "
+           "Answer again, shorter: keep every text well under its length limit{thinking}, and give the JSON only.")
+
+
+@dataclass(frozen=True)
+class Repaired(Generic[T]):
+    """What a parser returns for an answer it had to repair to accept: the ``value``, and how many
+    free texts it ``trimmed`` to their length limits (counted, not a failed attempt)."""
+
+    value: T
+    trimmed: int
+
+
+def unwrapped(value) -> tuple[object, int]:
+    """(the parsed value, texts trimmed) of what a parser returned (``Repaired`` or a plain value)."""
+    return (value.value, value.trimmed) if isinstance(value, Repaired) else (value, 0)
 
 
 @dataclass
@@ -77,6 +94,7 @@ class Outcome(Generic[T]):
     texts: list[str] = field(default_factory=list)
     faults: Counter = field(default_factory=Counter)
     tool_use: ToolUse | None = None
+    trimmed: int = 0  # free texts of the answer used that the parser cut to their limits (``Repaired``)
 
     @property
     def ok(self) -> bool:
@@ -87,7 +105,7 @@ class Outcome(Generic[T]):
         request's ``messages`` (recorded ones stay encoded JSON text), the answer used, the
         ``decision`` made (JSON-able; the fallback's if ``fallback``), failed attempts, tokens."""
         result = self.result
-        return {
+        line = {
             "messages": messages if isinstance(messages, str) else list(messages),
             "response": self.texts[-1] if self.texts else None,
             "decision": decision,
@@ -98,6 +116,11 @@ class Outcome(Generic[T]):
             "completion_tokens": result.completion_tokens if result else 0,
             "cached": bool(result and result.cached),
         }
+        if self.trimmed:
+            line["trimmed"] = self.trimmed
+        if result is not None and result.reasoning:  # beside the answer; never sent back in a prompt
+            line["reasoning"] = result.reasoning
+        return line
 
     def count_into(self, stats) -> None:
         """Add this job's calls (tool rounds and retries included, calls the circuit breaker skipped
@@ -110,6 +133,15 @@ class Outcome(Generic[T]):
         if self.result is not None:
             stats.prompt_tokens += self.result.prompt_tokens
             stats.completion_tokens += self.result.completion_tokens
+
+    def count_stage_into(self, stage: str, fallbacks: Counter, faults: dict[str, Counter], trimmed: Counter) -> None:
+        """Add this job to its ``stage``'s counts: a fallback (no value), its failed attempts by
+        kind and the texts its parser trimmed."""
+        fallbacks[stage] += self.value is None
+        if self.faults:
+            faults.setdefault(stage, Counter()).update(self.faults)
+        if self.trimmed:
+            trimmed[stage] += self.trimmed
 
 
 @dataclass
@@ -161,7 +193,8 @@ def fault_kind(error: BaseException) -> str:
     """The kind of one failed call, as run summaries count it: "skipped" (circuit open),
     "timeout", "cache_miss", "unreachable" (connection refused or dropped), "unavailable" (e.g. the
     model is not pulled), "http_429", "http_5xx", "http_4xx", "oversize" (an answer over ``MAX_ANSWER_CHARS``), "bad_response" (unreadable body),
-    or "backend_error" (a bug in a backend)."""
+    or "backend_error" (a bug in a backend). An answer that arrived but cannot be used is counted
+    by ``_run_job``: "truncated" (cut at its token budget), or ``answer_fault``'s kind."""
     if isinstance(error, ServerFailing):
         return "skipped"
     if isinstance(error, LLMTimeout):
@@ -187,15 +220,20 @@ def answer_fault(error: BaseException) -> str:
     return getattr(error, "fault", "invalid_answer")
 
 
-def corrected(request: ChatRequest, text: str, error: Exception, attempt: int) -> ChatRequest:
+def corrected(request: ChatRequest, text: str, error: Exception, attempt: int, truncated: bool = False) -> ChatRequest:
     """The retry of ``request`` after ``text`` was rejected with ``error``: the bad answer and a
-    corrective user turn are appended, and the seed moves on by ``attempt`` (deterministic)."""
+    corrective user turn are appended (for an answer cut at its budget, ``truncated``: a request for
+    a shorter one, ``SHORTER``), and the seed moves on by ``attempt`` (deterministic)."""
     seed = request.options.seed
-    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if truncated:
+        thinking = " and your reasoning brief" if request.options.think else ""
+        correction = SHORTER.format(max_tokens=request.options.max_tokens, thinking=thinking)
+    else:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        correction = CORRECTION.format(error=reason)
     return replace(
         request,
-        messages=(*request.messages, {"role": "assistant", "content": text},
-                  {"role": "user", "content": CORRECTION.format(error=reason)}),
+        messages=(*request.messages, {"role": "assistant", "content": text}, {"role": "user", "content": correction}),
         options=replace(request.options, seed=None if seed is None else seed + attempt),
     )
 
@@ -357,18 +395,23 @@ class Dispatcher:
             self._note_answer()
             texts.append(result.text)
             try:
-                value = parse(result.text)
+                value, trimmed = unwrapped(parse(result.text))
             except Exception as exc:
-                error = f"invalid answer: {exc}"
-                faults[answer_fault(exc)] += 1
+                if result.truncated:  # cut at its budget: a fault of its own, and a shorter answer asked for
+                    error = (f"truncated: the answer reached its budget of {current.options.max_tokens} tokens "
+                             f"before it ended ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+                    faults["truncated"] += 1
+                else:
+                    error = f"invalid answer: {exc}"
+                    faults[answer_fault(exc)] += 1
                 self._add(invalid=1)
                 if self.corrective_retry:
-                    current = corrected(request, result.text, exc, attempt)
+                    current = corrected(request, result.text, exc, attempt, truncated=result.truncated)
                 elif request.options.seed is not None:  # the same request would give the same answer
                     current = replace(request, options=replace(request.options, seed=request.options.seed + attempt))
                 continue
             self._add_faults(faults)
-            return Outcome(value, _total(rounds, result), attempt, None, texts, faults, _use(rounds))
+            return Outcome(value, _total(rounds, result), attempt, None, texts, faults, _use(rounds), trimmed)
         self._add(failures=1)
         self._add_faults(faults)
         log.info("LLM job %s failed after %d attempts: %s", request.tag, attempt, error)

@@ -199,9 +199,10 @@ class EmbeddedBackend:
                                  + ("; raise n_ctx" if error.get("type") == "exceed_context_size_error" else ""),
                                  status=error.get("code"))
         usage = data.get("usage", {})
-        text = data["choices"][0]["message"]["content"] or ""
+        choice = data["choices"][0]
+        text = choice["message"]["content"] or ""
         call = as_tool_call(text, request.tools) if request.tools else None
         return ChatResult(text="" if call else text, prompt_tokens=usage.get("prompt_tokens", 0),
                           completion_tokens=usage.get("completion_tokens", 0),
                           latency_s=time.perf_counter() - start, model=self.model, backend=self.backend,
-                          tool_calls=(call,) if call else ())
+                          tool_calls=(call,) if call else (), truncated=choice.get("finish_reason") == "length")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from agentopia_mesa.trimming import trim_text
+
 
 def copied(schema: dict) -> dict:
     """A deep copy of a schema (JSON data) to narrow, through the C JSON codec: several times
@@ -32,3 +34,38 @@ def restrict(node: dict, values) -> None:
     for k in ("maxLength", "minLength", "pattern"):
         node.pop(k, None)
     node["enum"] = list(dict.fromkeys(values)) or [""]
+
+
+def trim_to_schema(data, schema: dict, root: dict | None = None) -> tuple[object, int]:
+    """``data`` (parsed JSON) with every string longer than its ``maxLength`` in ``schema`` cut
+    at a sentence or word boundary (``trimming.trim_text``), and how many strings were cut.
+    Follows ``$ref``, properties, items and ``prefixItems``; anything else is left as it is."""
+    root = schema if root is None else root
+    while "$ref" in schema:
+        node = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    if isinstance(data, str):
+        limit = schema.get("maxLength")
+        if limit is not None and len(data) > limit:
+            return trim_text(data, max_chars=limit), 1
+        return data, 0
+    count = 0
+    if isinstance(data, dict):
+        props = schema.get("properties", {})
+        out = {}
+        for key, value in data.items():
+            out[key], n = trim_to_schema(value, props[key], root) if key in props else (value, 0)
+            count += n
+        return out, count
+    if isinstance(data, list):
+        positions = schema.get("prefixItems", [])
+        out = []
+        for i, value in enumerate(data):
+            item = positions[i] if i < len(positions) else schema.get("items")
+            value, n = trim_to_schema(value, item, root) if isinstance(item, dict) else (value, 0)
+            out.append(value)
+            count += n
+        return out, count
+    return data, count

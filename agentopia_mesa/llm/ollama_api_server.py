@@ -5,7 +5,9 @@ should run for real: the official ``ollama`` client talks to this server, which 
 embedded model (or a fake one). It is a test double for the wire protocol, not Ollama: streaming
 splits the finished answer into token-like chunks; ``tools`` are passed through to the backend's
 request and its tool calls come back in ``message.tool_calls`` (the backend decides how to call
-them: llm/json_tools.py for the embedded and fake ones); thinking and pulling are not emulated.
+them: llm/json_tools.py for the embedded and fake ones); an answer the backend cut at
+``num_predict`` ends with ``done_reason: "length"``, and a backend's reasoning comes back in
+``message.thinking`` (``think: false`` in the request turns it off); pulling is not emulated.
 
 Fault injection (``ServerFaults``) lets tests and benchmarks add latency, limit parallel slots,
 fail, drop or hang the first calls and truncate answers.
@@ -191,7 +193,8 @@ def chat_request(body: dict, messages: list[dict]) -> ChatRequest:
         messages=tuple(our_message(m) for m in messages),
         schema=schema,
         options=ChatOptions(temperature=opts.get("temperature", 0.8), seed=opts.get("seed"),
-                            max_tokens=opts.get("num_predict") or 512, top_p=opts.get("top_p")),
+                            max_tokens=opts.get("num_predict") or 512, top_p=opts.get("top_p"),
+                            think=None if body.get("think") in (None, True) else 0),
         tag="ollama-api",
         tools=tuple(body.get("tools") or ()),
     )
@@ -264,24 +267,26 @@ class _Handler(BaseHTTPRequestHandler):
         if status == "fail":
             return self._send(self.api.faults.fail_status, {"error": "injected failure"})
         base = {"model": self.api.model, "created_at": _now()}
-        final = {"done": True, "done_reason": "stop", "total_duration": int(result.latency_s * 1e9),
+        final = {"done": True, "done_reason": "length" if result.truncated else "stop",
+                 "total_duration": int(result.latency_s * 1e9),
                  "prompt_eval_count": result.prompt_tokens, "eval_count": result.completion_tokens}
 
-        def piece(text: str, calls: tuple = ()) -> dict:
+        def piece(text: str, calls: tuple = (), thinking: str = "") -> dict:
             if not chat:
-                return {"response": text}
-            message = {"role": "assistant", "content": text}
+                return {"response": text, **({"thinking": thinking} if thinking else {})}
+            message = {"role": "assistant", "content": text, **({"thinking": thinking} if thinking else {})}
             if calls:
                 message["tool_calls"] = [{"function": {"name": c.name, "arguments": c.arguments}} for c in calls]
             return {"message": message}
 
         if body.get("stream", True):  # Ollama streams unless told not to; tool calls come in a chunk of their own
-            lines = [{**base, **piece(c), "done": False} for c in chunks(result.text)]
+            lines = [{**base, **piece("", thinking=result.reasoning), "done": False}] if result.reasoning else []
+            lines += [{**base, **piece(c), "done": False} for c in chunks(result.text)]
             if result.tool_calls:
                 lines.append({**base, **piece("", result.tool_calls), "done": False})
             self._stream([*lines, {**base, **piece(""), **final}])
         else:
-            self._send(200, {**base, **piece(result.text, result.tool_calls), **final})
+            self._send(200, {**base, **piece(result.text, result.tool_calls, result.reasoning), **final})
 
     def _stream(self, lines: list[dict]) -> None:
         self.send_response(200)

@@ -25,6 +25,7 @@ from agentopia_mesa.llm.client import (
 )
 from agentopia_mesa.llm.concurrency import Slots, is_local
 from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
+from agentopia_mesa.llm.thinking import split_reasoning
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 
@@ -108,16 +109,19 @@ class OllamaBackend:
                               messages=[ollama_message(m) for m in request.messages],
                               tools=list(request.tools) or None, format=None if request.tools else request.schema,
                               options={k: v for k, v in options.items() if v is not None},
-                              think=self.think, stream=False)
+                              think=self.think if o.think is None else o.think > 0, stream=False)
         calls = tuple(ToolCall(c.function.name, dict(c.function.arguments)) for c in response.message.tool_calls or ())
+        reasoning, text = split_reasoning(response.message.content or "")
         return check_answer_size(ChatResult(
-            text=response.message.content or "",
+            text=text,
             prompt_tokens=response.prompt_eval_count or 0,
             completion_tokens=response.eval_count or 0,
             latency_s=time.perf_counter() - start,
             model=self.model,
             backend=self.backend,
             tool_calls=calls,
+            truncated=response.done_reason == "length",
+            reasoning=(getattr(response.message, "thinking", None) or reasoning or "").strip(),
         ), f"Ollama at {host}")
 
     def _call(self, host: str, fn, **kwargs):

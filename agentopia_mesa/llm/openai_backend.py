@@ -22,6 +22,7 @@ from agentopia_mesa.llm.client import (
 )
 from agentopia_mesa.llm.concurrency import Slots
 from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
+from agentopia_mesa.llm.thinking import split_reasoning
 
 
 def api_base(url: str) -> str:
@@ -96,6 +97,8 @@ class OpenAIBackend:
         o = request.options
         body = {"model": self.model, "messages": [openai_message(m) for m in request.messages],
                 "temperature": o.temperature, "max_tokens": o.max_tokens, "seed": o.seed, "top_p": o.top_p}
+        if o.think is not None:  # vLLM, SGLang and llama.cpp pass these to the chat template (Qwen3's reads it)
+            body["chat_template_kwargs"] = {"enable_thinking": o.think > 0}
         if request.tools:
             body.update(tools=list(request.tools), tool_choice="auto")
         elif request.schema is not None:
@@ -104,17 +107,22 @@ class OpenAIBackend:
         start = time.perf_counter()
         data = self._request("POST", "/chat/completions", json={k: v for k, v in body.items() if v is not None})
         try:
-            message = data["choices"][0]["message"]
+            choice = data["choices"][0]
+            message = choice["message"]
             calls = message.get("tool_calls") or []
             text = message["content"] if not calls else message.get("content")
+            thought = message.get("reasoning_content") or message.get("reasoning") or ""
         except (KeyError, IndexError, TypeError, AttributeError):
             raise LLMBadResponse(f"{self.base_url} sent a completion without choices[0].message.content: "
                                  f"{str(data)[:200]}") from None
         usage = data.get("usage") or {}
-        return check_answer_size(ChatResult(text=text or "", prompt_tokens=usage.get("prompt_tokens", 0),
+        inline, text = split_reasoning(text or "")
+        return check_answer_size(ChatResult(text=text, prompt_tokens=usage.get("prompt_tokens", 0),
                                             completion_tokens=usage.get("completion_tokens", 0),
                                             latency_s=time.perf_counter() - start, model=self.model,
-                                            backend=self.backend, tool_calls=self._tool_calls(calls)),
+                                            backend=self.backend, tool_calls=self._tool_calls(calls),
+                                            truncated=choice.get("finish_reason") == "length",
+                                            reasoning=(str(thought) or inline).strip()),
                                  self.base_url)
 
     def _tool_calls(self, calls: list) -> tuple[ToolCall, ...]:

@@ -41,12 +41,12 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TypeVar
 
 from agentopia_mesa.llm.cache import CachedClient
 from agentopia_mesa.llm.client import CacheMiss, ChatOptions, ChatRequest, ChatResult, LLMClient
-from agentopia_mesa.llm.dispatcher import Dispatcher, Job, Outcome, job_parts
+from agentopia_mesa.llm.dispatcher import Dispatcher, Job, Outcome, job_parts, unwrapped
 from agentopia_mesa.llm.tools import Toolbox, ToolUse, first_request
 
 T = TypeVar("T")
@@ -65,7 +65,7 @@ def outcome_record(outcome: Outcome) -> dict:
     """``outcome`` as JSON-able data (the parsed value is left out: it is parsed again on replay;
     ``tool_use`` only for a job with a toolbox, so other records stay as they were)."""
     record = {
-        "result": None if outcome.result is None else asdict(outcome.result),
+        "result": None if outcome.result is None else outcome.result.record(),
         "attempts": outcome.attempts,
         "error": outcome.error,
         "texts": list(outcome.texts),
@@ -104,11 +104,11 @@ def replayed_outcome(record: dict, parse, toolbox: Toolbox | None = None, tag: s
             raise ReplayMiss(f"replay miss: {tag or 'an untagged call'} was recorded with tool calls, "
                              "but the job has no toolbox to apply them to")
         tool_use = reapplied(record["tool_use"], toolbox, tag)
-    value = None
+    value, trimmed = None, 0
     if record["error"] is None:
-        value = parse(record["texts"][-1])
+        value, trimmed = unwrapped(parse(record["texts"][-1]))
     return Outcome(value, result, record["attempts"], record["error"], list(record["texts"]),
-                   Counter(record["faults"]), tool_use)
+                   Counter(record["faults"]), tool_use, trimmed)
 
 
 def _miss(client: CachedClient, tag: str, why: str) -> ReplayMiss:
@@ -163,7 +163,7 @@ class Site:
 
     def key(self, backend: str, model: str) -> str:
         """sha256 hex of (backend, model, tag, occurrence, every option), fields separated by NUL."""
-        payload = "\0".join(map(str, (backend, model, self.tag, self.occurrence, *vars(self.options).values())))
+        payload = "\0".join(map(str, (backend, model, self.tag, self.occurrence, *self.options.key_fields().values())))
         return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -12,30 +12,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from agentopia_mesa.llm.budgets import family_of
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
-from agentopia_mesa.llm.dispatcher import Ahead, Dispatcher
+from agentopia_mesa.llm.dispatcher import Ahead, Dispatcher, Repaired
+from agentopia_mesa.llm.narrowing import trim_to_schema
 from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.prompts import messages_for, remember
-from agentopia_mesa.contract.questions import ChatQuestion, PublicEventQuestion, Question, TurnQuestion
+from agentopia_mesa.contract.questions import ChatQuestion, Question
 from agentopia_mesa.minds.notebook_tools import tools_for
 from agentopia_mesa.minds.rule_mind import RuleMind
-from agentopia_mesa.minds.schemas import schema_for
-
-#: Answer budgets in tokens: enough for each stage's JSON with short texts (schemas cap text at
-#: 160 characters), small enough that a local model cannot ramble for hundreds of tokens.
-MAX_TOKENS = {
-    "plan": 192, "contact": 256, "signup": 64, "solo": 96, "purchase": 48, "public": 96, "joint_entry": 160, "joint": 128,
-    "joint_exit": 192, "review": 256, "settle": 256, "job_wishes": 96, "rating": 640,
-}
-#: A conversation's reply and a public event's description: room for its JSON and about two tokens
-#: per word it may have.
-REPLY_TOKENS_PER_WORD = 2
+from agentopia_mesa.minds.schemas import budget_for, lengths_schema, schema_for
 
 
 class InvalidDecision(ValueError):
@@ -52,22 +45,57 @@ class InvalidJSON(InvalidDecision):
 
 
 def parse_decision(question: Question, text: str) -> Decision:
-    """Parse and check one answer; raises with a message the model can be shown on retry."""
+    """Parse and check one answer; raises with a message the model can be shown on retry. Free
+    texts over their limits are trimmed (``checked_decision``)."""
+    return checked_decision(question, text)[0]
+
+
+def checked_decision(question: Question, text: str) -> tuple[Decision, int]:
+    """The answer's decision and how many of its free texts were trimmed to their limits: the
+    question's lengths (``schemas.lengths_schema``, characters) and words (``Question.trimmed``).
+    What cannot be repaired (not JSON, the schema broken otherwise, names that do not exist)
+    raises with a message the model can be shown on retry."""
     try:
         decision = question.decision.model_validate_json(text)
+        cut = 0
+        if _over_length(decision, lengths_schema(question)):
+            raise ValueError("a text over its limit")
     except ValueError as exc:
-        raise InvalidJSON(f"not valid {question.decision.__name__} JSON: {str(exc).splitlines()[0]}") from None
+        try:
+            data, cut = trim_to_schema(json.loads(text), lengths_schema(question))
+            decision = question.decision.model_validate(data)
+        except ValueError:
+            raise InvalidJSON(f"not valid {question.decision.__name__} JSON: {str(exc).splitlines()[0]}") from None
+    decision, words_cut = question.trimmed(decision)
     problems = question.problems(decision)
     if problems:
         raise InvalidDecision("; ".join(problems))
-    return decision
+    return decision, cut + words_cut
+
+
+def _over_length(value, schema: dict, root: dict | None = None) -> bool:
+    """Whether a free text of ``value`` (a decision or part of one) is longer than ``schema`` allows."""
+    root = schema if root is None else root
+    while "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    if isinstance(value, str):
+        return len(value) > schema.get("maxLength", len(value))
+    if isinstance(value, list):
+        item = schema.get("items")
+        return isinstance(item, dict) and any(_over_length(v, item, root) for v in value)
+    if isinstance(value, Decision):
+        props = schema.get("properties", {})
+        return any(_over_length(getattr(value, name), prop, root) for name, prop in props.items()
+                   if "maxLength" in prop or "$ref" in prop or "items" in prop)
+    return False
 
 
 @dataclass
 class MindStats:
     """A mind's totals: backend ``calls`` (retries included, calls skipped by the circuit breaker
     not), ``retries``, ``fallbacks`` (decisions the rule mind made), tokens, decisions
-    ``by_stage`` and failed attempts by kind (``faults``, see ``dispatcher.fault_kind``)."""
+    ``by_stage`` and failed attempts by kind (``faults``, see ``dispatcher.fault_kind``); by stage,
+    the fallbacks, the failed attempts by kind and the free texts trimmed to their limits."""
 
     calls: int = 0
     fallbacks: int = 0
@@ -76,6 +104,9 @@ class MindStats:
     by_stage: Counter = field(default_factory=Counter)
     retries: int = 0
     faults: Counter = field(default_factory=Counter)
+    fallbacks_by_stage: Counter = field(default_factory=Counter)
+    faults_by_stage: dict[str, Counter] = field(default_factory=dict)
+    trimmed_by_stage: Counter = field(default_factory=Counter)
 
     def __setstate__(self, state: dict) -> None:
         """Checkpoints written before a field existed load with its default."""
@@ -95,10 +126,11 @@ class LLMMind(Mind):
         fallback: RuleMind,
         dispatcher: Dispatcher | None = None,
         temperature: float = 0.7,
-        max_tokens: int = 640,
+        max_tokens: int | None = None,
         seed: int = 0,
         recorder: Callable[[dict], None] | None = None,
         spec: str | None = None,
+        think: int | None = None,
     ):
         self.client = client
         self.name = client.name
@@ -106,7 +138,9 @@ class LLMMind(Mind):
         self.fallback = fallback
         self.dispatcher = dispatcher or Dispatcher()
         self.temperature = temperature
-        self.max_tokens = max_tokens
+        self.max_tokens = max_tokens  # a ceiling on every budget (None: the budgets alone)
+        self.think = think  # reasoning: None the server's default, 0 off, N tokens on (llm/thinking.py)
+        self.family = family_of(getattr(client, "model", "") or "")  # tokens per word (llm/budgets.py)
         self.seed = seed
         self.recorder = recorder
         self.listeners: list[Callable[[dict], None]] = []
@@ -120,7 +154,7 @@ class LLMMind(Mind):
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update({"listeners": [], "sites": SiteCounter(), **state})
+        self.__dict__.update({"listeners": [], "sites": SiteCounter(), "think": None, "family": "", **state})
 
     def reattach(self, client: LLMClient, dispatcher: Dispatcher, recorder: Callable[[dict], None] | None) -> None:
         """Give a mind restored from a checkpoint its client, dispatcher and recorder back."""
@@ -135,12 +169,10 @@ class LLMMind(Mind):
         tag = f"{question.stage}/{r.name}/{question.when}"
         # A per-call seed from the run seed and the call site: reproducible, and cache keys differ per call.
         seed = int.from_bytes(hashlib.sha256(f"{self.seed}/{tag}/{len(r.records)}".encode()).digest()[:4], "big")
-        budget = MAX_TOKENS.get(question.stage, self.max_tokens)
-        if isinstance(question, TurnQuestion):
-            budget += REPLY_TOKENS_PER_WORD * question.chat.reply_words
-        elif isinstance(question, PublicEventQuestion):
-            budget += REPLY_TOKENS_PER_WORD * question.words
-        return tag, ChatOptions(temperature=self.temperature, seed=seed, max_tokens=min(self.max_tokens, budget))
+        budget = budget_for(question, self.family, self.think)
+        if self.max_tokens is not None:
+            budget = min(self.max_tokens, budget)
+        return tag, ChatOptions(temperature=self.temperature, seed=seed, max_tokens=budget, think=self.think)
 
     def request_for(self, question: Question, site: tuple[str, ChatOptions] | None = None) -> ChatRequest:
         tag, options = site or self.call_site(question)
@@ -179,6 +211,7 @@ class LLMMind(Mind):
         outcome.count_into(stats)
         stats.by_stage[question.stage] += 1
         stats.fallbacks += fallback
+        outcome.count_stage_into(question.stage, stats.fallbacks_by_stage, stats.faults_by_stage, stats.trimmed_by_stage)
         entry = {
             "resident": question.resident.name,
             "model": self.name,
@@ -202,5 +235,8 @@ def _toolbox(question: Question):
     return tools_for(question) if question.memory.notes == "tools" else None
 
 
-def _parser(question: Question) -> Callable[[str], Decision]:
-    return lambda text: parse_decision(question, text)
+def _parser(question: Question) -> Callable[[str], Decision | Repaired]:
+    def parse(text: str) -> Decision | Repaired:
+        decision, trimmed = checked_decision(question, text)
+        return Repaired(decision, trimmed) if trimmed else decision
+    return parse

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from agentopia_mesa.llm.concurrency import AUTO, FALLBACK, auto_concurrency
+from agentopia_mesa.llm.thinking import DEFAULT_THINK, split_spec, think_for, think_tokens
 from agentopia_mesa.minds.assign import RULES, MixEntry, assignment, mind_factory, parse_mix
 
 ENVIRONMENTS = ("rules", "llm")
@@ -23,7 +24,7 @@ class LLMSettings:
     cache: str | None = None  # SQLite response cache; None = no cache
     cache_mode: str = "replay-or-record"
     temperature: float = 0.7
-    max_tokens: int = 640  # a ceiling; each stage has its own smaller budget (llm_mind.MAX_TOKENS)
+    max_tokens: int | None = None  # a ceiling on every call's budget (None: each budget as computed, llm/budgets.py)
     max_concurrency: int | str = 8  # or "auto": twice the servers' slots (resolved_concurrency)
     timeout_s: float = 120.0
     retries: int = 2
@@ -31,9 +32,17 @@ class LLMSettings:
     env: str = "rules"  # who judges: "rules" (the formulas) or "llm" (an LLM environment)
     env_llm: str | None = None  # the LLM environment's spec (None: the residents' --llm)
     ratings: str | None = None  # "self" or "environment" (None: environment with an LLM environment, else self)
+    think: str = DEFAULT_THINK  # reasoning of models that can (llm/thinking.py): off, on, server or N tokens
 
     def __post_init__(self) -> None:
         check_llm_options(self.temperature, self.max_concurrency, self.timeout_s, self.retries, self.max_tokens)
+        try:
+            think_tokens(self.think)
+            for spec in [e.spec for e in self.mix] + list(self.assign.values()) + [self.env_llm or RULES]:
+                split_spec(spec)
+        except ValueError as exc:
+            raise ValueError(f"--think: {str(exc).removeprefix('think: ')}" if str(exc).startswith("think:")
+                             else str(exc)) from None
         if self.env not in ENVIRONMENTS:
             raise ValueError(f"--env: must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}")
         if self.ratings not in (None, *RATINGS):
@@ -86,7 +95,7 @@ class LLMSettings:
         """As saved in config.json; the environment's settings only when they are not the defaults
         (so a rules-environment run's config.json reads as before they existed)."""
         data = asdict(self)
-        for key in ("env", "env_llm", "ratings"):
+        for key in ("env", "env_llm", "ratings", "think"):
             if data[key] == getattr(LLMSettings, key):
                 del data[key]
         return data
@@ -115,7 +124,7 @@ def check_llm_options(temperature, max_concurrency, timeout_s, retries=0, max_to
         raise ValueError(f"--llm-timeout: must be a number of seconds in (0, 86400], got {timeout_s!r}")
     if not whole(retries, 0, 100):
         raise ValueError(f"llm retries: must be a whole number in [0, 100], got {retries!r}")
-    if not whole(max_tokens, 1, 10**6):
+    if max_tokens is not None and not whole(max_tokens, 1, 10**6):
         raise ValueError(f"llm max_tokens: must be a whole number in [1, 1000000], got {max_tokens!r}")
 
 
@@ -185,7 +194,7 @@ def minds_for(settings: LLMSettings, n_residents: int, seed: int, names: list[st
 
     def make(spec: str, model):
         return LLMMind(client_for(spec, settings), model.rule_mind, dispatcher, temperature=settings.temperature,
-                       max_tokens=settings.max_tokens, seed=seed, spec=spec)
+                       max_tokens=settings.max_tokens, seed=seed, spec=spec, think=think_for(spec, settings.think))
 
     return mind_factory(specs, make), specs
 

@@ -9,15 +9,21 @@ sentence the model reads (a refusal is an answer, never an exception):
   (an update replaces the whole note, so the model must merge what it read);
 - a person note can be started only for someone present (a conversation's participants);
   general and topic notes can always be written;
-- a summary has at most ``memory.summary_words`` words, a note at most ``memory.note_words``.
+- a summary has at most ``memory.summary_words`` words, a note at most ``memory.note_words``: the
+  tool's schema says so (``maxLength``, ``CHARS_PER_WORD`` characters a word), and a longer text
+  is saved trimmed to its limit (``trimming.trim_text``), the model told so, not refused.
 
 Every read and write goes through the ``Notebook``, which keeps every version and logs every use.
 """
 
 from __future__ import annotations
 
+import functools
+
 from agentopia_mesa.contract import questions as q
+from agentopia_mesa.contract.decisions import CHARS_PER_WORD
 from agentopia_mesa.town.notebook import GENERAL, PEOPLE, TOPICS
+from agentopia_mesa.trimming import trim_text
 
 #: Which questions may use the tools, and how: "write" (list, read, update) or "read".
 TOOL_ACCESS: dict[type, str] = {q.PlanQuestion: "write", q.ExitQuestion: "write", q.ReviewQuestion: "write",
@@ -43,6 +49,21 @@ UPDATE = {"type": "function", "function": {
         "summary": {"type": "string", "description": "at most three sentences"},
         "content": {"type": "string", "description": "the whole note"}},
         "required": ["name", "summary", "content"], "additionalProperties": False}}}
+
+
+@functools.lru_cache(maxsize=64)
+def specs_for(writable: bool, summary_words: int, note_words: int) -> tuple[dict, ...]:
+    """The tools offered (``UPDATE`` with its texts' lengths when ``writable``)."""
+    if not writable:
+        return (LIST, READ, PUBLIC)
+    update = {**UPDATE, "function": {**UPDATE["function"], "parameters": {
+        **UPDATE["function"]["parameters"], "properties": {
+            "name": _NAME,
+            "summary": {"type": "string", "description": f"at most three sentences ({summary_words} words)",
+                        "maxLength": CHARS_PER_WORD * summary_words},
+            "content": {"type": "string", "description": f"the whole note (at most {note_words} words)",
+                        "maxLength": CHARS_PER_WORD * note_words}}}}}
+    return (LIST, READ, PUBLIC, update)
 
 
 def tools_for(question: q.Question) -> NotebookTools | None:
@@ -72,7 +93,7 @@ class NotebookTools:
         self.read_in_answer: set[str] = set()
 
     def specs(self) -> list[dict]:
-        return [LIST, READ, PUBLIC, UPDATE] if self.writable else [LIST, READ, PUBLIC]
+        return list(specs_for(self.writable, self.memory.summary_words, self.memory.note_words))
 
     def call(self, call) -> str:
         """Run one tool call (``.name``, ``.arguments``) and return what the model is told."""
@@ -114,10 +135,12 @@ class NotebookTools:
             return f"Refused: read {name} with read_note first, then update it with the merged content."
         if not exists and name.startswith(PEOPLE) and name[len(PEOPLE):] not in self.present:
             return f"Refused: you can start a note only on someone present ({', '.join(self.present) or 'nobody is'})."
-        if len(summary.split()) > memory.summary_words:
-            return f"Refused: the summary has {len(summary.split())} words; at most {memory.summary_words}."
-        if len(content.split()) > memory.note_words:
-            return f"Refused: the note has {len(content.split())} words; at most {memory.note_words}."
+        cut = []
+        for label, text, words in (("summary", summary, memory.summary_words), ("note", content, memory.note_words)):
+            if len(text.split()) > words:
+                cut.append(f"the {label} was cut to its limit of {words} words")
+        summary = trim_text(summary, max_words=memory.summary_words)
+        content = trim_text(content, max_words=memory.note_words)
         nb.replace(name, summary, content, self.when, self.week_index)
         self.read_in_answer.add(name)  # what it just wrote it knows
-        return f"Saved {name}."
+        return f"Saved {name}" + (f" ({'; '.join(cut)})." if cut else ".")

@@ -11,7 +11,10 @@ import functools
 
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.contract import questions as q
+from agentopia_mesa.contract.decisions import CHARS_PER_WORD
+from agentopia_mesa.llm.budgets import answer_budget
 from agentopia_mesa.llm.narrowing import cap_text, copied, restrict
+from agentopia_mesa.minds.notebook_tools import TOOL_ACCESS, specs_for
 
 
 @functools.cache
@@ -39,40 +42,87 @@ def _list_of(schema: dict, prop: str, values: list[str]) -> None:
         node["maxItems"] = 0
 
 
-#: Longest free text an LLM is asked for, in characters. The decision models accept more (a
-#: strong model may write a longer diary), but small models fill whatever room a schema gives
-#: them, and generation time is what a local run spends.
+#: Longest free text an LLM is asked for, in characters, where the question asks for no length
+#: of its own. The decision models accept more (a strong model may write a longer diary), but
+#: small models fill whatever room a schema gives them, and generation time is what a local run spends.
 TEXT_LIMIT = 160
 #: A solo activity described for an LLM environment: about 100 words.
 DESCRIPTION_LIMIT = 600
-#: A conversation's private entry analysis (a few sentences), and a reply's visible part: about
-#: ``CHARS_PER_WORD`` characters for each word the question allows, at most ``SPEECH_LIMIT``.
+#: A conversation's private entry analysis (a few sentences).
 ANALYSIS_LIMIT = 480
-CHARS_PER_WORD = 7
-SPEECH_LIMIT = 1600
-#: The longest diary entry, reflection or goals (the paper: 300 words), and note summary (100 words).
-ESSAY_LIMIT = 2400
-NOTE_LIMIT = 800
 
 
-def _paper_lengths(schema: dict, question: q.Question) -> None:
-    """The paper's free-text lengths (``memory.*_words``) where its context asks for them."""
-    memory = question.memory
+def _paper_lengths(schema: dict, kind: type[q.Question], memory) -> None:
+    """The paper's free-text lengths (``memory.*_words``) where its context asks for them:
+    ``CHARS_PER_WORD`` characters for each word asked, whatever the setting."""
     lengths = {q.PlanQuestion: (("long_term_goals", "short_term_goals"), memory.plan_words),
                q.ReviewQuestion: (("summary", "reflection"), memory.diary_words),
                q.ExitQuestion: (("summary", "reflection"), memory.diary_words)}
-    fields, words = lengths.get(type(question), ((), 0))
+    fields, words = lengths.get(kind, ((), 0))
     for name in fields:
-        schema["properties"][name]["maxLength"] = min(ESSAY_LIMIT, CHARS_PER_WORD * words)
+        schema["properties"][name]["maxLength"] = CHARS_PER_WORD * words
     if "NoteUpdate" in schema.get("$defs", {}):
-        schema["$defs"]["NoteUpdate"]["properties"]["summary"]["maxLength"] = min(NOTE_LIMIT, CHARS_PER_WORD * memory.summary_words)
+        schema["$defs"]["NoteUpdate"]["properties"]["summary"]["maxLength"] = CHARS_PER_WORD * memory.summary_words
+
+
+def lengths_schema(question: q.Question) -> dict:
+    """The decision's schema with the free-text lengths ``question`` asks for, before anything is
+    narrowed to what exists (no enums): what its token budget (``budget_for``) and the trimming of
+    over-long texts (``minds.llm_mind.parse_decision``) read. Shared: copy it before changing it."""
+    return _lengths(type(question), question.memory, *_length_settings(question))
+
+
+def _length_settings(question: q.Question) -> tuple:
+    """What besides its type and memory settings decides a question's lengths."""
+    match question:
+        case q.SoloQuestion():
+            return (question.describe,)
+        case q.PublicEventQuestion():
+            return (question.words,)
+        case q.TurnQuestion():
+            return (question.chat.reply_words,)
+    return ()
+
+
+@functools.lru_cache(maxsize=1024)
+def _lengths(kind: type[q.Question], memory, *settings) -> dict:
+    schema = copied(_base(kind.decision))
+    props = schema["properties"]
+    if memory.context == "paper":
+        _paper_lengths(schema, kind, memory)
+    if kind is q.SoloQuestion and settings[0]:  # the environment reads it: required, and room for 100 words
+        props["description"]["maxLength"] = DESCRIPTION_LIMIT
+        schema.setdefault("required", []).append("description")
+    elif kind is q.PublicEventQuestion:
+        props["description"]["maxLength"] = CHARS_PER_WORD * settings[0]
+    elif kind is q.EntryQuestion:
+        props["analysis"]["maxLength"] = ANALYSIS_LIMIT
+    elif kind is q.TurnQuestion:
+        props["speech"]["maxLength"] = CHARS_PER_WORD * settings[0]
+    if memory.notes == "tools" and "notes" in props:
+        props["notes"]["maxItems"] = 0  # notes are kept with the tools (minds/notebook_tools.py)
+    return schema
+
+
+def budget_for(question: q.Question, family: str = "", think: int | None = None) -> int:
+    """The token budget of ``question``'s calls for a model of ``family``: room for the largest
+    answer ``lengths_schema`` allows and for the largest call of the notebook tools it offers
+    (llm/budgets.py; every round of a job gets the same budget), plus ``think`` tokens of
+    reasoning when thinking is on."""
+    budget = _budget(type(question), question.memory, _length_settings(question), family)
+    return budget + (think or 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _budget(kind: type[q.Question], memory, settings: tuple, family: str) -> int:
+    access = TOOL_ACCESS.get(kind) if memory.notes == "tools" else None
+    tools = specs_for(access == "write", memory.summary_words, memory.note_words) if access else ()
+    return answer_budget(_lengths(kind, memory, *settings), family, tools)
 
 
 def schema_for(question: q.Question) -> dict:
-    schema = copied(_base(question.decision))
+    schema = copied(lengths_schema(question))
     defs = ("$defs",)
-    if question.memory.context == "paper":
-        _paper_lengths(schema, question)
     match question:
         case q.ContactQuestion():
             _enum(schema, (*defs, "Message", "properties", "to"), question.known)
@@ -92,24 +142,17 @@ def schema_for(question: q.Question) -> dict:
         case q.SignupQuestion():
             _one_event_a_day(schema, question)
         case q.SoloQuestion():
-            if question.describe:  # the environment reads it: required, and room for 100 words
-                schema["properties"]["description"]["maxLength"] = DESCRIPTION_LIMIT
-                schema.setdefault("required", []).append("description")
             _solo_variants(schema, question.places)
         case q.PurchaseQuestion():
             _enum(schema, ("properties", "item"), ["", *(o.item for o in question.offers if o.price <= question.resident.state.deposit)])
         case q.PublicEventQuestion():
             props = schema["properties"]
-            props["description"]["maxLength"] = min(SPEECH_LIMIT, CHARS_PER_WORD * question.words)
             _list_of(schema, "noticed", [a.name for a in question.others])
             if question.others:
                 props["noticed"]["maxItems"] = min(props["noticed"]["maxItems"], len(question.others))
             schema["required"] = ["description", "noticed"]
-        case q.EntryQuestion():
-            schema["properties"]["analysis"]["maxLength"] = ANALYSIS_LIMIT
         case q.TurnQuestion():
             others = [p for p in question.present if p != question.resident.name]
-            schema["properties"]["speech"]["maxLength"] = min(SPEECH_LIMIT, CHARS_PER_WORD * question.chat.reply_words)
             _enum(schema, ("properties", "gift_to"), ["", *others])
             _enum(schema, ("properties", "gift_item"), ["", *(p.name for p in question.resident.state.possessions)])
             schema["$defs"]["PrivatePart"]["properties"]["visible_to"]["items"] = {"type": "string", "enum": others or [""]}

@@ -25,7 +25,7 @@ from typing import Any
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.environment.llm_environment import LLMEnvironment, llm_environment
 from agentopia_mesa.minds.llm_settings import (
-    LLMSettings, client_for, dispatcher_for, minds_for, reattach_minds, resolved_concurrency,
+    LLMSettings, client_for, dispatcher_for, minds_for, reattach_minds, resolved_concurrency, think_for,
 )
 from agentopia_mesa.run.checkpoints import KEEP_NEWEST, keep_meta, load_latest, no_checkpoint_message, truncate_streams
 from agentopia_mesa.run.files import prepare_run_dir, write_json
@@ -89,7 +89,8 @@ def environment_for(llm: LLMSettings, seed: int) -> Callable | None:
     client, dispatcher = client_for(spec, llm), dispatcher_for(llm)
 
     def make(model) -> LLMEnvironment:
-        return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=llm.temperature, seed=seed, spec=spec)
+        return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=llm.temperature, seed=seed, spec=spec,
+                              think=think_for(spec, llm.think))
 
     return make
 

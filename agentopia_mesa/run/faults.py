@@ -52,6 +52,8 @@ def fault_report(model, interruptions: list[dict] = (), in_progress: bool = Fals
             "prompt_tokens": sum(m.stats.prompt_tokens for m in minds),
             "completion_tokens": sum(m.stats.completion_tokens for m in minds),
             "faults": dict(sorted(failed.items())),
+            "by_stage": _by_stage([(m.stats.by_stage, m.stats.fallbacks_by_stage, m.stats.faults_by_stage,
+                                    m.stats.trimmed_by_stage) for m in minds]),
         },
         "interruptions": dict(sorted(interrupted.items())),
         "log": list(interruptions),
@@ -64,8 +66,44 @@ def fault_report(model, interruptions: list[dict] = (), in_progress: bool = Fals
             "fallbacks": st.fallbacks, "prompt_tokens": st.prompt_tokens, "completion_tokens": st.completion_tokens,
             "by_task": dict(sorted(st.by_task.items())), "fallbacks_by_task": dict(sorted((+st.fallbacks_by_task).items())),
             "faults": dict(sorted(env_failed.items())),
+            "by_task_detail": _by_stage([(st.by_task, st.fallbacks_by_task, st.faults_by_task, st.trimmed_by_task)]),
         }
     return report
+
+
+def _by_stage(parts) -> dict:
+    """Per stage, over ``parts`` ((decisions, fallbacks, faults by kind, trimmed) by stage, one per
+    mind): decisions, fallbacks, texts trimmed to their limits and failed attempts by kind."""
+    out: dict[str, dict] = {}
+    for decisions, fallbacks, faults, trimmed in parts:
+        for stage, n in decisions.items():
+            entry = out.setdefault(stage, {"decisions": 0, "fallbacks": 0, "trimmed": 0, "faults": Counter()})
+            entry["decisions"] += n
+            entry["fallbacks"] += fallbacks.get(stage, 0)
+            entry["trimmed"] += trimmed.get(stage, 0)
+            entry["faults"].update(faults.get(stage, {}))
+    return {stage: {**entry, "faults": dict(sorted(entry["faults"].items()))} for stage, entry in sorted(out.items())}
+
+
+#: A stage whose decisions fall back to the rules more often than this is named in a warning.
+WARN_FALLBACK_SHARE = 0.10
+#: ... once it has made at least this many decisions (fewer say little).
+WARN_MIN_DECISIONS = 5
+
+
+def stage_warnings(faults: dict) -> list[str]:
+    """One line per stage (the minds') and task (the environment's) whose fallback share passes
+    ``WARN_FALLBACK_SHARE``, naming its most frequent fault: what a user must see in the first week."""
+    lines = []
+    for who, block, key in (("the rule mind", faults["llm"], "by_stage"),
+                            ("the rule environment", faults.get("environment") or {}, "by_task_detail")):
+        for stage, entry in (block.get(key) or {}).items():
+            n, fell = entry["decisions"], entry["fallbacks"]
+            if n >= WARN_MIN_DECISIONS and fell > WARN_FALLBACK_SHARE * n:
+                top = max(entry["faults"].items(), key=lambda kv: kv[1], default=None)
+                cause = f"; top fault: {top[0]} ({top[1]})" if top else ""
+                lines.append(f"warning: {stage}: {fell} of {n} decisions ({fell / n:.0%}) fell back to {who}{cause}")
+    return lines
 
 
 def fault_lines(faults: dict) -> list[str]:
@@ -79,6 +117,11 @@ def fault_lines(faults: dict) -> list[str]:
             f"{llm['retries']} retries, {llm['fallbacks']} fallbacks to the rule mind ({share:.1%})",
             f"  tokens: {llm['prompt_tokens']:,} prompt + {llm['completion_tokens']:,} completion",
             f"  failed LLM calls by kind: {_counts(llm['faults'])}",
+            f"  fallbacks by stage: {_counts({k: v['fallbacks'] for k, v in llm.get('by_stage', {}).items() if v['fallbacks']})}",
+            f"  answers cut at their token budget (truncated) by stage: "
+            f"{_counts({k: v['faults']['truncated'] for k, v in llm.get('by_stage', {}).items() if v['faults'].get('truncated')})}",
+            f"  free texts trimmed to their length limits by stage: "
+            f"{_counts({k: v['trimmed'] for k, v in llm.get('by_stage', {}).items() if v['trimmed']})}",
         ]
     env = faults.get("environment")
     if env:
@@ -90,7 +133,11 @@ def fault_lines(faults: dict) -> list[str]:
             f"    fallbacks by task: {_counts(env['fallbacks_by_task'])}",
             f"    tokens: {env['prompt_tokens']:,} prompt + {env['completion_tokens']:,} completion",
             f"    failed LLM calls by kind: {_counts(env['faults'])}",
+            f"    truncated by task: "
+            f"{_counts({k: v['faults']['truncated'] for k, v in env.get('by_task_detail', {}).items() if v['faults'].get('truncated')})}",
+            f"    trimmed by task: {_counts({k: v['trimmed'] for k, v in env.get('by_task_detail', {}).items() if v['trimmed']})}",
         ]
+    lines += [f"  {line}" for line in stage_warnings(faults)]
     lines.append(f"  interruptions: {_counts(faults['interruptions'])}")
     lines += [f"    at week {e['week']}: {e['message']}" for e in faults["log"]]
     lines.append(f"  faults in all: {faults['total']} (by kind in {FAULTS})")
