@@ -7,8 +7,11 @@ Runs ``agentopia run --mind llm --llm SPEC`` once with ``--profile lean`` and on
 settings, the paper's context window and note tools), and with ``--notes-both`` once more with the
 paper profile but notes edited inside the JSON answers; then reads each run's ``decisions.jsonl``:
 
-- calls and prompt tokens per agent-week (residents' calls; the environment's beside them). The
-  fake backend counts a prompt's words as its tokens (about 1.75 Gemma tokens per word, RESULTS.md);
+- calls, prompt and completion tokens per agent-week (residents' calls; the environment's beside
+  them), and the fallbacks. The fake backend counts a prompt's words as its tokens (about 1.75
+  Gemma tokens per word, RESULTS.md); ``fake:verbose`` writes every text at the asked lengths and
+  counts its completions with ``llm.budgets.estimate_tokens``, so its completions are those of a
+  model that writes what it is asked to write (``--llm fake:verbose``);
 - prefix reuse: the share of each prompt's words that repeat the start of the previous prompt of
   the same caller (a resident; the environment per conversation or task), over all prompts: what a
   serving engine's prefix cache (Ollama, llama.cpp, vLLM) can skip recomputing.
@@ -50,6 +53,8 @@ def measure(run_dir: Path, residents: int, weeks: int) -> dict:
         previous[key] = text
         out[f"{who} calls"] += 1
         out[f"{who} prompt tokens"] += entry["prompt_tokens"]
+        out[f"{who} completion tokens"] += entry["completion_tokens"]
+        out[f"{who} fallbacks"] += entry["fallback"]
         out[f"{who} words"] += len(text.split())
         out[f"{who} reused words"] += len(text[:shared].split())
     agent_weeks = residents * weeks
@@ -58,6 +63,10 @@ def measure(run_dir: Path, residents: int, weeks: int) -> dict:
         "prompt tokens per agent-week": round(out["residents prompt tokens"] / agent_weeks),
         "environment calls per agent-week": round(out["environment calls"] / agent_weeks, 1),
         "environment prompt tokens per agent-week": round(out["environment prompt tokens"] / agent_weeks),
+        "completion tokens per agent-week": round(out["residents completion tokens"] / agent_weeks),
+        "environment completion tokens per agent-week": round(out["environment completion tokens"] / agent_weeks),
+        "fallbacks": f"{out['residents fallbacks']:.0f} of {out['residents calls']:.0f}, environment "
+                     f"{out['environment fallbacks']:.0f} of {out['environment calls']:.0f}",
         "prefix reuse, residents": f"{out['residents reused words'] / max(1, out['residents words']):.0%}",
         "prefix reuse, environment": f"{out['environment reused words'] / max(1, out['environment words']):.0%}",
         "conversations": sum(1 for c in read_dialogues(run_dir) if c["kind"] != "public"),

@@ -206,11 +206,18 @@ def test_servers_say_when_they_cut_an_answer_and_give_reasoning_apart():
 
 
 def test_thinking_settings_per_model_and_for_the_run():
-    assert think_for("ollama:qwen3:8b") == 0  # the default: off
-    assert think_for("ollama:qwen3:8b#think=on") == DEFAULT_THINK_TOKENS
-    assert think_for("openai:http://h:8000/v1:Qwen/Qwen3-8B#think=512", "off") == 512
-    assert think_for("ollama:qwen3:8b", "server") is None
-    assert think_for("embedded") is None and think_for("fake") is None  # nothing to turn off: keys stay as they were
+    ollama, openai = OllamaBackend("qwen3:8b"), OpenAIBackend("http://h:8000/v1", "Qwen/Qwen3-8B")
+    assert think_for("ollama:qwen3:8b", ollama) == 0  # the default: off
+    assert think_for("ollama:qwen3:8b#think=on", ollama) == DEFAULT_THINK_TOKENS
+    assert think_for("openai:http://h:8000/v1:Qwen/Qwen3-8B#think=512", openai, "off") == 512
+    assert think_for("ollama:qwen3:8b", ollama, "server") is None
+    assert think_for("fake", FakeBackend()) is None  # nothing to turn off: keys stay as they were
+    assert think_for("fake:thinking", FakeBackend("thinking", thinking=True)) == 0
+
+    class Replaying:  # a replay names the recorded backend: its requests are made as they were recorded
+        backend, model = "ollama", "qwen3:8b"
+
+    assert think_for("replay", Replaying(), "on") == DEFAULT_THINK_TOKENS
     assert split_spec("ollama:a@http://h:1#think=off") == ("ollama:a@http://h:1", "off")
     assert split_reasoning("<think>\nx\n</think>\n{}") == ("x", "{}")
     with pytest.raises(ValueError, match="think=off"):
@@ -261,3 +268,7 @@ def test_a_thinking_model_left_to_think_is_cut_counted_and_warned_about(tmp_path
     assert len(thought) > 100
     prompts = "\n".join(m["content"] for line in lines for m in line["messages"])
     assert not any(line["reasoning"][:80] in prompts for line in thought)  # never sent back in a later prompt
+    sft = tmp_path / "sft.jsonl"
+    assert main(["dataset", "sft", str(tmp_path / "on"), "--model", "fake:thinking", "--top", "1", "--out", str(sft)]) == 0
+    trained = sft.read_text()
+    assert trained and not any(line["reasoning"][:80] in trained for line in thought)  # the answers are trained, not the reasoning

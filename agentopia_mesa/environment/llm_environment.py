@@ -254,4 +254,4 @@ class LLMEnvironmentFactory:
         dispatcher = Dispatcher(max_concurrency=self.max_concurrency, timeout_s=self.timeout_s)
         seed = getattr(model, "_seed", 0)
         return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=self.temperature,
-                              seed=seed if isinstance(seed, int) else 0, spec=self.spec, think=think_for(self.spec, self.think))
+                              seed=seed if isinstance(seed, int) else 0, spec=self.spec, think=think_for(self.spec, client, self.think))

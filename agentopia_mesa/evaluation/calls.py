@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agentopia_mesa.llm.budgets import answer_budget, family_of
 from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher, Outcome
 from agentopia_mesa.llm.recorded import dispatch_recorded
@@ -21,15 +22,23 @@ from agentopia_mesa.llm.recorded import dispatch_recorded
 @dataclass(frozen=True)
 class Ask:
     """One request to make: ``client``, ``tag`` ("eval-actor/A/SCENE/r3"), ``messages``, JSON
-    ``schema``, ``parse`` (text -> answer, raising on a bad one), ``max_tokens`` and ``temperature``."""
+    ``schema``, ``parse`` (text -> answer, raising on a bad one), ``max_tokens`` (None: room for the
+    largest answer the schema allows, llm/budgets.py) and ``temperature``."""
 
     client: LLMClient
     tag: str
     messages: list[dict]
     schema: dict
     parse: Callable[[str], object]
-    max_tokens: int
+    max_tokens: int | None
     temperature: float
+
+    @property
+    def budget(self) -> int:
+        """``max_tokens``, or the schema's budget for the client's model family."""
+        if self.max_tokens is not None:
+            return self.max_tokens
+        return answer_budget(self.schema, family_of(getattr(self.client, "model", "") or ""))
 
 
 def call_seed(seed: int, tag: str) -> int:
@@ -40,16 +49,22 @@ def call_seed(seed: int, tag: str) -> int:
 class Caller:
     """Runs batches of ``Ask`` through ``dispatcher``; ``on_batch(n)`` is told how many ended."""
 
-    def __init__(self, dispatcher: Dispatcher, seed: int, on_batch: Callable[[int], None] | None = None):
+    def __init__(self, dispatcher: Dispatcher, seed: int, on_batch: Callable[[int], None] | None = None,
+                 think: dict[int, int | None] | None = None):
         self.dispatcher = dispatcher
         self.seed = seed
         self.on_batch = on_batch
+        self.think = think or {}  # id(client) -> ChatOptions.think (llm/thinking.py); absent: None
         self.failures = 0
 
     def run(self, asks: list[Ask]) -> list[Outcome]:
-        jobs = [(a.client, ChatRequest(messages=tuple(a.messages), schema=a.schema, tag=a.tag,
-                                       options=ChatOptions(temperature=a.temperature, seed=call_seed(self.seed, a.tag),
-                                                           max_tokens=a.max_tokens)), a.parse) for a in asks]
+        jobs = []
+        for a in asks:
+            think = self.think.get(id(a.client))
+            options = ChatOptions(temperature=a.temperature, seed=call_seed(self.seed, a.tag),
+                                  max_tokens=a.budget + (think or 0), think=think)
+            jobs.append((a.client, ChatRequest(messages=tuple(a.messages), schema=a.schema, tag=a.tag, options=options),
+                         a.parse))
         outcomes = dispatch_recorded(self.dispatcher, jobs)
         self.failures += sum(o.value is None for o in outcomes)
         if self.on_batch is not None:

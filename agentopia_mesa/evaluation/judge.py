@@ -18,10 +18,9 @@ from agentopia_mesa.evaluation.scoring import scene_scores
 from agentopia_mesa.evaluation.transcript import actor_lines
 from agentopia_mesa.llm.client import LLMClient
 
-#: Room for the longest answer the schema allows (4 x 5 flaws of up to 100 characters, at most about 45
-#: tokens each): a cut-off answer is invalid JSON and costs a retry. Measured: at 512 the embedded
-#: 270M model, which fills every list, was cut off.
-JUDGE_TOKENS = 1024
+#: The judge's answers are given room for the longest the schema allows (4 x 5 flaws of up to 100
+#: characters; llm/budgets.py): measured, at 512 tokens the embedded 270M model, which fills every
+#: list, was cut off.
 JUDGE_TEMPERATURE = 0.0
 
 
@@ -38,7 +37,7 @@ class Verdict:
 def judge_all(plays: list[Play], judge: LLMClient, caller: Caller) -> list[Verdict]:
     """A verdict per play, in order."""
     asks = [Ask(judge, p.tag("judge"), prompts.judge_messages(p.scene, p.turns), answers.judgement_schema(),
-                answers.parse_judgement, JUDGE_TOKENS, JUDGE_TEMPERATURE) for p in plays]
+                answers.parse_judgement, None, JUDGE_TEMPERATURE) for p in plays]
     verdicts = []
     for play, outcome in zip(plays, caller.run(asks), strict=True):
         lines = actor_lines(play.turns)

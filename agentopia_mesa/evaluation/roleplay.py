@@ -96,6 +96,7 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
     the cache kept). ``progress(done, total)`` is called as calls end; ``total`` is an upper bound
     (plays may end before their last round) until the last call."""
     from agentopia_mesa.minds.assign import MixEntry
+    from agentopia_mesa.llm.thinking import think_for
     from agentopia_mesa.minds.llm_settings import LLMSettings, client_for, dispatcher_for, resolved_concurrency
 
     scenes = load_scenes(settings)  # a bad file or world fails before any model is loaded
@@ -127,7 +128,8 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
     dispatcher = dispatcher_for(llm)
     if progress is not None:  # also as each call of a batch ends: a batch of embedded calls takes minutes
         dispatcher.on_progress = lambda p: progress(done[0] + p.done, total)
-    caller = Caller(dispatcher, settings.seed, on_batch)
+    # reasoning of thinking models: each spec's own #think=..., else off (llm/thinking.py)
+    caller = Caller(dispatcher, settings.seed, on_batch, think={id(c): think_for(spec, c) for spec, c in clients.items()})
     actors = {player: clients[spec] for player, spec in zip(PLAYERS, settings.models)}
     play_all(plays, actors, clients[settings.env_spec], caller, settings.rounds, settings.temperature)
     verdicts = judge_all(plays, clients[settings.judge], caller)

@@ -29,7 +29,7 @@ import re
 DEFAULT_THINK_TOKENS = 1024
 #: The default of both profiles (``agentopia run --think``).
 DEFAULT_THINK = "off"
-#: Backends whose models may reason ("fake" only as ``fake:thinking``, the project's test double).
+#: Backends whose models may reason (and ``fake:thinking``, the project's test double).
 THINKING_KINDS = ("ollama", "openai")
 _LEADING_THINK = re.compile(r"^\s*<think>(.*?)</think>\s*", re.DOTALL)
 
@@ -61,20 +61,19 @@ def split_spec(spec: str) -> tuple[str, str | None]:
     return base, value.strip()
 
 
-def can_think(spec: str) -> bool:
-    """Whether the model of ``spec`` (without suffix) may reason: Ollama and OpenAI-compatible
-    servers, replays of their recordings, and ``fake:thinking``."""
-    kind, _, rest = spec.strip().partition(":")
-    if kind == "replay":
-        kind = rest.partition(":")[0]
-    return kind in THINKING_KINDS or spec.strip() in ("fake:thinking", "replay:fake:thinking")
+def can_think(client) -> bool:
+    """Whether ``client``'s model may reason: an Ollama or OpenAI-compatible server's (or a replay
+    of one's recordings: a cached client names the recorded backend), or ``fake:thinking``."""
+    backend, model = getattr(client, "backend", ""), getattr(client, "model", "")
+    return backend in THINKING_KINDS or (backend, model) == ("fake", "thinking")
 
 
-def think_for(spec: str, default: str = DEFAULT_THINK) -> int | None:
-    """``ChatOptions.think`` for ``spec``: its own ``#think=`` if it has one, else ``default``;
-    None for a model that cannot reason (nothing is sent, keys stay as they were)."""
-    base, own = split_spec(spec)
-    if not can_think(base):
+def think_for(spec: str, client, default: str = DEFAULT_THINK) -> int | None:
+    """``ChatOptions.think`` for ``client``, built from ``spec``: the spec's own ``#think=`` if it
+    has one, else ``default``; None for a model that cannot reason (nothing is sent, and its cache
+    keys stay as they were)."""
+    _, own = split_spec(spec)
+    if not can_think(client):
         return None
     return think_tokens(own if own is not None else default)
 

@@ -8,8 +8,9 @@ tokens per second, and
 
     timeout = max(floor, SAFETY * queue * EXPECTED_TOKENS / tokens_per_second)
 
-with ``queue = ceil(max_concurrency / n_parallel)``, ``EXPECTED_TOKENS`` a typical answer budget
-(most stages allow at most 256 tokens, minds/llm_mind.MAX_TOKENS), ``SAFETY`` = 2, and ``floor``
+with ``queue = ceil(max_concurrency / n_parallel)``, ``EXPECTED_TOKENS`` a typical answer's length
+(budgets, llm/budgets.py, are room for the largest answer, which the 270M model never writes:
+its answers average well under 256 tokens), ``SAFETY`` = 2, and ``floor``
 the ``--llm-timeout`` (default 120 s): a fast machine keeps the usual timeout, a loaded one gets a
 longer one instead of timing out and falling back to rules. Measured on a loaded 2-core machine
 (load average 6): 6 tokens/s, so 2 x 8 x 256 / 6 = 683 s instead of 120 s. Other backends

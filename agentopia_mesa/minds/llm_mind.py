@@ -28,7 +28,7 @@ from agentopia_mesa.minds.prompts import messages_for, remember
 from agentopia_mesa.contract.questions import ChatQuestion, Question
 from agentopia_mesa.minds.notebook_tools import tools_for
 from agentopia_mesa.minds.rule_mind import RuleMind
-from agentopia_mesa.minds.schemas import budget_for, lengths_schema, schema_for
+from agentopia_mesa.minds.schemas import budget_for, lengths_schema, schema_for, text_limits
 
 
 class InvalidDecision(ValueError):
@@ -58,7 +58,7 @@ def checked_decision(question: Question, text: str) -> tuple[Decision, int]:
     try:
         decision = question.decision.model_validate_json(text)
         cut = 0
-        if _over_length(decision, lengths_schema(question)):
+        if any(_over(decision, path, limit) for path, limit in text_limits(question)):
             raise ValueError("a text over its limit")
     except ValueError as exc:
         try:
@@ -73,21 +73,14 @@ def checked_decision(question: Question, text: str) -> tuple[Decision, int]:
     return decision, cut + words_cut
 
 
-def _over_length(value, schema: dict, root: dict | None = None) -> bool:
-    """Whether a free text of ``value`` (a decision or part of one) is longer than ``schema`` allows."""
-    root = schema if root is None else root
-    while "$ref" in schema:
-        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
-    if isinstance(value, str):
-        return len(value) > schema.get("maxLength", len(value))
-    if isinstance(value, list):
-        item = schema.get("items")
-        return isinstance(item, dict) and any(_over_length(v, item, root) for v in value)
-    if isinstance(value, Decision):
-        props = schema.get("properties", {})
-        return any(_over_length(getattr(value, name), prop, root) for name, prop in props.items()
-                   if "maxLength" in prop or "$ref" in prop or "items" in prop)
-    return False
+def _over(value, path: tuple[str, ...], limit: int) -> bool:
+    """Whether a text at ``path`` of ``value`` (a decision; "*": each item of a list) passes ``limit``."""
+    if not path:
+        return len(value) > limit
+    head, rest = path[0], path[1:]
+    if head == "*":
+        return any(_over(item, rest, limit) for item in value)
+    return _over(getattr(value, head), rest, limit)
 
 
 @dataclass

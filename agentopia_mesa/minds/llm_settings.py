@@ -193,8 +193,9 @@ def minds_for(settings: LLMSettings, n_residents: int, seed: int, names: list[st
     dispatcher = dispatcher_for(settings)
 
     def make(spec: str, model):
-        return LLMMind(client_for(spec, settings), model.rule_mind, dispatcher, temperature=settings.temperature,
-                       max_tokens=settings.max_tokens, seed=seed, spec=spec, think=think_for(spec, settings.think))
+        client = client_for(spec, settings)
+        return LLMMind(client, model.rule_mind, dispatcher, temperature=settings.temperature,
+                       max_tokens=settings.max_tokens, seed=seed, spec=spec, think=think_for(spec, client, settings.think))
 
     return mind_factory(specs, make), specs
 

@@ -104,6 +104,33 @@ def _lengths(kind: type[q.Question], memory, *settings) -> dict:
     return schema
 
 
+def text_limits(question: q.Question) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """The free texts of ``question``'s decision that ``lengths_schema`` holds shorter than the
+    decision model itself accepts: (path, maxLength) pairs, a path's "*" meaning each item of a
+    list. What an answer's texts are checked against before they are trimmed (llm_mind)."""
+    return _text_limits(type(question), question.memory, *_length_settings(question))
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_limits(kind: type[q.Question], memory, *settings) -> tuple:
+    accepted = dict(_strings(kind.decision.model_json_schema()))
+    return tuple((path, limit) for path, limit in _strings(_lengths(kind, memory, *settings))
+                 if limit < accepted.get(path, limit + 1))
+
+
+def _strings(schema: dict, node: dict | None = None, path: tuple = ()):
+    """(path, maxLength) of every string with one in ``schema`` (properties and list items)."""
+    node = schema if node is None else node
+    while "$ref" in node:
+        node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    if node.get("type") == "string" and "maxLength" in node:
+        yield path, node["maxLength"]
+    for name, prop in node.get("properties", {}).items():
+        yield from _strings(schema, prop, (*path, name))
+    if isinstance(node.get("items"), dict):
+        yield from _strings(schema, node["items"], (*path, "*"))
+
+
 def budget_for(question: q.Question, family: str = "", think: int | None = None) -> int:
     """The token budget of ``question``'s calls for a model of ``family``: room for the largest
     answer ``lengths_schema`` allows and for the largest call of the notebook tools it offers

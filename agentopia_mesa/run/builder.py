@@ -90,7 +90,7 @@ def environment_for(llm: LLMSettings, seed: int) -> Callable | None:
 
     def make(model) -> LLMEnvironment:
         return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=llm.temperature, seed=seed, spec=spec,
-                              think=think_for(spec, llm.think))
+                              think=think_for(spec, client, llm.think))
 
     return make
 

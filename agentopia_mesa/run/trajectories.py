@@ -13,7 +13,9 @@ None if the model never answered), ``decision`` (what the resident did), and the
 ``fallback`` (the rule mind decided), ``invalid`` (at least one answer failed validation and was
 retried), ``invalid_attempts``, ``rejected`` (the model answered but no answer passed
 validation, or the environment refused it), ``error``; plus ``prompt_tokens``,
-``completion_tokens`` and ``cached``. The LLM environment's lines add ``role: "environment"`` and
+``completion_tokens`` and ``cached``; after them, only where there are any, ``trimmed`` (free texts
+the code cut to their limits) and ``reasoning`` (a thinking model's, never sent back in a prompt).
+The LLM environment's lines add ``role: "environment"`` and
 ``task`` (``contract.environment.TASKS``); their ``resident`` is whom the task concerns ("" for a
 town-wide task) and their ``decision`` is the verdict. Residents' lines have no ``role``.
 """
