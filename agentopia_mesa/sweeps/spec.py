@@ -29,6 +29,11 @@ mix = "fake=0.5"           # LLM minds as `agentopia run --mind llm --mix` (the 
 max_concurrency = 8        # the mix's calls in flight per run, as --max-concurrency (this default)
 minds = "package.module:factory"   # factory(cache=Path, seed=int, **options) -> minds
 options = {}
+
+[society]                  # agentopia run's town options for every run (sweeps/society.py), e.g.
+mind = "llm"
+llm = "fake"
+profile = "paper"          # the paper's conversations, judged by an LLM environment
 ```
 
 Runs are identified by a hash of their parameters and seed, so a sweep can be re-run, grown
@@ -51,9 +56,10 @@ import numpy as np
 from agentopia_mesa.minds.assign import parse_mix
 from agentopia_mesa.run.layout import LLM_CACHE
 from agentopia_mesa.sweeps.params import SweepConfigError, check_parameter
+from agentopia_mesa.sweeps.society import check_society
 
 EXECUTORS = ("sequential", "processes", "ray")
-SECTIONS = ("sweep", "fixed", "grid", "points", "llm")
+SECTIONS = ("sweep", "fixed", "grid", "points", "llm", "society")
 SWEEP_KEYS = ("name", "world", "years", "residents", "seeds", "seed", "executor", "workers", "retries", "ray_address")
 LLM_KEYS = ("cache", "mix", "max_concurrency", "minds", "options")
 
@@ -103,6 +109,7 @@ class SweepSpec:
     llm_max_concurrency: int = 8
     minds: str | None = None
     minds_options: dict[str, Any] = field(default_factory=dict)
+    society: dict[str, Any] = field(default_factory=dict)  # agentopia run's town options (sweeps/society.py)
     base_dir: str = "."  # where relative world paths are resolved: the config file's folder
 
     # -- the runs -------------------------------------------------------------------------------
@@ -125,7 +132,7 @@ class SweepSpec:
         runs, seen = [], set()
         for params in self.parameter_sets():
             for replicate, seed in enumerate(self.replicate_seeds):
-                run = RunPlan(run_id(params, seed), replicate, seed, params)
+                run = RunPlan(run_id(params, seed, self.society), replicate, seed, params)
                 if run.id not in seen:
                     seen.add(run.id)
                     runs.append(run)
@@ -144,9 +151,11 @@ class SweepSpec:
         return data
 
 
-def run_id(params: dict[str, Any], seed: int) -> str:
-    """A stable 12-hex-digit id of a run's parameters and seed."""
-    blob = json.dumps({"params": params, "seed": seed}, sort_keys=True, default=str).encode()
+def run_id(params: dict[str, Any], seed: int, society: dict[str, Any] | None = None) -> str:
+    """A stable 12-hex-digit id of a run's parameters, seed and society (when it has one, so a
+    sweep without ``[society]`` keeps its runs' ids, and a changed society makes new runs)."""
+    blob = json.dumps({"params": params, "seed": seed, **({"society": society} if society else {})},
+                      sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
@@ -182,7 +191,7 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
     unknown = [k for k in data if k not in SECTIONS]
     if unknown:
         raise SweepConfigError(f"{unknown[0]}: unknown section; use {', '.join(SECTIONS)}")
-    sweep, fixed, grid, llm = (_table(data, s) for s in ("sweep", "fixed", "grid", "llm"))
+    sweep, fixed, grid, llm, society = (_table(data, s) for s in ("sweep", "fixed", "grid", "llm", "society"))
     points = _table(data, "points", list)
     for key in sweep:
         if key not in SWEEP_KEYS:
@@ -250,6 +259,7 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
             raise SweepConfigError(f"llm.minds: 'package.module:factory', got {llm['minds']!r}")
         settings["minds"] = llm["minds"]
     settings["minds_options"] = dict(llm.get("options", {}))
+    settings["society"] = check_society(society, llm, base_dir)
     spec = SweepSpec(**settings)
     _check_combinations(spec)
     return spec
@@ -282,7 +292,7 @@ def _seeds(value) -> int | tuple[int, ...]:
 
 
 def _check_combinations(spec: SweepSpec) -> None:
-    """Checks that need whole parameter sets: conflicting keys and loadable worlds."""
+    """Checks that need whole parameter sets: conflicting keys, loadable worlds and the society's town."""
     from agentopia_mesa.sweeps.params import model_kwargs
     from agentopia_mesa.world.loader import load_world
 
@@ -297,3 +307,8 @@ def _check_combinations(spec: SweepSpec) -> None:
                 load_world(world)
             except (ValueError, FileNotFoundError) as exc:
                 raise SweepConfigError(f"world: {str(exc).splitlines()[0]}") from None
+    if spec.society:  # every run's town, as its worker will make it (no model, no client yet)
+        from agentopia_mesa.sweeps.worker import RunTask, settings_for
+
+        for params in spec.parameter_sets():
+            settings_for(RunTask("check", "", 0, spec.replicate_seeds[0], params, spec.base_dir, society=spec.society))
