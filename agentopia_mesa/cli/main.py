@@ -14,7 +14,7 @@ from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.cli.eval import add_eval_parser
-from agentopia_mesa.cli.mind_options import CONCURRENCY_HELP, concurrency_arg
+from agentopia_mesa.cli.mind_options import add_society_arguments, parse_sets
 from agentopia_mesa.cli.parsing import Parser, handle
 from agentopia_mesa.cli.progress import show_llm_progress
 from agentopia_mesa.run.checkpoints import keep_arg
@@ -73,41 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tables", choices=TOWN["tables"].choices, default=TOWN["tables"].default,
                      help="format of the per-resident tables (residents, ties, residents_yearly): csv (default) or "
                           "parquet, smaller and faster for big runs, written in the background (README, run directory)")
-    run.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
-                     help="override any configuration field, e.g. --set needs__decay=0.2 (repeatable; VALUE is JSON or text)")
-    minds = run.add_argument_group("minds (who decides)")
-    minds.add_argument("--mind", choices=TOWN["mind"].choices, default=TOWN["mind"].default, help="rule-based minds (default) or LLM minds")
-    minds.add_argument("--llm", default=TOWN["llm"].default, metavar="SPEC",
-                       help="with --mind llm: embedded (default, in-process, no server), ollama:MODEL, openai:URL:MODEL, replay, fake; "
-                            "another SPEC without --mind llm is an error (the run would use rules)")
-    minds.add_argument("--mix", default=None, metavar="SPEC=FRACTION,...",
-                       help="a mixed society, e.g. ollama:qwen3:4b=0.5,ollama:agentopia-ft=0.5 (the rest use rules)")
-    minds.add_argument("--assign", type=Path, default=None, metavar="FILE",
-                       help='a JSON object naming residents\' minds, e.g. {"Ana Lopez": "ollama:agentopia-ft", '
-                            '"Ben Wu": "rules"}; the others follow --mix (or rules when --mix is not given)')
-    minds.add_argument("--llm-cache", default=None, metavar="PATH",
-                       help="SQLite response cache (default: llm-cache.sqlite in the run directory; share one across runs)")
-    minds.add_argument("--cache-mode", choices=TOWN["cache_mode"].choices, default=TOWN["cache_mode"].default)
-    minds.add_argument("--temperature", type=float, default=TOWN["temperature"].default)
-    minds.add_argument("--max-concurrency", type=concurrency_arg, default=TOWN["max_concurrency"].default, metavar="auto|N", help=CONCURRENCY_HELP)
-    minds.add_argument("--llm-timeout", type=float, default=TOWN["llm_timeout"].default, metavar="SECONDS",
-                       help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
-                            "is set from the speed measured after a warm-up call (README, LLM minds)")
-    judge = run.add_argument_group("environment (who judges what happens)")
-    run.add_argument("--profile", choices=TOWN["profile"].choices, default=None,
-                     help="settings of LLM runs: lean (default: a few short turns per conversation, no entry or exit "
-                          "calls) or paper (the paper's conversations: entry analysis, 5-20 turns of up to 200 words, "
-                          "exit reflection; and --env llm); --env and --set override it (README, conversations)")
-    judge.add_argument("--env", choices=TOWN["env"].choices, default=None,
-                       help="the rule environment's formulas (default; llm with --profile paper) or an LLM environment "
-                            "model that judges conversations turn by turn, outcomes, "
-                            "the shop, events, encounters, jobs, hiring and profile rewrites (README, LLM environment)")
-    judge.add_argument("--env-llm", default=None, metavar="SPEC",
-                       help="with --env llm: the environment's model, e.g. a bigger one than the residents' "
-                            "(default: the residents' --llm)")
-    judge.add_argument("--ratings", choices=TOWN["ratings"].choices, default=None,
-                       help="who makes the yearly ratings: each resident's own mind, or the environment on its behalf "
-                            "(default: environment with --env llm, else self)")
+    add_society_arguments(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -160,7 +126,7 @@ def _run(args) -> int:
     from agentopia_mesa.run.town_options import run_settings, warn_ignored
 
     options = {key: value for key, value in vars(args).items() if key not in (*RUN_ONLY, "command", "handler")}
-    options["set"] = _parse_sets(args.set)
+    options["set"] = parse_sets(args.set)
     warn_ignored(options)
     settings = run_settings(options)
     world = settings.world_spec()
@@ -168,21 +134,6 @@ def _run(args) -> int:
     run = start_run(replace(settings, world=world, residents=None), out, overwrite=args.overwrite,
                     world_label=str(args.world))
     return _drive(run, args.quiet)
-
-
-def _parse_sets(items: list[str]) -> dict:
-    import json
-
-    overrides = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise UsageError(f"--set: {item!r} is not SECTION__FIELD=VALUE (e.g. needs__decay=0.2)")
-        try:
-            overrides[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = raw
-    return overrides
 
 
 def _drive(run, quiet: bool) -> int:
