@@ -13,7 +13,7 @@ paper's §7 selection over every run: per run and year, the top 25 % of resident
 
     # the paper's society: its conversations, judged by an LLM environment (here a bigger model)
     python experiments/collect_trajectories.py --worlds apartment school rivertown --seeds 4 \\
-        --llm ollama:agentopia-base --profile paper --env-llm ollama:qwen3:14b --workers 3 --out runs/collect
+        --llm ollama:agentopia-base --profile paper --env-llm ollama:qwen3:8b --workers 3 --out runs/collect
 
 Writes ``OUT/runs/<id>/`` (run directories with ``decisions.jsonl``), ``OUT/index.csv`` and
 ``OUT/dataset/sft.jsonl`` with its card ``OUT/dataset/sft.md``.

@@ -169,3 +169,16 @@ def test_assign_in_a_society_is_a_table_or_a_file_next_to_the_sweep_file(tmp_pat
     for assign in ({name: "fake"}, "minds.json"):
         spec = sweep_from_dict({"sweep": TOWN, "society": {"mind": "llm", "assign": assign}}, base_dir=tmp_path)
         assert settings_for(task_for(spec, tmp_path, spec.plan()[0])).llm.assign == {name: "fake"}
+
+
+def test_the_gpu_recipes_sweeps_are_paper_towns_judged_by_an_llm_environment():
+    from agentopia_mesa.sweeps import load_sweep
+    from agentopia_mesa.sweeps.runner import task_for
+    from agentopia_mesa.sweeps.worker import settings_for
+
+    models = Path(__file__).resolve().parent.parent / "models"
+    for name in ("live_base.toml", "mixed.toml"):
+        spec = load_sweep(models / name)
+        settings = settings_for(task_for(spec, Path("/tmp"), spec.plan()[0]))
+        assert settings.profile == "paper" and settings.llm.env == "llm" and settings.llm.ratings_by == "environment", name
+        assert settings.llm.env_spec.startswith("ollama:") and settings.llm.mix, name

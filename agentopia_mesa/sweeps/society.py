@@ -5,7 +5,7 @@
 mind = "llm"
 llm = "ollama:agentopia-base"
 profile = "paper"          # the paper's conversations, and the LLM environment it implies
-env_llm = "ollama:qwen3:14b"
+env_llm = "ollama:qwen3:8b"
 ratings = "environment"
 max_concurrency = 32
 ```
