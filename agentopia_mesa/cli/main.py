@@ -127,8 +127,8 @@ def _run(args) -> int:
 
     options = {key: value for key, value in vars(args).items() if key not in (*RUN_ONLY, "command", "handler")}
     options["set"] = parse_sets(args.set)
-    warn_ignored(options)
     settings = run_settings(options)
+    warn_ignored(options)
     world = settings.world_spec()
     out = args.out or Path("runs") / f"{world.name}-seed{args.seed}"
     run = start_run(replace(settings, world=world, residents=None), out, overwrite=args.overwrite,

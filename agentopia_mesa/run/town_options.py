@@ -47,7 +47,7 @@ class TownOption:
     key: str
     default: Any = None
     choices: tuple | None = None
-    kind: str = "text"  # what a sweep file may give: text, number, whole, whole_or_none, auto_or_whole, keep, table, assign
+    kind: str = "text"  # what a sweep file may give (``_KINDS``)
     llm_field: str | None = None  # the LLMSettings field it sets directly, if any
 
     @property
@@ -88,7 +88,7 @@ TOWN_OPTIONS: dict[str, TownOption] = {o.key: o for o in (
 _DECIDED = {"mix", "assign", "env", "env_llm", "ratings"} | {o.llm_field for o in TOWN_OPTIONS.values() if o.llm_field}
 
 #: Options that only LLM calls use: given to a town with no LLM at all, they would be ignored.
-LLM_ONLY = ("llm_cache", "cache_mode", "temperature", "max_concurrency", "llm_timeout")
+LLM_ONLY = tuple(key for key, option in TOWN_OPTIONS.items() if option.llm_field)
 
 
 def llm_field_options() -> dict[str, TownOption]:
@@ -104,6 +104,8 @@ def all_options() -> dict[str, TownOption]:
 
 
 def _kind_of(default: Any) -> str:
+    if isinstance(default, dict):
+        return "table"
     if isinstance(default, bool):
         return "bool"
     if isinstance(default, int):
@@ -113,14 +115,14 @@ def _kind_of(default: Any) -> str:
     return "text"
 
 
-def run_settings(options: Mapping[str, Any], base_dir: str | Path | None = None) -> RunSettings:
+def run_settings(options: Mapping[str, Any]) -> RunSettings:
     """``RunSettings`` of a town from its options (keys of ``all_options``; the rest take the
     command's defaults), by ``agentopia run``'s rules:
 
     - the profile (default lean) shapes LLM runs: its overrides, then ``set``'s on top; with the
       paper profile the environment is an LLM unless ``env`` says otherwise;
     - ``llm`` without ``mind = llm`` is an error (the town would use rules);
-    - ``assign`` is a table of resident name -> spec or a JSON file of one (relative to ``base_dir``).
+    - ``assign`` is a table of resident name -> spec or the path of a JSON file of one.
 
     Raises ``ValueError`` naming the option's flag (``--years: must be at least 1, got 0``).
     """
@@ -156,7 +158,7 @@ def run_settings(options: Mapping[str, Any], base_dir: str | Path | None = None)
     if o["weeks_per_year"] is not None:
         overrides["calendar__weeks_per_year"] = o["weeks_per_year"]
     llm_options = {option.llm_field: o[key] for key, option in known.items() if option.llm_field}
-    llm = LLMSettings.from_args(o["mind"], o["llm"], o["mix"], read_assign(o["assign"], base_dir),
+    llm = LLMSettings.from_args(o["mind"], o["llm"], o["mix"], read_assign(o["assign"]),
                                 env=env, env_llm=o["env_llm"], ratings=o["ratings"], **llm_options)
     if llm.uses_llm:  # a profile shapes LLM runs; a rules run plays the paper's conversations with templates
         overrides = {**PROFILES[profile], **overrides}
@@ -173,7 +175,8 @@ def ignored_options(options: Mapping[str, Any]) -> list[str]:
     env = options.get("env") or ("llm" if options.get("profile") == "paper" else "rules")
     if options.get("mind", RULES) != RULES or env == "llm":  # an LLM environment uses them too
         return []
-    return [TOWN_OPTIONS[key].flag for key in LLM_ONLY if options.get(key, TOWN_OPTIONS[key].default) != TOWN_OPTIONS[key].default]
+    given = [TOWN_OPTIONS[key] for key in LLM_ONLY if key in options]
+    return [option.flag for option in given if options[option.key] != option.default]
 
 
 def check_value(option: TownOption, value: Any) -> None:
@@ -223,14 +226,11 @@ _EXPECTED = {
 }
 
 
-def read_assign(assign: str | Path | dict | None, base_dir: str | Path | None = None) -> dict[str, str] | None:
-    """``assign``: a table of resident name -> mind spec as it is, or the JSON file of one
-    (``--assign FILE``; a relative path is read from ``base_dir`` where given)."""
+def read_assign(assign: str | Path | dict | None) -> dict[str, str] | None:
+    """``assign``: a table of resident name -> mind spec as it is, or the JSON file of one (``--assign FILE``)."""
     if assign is None or isinstance(assign, dict):
         return assign
     path = Path(assign)
-    if base_dir is not None and not path.is_absolute():
-        path = Path(base_dir) / path
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -255,8 +255,8 @@ def named_for(message: str, label: Callable[[str], str]) -> str:
     return label(key) + message[match.end():] if key in all_options() else message
 
 
-def warn_ignored(options: Mapping[str, Any], name: str = "agentopia") -> None:
+def warn_ignored(options: Mapping[str, Any]) -> None:
     """A warning on stderr naming the LLM-only options a town with no LLM would ignore."""
     ignored = ignored_options(options)
     if ignored:
-        print(f"{name}: warning: {', '.join(ignored)} only apply with --mind llm; this run uses rules", file=sys.stderr)
+        print(f"agentopia: warning: {', '.join(ignored)} only apply with --mind llm; this run uses rules", file=sys.stderr)
