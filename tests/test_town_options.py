@@ -111,6 +111,7 @@ def test_run_settings_by_the_commands_rules():
     assert lean.overrides["activity__max_turns"] == 9 and lean.overrides["memory__notes"] == "json"  # set over profile
     paper = run_settings({"mind": "llm", "llm": "fake", "profile": "paper"})
     assert paper.llm.env == "llm" and paper.llm.ratings_by == "environment" and paper.overrides == {}
+    assert run_settings({"keep_checkpoints": "all"}).keep_checkpoints == 0 == run_settings({"keep_checkpoints": 0}).keep_checkpoints
     rules = run_settings({"years": 2, "weeks_per_year": 3})
     assert rules.profile is None and not rules.uses_llm and rules.overrides == {"calendar__weeks_per_year": 3}
     with pytest.raises(ValueError, match="nonsense: not an option of a town"):
@@ -137,7 +138,8 @@ def test_a_society_changes_run_ids_and_a_sweep_without_one_keeps_them():
     ({"env": "rules", "env_llm": "fake"}, "society.env_llm: only with --env llm"),
     ({"mind": "llm", "mix": "fake=2"}, "society.mix: fraction 2.0 for 'fake' must be in (0, 1]"),
     ({"mind": "llm", "assign": "nowhere.json"}, "society.assign: no file"),
-    ({"keep_checkpoints": 0}, "society.keep_checkpoints: a number of newest checkpoints"),
+    ({"keep_checkpoints": -1}, "society.keep_checkpoints: a number of newest checkpoints"),
+    ({"keep_checkpoints": "some"}, "society.keep_checkpoints: a number of newest checkpoints"),
 ])
 def test_bad_society_keys_and_values_name_the_key(society, says):
     with pytest.raises(SweepConfigError) as exc:

@@ -154,6 +154,8 @@ def run_settings(options: Mapping[str, Any]) -> RunSettings:
         raise ValueError(f"--checkpoint-every: must be 0 or more, got {o['checkpoint_every']}")
     if o["max_concurrency"] != AUTO and o["max_concurrency"] < 1:
         raise ValueError(f"--max-concurrency: must be at least 1, got {o['max_concurrency']}")
+    keep = o["keep_checkpoints"]
+    keep = parse_keep(keep) if isinstance(keep, str) else keep  # 0: all
     overrides = dict(o["set"] or {})
     if o["weeks_per_year"] is not None:
         overrides["calendar__weeks_per_year"] = o["weeks_per_year"]
@@ -164,7 +166,7 @@ def run_settings(options: Mapping[str, Any]) -> RunSettings:
         overrides = {**PROFILES[profile], **overrides}
     settings = RunSettings(world=o["world"], residents=o["residents"], years=o["years"], seed=o["seed"],
                            overrides=overrides, llm=llm, checkpoint_every=o["checkpoint_every"],
-                           keep_checkpoints=o["keep_checkpoints"], tables=o["tables"],
+                           keep_checkpoints=keep, tables=o["tables"],
                            profile=profile if llm.uses_llm else None)
     settings.config()  # a bad override is one line before anything is made
     return settings
@@ -192,7 +194,7 @@ def check_value(option: TownOption, value: Any) -> None:
         return
     if not _KINDS[option.kind](value):
         raise ValueError(f"{option.flag}: {_EXPECTED[option.kind]}, got {value!r}")
-    if option.kind == "keep":
+    if option.kind == "keep" and isinstance(value, str):
         parse_keep(value)
 
 
@@ -212,15 +214,16 @@ _KINDS: dict[str, Callable[[Any], bool]] = {
     "whole": _whole,
     "whole_or_none": _whole,
     "auto_or_whole": lambda v: v == AUTO or _whole(v),
-    "keep": lambda v: _whole(v) or (isinstance(v, str) and v.strip().lower() == "all"),
+    "keep": lambda v: (_whole(v) and v >= 0) or (isinstance(v, str) and v.strip().lower() == "all"),
     "table": lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
     "assign": lambda v: (isinstance(v, str | Path) and bool(str(v).strip())) or (
         isinstance(v, dict) and all(isinstance(k, str) and isinstance(s, str) for k, s in v.items())),
 }
 _EXPECTED = {
-    "text": "a non-empty string", "world": "a built-in world name or a world file path", "bool": "true or false", "number": "a number", "whole": "a whole number",
+    "text": "a non-empty string", "world": "a built-in world name or a world file path", "bool": "true or false",
+    "number": "a number", "whole": "a whole number",
     "whole_or_none": "a whole number", "auto_or_whole": 'auto or a whole number',
-    "keep": "a number of newest checkpoints (1 or more) or 'all'",
+    "keep": "a number of newest checkpoints (1 or more) or 'all' (or 0)",
     "table": "a table of configuration fields (section__field = value)",
     "assign": 'a table of resident names to specs (e.g. {"Ana Lopez" = "fake"}) or a JSON file of one',
 }
