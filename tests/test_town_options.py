@@ -148,7 +148,7 @@ def test_bad_society_keys_and_values_name_the_key(society, says):
 
 
 def test_a_society_and_an_llm_mix_are_not_given_together():
-    with pytest.raises(SweepConfigError, match=r"llm.mix: with a \[society\] table give the residents' minds there"):
+    with pytest.raises(SweepConfigError, match=r"llm.mix: with society options \(\[society\], or its keys as parameters\) give the residents' minds"):
         sweep_from_dict({"sweep": TOWN, "llm": {"mix": "fake=1"}, "society": {"env": "llm", "env_llm": "fake"}})
 
 
@@ -184,3 +184,38 @@ def test_the_gpu_recipes_sweeps_are_paper_towns_judged_by_an_llm_environment():
         settings = settings_for(task_for(spec, Path("/tmp"), spec.plan()[0]))
         assert settings.profile == "paper" and settings.llm.env == "llm" and settings.llm.ratings_by == "environment", name
         assert settings.llm.env_spec.startswith("ollama:") and settings.llm.mix, name
+
+
+def test_society_options_vary_from_run_to_run_as_parameters(tmp_path):
+    """The study's comparisons in one sweep: the lean and the paper profile, side by side."""
+    import pandas as pd
+
+    data = {"sweep": {**TOWN, "seeds": [7]}, "fixed": FIXED, "society": {"mind": "llm", "llm": "fake"},
+            "grid": {"profile": ["lean", "paper"]}}
+    spec = sweep_from_dict(data)
+    assert spec.swept == ["profile"] and spec.has_society
+    out = tmp_path / "sweep"
+    assert run_sweep(spec, out, progress=False).complete
+    index = pd.read_csv(out / "index.csv").set_index("profile")
+    for profile, env in (("lean", "rules"), ("paper", "llm")):
+        run = out / "runs" / index.loc[profile, "run_id"]
+        meta = json.loads((run / "config.json").read_text())
+        assert (meta["profile"], meta["llm"].get("env", "rules")) == (profile, env)
+        judged = any(json.loads(line).get("role") == "environment" for line in (run / "decisions.jsonl").open())
+        assert judged == (env == "llm")
+    # without a [society] table too: the parameters alone make the town from run's options
+    alone = sweep_from_dict({"sweep": TOWN, "fixed": FIXED, "points": [{"mind": "llm", "llm": "fake", "profile": "paper"}]})
+    assert alone.has_society and not alone.society
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    ({"grid": {"env": ["judge"]}}, "grid.env: must be one of rules, llm, got 'judge'"),
+    ({"society": {"env": "rules"}, "grid": {"env": ["llm"]}}, "society.env: also a run parameter"),
+    ({"grid": {"env_llm": ["fake"]}}, "env_llm: only with --env llm"),
+    ({"society": {"env_llm": "fake"}}, "society.env_llm: only with --env llm"),
+    ({"points": [{"env": "llm", "env_llm": "fake"}], "llm": {"mix": "fake=1"}}, "llm.mix: with society options"),
+])
+def test_society_parameters_are_checked_like_the_table(data, says):
+    with pytest.raises(SweepConfigError) as exc:
+        sweep_from_dict({"sweep": TOWN, "fixed": FIXED, **data})
+    assert str(exc.value).startswith(says), str(exc.value)

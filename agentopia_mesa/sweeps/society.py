@@ -14,7 +14,8 @@ Each run of the sweep becomes ``run.town_options.run_settings`` of these options
 (``world``, ``residents``, ``years``, configuration fields as ``set``) and its seed: the town
 ``agentopia run`` makes from the same flags. Options that vary from run to run have their places
 elsewhere in the file (``ELSEWHERE``); ``LLMSettings`` fields without a flag (``max_tokens``,
-``retries``, ...) are keys by their field name. A sweep without ``[society]`` runs as before.
+``retries``, ...) are keys by their field name. A key may also be a run parameter, in ``[fixed]``,
+``[grid]`` or ``[[points]]``, to vary it from run to run. A sweep with neither runs as before.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from agentopia_mesa.run.town_options import all_options, check_value, named_for, read_assign, run_settings
+from agentopia_mesa.run.town_options import all_options, check_value, named_for, run_settings
 from agentopia_mesa.sweeps.params import SweepConfigError
 
 #: Town options a sweep file gives outside ``[society]``, and where.
@@ -46,38 +47,38 @@ def where(key: str) -> str:
     return f"society.{key}"
 
 
-def check_society(table: dict[str, Any], llm: dict[str, Any], base_dir: str | Path) -> dict[str, Any]:
-    """``[society]`` checked key by key, with an ``assign`` file read from ``base_dir`` (kept as
-    its absolute path); raises ``SweepConfigError`` naming the key."""
-    keys, options = society_keys(), all_options()
+def check_society_value(place: str, key: str, value: Any) -> Any:
+    """One society option's value, given at ``place`` (``society.env``, ``grid.env``); returns it."""
+    try:
+        check_value(all_options()[key], value)
+    except ValueError as exc:
+        raise SweepConfigError(named_for(str(exc), lambda _: place)) from None
+    return value
+
+
+def check_society(table: dict[str, Any]) -> dict[str, Any]:
+    """``[society]`` checked key by key; raises ``SweepConfigError`` naming the key."""
+    keys = society_keys()
     for key, value in table.items():
         if key in ELSEWHERE:
             raise SweepConfigError(f"{where(key)}: give it in {ELSEWHERE[key]}")
         if key not in keys:
             raise SweepConfigError(f"{where(key)}: unknown setting; use {', '.join(keys)}")
-        try:
-            check_value(options[key], value)
-        except ValueError as exc:
-            raise SweepConfigError(named_for(str(exc), where)) from None
-    for key in ("mix", "max_concurrency"):
-        if key in llm and table:
-            raise SweepConfigError(f"llm.{key}: with a [society] table give the residents' minds there "
-                                   f"(society.mind = \"llm\", society.{key} = ...)")
-    society = dict(table)
-    if isinstance(society.get("assign"), str):
-        path = Path(society["assign"])
-        society["assign"] = str(path if path.is_absolute() else (Path(base_dir) / path).resolve())
-        try:
-            read_assign(society["assign"])
-        except ValueError as exc:
-            raise SweepConfigError(named_for(str(exc), where)) from None
-    return society
+        check_society_value(where(key), key, value)
+    return dict(table)
 
 
-def society_settings(society: dict[str, Any], model_args: dict[str, Any], overrides: dict[str, Any], seed: int):
-    """``RunSettings`` of one run of a sweep with a ``[society]``; a bad combination (``env_llm``
-    without ``env = "llm"``, the paper profile with no model to judge) names its key."""
+def society_settings(society: dict[str, Any], model_args: dict[str, Any], overrides: dict[str, Any], seed: int,
+                     base_dir: str | Path, from_table: set[str] = frozenset()):
+    """``RunSettings`` of one run of a sweep made from ``agentopia run``'s options: ``society``
+    (the ``[society]`` table with the run's own society parameters on top), the run's model
+    arguments, configuration overrides and seed; an ``assign`` file is read from ``base_dir``.
+    A bad combination (``env_llm`` without ``env = "llm"``, the paper profile with no model to
+    judge) names its key: ``society.KEY`` for a key ``from_table``, else ``KEY``."""
+    options = dict(society)
+    if isinstance(options.get("assign"), str):
+        options["assign"] = str(Path(base_dir) / options["assign"])  # an absolute path stays as it is
     try:
-        return run_settings({**society, **model_args, "set": overrides, "seed": seed})
+        return run_settings({**options, **model_args, "set": overrides, "seed": seed})
     except ValueError as exc:
-        raise SweepConfigError(named_for(str(exc), where)) from None
+        raise SweepConfigError(named_for(str(exc), lambda key: where(key) if key in from_table else key)) from None

@@ -36,6 +36,8 @@ llm = "fake"
 profile = "paper"          # the paper's conversations, judged by an LLM environment
 ```
 
+A ``[society]`` key may instead be a parameter (``[grid] profile = ["lean", "paper"]``).
+
 Runs are identified by a hash of their parameters and seed, so a sweep can be re-run, grown
 (more seeds, more values) or resumed without ever redoing a finished run.
 """
@@ -126,6 +128,15 @@ class SweepSpec:
         keys = list(self.grid)
         combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(self.grid[k] for k in keys))]
         return [{**base, **point, **combo} for point in (self.points or ({},)) for combo in combos]
+
+    @property
+    def has_society(self) -> bool:
+        """Whether runs are made from ``agentopia run``'s options: a ``[society]`` table, or
+        society keys among the parameters (``grid.profile = ["lean", "paper"]``)."""
+        from agentopia_mesa.sweeps.society import society_keys
+
+        keys = set(society_keys())
+        return bool(self.society) or any(keys & set(params) for params in self.parameter_sets())
 
     def plan(self) -> list[RunPlan]:
         """All runs, parameter set by parameter set, replicate by replicate."""
@@ -259,8 +270,15 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
             raise SweepConfigError(f"llm.minds: 'package.module:factory', got {llm['minds']!r}")
         settings["minds"] = llm["minds"]
     settings["minds_options"] = dict(llm.get("options", {}))
-    settings["society"] = check_society(society, llm, base_dir)
+    settings["society"] = check_society(society)
+    for key in settings["society"]:
+        if key in settings["fixed"] or key in settings["grid"] or any(key in point for point in checked_points):
+            raise SweepConfigError(f"society.{key}: also a run parameter ([fixed], [grid] or [[points]]); keep it in one place")
     spec = SweepSpec(**settings)
+    for key in ("mix", "max_concurrency"):
+        if key in llm and spec.has_society:
+            raise SweepConfigError(f"llm.{key}: with society options ([society], or its keys as parameters) give the "
+                                   f"residents' minds among them (mind = \"llm\", {key} = ...)")
     _check_combinations(spec)
     return spec
 
@@ -307,7 +325,7 @@ def _check_combinations(spec: SweepSpec) -> None:
                 load_world(world)
             except (ValueError, FileNotFoundError) as exc:
                 raise SweepConfigError(f"world: {str(exc).splitlines()[0]}") from None
-    if spec.society:  # every run's town, as its worker will make it (no model, no client yet)
+    if spec.has_society:  # every run's town, as its worker will make it (no model, no client yet)
         from agentopia_mesa.sweeps.worker import RunTask, settings_for
 
         for params in spec.parameter_sets():

@@ -121,13 +121,15 @@ def settings_for(task: RunTask):
     from agentopia_mesa.minds.assign import parse_mix
     from agentopia_mesa.minds.llm_settings import LLMSettings
     from agentopia_mesa.run.builder import RunSettings
-    from agentopia_mesa.sweeps.society import society_settings
+    from agentopia_mesa.sweeps.society import society_keys, society_settings
 
     overrides = model_kwargs(task.params, task.base_dir)
     model_args = {k: overrides.pop(k) for k in ("world", "residents", "years") if k in overrides}
+    society_params = {k: overrides.pop(k) for k in society_keys() if k in overrides}
     cache = task.llm_cache or None
-    if task.society:
-        settings = society_settings(task.society, model_args, overrides, task.seed)
+    if task.society or society_params:
+        settings = society_settings({**task.society, **society_params}, model_args, overrides, task.seed, task.base_dir,
+                                    from_table=set(task.society))
         llm = replace(settings.llm, cache=cache) if settings.llm.uses_llm or task.minds else settings.llm
         return replace(settings, llm=llm, minds=task.minds, minds_options=task.minds_options)
     if task.llm_mix:
