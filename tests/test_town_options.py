@@ -219,3 +219,45 @@ def test_society_parameters_are_checked_like_the_table(data, says):
     with pytest.raises(SweepConfigError) as exc:
         sweep_from_dict({"sweep": TOWN, "fixed": FIXED, **data})
     assert str(exc.value).startswith(says), str(exc.value)
+
+
+#: A value, other than the default, of every [society] key (LLMSettings fields added later are
+#: keys too; they need an example here only to be part of the round trip below).
+EXAMPLES = {"mind": "llm", "llm": "fake", "mix": "fake=0.5", "profile": "paper", "env": "llm", "env_llm": "fake:varied",
+            "ratings": "self", "cache_mode": "record", "temperature": 0.3, "max_concurrency": 5, "llm_timeout": 30.0,
+            "checkpoint_every": 2, "keep_checkpoints": 1, "tables": "parquet", "max_tokens": 99, "retries": 1,
+            "check": False}
+
+
+def test_every_society_key_makes_the_settings_its_flag_makes(tmp_path):
+    """One definition: the RunSettings of a sweep run's [society] equal those of agentopia run's
+    flags, key for key (assign as a JSON file for the command, a table for the sweep)."""
+    from agentopia_mesa.cli.main import town_options
+    from agentopia_mesa.sweeps.runner import task_for
+    from agentopia_mesa.sweeps.worker import settings_for
+    from agentopia_mesa.world.loader import load_world, resize_world
+
+    name = resize_world(load_world("school"), 4).residents[2].name
+    society = {**{k: v for k, v in EXAMPLES.items() if k in society_keys()}, "assign": {name: "fake:varied"}}
+    spec = sweep_from_dict({"sweep": TOWN, "fixed": FIXED, "society": society})
+    swept = settings_for(task_for(spec, tmp_path, spec.plan()[0]))
+    (tmp_path / "minds.json").write_text(json.dumps({name: "fake:varied"}))
+    flags = ["--world", "school", "--years", "1", "--residents", "4", "--seed", "7", "--weeks-per-year", "1",
+             "--set", "calendar__days_per_week=2", "--assign", str(tmp_path / "minds.json")]
+    generic = {}
+    for key, value in society.items():
+        if key == "assign":
+            continue
+        if key in run_dests():
+            flags += [TOWN_OPTIONS[key].flag, str(value)]
+        else:  # an LLMSettings field without a flag
+            generic[key] = value
+    alone = run_settings({**town_options(run_parser().parse_args(flags)), **generic})
+    assert dataclasses.replace(swept, llm=dataclasses.replace(swept.llm, cache=None)) == alone
+    for key, value in EXAMPLES.items():  # and every example reached the settings
+        option = all_options()[key]
+        if option.llm_field:
+            assert getattr(alone.llm, option.llm_field) == value, key
+    assert (alone.profile, alone.checkpoint_every, alone.keep_checkpoints, alone.tables) == ("paper", 2, 1, "parquet")
+    assert (alone.llm.env, alone.llm.env_llm, alone.llm.ratings, alone.llm.assign) == ("llm", "fake:varied", "self",
+                                                                                       {name: "fake:varied"})
