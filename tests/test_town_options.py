@@ -232,7 +232,7 @@ EXAMPLES = {"mind": "llm", "llm": "fake", "mix": "fake=0.5", "profile": "paper",
 def test_every_society_key_makes_the_settings_its_flag_makes(tmp_path):
     """One definition: the RunSettings of a sweep run's [society] equal those of agentopia run's
     flags, key for key (assign as a JSON file for the command, a table for the sweep)."""
-    from agentopia_mesa.cli.main import town_options
+    from agentopia_mesa.cli.main import run_options
     from agentopia_mesa.sweeps.runner import task_for
     from agentopia_mesa.sweeps.worker import settings_for
     from agentopia_mesa.world.loader import load_world, resize_world
@@ -252,7 +252,7 @@ def test_every_society_key_makes_the_settings_its_flag_makes(tmp_path):
             flags += [TOWN_OPTIONS[key].flag, str(value)]
         else:  # an LLMSettings field without a flag
             generic[key] = value
-    alone = run_settings({**town_options(run_parser().parse_args(flags)), **generic})
+    alone = run_settings({**run_options(run_parser().parse_args(flags)), **generic})
     assert dataclasses.replace(swept, llm=dataclasses.replace(swept.llm, cache=None)) == alone
     for key, value in EXAMPLES.items():  # and every example reached the settings
         option = all_options()[key]

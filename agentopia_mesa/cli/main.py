@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 RUN_ONLY = ("out", "overwrite", "quiet")
 
 
-def town_options(args: argparse.Namespace) -> dict:
+def run_options(args: argparse.Namespace) -> dict:
     """The town options of a parsed ``agentopia run`` (``run/town_options.py``): every option but
     ``RUN_ONLY``'s, so a new flag reaches ``run_settings`` (which refuses one it does not know)."""
     options = {key: value for key, value in vars(args).items() if key not in (*RUN_ONLY, "command", "handler")}
@@ -132,7 +132,7 @@ def _run(args) -> int:
     from agentopia_mesa.run.builder import start_run
     from agentopia_mesa.run.town_options import run_settings, warn_ignored
 
-    options = town_options(args)
+    options = run_options(args)
     settings = run_settings(options)
     warn_ignored(options)
     world = settings.world_spec()
