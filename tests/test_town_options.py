@@ -13,6 +13,7 @@ from agentopia_mesa.cli.analyze import standalone_main
 from agentopia_mesa.cli.main import RUN_ONLY, _parser, main
 from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.minds.llm_settings import LLMSettings
+from agentopia_mesa.run.builder import RunSettings
 from agentopia_mesa.run.town_options import TOWN_OPTIONS, all_options, run_settings
 from agentopia_mesa.sweeps import SweepConfigError, run_sweep, sweep_from_dict
 from agentopia_mesa.sweeps.society import ELSEWHERE, society_keys
@@ -43,13 +44,14 @@ def test_every_option_of_run_that_shapes_a_town_is_a_sweep_key():
     missing = sorted(run_dests() - NOT_TOWN - expressible)
     assert not missing, f"agentopia run options a sweep file cannot express: {missing}"
     assert set(society_keys()).isdisjoint(ELSEWHERE) and set(ELSEWHERE) <= set(TOWN_OPTIONS)
-    # ... and no option is defined without a flag, except LLMSettings fields, which are keys by name
-    fields = {f.name for f in dataclasses.fields(LLMSettings)}
+    # ... and no option is defined without a flag, except settings fields, which are keys by name
+    fields = {f.name for f in dataclasses.fields(LLMSettings)} | {f.name for f in dataclasses.fields(RunSettings)}
     assert set(all_options()) - run_dests() <= fields
 
 
-def test_llm_settings_fields_reach_sweeps_by_name():
-    """A field added to LLMSettings is a [society] key without an edit (derived from the dataclass)."""
+def test_settings_fields_reach_sweeps_by_name(monkeypatch):
+    """A field added to LLMSettings or RunSettings is a [society] key without an edit (derived from
+    the dataclasses)."""
     decided = {"mix", "assign", "env", "env_llm", "ratings", "cache", "cache_mode", "temperature",
                "max_concurrency", "timeout_s"}
     for field in dataclasses.fields(LLMSettings):
@@ -60,6 +62,17 @@ def test_llm_settings_fields_reach_sweeps_by_name():
 
     llm = settings_for(task_for(spec, Path("/tmp"), spec.plan()[0])).llm
     assert (llm.max_tokens, llm.retries, llm.env) == (300, 0, "llm")
+
+    @dataclasses.dataclass
+    class Later(RunSettings):  # as if RunSettings had a new field
+        later: int = 1
+
+    monkeypatch.setattr("agentopia_mesa.run.builder.RunSettings", Later)
+    assert "later" in society_keys()
+    spec = sweep_from_dict({"sweep": TOWN, "society": {"later": 5}})
+    assert settings_for(task_for(spec, Path("/tmp"), spec.plan()[0])).later == 5
+    with pytest.raises(SweepConfigError, match=r"society.later: a whole number, got 'five'"):
+        sweep_from_dict({"sweep": TOWN, "society": {"later": "five"}})
 
 
 def test_the_commands_defaults_are_the_options_defaults():

@@ -49,6 +49,7 @@ class TownOption:
     choices: tuple | None = None
     kind: str = "text"  # what a sweep file may give (``_KINDS``)
     llm_field: str | None = None  # the LLMSettings field it sets directly, if any
+    run_field: str | None = None  # the RunSettings field it sets directly, if any (beyond the command's)
 
     @property
     def flag(self) -> str:
@@ -91,16 +92,30 @@ _DECIDED = {"mix", "assign", "env", "env_llm", "ratings"} | {o.llm_field for o i
 LLM_ONLY = tuple(key for key, option in TOWN_OPTIONS.items() if option.llm_field)
 
 
-def llm_field_options() -> dict[str, TownOption]:
-    """``LLMSettings`` fields without a flag of their own, as options named like the field."""
-    defaults = LLMSettings()
-    return {f.name: TownOption(f.name, getattr(defaults, f.name), kind=_kind_of(getattr(defaults, f.name)), llm_field=f.name)
-            for f in dataclasses.fields(LLMSettings) if f.name not in _DECIDED}
+#: RunSettings fields the options above decide, or that are no option (a minds factory and its
+#: options are given from Python or in a sweep's [llm] table).
+_RUN_DECIDED = {"world", "residents", "years", "seed", "overrides", "llm", "minds", "minds_options",
+                "checkpoint_every", "keep_checkpoints", "tables", "profile"}
+
+
+def field_options() -> dict[str, TownOption]:
+    """``LLMSettings`` and ``RunSettings`` fields without a flag of their own, as options named like
+    the field (so a field added to either is an option, and a ``[society]`` key, with no edit here)."""
+    from agentopia_mesa.run.builder import RunSettings
+
+    options = {}
+    for cls, decided, mark in ((LLMSettings, _DECIDED, "llm_field"), (RunSettings, _RUN_DECIDED, "run_field")):
+        defaults = cls()
+        for f in dataclasses.fields(cls):
+            if f.name not in decided:
+                default = getattr(defaults, f.name)
+                options[f.name] = TownOption(f.name, default, kind=_kind_of(default), **{mark: f.name})
+    return options
 
 
 def all_options() -> dict[str, TownOption]:
-    """Every option ``run_settings`` takes: the command's and the other LLMSettings fields."""
-    return {**TOWN_OPTIONS, **llm_field_options()}
+    """Every option ``run_settings`` takes: the command's and the other settings fields."""
+    return {**TOWN_OPTIONS, **field_options()}
 
 
 def _kind_of(default: Any) -> str:
@@ -167,7 +182,8 @@ def run_settings(options: Mapping[str, Any]) -> RunSettings:
     settings = RunSettings(world=o["world"], residents=o["residents"], years=o["years"], seed=o["seed"],
                            overrides=overrides, llm=llm, checkpoint_every=o["checkpoint_every"],
                            keep_checkpoints=keep, tables=o["tables"],
-                           profile=profile if llm.uses_llm else None)
+                           profile=profile if llm.uses_llm else None,
+                           **{option.run_field: o[key] for key, option in known.items() if option.run_field})
     settings.config()  # a bad override is one line before anything is made
     return settings
 
