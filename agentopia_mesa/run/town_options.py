@@ -7,9 +7,9 @@ table, ``sweeps/spec.py``), ``experiments/collect_trajectories.py`` and Python u
 profile's overrides under the ``set`` ones, the LLM environment the paper profile implies, the
 checks), so a sweep town and an ``agentopia run`` town with the same options are the same town.
 
-``LLMSettings`` fields without a flag of their own (``max_tokens``, ``retries``, ``check``, and
-any added later) are options by their field name, so a new field reaches sweeps without an edit
-here. Bad values raise ``ValueError`` naming the option as the command spells it (``--env: ...``);
+``LLMSettings`` and ``RunSettings`` fields without a flag of their own (``max_tokens``,
+``retries``, ``check``, and any added later) are options by their field name (``field_options``),
+so a new field reaches sweeps without an edit here. Bad values raise ``ValueError`` naming the option as the command spells it (``--env: ...``);
 ``named_for(message, label)`` renames it for another surface (``society.env: ...``).
 """
 
