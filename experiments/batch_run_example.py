@@ -4,9 +4,10 @@
     python experiments/batch_run_example.py --residents 5 --years 1 --processes 1   # a few seconds
     python experiments/batch_run_example.py --residents 5 --years 1 --env-llm fake  # judged by an LLM environment
 
-Every configuration constant is a constructor keyword (``needs__decay``, ``calendar__weeks_per_year``,
-...), so ``batch_run`` can sweep it; ``rng=[...]`` gives one run per seed (derived here with
-numpy's SeedSequence). The rows hold the model reporters and, one row per resident, the agent
+The town is ``agentopia run``'s (``run_settings`` of its options, ``batch_parameters`` of those:
+``agentopia_mesa/run/batch.py``). Every configuration constant is a constructor keyword
+(``needs__decay``, ``calendar__weeks_per_year``, ...), so ``batch_run`` can sweep it; ``rng=[...]``
+gives one run per seed (derived here with numpy's SeedSequence). The rows hold the model reporters and, one row per resident, the agent
 reporters, including the yearly life reward and its components.
 
 batch_run keeps every row in memory and cannot resume; for long sweeps use
@@ -21,8 +22,9 @@ import numpy as np
 import pandas as pd
 from mesa.batchrunner import batch_run
 
-from agentopia_mesa.environment.llm_environment import LLMEnvironmentFactory
 from agentopia_mesa.model import AgentopiaModel
+from agentopia_mesa.run.batch import batch_parameters
+from agentopia_mesa.run.town_options import run_settings
 
 WEEKS_PER_YEAR = 10
 
@@ -37,9 +39,10 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                         help="judge with an LLM environment on SPEC (e.g. fake, embedded, ollama:MODEL); default: the rules")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    parameters = {"world": "apartment", "residents": args.residents, "years": args.years, "needs__decay": [0.1, 0.2]}
-    if args.env_llm:  # a picklable factory: each worker process builds its own client
-        parameters.update(environment=LLMEnvironmentFactory(args.env_llm), ratings="environment")
+    town = {"world": "apartment", "residents": args.residents, "years": args.years}
+    if args.env_llm:  # picklable factories: each worker process builds its own client
+        town.update(env="llm", env_llm=args.env_llm)
+    parameters = {**batch_parameters(run_settings(town)), "needs__decay": [0.1, 0.2]}
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(2026).spawn(args.seeds)]
     rows = batch_run(
         AgentopiaModel,

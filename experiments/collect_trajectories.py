@@ -1,17 +1,19 @@
 """Collect trajectories from several worlds and seeds, then build one RFT dataset from all of them.
 
 The runs go through the sweep runner (resumable: run the same command again to finish an
-interrupted collection; finished runs are kept), with the sweep's ``[llm] mix`` of LLM minds;
-every sweep run with LLM minds records its decisions, as ``agentopia run`` does. The dataset is the paper's §7 selection
-over every run: per run and year, the top 25 % of residents by advantage.
+interrupted collection; finished runs are kept), each town made from the society options
+`agentopia run` takes (`--mind`, `--llm`, `--mix`, `--assign`, `--profile`, `--env`, `--env-llm`,
+`--ratings`, `--set`, ...; here `--mind llm` is the default), as the sweep's `[society]` table;
+every run with LLM minds records its decisions, as `agentopia run` does. The dataset is the
+paper's §7 selection over every run: per run and year, the top 25 % of residents by advantage.
 
     # a minute on a laptop: the fake backend (schema-valid made-up answers), 2 worlds x 2 seeds
     python experiments/collect_trajectories.py --worlds school apartment --seeds 2 --residents 12 --years 2 \\
         --weeks-per-year 2 --mix fake=1 --out runs/collect-demo
 
-    # the real thing: three worlds x 4 seeds of 100 residents for 10 years with a served model
+    # the paper's society: its conversations, judged by an LLM environment (here a bigger model)
     python experiments/collect_trajectories.py --worlds apartment school rivertown --seeds 4 \\
-        --mix ollama:agentopia-base=1 --workers 3 --out runs/collect
+        --llm ollama:agentopia-base --profile paper --env-llm ollama:qwen3:8b --workers 3 --out runs/collect
 
 Writes ``OUT/runs/<id>/`` (run directories with ``decisions.jsonl``), ``OUT/index.csv`` and
 ``OUT/dataset/sft.jsonl`` with its card ``OUT/dataset/sft.md``.
@@ -22,12 +24,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+#: The residents' minds when nothing else is said: every one on the embedded model.
+DEFAULT_SOCIETY = {"mind": "llm"}
 
 
-def collect(worlds: list[str], seeds: int, out: Path, mix: str, years: int = 10, residents: int | None = None,
-            weeks_per_year: int | None = None, workers: int = 1, executor: str = "processes", seed: int = 2026,
-            top: float | None = None, dataset_format: str = "chat", quiet: bool = False):
-    """Run every world x seed with recording LLM minds, then export one SFT dataset; returns its stats."""
+def collect(worlds: list[str], seeds: int, out: Path, society: dict[str, Any] | None = None, years: int = 10,
+            residents: int | None = None, overrides: dict[str, Any] | None = None, workers: int = 1,
+            executor: str = "processes", seed: int = 2026, top: float | None = None, dataset_format: str = "chat",
+            quiet: bool = False, llm_cache: str | None = None):
+    """Run every world x seed as ``society`` (``agentopia run``'s options, a sweep's ``[society]``
+    table) with ``overrides`` (configuration fields), then export one SFT dataset; returns its stats."""
     from agentopia_mesa.datasets.card import sft_card, write_card
     from agentopia_mesa.datasets.selection import TOP_FRACTION
     from agentopia_mesa.datasets.sft import export_sft
@@ -36,14 +44,12 @@ def collect(worlds: list[str], seeds: int, out: Path, mix: str, years: int = 10,
     sweep = {"name": "collect-trajectories", "years": years, "seeds": seeds, "seed": seed, "executor": executor, "workers": workers}
     if residents is not None:
         sweep["residents"] = residents
-    config = {
-        "sweep": sweep,
-        "grid": {"world": list(worlds)},
-        "llm": {"mix": mix},
-    }
-    if weeks_per_year is not None:
-        config["fixed"] = {"calendar__weeks_per_year": weeks_per_year}
-    outcome = run_sweep(sweep_from_dict(config), out, progress=not quiet)
+    config = {"sweep": sweep, "grid": {"world": list(worlds)}, "society": dict(society or DEFAULT_SOCIETY)}
+    if overrides:
+        config["fixed"] = dict(overrides)
+    if llm_cache:
+        config["llm"] = {"cache": str(Path(llm_cache).resolve())}
+    outcome = run_sweep(sweep_from_dict(config, base_dir=Path.cwd()), out, progress=not quiet)
     if not outcome.complete:
         failed = "; ".join(f"{run}: {why}" for run, why in outcome.failed.items())
         raise RuntimeError(f"{len(outcome.failed)} run(s) failed ({failed}); run the same command again to retry them")
@@ -53,11 +59,25 @@ def collect(worlds: list[str], seeds: int, out: Path, mix: str, years: int = 10,
     return stats
 
 
+def society_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``[society]`` table of the society flags given (those left at their defaults are left out)."""
+    from agentopia_mesa.run.town_options import TOWN_OPTIONS
+    from agentopia_mesa.sweeps.society import society_keys
+
+    society = {}
+    for key in society_keys():
+        value = getattr(args, key, None)
+        if value is not None and (key in DEFAULT_SOCIETY or value != TOWN_OPTIONS[key].default):
+            society[key] = str(value.resolve()) if isinstance(value, Path) else value
+    return society
+
+
 def main(argv: list[str] | None = None) -> int:
+    from agentopia_mesa.cli.mind_options import add_society_arguments, parse_sets
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worlds", nargs="+", default=["apartment", "school", "rivertown"], help="built-in worlds or world files")
     parser.add_argument("--seeds", type=int, default=2, help="replicates per world (default: 2)")
-    parser.add_argument("--mix", default="embedded=1", help="LLM minds, SPEC=FRACTION,... (default: embedded=1; the rest use rules)")
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--residents", type=int, default=None, help="residents per town (default: the world's)")
     parser.add_argument("--weeks-per-year", type=int, default=None)
@@ -67,10 +87,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("chat", "sharegpt"), default="chat")
     parser.add_argument("--out", type=Path, default=Path("runs/collect"))
     parser.add_argument("--quiet", action="store_true")
+    add_society_arguments(parser)
+    parser.set_defaults(**DEFAULT_SOCIETY)
     args = parser.parse_args(argv)
     try:
-        stats = collect(args.worlds, args.seeds, args.out, args.mix, args.years, args.residents, args.weeks_per_year,
-                        args.workers, args.executor, top=args.top, dataset_format=args.format, quiet=args.quiet)
+        overrides = parse_sets(args.set)
+        if args.weeks_per_year is not None:
+            overrides["calendar__weeks_per_year"] = args.weeks_per_year
+        stats = collect(args.worlds, args.seeds, args.out, society_from_args(args), args.years, args.residents, overrides,
+                        args.workers, args.executor, top=args.top, dataset_format=args.format, quiet=args.quiet,
+                        llm_cache=args.llm_cache)
     except (ValueError, RuntimeError) as exc:
         print(f"collect_trajectories: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2

@@ -56,3 +56,27 @@ def test_mesa_documented_datacollector_calls_work_on_a_standalone_model():
     assert len(agents) == 3 * RESIDENTS and {"name", "life_reward", "deposit"} <= set(agents.columns)
     assert list(agents.index.names) == ["Step", "AgentID"]
     assert len(model.datacollector.get_model_vars_dataframe()) == 3
+
+
+def test_batch_run_of_a_towns_settings_is_the_town_the_builder_makes():
+    """batch_run takes a RunSettings (run/batch.py): the paper's society, judged by an LLM environment,
+    row for row the town build_model makes of the same settings."""
+    import pickle
+
+    from agentopia_mesa.environment.llm_environment import LLMEnvironment
+    from agentopia_mesa.run.batch import batch_parameters
+    from agentopia_mesa.run.builder import build_model
+    from agentopia_mesa.run.town_options import run_settings
+
+    settings = run_settings({"world": "school", "residents": 6, "years": 1, "weeks_per_year": 2, "seed": 12,
+                             "set": {"calendar__days_per_week": 2}, "mind": "llm", "mix": "fake=0.5", "profile": "paper"})
+    parameters = batch_parameters(settings)
+    assert {"minds", "environment", "ratings"} <= set(parameters) and all(len(v) == 1 for v in parameters.values())
+    pickle.loads(pickle.dumps(parameters))  # what number_processes > 1 needs
+    rows = pd.DataFrame(batch_run(AgentopiaModel, parameters=parameters, rng=[12], max_steps=2, number_processes=1,
+                                  display_progress=False))
+    model, _ = build_model(settings)
+    assert isinstance(model.environment, LLMEnvironment)
+    model.run()
+    totals = model.reward_table().set_index("name")["total"]
+    pd.testing.assert_series_equal(rows.set_index("name")["life_reward"].sort_index(), totals.sort_index(), check_names=False)

@@ -46,3 +46,21 @@ def test_collect_trajectories_bad_input_is_one_line_and_exit_2(tmp_path):
     done = script("collect_trajectories.py", "--worlds", "atlantis", "--seeds", "1", "--out", str(tmp_path / "never"), "--quiet")
     assert done.returncode == 2 and not (tmp_path / "never").exists()
     assert done.stderr.count("\n") == 1 and "collect_trajectories: error: world: unknown world 'atlantis'" in done.stderr
+
+
+def test_collect_trajectories_takes_the_society_options_of_agentopia_run(tmp_path):
+    """The paper's society: its profile, an LLM environment on its own model, ratings and --set overrides."""
+    out = tmp_path / "collect"
+    done = script("collect_trajectories.py", "--worlds", "school", "--seeds", "1", "--residents", "4", "--years", "1",
+                  "--weeks-per-year", "1", "--set", "calendar__days_per_week=2", "--llm", "fake", "--profile", "paper",
+                  "--env-llm", "fake:varied", "--ratings", "self", "--executor", "sequential", "--out", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    (run,) = [p for p in (out / "runs").iterdir() if p.is_dir()]
+    meta = json.loads((run / "config.json").read_text())
+    assert meta["profile"] == "paper" and meta["overrides"]["calendar__days_per_week"] == 2
+    assert (meta["llm"]["env"], meta["llm"]["env_llm"], meta["llm"]["ratings"]) == ("llm", "fake:varied", "self")
+    lines = [json.loads(line) for line in (run / "decisions.jsonl").read_text().splitlines()]
+    assert any(line.get("role") == "environment" for line in lines)
+    bad = script("collect_trajectories.py", "--worlds", "school", "--env-llm", "fake", "--env", "rules",
+                 "--out", str(tmp_path / "never"), "--quiet")
+    assert bad.returncode == 2 and "collect_trajectories: error: society.env_llm: only with --env llm" in bad.stderr

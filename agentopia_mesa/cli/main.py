@@ -14,13 +14,13 @@ from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.cli.dataset import add_dataset_parser
 from agentopia_mesa.cli.eval import add_eval_parser
-from agentopia_mesa.cli.mind_options import CONCURRENCY_HELP, check_mind_options, concurrency_arg
+from agentopia_mesa.cli.mind_options import add_society_arguments, parse_sets
 from agentopia_mesa.cli.parsing import Parser, handle
 from agentopia_mesa.cli.progress import show_llm_progress
-from agentopia_mesa.config import DEFAULT_PROFILE, PROFILES
 from agentopia_mesa.run.checkpoints import keep_arg
 from agentopia_mesa.llm.client import LLMError
 from agentopia_mesa.run.lock import release_all_run_locks
+from agentopia_mesa.run.town_options import TOWN_OPTIONS as TOWN
 from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.cli.train import add_train_parser
 from agentopia_mesa.cli.viz import add_viz_parser
@@ -57,62 +57,23 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="simulate a town and write a run directory")
-    run.add_argument("--world", default="apartment", help="built-in world name or path to a world .json (default: apartment)")
-    run.add_argument("--years", type=int, default=10, help="simulated years (default: 10)")
+    run.add_argument("--world", default=TOWN["world"].default, help="built-in world name or path to a world .json (default: apartment)")
+    run.add_argument("--years", type=int, default=TOWN["years"].default, help="simulated years (default: 10)")
     run.add_argument("--residents", type=int, default=None, help="number of residents (default: all of the world's)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument("--seed", type=int, default=TOWN["seed"].default, help="random seed (default: 0)")
     run.add_argument("--weeks-per-year", type=int, default=None, help="weeks in a simulated year (default: 10, as the paper)")
     run.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<world>-seed<seed>)")
     run.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
     run.add_argument("--checkpoint-every", type=int, default=None, metavar="WEEKS",
                      help="checkpoint every N weeks so the run can be resumed (0 = never; default: every week "
                           "with LLM minds, every simulated year with rules, where a week takes milliseconds)")
-    run.add_argument("--keep-checkpoints", type=keep_arg, default="3", metavar="N|all",
+    run.add_argument("--keep-checkpoints", type=keep_arg, default=str(TOWN["keep_checkpoints"].default), metavar="N|all",
                      help="checkpoints kept: each simulated year's last week (for branch --week) plus the newest N "
                           "(default: 3), or all")
-    run.add_argument("--tables", choices=["csv", "parquet"], default="csv",
+    run.add_argument("--tables", choices=TOWN["tables"].choices, default=TOWN["tables"].default,
                      help="format of the per-resident tables (residents, ties, residents_yearly): csv (default) or "
                           "parquet, smaller and faster for big runs, written in the background (README, run directory)")
-    run.add_argument("--set", action="append", default=[], metavar="SECTION__FIELD=VALUE",
-                     help="override any configuration field, e.g. --set needs__decay=0.2 (repeatable; VALUE is JSON or text)")
-    minds = run.add_argument_group("minds (who decides)")
-    minds.add_argument("--mind", choices=["rules", "llm"], default="rules", help="rule-based minds (default) or LLM minds")
-    minds.add_argument("--llm", default="embedded", metavar="SPEC",
-                       help="with --mind llm: embedded (default, in-process, no server), ollama:MODEL, openai:URL:MODEL, replay, fake; "
-                            "another SPEC without --mind llm is an error (the run would use rules)")
-    minds.add_argument("--mix", default=None, metavar="SPEC=FRACTION,...",
-                       help="a mixed society, e.g. ollama:qwen3:4b=0.5,ollama:agentopia-ft=0.5 (the rest use rules)")
-    minds.add_argument("--assign", type=Path, default=None, metavar="FILE",
-                       help='a JSON object naming residents\' minds, e.g. {"Ana Lopez": "ollama:agentopia-ft", '
-                            '"Ben Wu": "rules"}; the others follow --mix (or rules when --mix is not given)')
-    minds.add_argument("--llm-cache", default=None, metavar="PATH",
-                       help="SQLite response cache (default: llm-cache.sqlite in the run directory; share one across runs)")
-    minds.add_argument("--cache-mode", choices=["record", "replay", "replay-or-record"], default="replay-or-record")
-    minds.add_argument("--temperature", type=float, default=0.7)
-    minds.add_argument("--max-concurrency", type=concurrency_arg, default="auto", metavar="auto|N", help=CONCURRENCY_HELP)
-    minds.add_argument("--think", default="off", metavar="off|on|server|N",
-                       help="reasoning of thinking models (Qwen3 and others, through Ollama or an OpenAI-compatible "
-                            "server): off (default, both profiles), on (1024 tokens of reasoning added to each "
-                            "answer's budget), N tokens, or server (its default); a spec's own #think=... wins "
-                            "(README, thinking models)")
-    minds.add_argument("--llm-timeout", type=float, default=120.0, metavar="SECONDS",
-                       help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
-                            "is set from the speed measured after a warm-up call (README, LLM minds)")
-    judge = run.add_argument_group("environment (who judges what happens)")
-    run.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                     help="settings of LLM runs: lean (default: a few short turns per conversation, no entry or exit "
-                          "calls) or paper (the paper's conversations: entry analysis, 5-20 turns of up to 200 words, "
-                          "exit reflection; and --env llm); --env and --set override it (README, conversations)")
-    judge.add_argument("--env", choices=["rules", "llm"], default=None,
-                       help="the rule environment's formulas (default; llm with --profile paper) or an LLM environment "
-                            "model that judges conversations turn by turn, outcomes, "
-                            "the shop, events, encounters, jobs, hiring and profile rewrites (README, LLM environment)")
-    judge.add_argument("--env-llm", default=None, metavar="SPEC",
-                       help="with --env llm: the environment's model, e.g. a bigger one than the residents' "
-                            "(default: the residents' --llm)")
-    judge.add_argument("--ratings", choices=["self", "environment"], default=None,
-                       help="who makes the yearly ratings: each resident's own mind, or the environment on its behalf "
-                            "(default: environment with --env llm, else self)")
+    add_society_arguments(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -154,82 +115,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Options of ``agentopia run`` that say where and how the command writes, not what town it makes.
+RUN_ONLY = ("out", "overwrite", "quiet")
+
+
+def run_options(args: argparse.Namespace) -> dict:
+    """The town options of a parsed ``agentopia run`` (``run/town_options.py``): every option but
+    ``RUN_ONLY``'s, so a new flag reaches ``run_settings`` (which refuses one it does not know)."""
+    options = {key: value for key, value in vars(args).items() if key not in (*RUN_ONLY, "command", "handler")}
+    return {**options, "set": parse_sets(args.set)}
+
+
 def _run(args) -> int:
     from dataclasses import replace
 
-    from agentopia_mesa.minds.llm_settings import LLMSettings
-    from agentopia_mesa.run.builder import RunSettings, start_run
+    from agentopia_mesa.run.builder import start_run
+    from agentopia_mesa.run.town_options import run_settings, warn_ignored
 
-    profile = args.profile or DEFAULT_PROFILE
-    if args.env is None:
-        if profile == "paper" and args.mind == "rules" and args.env_llm is None and not args.mix and args.assign is None:
-            raise UsageError("--profile paper: the environment is an LLM; name its model with --env-llm SPEC "
-                             "(or give the residents one with --mind llm), or keep the rule environment with --env rules")
-        args.env = "llm" if profile == "paper" else "rules"
-    check_mind_options(args)  # --llm without --mind llm: an error, not a rules run
-    if args.years < 1:
-        raise UsageError(f"--years: must be at least 1, got {args.years}")
-    if args.residents is not None and args.residents < 1:
-        raise UsageError(f"--residents: must be at least 1, got {args.residents}")
-    if args.seed < 0:  # numpy's generators take no negative seed
-        raise UsageError(f"--seed: must be 0 or more, got {args.seed}")
-    if args.checkpoint_every is not None and args.checkpoint_every < 0:
-        raise UsageError(f"--checkpoint-every: must be 0 or more, got {args.checkpoint_every}")
-    if args.max_concurrency != "auto" and args.max_concurrency < 1:
-        raise UsageError(f"--max-concurrency: must be at least 1, got {args.max_concurrency}")
-    overrides = _parse_sets(args.set)
-    if args.weeks_per_year is not None:
-        if args.weeks_per_year < 1:
-            raise UsageError(f"--weeks-per-year: must be at least 1, got {args.weeks_per_year}")
-        overrides["calendar__weeks_per_year"] = args.weeks_per_year
-    llm = LLMSettings.from_args(
-        args.mind, args.llm, args.mix, _read_assign(args.assign), cache_mode=args.cache_mode, temperature=args.temperature,
-        max_concurrency=args.max_concurrency, timeout_s=args.llm_timeout, cache=args.llm_cache,
-        env=args.env, env_llm=args.env_llm, ratings=args.ratings, think=args.think,
-    )
-    if llm.uses_llm:  # a profile shapes LLM runs; a rules run plays the paper's conversations with templates
-        overrides = {**PROFILES[profile], **overrides}
-    settings = RunSettings(world=args.world, residents=args.residents, years=args.years, seed=args.seed,
-                           overrides=overrides, llm=llm, checkpoint_every=args.checkpoint_every,
-                           keep_checkpoints=args.keep_checkpoints, tables=args.tables)
-    settings.config()  # a bad --set is one line before anything is made
+    options = run_options(args)
+    settings = run_settings(options)
+    warn_ignored(options)
     world = settings.world_spec()
     out = args.out or Path("runs") / f"{world.name}-seed{args.seed}"
     run = start_run(replace(settings, world=world, residents=None), out, overwrite=args.overwrite,
-                    world_label=str(args.world), extra_meta={"profile": profile} if llm.uses_llm else None)
+                    world_label=str(args.world))
     return _drive(run, args.quiet)
-
-
-def _read_assign(path: Path | None) -> dict[str, str] | None:
-    """The ``--assign`` file: a JSON object of resident name -> mind spec (strings)."""
-    import json
-
-    if path is None:
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"--assign: no file {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--assign: {path} is not JSON ({exc})") from None
-    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-        raise UsageError(f'--assign: {path} must be one JSON object of names to specs, e.g. {{"Ana Lopez": "embedded"}}')
-    return data
-
-
-def _parse_sets(items: list[str]) -> dict:
-    import json
-
-    overrides = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise UsageError(f"--set: {item!r} is not SECTION__FIELD=VALUE (e.g. needs__decay=0.2)")
-        try:
-            overrides[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = raw
-    return overrides
 
 
 def _drive(run, quiet: bool) -> int:
@@ -242,10 +152,8 @@ def _drive(run, quiet: bool) -> int:
     tqdm.monitor_interval = 0  # no monitor thread: a single-threaded run writes its checkpoints in the background
     with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
         show_llm_progress(model, bar)  # stage, calls done/pending, tokens/s inside a week
-        warned: set[str] = set()
-
         def progress(m):
-            bar.set_postfix_str(_progress_note(m, warned), refresh=False)
+            bar.set_postfix_str(_progress_note(m), refresh=False)
             bar.update(1)
             if not m.running:  # stop the clock: like the summary's wall time, the bar's leaves out writing results
                 bar.close()
@@ -262,22 +170,11 @@ def _drive(run, quiet: bool) -> int:
     return 0
 
 
-def _progress_note(model, warned: set[str]) -> str:
-    """The bar's note after a week; a stage whose fallbacks pass 10 % is named once, on stderr
-    (above the bar, and with --quiet too): a user must see it the first week, not at the end."""
-    from tqdm import tqdm
-
-    from agentopia_mesa.run.faults import fault_report, stage_warnings
+def _progress_note(model) -> str:
+    from agentopia_mesa.run.faults import fault_report
 
     note = f"Y{model.calendar.year} ties {model.ties.n_ties()}"
-    faults = fault_report(model)
-    for line in stage_warnings(faults):
-        stage = line.split(":", 2)[1]
-        if stage not in warned:
-            warned.add(stage)
-            tqdm.write(f"agentopia: week {model.weeks_done}: {line.removeprefix('warning: ')} "
-                       f"(summary.txt, faults.json)", file=sys.stderr)
-    llm = faults["llm"]
+    llm = fault_report(model)["llm"]
     if llm["minds"]:
         tokens = llm["prompt_tokens"] + llm["completion_tokens"]
         note += f" | LLM calls {llm['calls']} tokens {tokens} fallbacks {llm['fallbacks']}"

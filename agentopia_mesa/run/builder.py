@@ -1,7 +1,8 @@
 """Building a run: one way, from settings, for ``agentopia run``, sweeps, the viewer and the dataset tools.
 
 ``RunSettings`` is plain data: the world, its size, the years, the seed, configuration overrides
-and who decides (``LLMSettings``, or a minds factory named ``package.module:factory``).
+and who decides (``LLMSettings``, or a minds factory named ``package.module:factory``);
+``run.town_options.run_settings`` makes it from ``agentopia run``'s options, for every caller.
 
 - ``model_arguments(settings)`` / ``build_model(settings)``: the model alone, no directory (the
   live viewer, ``batch_run``-style use from Python);
@@ -57,6 +58,7 @@ class RunSettings:
     checkpoint_every: int | None = None  # weeks; None: every week with LLM minds, every year with rules
     keep_checkpoints: int = KEEP_NEWEST  # the newest kept besides each year end's; 0: all
     tables: str = "csv"  # the per-resident tables' format: "csv" or "parquet" (run/tables.py)
+    profile: str | None = None  # the profile an LLM run was made with (its overrides are in ``overrides``); recorded
 
     def config(self) -> SimulationConfig:
         return SimulationConfig().with_flat_overrides(self.overrides)
@@ -157,6 +159,8 @@ def start_run(settings: RunSettings, out: str | Path, overwrite: bool = False, w
         meta["tables"] = settings.tables  # likewise
     meta["llm"] = settings.llm.to_dict()
     meta["minds"] = {r.name: spec for r, spec in zip(model.residents, specs, strict=True)}
+    if settings.profile is not None:
+        meta["profile"] = settings.profile
     meta.update(extra_meta or {})
     write_start(layout, model, meta)
     attach_recorders(model, layout.root, fresh=True, tables=settings.tables)

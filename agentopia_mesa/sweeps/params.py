@@ -1,8 +1,9 @@
 """Sweep parameters -> ``AgentopiaModel`` keyword arguments.
 
 A sweep parameter is one of the model's own arguments (``world``, ``residents``, ``years``), any
-configuration field as ``section__field`` (``needs__decay``, ``calendar__weeks_per_year``), or a
-convenience that stands for a configuration change:
+configuration field as ``section__field`` (``needs__decay``, ``calendar__weeks_per_year``), a key
+of the ``[society]`` table (``profile``, ``env``, ``mix``: ``agentopia run``'s options, see
+``sweeps/society.py``), or a convenience that stands for a configuration change:
 
 - ``living_cost_scale``: multiplies the weekly cost of every living standard (frugal / moderate /
   comfortable / luxurious = 100 / 200 / 300 / 500 x scale, rounded), material effects unchanged.
@@ -47,8 +48,13 @@ def check_parameter(where: str, key: str, value: Any) -> Any:
             raise SweepConfigError(f"{where}: a positive number (1.0 = the paper's costs), got {value!r}")
         return float(value)
     if "__" not in key:
-        raise SweepConfigError(f"{where}: not a model parameter; use {', '.join(MODEL_ARGUMENTS + CONVENIENCES)} "
-                         "or a configuration field as section__field (e.g. needs__decay)")
+        from agentopia_mesa.sweeps.society import check_society_value, society_keys
+
+        if key in society_keys():  # agentopia run's options, like [society]'s, varied from run to run
+            return check_society_value(where, key, value)
+        raise SweepConfigError(f"{where}: not a model parameter; use {', '.join(MODEL_ARGUMENTS + CONVENIENCES)}, "
+                               "a configuration field as section__field (e.g. needs__decay) or a [society] key "
+                               "(e.g. profile)")
     config = SimulationConfig()
     try:
         config.with_flat_overrides({key: value})

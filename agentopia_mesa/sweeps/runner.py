@@ -149,6 +149,7 @@ def task_for(spec: SweepSpec, out: Path, run: RunPlan) -> RunTask:
         run_id=run.id, run_dir=str(out / run.dir), replicate=run.replicate, seed=run.seed, params=run.params,
         base_dir=spec.base_dir, llm_cache=str((out / spec.llm_cache).resolve()), llm_mix=spec.llm_mix,
         llm_max_concurrency=spec.llm_max_concurrency, minds=spec.minds, minds_options=spec.minds_options,
+        society=spec.society,
     )
 
 

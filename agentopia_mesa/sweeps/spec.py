@@ -29,7 +29,14 @@ mix = "fake=0.5"           # LLM minds as `agentopia run --mind llm --mix` (the 
 max_concurrency = 8        # the mix's calls in flight per run, as --max-concurrency (this default)
 minds = "package.module:factory"   # factory(cache=Path, seed=int, **options) -> minds
 options = {}
+
+[society]                  # agentopia run's town options for every run (sweeps/society.py), e.g.
+mind = "llm"
+llm = "fake"
+profile = "paper"          # the paper's conversations, judged by an LLM environment
 ```
+
+A ``[society]`` key may instead be a parameter (``[grid] profile = ["lean", "paper"]``).
 
 Runs are identified by a hash of their parameters and seed, so a sweep can be re-run, grown
 (more seeds, more values) or resumed without ever redoing a finished run.
@@ -51,9 +58,10 @@ import numpy as np
 from agentopia_mesa.minds.assign import parse_mix
 from agentopia_mesa.run.layout import LLM_CACHE
 from agentopia_mesa.sweeps.params import SweepConfigError, check_parameter
+from agentopia_mesa.sweeps.society import check_society
 
 EXECUTORS = ("sequential", "processes", "ray")
-SECTIONS = ("sweep", "fixed", "grid", "points", "llm")
+SECTIONS = ("sweep", "fixed", "grid", "points", "llm", "society")
 SWEEP_KEYS = ("name", "world", "years", "residents", "seeds", "seed", "executor", "workers", "retries", "ray_address")
 LLM_KEYS = ("cache", "mix", "max_concurrency", "minds", "options")
 
@@ -103,6 +111,7 @@ class SweepSpec:
     llm_max_concurrency: int = 8
     minds: str | None = None
     minds_options: dict[str, Any] = field(default_factory=dict)
+    society: dict[str, Any] = field(default_factory=dict)  # agentopia run's town options (sweeps/society.py)
     base_dir: str = "."  # where relative world paths are resolved: the config file's folder
 
     # -- the runs -------------------------------------------------------------------------------
@@ -120,12 +129,21 @@ class SweepSpec:
         combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(self.grid[k] for k in keys))]
         return [{**base, **point, **combo} for point in (self.points or ({},)) for combo in combos]
 
+    @property
+    def has_society(self) -> bool:
+        """Whether runs are made from ``agentopia run``'s options: a ``[society]`` table, or
+        society keys among the parameters (``grid.profile = ["lean", "paper"]``)."""
+        from agentopia_mesa.sweeps.society import society_keys
+
+        keys = set(society_keys())
+        return bool(self.society) or any(keys & set(params) for params in self.parameter_sets())
+
     def plan(self) -> list[RunPlan]:
         """All runs, parameter set by parameter set, replicate by replicate."""
         runs, seen = [], set()
         for params in self.parameter_sets():
             for replicate, seed in enumerate(self.replicate_seeds):
-                run = RunPlan(run_id(params, seed), replicate, seed, params)
+                run = RunPlan(run_id(params, seed, self.society), replicate, seed, params)
                 if run.id not in seen:
                     seen.add(run.id)
                     runs.append(run)
@@ -144,9 +162,11 @@ class SweepSpec:
         return data
 
 
-def run_id(params: dict[str, Any], seed: int) -> str:
-    """A stable 12-hex-digit id of a run's parameters and seed."""
-    blob = json.dumps({"params": params, "seed": seed}, sort_keys=True, default=str).encode()
+def run_id(params: dict[str, Any], seed: int, society: dict[str, Any] | None = None) -> str:
+    """A stable 12-hex-digit id of a run's parameters, seed and society (when it has one, so a
+    sweep without ``[society]`` keeps its runs' ids, and a changed society makes new runs)."""
+    blob = json.dumps({"params": params, "seed": seed, **({"society": society} if society else {})},
+                      sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
@@ -182,7 +202,7 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
     unknown = [k for k in data if k not in SECTIONS]
     if unknown:
         raise SweepConfigError(f"{unknown[0]}: unknown section; use {', '.join(SECTIONS)}")
-    sweep, fixed, grid, llm = (_table(data, s) for s in ("sweep", "fixed", "grid", "llm"))
+    sweep, fixed, grid, llm, society = (_table(data, s) for s in ("sweep", "fixed", "grid", "llm", "society"))
     points = _table(data, "points", list)
     for key in sweep:
         if key not in SWEEP_KEYS:
@@ -250,7 +270,15 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
             raise SweepConfigError(f"llm.minds: 'package.module:factory', got {llm['minds']!r}")
         settings["minds"] = llm["minds"]
     settings["minds_options"] = dict(llm.get("options", {}))
+    settings["society"] = check_society(society)
+    for key in settings["society"]:
+        if key in settings["fixed"] or key in settings["grid"] or any(key in point for point in checked_points):
+            raise SweepConfigError(f"society.{key}: also a run parameter ([fixed], [grid] or [[points]]); keep it in one place")
     spec = SweepSpec(**settings)
+    for key in ("mix", "max_concurrency"):
+        if key in llm and spec.has_society:
+            raise SweepConfigError(f"llm.{key}: with society options ([society], or its keys as parameters) give the "
+                                   f"residents' minds among them (mind = \"llm\", {key} = ...)")
     _check_combinations(spec)
     return spec
 
@@ -282,7 +310,7 @@ def _seeds(value) -> int | tuple[int, ...]:
 
 
 def _check_combinations(spec: SweepSpec) -> None:
-    """Checks that need whole parameter sets: conflicting keys and loadable worlds."""
+    """Checks that need whole parameter sets: conflicting keys, loadable worlds and the society's town."""
     from agentopia_mesa.sweeps.params import model_kwargs
     from agentopia_mesa.world.loader import load_world
 
@@ -297,3 +325,8 @@ def _check_combinations(spec: SweepSpec) -> None:
                 load_world(world)
             except (ValueError, FileNotFoundError) as exc:
                 raise SweepConfigError(f"world: {str(exc).splitlines()[0]}") from None
+    if spec.has_society:  # every run's town, as its worker will make it (no model, no client yet)
+        from agentopia_mesa.sweeps.worker import RunTask, settings_for
+
+        for params in spec.parameter_sets():
+            settings_for(RunTask("check", "", 0, spec.replicate_seeds[0], params, spec.base_dir, society=spec.society))

@@ -50,6 +50,7 @@ class RunTask:
     llm_max_concurrency: int = 8  # the mix's calls in flight, as `agentopia run --max-concurrency`
     minds: str | None = None  # "package.module:factory"
     minds_options: dict[str, Any] = field(default_factory=dict)
+    society: dict[str, Any] = field(default_factory=dict)  # agentopia run's town options ([society])
 
 
 def is_done(run_dir: Path) -> bool:
@@ -113,14 +114,24 @@ def _started(task: RunTask, layout: RunLayout):
 
 
 def settings_for(task: RunTask):
-    """The ``RunSettings`` of one run of a sweep."""
+    """The ``RunSettings`` of one run of a sweep: with a ``[society]``, the town ``agentopia run``
+    makes of its options and the run's parameters; without one, as sweeps always made them."""
+    from dataclasses import replace
+
     from agentopia_mesa.minds.assign import parse_mix
     from agentopia_mesa.minds.llm_settings import LLMSettings
     from agentopia_mesa.run.builder import RunSettings
+    from agentopia_mesa.sweeps.society import society_keys, society_settings
 
     overrides = model_kwargs(task.params, task.base_dir)
     model_args = {k: overrides.pop(k) for k in ("world", "residents", "years") if k in overrides}
+    society_params = {k: overrides.pop(k) for k in society_keys() if k in overrides}
     cache = task.llm_cache or None
+    if task.society or society_params:
+        settings = society_settings({**task.society, **society_params}, model_args, overrides, task.seed, task.base_dir,
+                                    from_table=set(task.society))
+        llm = replace(settings.llm, cache=cache) if settings.llm.uses_llm or task.minds else settings.llm
+        return replace(settings, llm=llm, minds=task.minds, minds_options=task.minds_options)
     if task.llm_mix:
         llm = LLMSettings(mix=parse_mix(task.llm_mix), cache=cache, max_concurrency=task.llm_max_concurrency)
     else:  # rules, or a minds factory that is handed the cache
