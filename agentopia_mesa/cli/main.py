@@ -152,8 +152,10 @@ def _drive(run, quiet: bool) -> int:
     tqdm.monitor_interval = 0  # no monitor thread: a single-threaded run writes its checkpoints in the background
     with tqdm(total=model.total_weeks, initial=model.weeks_done, unit="week", disable=quiet, desc=model.world.name) as bar:
         show_llm_progress(model, bar)  # stage, calls done/pending, tokens/s inside a week
+        warned: set[str] = set()
+
         def progress(m):
-            bar.set_postfix_str(_progress_note(m), refresh=False)
+            bar.set_postfix_str(_progress_note(m, warned), refresh=False)
             bar.update(1)
             if not m.running:  # stop the clock: like the summary's wall time, the bar's leaves out writing results
                 bar.close()
@@ -170,11 +172,22 @@ def _drive(run, quiet: bool) -> int:
     return 0
 
 
-def _progress_note(model) -> str:
-    from agentopia_mesa.run.faults import fault_report
+def _progress_note(model, warned: set[str]) -> str:
+    """The bar's note after a week; a stage whose fallbacks pass 10 % is named once, on stderr
+    (above the bar, and with --quiet too): a user must see it the first week, not at the end."""
+    from tqdm import tqdm
+
+    from agentopia_mesa.run.faults import fault_report, stage_warnings
 
     note = f"Y{model.calendar.year} ties {model.ties.n_ties()}"
-    llm = fault_report(model)["llm"]
+    faults = fault_report(model)
+    for line in stage_warnings(faults):
+        stage = line.split(":", 2)[1]
+        if stage not in warned:
+            warned.add(stage)
+            tqdm.write(f"agentopia: week {model.weeks_done}: {line.removeprefix('warning: ')} "
+                       f"(summary.txt, faults.json)", file=sys.stderr)
+    llm = faults["llm"]
     if llm["minds"]:
         tokens = llm["prompt_tokens"] + llm["completion_tokens"]
         note += f" | LLM calls {llm['calls']} tokens {tokens} fallbacks {llm['fallbacks']}"

@@ -111,7 +111,7 @@ def field_options() -> dict[str, TownOption]:
         for f in dataclasses.fields(cls):
             if f.name not in decided:
                 default = getattr(defaults, f.name)
-                options[f.name] = TownOption(f.name, default, kind=_kind_of(default), **{mark: f.name})
+                options[f.name] = TownOption(f.name, default, kind=_kind_of(default, f.type), **{mark: f.name})
     return options
 
 
@@ -120,7 +120,9 @@ def all_options() -> dict[str, TownOption]:
     return {**TOWN_OPTIONS, **field_options()}
 
 
-def _kind_of(default: Any) -> str:
+def _kind_of(default: Any, annotation: object = None) -> str:
+    if default is None and str(annotation).replace(" ", "") == "int|None":  # e.g. max_tokens: a ceiling or none
+        return "whole_or_none"
     if isinstance(default, dict):
         return "table"
     if isinstance(default, bool):
