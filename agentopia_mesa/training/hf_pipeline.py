@@ -1,0 +1,75 @@
+"""``agentopia train --base HF_DIR`` from start to end: check the base and the files, SFT a LoRA
+adapter on the chat-template tokens (and/or continue an ``--adapter``), DPO on ``--dpo`` pairs,
+write ``adapter/``, ``merged/`` (``--merge``), the Modelfile and the card."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+from agentopia_mesa.training.adapters import check_adapter, load_adapter, save_adapter, save_merged
+from agentopia_mesa.training.base import require_training
+from agentopia_mesa.training.chat_tokens import token_rows
+from agentopia_mesa.training.conversations import has_native_tools, read_conversations, read_pairs
+from agentopia_mesa.training.device import training_device
+from agentopia_mesa.training.hf_base import folder_sha256, load_hf_model, load_hf_tokenizer, model_type
+from agentopia_mesa.training.card import write_card
+from agentopia_mesa.training.hf_card import hf_card_data, hf_card_markdown
+from agentopia_mesa.training.hf_sft import sft
+from agentopia_mesa.training.preference import dpo
+from agentopia_mesa.training.serving import MODELFILE, modelfile, serve_commands, served_name
+
+VERSIONED = ("torch", "transformers", "trl", "peft", "accelerate")
+
+
+def train_hf(job) -> dict:
+    """Run ``job`` (``pipeline.TrainJob`` whose base is a Hugging Face folder) and return the card.
+    Raises ``ValueError`` for bad input (one line, before any training) and ``TrainingUnavailable``
+    for a missing extra."""
+    require_training()
+    base, times = Path(job.base), {}
+    family = model_type(base)
+    tokenizer = load_hf_tokenizer(base)
+    native = has_native_tools(tokenizer)
+    conversations = read_conversations(job.data, native) if job.data else None
+    pairs = read_pairs(job.pairs, native) if job.pairs else None
+    start = time.perf_counter()
+    base_sha256 = folder_sha256(base)
+    times["hash"] = time.perf_counter() - start
+    if job.adapter is not None:
+        check_adapter(Path(job.adapter), base, base_sha256)
+    tokens = token_rows(tokenizer, conversations, job.settings.max_length) if conversations else None
+    if tokens is not None and not tokens.rows:
+        raise ValueError(f"all {tokens.too_long} samples are longer than --max-length {job.settings.max_length} tokens: raise it")
+    device = training_device(job.settings.threads)
+    start = time.perf_counter()
+    model = load_hf_model(base, device)
+    times["load"] = time.perf_counter() - start
+    logs = {}
+    with tempfile.TemporaryDirectory(prefix="agentopia-train-") as work:
+        if tokens is not None:
+            peft_model, logs["sft"] = sft(model, tokenizer, tokens.rows, job.settings, device, Path(work) / "sft")
+        else:
+            peft_model = load_adapter(model, Path(job.adapter))
+        if pairs:
+            logs["dpo"] = dpo(peft_model, tokenizer, pairs, job.settings, job.preference, device, Path(work) / "dpo")
+    times.update({step: log.seconds for step, log in logs.items()})
+    rank = peft_model.peft_config["default"].r
+    out_dir = Path(job.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    outputs = {"adapter": save_adapter(peft_model, tokenizer, out_dir, base, base_sha256)}
+    if job.merge:
+        outputs["merged"] = save_merged(peft_model, tokenizer, out_dir)
+    (out_dir / MODELFILE).write_text(modelfile(base, outputs["adapter"], family))
+    outputs["modelfile"] = out_dir / MODELFILE
+    times["save"] = time.perf_counter() - start
+    name = served_name(out_dir, outputs["adapter"])
+    commands = serve_commands(name=name, base=base, adapter=outputs["adapter"], merged=outputs.get("merged"), gguf=None, rank=rank)
+    card = hf_card_data(base=base, base_sha256=base_sha256, model_type=family, data=job.data, pairs=job.pairs, tokens=tokens,
+                        settings=job.settings, preference=job.preference, logs=logs, times=times, device=device,
+                        outputs=outputs, name=name, commands=commands, versions={n: version(n) for n in VERSIONED})
+    write_card(out_dir, card, hf_card_markdown)
+    return card
