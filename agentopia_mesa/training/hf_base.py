@@ -10,7 +10,6 @@ it is (``local_files_only``).
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 from agentopia_mesa.training.base import TrainingUnavailable
@@ -22,11 +21,12 @@ def is_hf_directory(path: Path | None) -> bool:
 
 
 def model_type(path: Path) -> str:
-    """``config.json``'s ``model_type`` (qwen3, llama, gemma3_text, ...). Raises ``ValueError``
-    for a folder that is no Hugging Face model."""
-    config = path / "config.json"
+    """The folder's ``model_type`` (qwen3, llama, gemma3_text, ...), read from its config with
+    transformers. Raises ``ValueError`` for a folder that is no Hugging Face model."""
+    from transformers import AutoConfig
+
     try:
-        return str(json.loads(config.read_text())["model_type"])
+        return str(AutoConfig.from_pretrained(str(path), local_files_only=True).model_type)
     except (OSError, ValueError, KeyError) as exc:
         raise ValueError(f"--base {path}: no readable config.json with a model_type ({exc.__class__.__name__}): "
                          "pass a Hugging Face model directory or a GGUF file") from None
