@@ -25,6 +25,11 @@ class TokenRows:
     samples: int = 0
     too_long: int = 0
 
+    @property
+    def tokens(self) -> int:
+        """Tokens in all rows (what one epoch costs)."""
+        return sum(len(row["input_ids"]) for row in self.rows)
+
 
 def _render(tokenizer, messages: list[dict], tools, generation_prompt: bool) -> str:
     return tokenizer.apply_chat_template(messages, tools=tools, tokenize=False, add_generation_prompt=generation_prompt)

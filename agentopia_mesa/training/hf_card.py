@@ -21,7 +21,7 @@ def hf_card_data(*, base: Path, base_sha256: str, model_type: str, data: Path | 
         "model": name, "base": {"folder": str(base), "sha256": base_sha256, "model_type": model_type},
         "data": {"sft": described(data), "dpo": described(pairs),
                  "samples_used": tokens.samples if tokens else 0, "samples_too_long": tokens.too_long if tokens else 0,
-                 "sequences": len(tokens.rows) if tokens else 0},
+                 "sequences": len(tokens.rows) if tokens else 0, "tokens": tokens.tokens if tokens else 0},
         "settings": {"sft": {**asdict(settings), "targets": list(settings.targets), "alpha": settings.lora_alpha},
                      "dpo": asdict(preference) if pairs else None},
         "losses": {step: log.losses for step, log in logs.items()},
@@ -41,7 +41,7 @@ def hf_card_markdown(card: dict) -> str:
     for step, data in (("sft", card["data"]["sft"]), ("dpo", card["data"]["dpo"])):
         if data:
             lines.append(f"- {step.upper()} data: `{data['file']}` (sha256 `{data['sha256'][:16]}…`)")
-    lines += [f"- samples: {card['data']['samples_used']} used ({card['data']['sequences']} sequences), "
+    lines += [f"- samples: {card['data']['samples_used']} used ({card['data']['sequences']} sequences, {card['data']['tokens']} tokens), "
               f"{card['data']['samples_too_long']} left out as longer than {s['max_length']} tokens",
               f"- SFT: {length} of {s['batch_size']} x {s['grad_accum']} samples, learning rate {s['lr']} ({s['schedule']}, "
               f"warmup {s['warmup']}), LoRA rank {s['r']}, alpha {s['alpha']}, dropout {s['dropout']} on {', '.join(s['targets'])}, seed {s['seed']}"]
