@@ -169,6 +169,61 @@ def test_dpo_continues_an_adapter_of_the_same_base_and_refuses_another_bases(tun
     assert not (tmp_path / "x").exists()
 
 
+def test_the_gguf_of_a_llama_or_qwen_fine_tune_gives_transformers_logits_in_llama_cpp_and_answers_under_the_schema(tuned):
+    """llama.cpp (the embedded backend) on the exported GGUF: the log-probabilities of the next
+    token after a fixed prompt (the same token ids) equal transformers' on the merged folder, which
+    for Llama needs the Q/K rows permuted back; and a decision question gets a schema-valid answer."""
+    import urllib.request
+
+    import jsonschema
+    import torch
+    from llm_fixtures import DECISION_SCHEMA, decision_request, parse_decision
+    from prerequisites import require_embedded
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from agentopia_mesa.llm.embedded_backend import EmbeddedBackend
+
+    family, base, out = tuned
+    if family == "gemma3":
+        assert not (out / "model.gguf").exists()  # a Gemma 3 GGUF comes from a GGUF base (agentopia train's laptop path)
+        return
+    require_embedded()
+    tokenizer = AutoTokenizer.from_pretrained(str(out / "merged"))
+    ids = list(tokenizer.apply_chat_template([SYSTEM, {"role": "user", "content": "PLAN your week as JSON."}],
+                                             add_generation_prompt=True, return_dict=True)["input_ids"])
+    with torch.no_grad():
+        expected = torch.log_softmax(AutoModelForCausalLM.from_pretrained(str(out / "merged"))(
+            input_ids=torch.tensor([ids])).logits[0, -1], -1)
+    backend = EmbeddedBackend(model_path=out / "model.gguf", n_ctx=1024)
+    body = {"prompt": ids, "n_predict": 1, "n_probs": 8, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0,
+            "post_sampling_probs": False, "cache_prompt": False}
+    for seed in range(20):  # a sampled token that is part of a UTF-8 character comes back later, its probabilities with it
+        request = urllib.request.Request(f"{backend.server.listening_address}/completion", headers={"Content-Type": "application/json"},
+                                         data=json.dumps({**body, "seed": seed}).encode())
+        with urllib.request.urlopen(request, timeout=60) as response:
+            completion = json.loads(response.read())
+        if "completion_probabilities" in completion:
+            break
+    top = completion["completion_probabilities"][0]["top_logprobs"]
+    assert [t["id"] for t in top] == torch.topk(expected, 8).indices.tolist()
+    for t in top:
+        assert abs(t["logprob"] - float(expected[t["id"]])) < 1e-3, (t, float(expected[t["id"]]))
+    answer = backend.chat(decision_request(seed=1, max_tokens=256))
+    jsonschema.validate(parse_decision(answer.text), DECISION_SCHEMA)
+    assert answer.model.startswith("ft@")
+    card = json.loads((out / "card.json").read_text())
+    assert card["serve"]["embedded"]["llm"] == f"embedded:{out / 'model.gguf'}" and card["outputs"]["gguf"] == str(out / "model.gguf")
+
+
+def test_llama_q_and_k_rows_go_from_half_split_to_interleaved_per_head():
+    import numpy as np
+
+    from agentopia_mesa.training.hf_gguf import permute_rows
+
+    weight = np.arange(8 * 3).reshape(8, 3)  # 2 heads of 4 rows: per head, rows (0, 1 | 2, 3) -> (0, 2, 1, 3)
+    assert permute_rows(weight, 2)[:, 0].tolist() == [0, 6, 3, 9, 12, 18, 15, 21]
+
+
 # -- bad input: one line, exit 2 ------------------------------------------------------------------
 
 def test_bad_hugging_face_input_is_a_one_line_error(tmp_path, data, capsys):

@@ -58,11 +58,16 @@ def sequences(tokenizer, conversation) -> list[tuple[str, list[tuple[int, int]]]
 def token_rows(tokenizer, conversations: list, max_length: int) -> TokenRows:
     """Every conversation's ``sequences`` tokenized (the template writes the special tokens, so
     the tokenizer adds none), with the mask of the tokens that start inside a target span.
-    Conversations with a sequence longer than ``max_length`` tokens are left out."""
+    Conversations with a sequence longer than ``max_length`` tokens are left out. Raises
+    ``ValueError`` naming the sample (1-based) whose targets cannot be cut out."""
     result = TokenRows(rows=[])
-    for conversation in conversations:
+    for number, conversation in enumerate(conversations, 1):
         rows = []
-        for text, spans in sequences(tokenizer, conversation):
+        try:
+            texts = sequences(tokenizer, conversation)
+        except ValueError as exc:
+            raise ValueError(f"sample {number}: {exc}") from None
+        for text, spans in texts:
             encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
             mask = [int(any(start <= first < end for start, end in spans)) for first, _ in encoded["offset_mapping"]]
             rows.append({"input_ids": encoded["input_ids"], "assistant_masks": mask})

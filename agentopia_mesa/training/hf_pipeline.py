@@ -1,6 +1,7 @@
 """``agentopia train --base HF_DIR`` from start to end: check the base and the files, SFT a LoRA
 adapter on the chat-template tokens (and/or continue an ``--adapter``), DPO on ``--dpo`` pairs,
-write ``adapter/``, ``merged/`` (``--merge``), the Modelfile and the card."""
+write ``adapter/``, ``merged/`` (``--merge``; and ``model.gguf`` for the Llama and Qwen 2/3
+families, ``hf_gguf``), the Modelfile and the card."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from agentopia_mesa.training.device import training_device
 from agentopia_mesa.training.hf_base import folder_sha256, load_hf_model, load_hf_tokenizer, model_type
 from agentopia_mesa.training.card import write_card
 from agentopia_mesa.training.hf_card import hf_card_data, hf_card_markdown
+from agentopia_mesa.training.hf_gguf import WRITABLE_HF, write_hf_gguf
 from agentopia_mesa.training.hf_sft import sft
 from agentopia_mesa.training.preference import dpo
 from agentopia_mesa.training.serving import MODELFILE, modelfile, serve_commands, served_name
 
-VERSIONED = ("torch", "transformers", "trl", "peft", "accelerate")
+VERSIONED = ("torch", "transformers", "trl", "peft", "accelerate", "gguf")
+GGUF_FILE = "model.gguf"
 
 
 def train_hf(job) -> dict:
@@ -40,7 +43,10 @@ def train_hf(job) -> dict:
     times["hash"] = time.perf_counter() - start
     if job.adapter is not None:
         check_adapter(Path(job.adapter), base, base_sha256)
-    tokens = token_rows(tokenizer, conversations, job.settings.max_length) if conversations else None
+    try:
+        tokens = token_rows(tokenizer, conversations, job.settings.max_length) if conversations else None
+    except ValueError as exc:
+        raise ValueError(f"{job.data}: {exc}") from None
     if tokens is not None and not tokens.rows:
         raise ValueError(f"all {tokens.too_long} samples are longer than --max-length {job.settings.max_length} tokens: raise it")
     device = training_device(job.settings.threads)
@@ -63,11 +69,15 @@ def train_hf(job) -> dict:
     outputs = {"adapter": save_adapter(peft_model, tokenizer, out_dir, base, base_sha256)}
     if job.merge:
         outputs["merged"] = save_merged(peft_model, tokenizer, out_dir)
+        if family in WRITABLE_HF:
+            write_hf_gguf(outputs["merged"], out_dir / GGUF_FILE, job.out_type)
+            outputs["gguf"] = out_dir / GGUF_FILE
     (out_dir / MODELFILE).write_text(modelfile(base, outputs["adapter"], family))
     outputs["modelfile"] = out_dir / MODELFILE
     times["save"] = time.perf_counter() - start
     name = served_name(out_dir, outputs["adapter"])
-    commands = serve_commands(name=name, base=base, adapter=outputs["adapter"], merged=outputs.get("merged"), gguf=None, rank=rank)
+    commands = serve_commands(name=name, base=base, adapter=outputs["adapter"], merged=outputs.get("merged"), gguf=outputs.get("gguf"),
+                              rank=rank)
     card = hf_card_data(base=base, base_sha256=base_sha256, model_type=family, data=job.data, pairs=job.pairs, tokens=tokens,
                         settings=job.settings, preference=job.preference, logs=logs, times=times, device=device,
                         outputs=outputs, name=name, commands=commands, versions={n: version(n) for n in VERSIONED})
