@@ -36,7 +36,7 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
                     "answer; writes DIR/model.gguf for --llm embedded:DIR/model.gguf. --base HF_DIR (config.json, safetensors, "
                     "a tokenizer with a chat template): prompts as the base's chat template renders them (what vLLM and Ollama "
                     "apply), the loss on the assistant turns marked \"weight\": 1; writes DIR/adapter (vLLM --lora-modules, "
-                    "Ollama ADAPTER), DIR/merged with --merge, DIR/Modelfile and DIR/card.json, card.md with the serve commands. "
+                    "Ollama ADAPTER), DIR/merged with --merge (and DIR/model.gguf for Llama and Qwen 2/3), DIR/Modelfile and DIR/card.json, card.md with the serve commands. "
                     "Several GPUs: accelerate launch -m agentopia_mesa train ... (or torchrun). Needs: pip install 'agentopia-mesa[train]'.")
     train.add_argument("data", type=Path, nargs="?", default=None, metavar="SFT_FILE", help="an `agentopia dataset sft` JSON lines file")
     train.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
@@ -66,7 +66,7 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
     train.add_argument("--dpo-lr", type=float, default=dpo.lr, help=f"DPO learning rate (default: {dpo.lr})")
     train.add_argument("--dpo-steps", type=int, default=None, help=f"DPO steps (default: --dpo-epochs, {dpo.epochs:g})")
     train.add_argument("--dpo-epochs", type=float, default=dpo.epochs, help=f"DPO passes over the pairs (default: {dpo.epochs:g})")
-    train.add_argument("--outtype", choices=OUT_TYPES, default="f32", help="GGUF base: type of the replaced tensors (default: f32, exact)")
+    train.add_argument("--outtype", choices=OUT_TYPES, default="f32", help="type of the GGUF's written tensors (default: f32, exact)")
     train.set_defaults(handler=_train)
     return train
 
