@@ -224,6 +224,26 @@ def test_llama_q_and_k_rows_go_from_half_split_to_interleaved_per_head():
     assert permute_rows(weight, 2)[:, 0].tolist() == [0, 6, 3, 9, 12, 18, 15, 21]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["qwen3", "gemma3"])
+def test_a_runs_samples_with_tool_rounds_train_a_tiny_model_end_to_end(tmp_path, family):
+    """run -> dataset sft -> train: the paper profile's tool rounds in Qwen's template format, or
+    as plain turns for Gemma's template, which has no tools."""
+    require_training()
+    from tests.test_datasets import PAPER_RUN
+    from tiny_hf_models import save_tiny_model
+
+    assert main([*PAPER_RUN, "--out", str(tmp_path / "run")]) == 0
+    assert main(["dataset", "sft", str(tmp_path / "run"), "--out", str(tmp_path / "sft.jsonl"), "--top", "1"]) == 0
+    base = save_tiny_model(family, tmp_path / "base")
+    assert main(["train", str(tmp_path / "sft.jsonl"), "--base", str(base), "--out", str(tmp_path / "ft"), "--steps", "2",
+                 "--batch-size", "1", "--grad-accum", "1", "--max-length", "16384"]) == 0
+    card = json.loads((tmp_path / "ft" / "card.json").read_text())
+    samples = len((tmp_path / "sft.jsonl").read_text().splitlines())
+    assert card["data"]["samples_used"] + card["data"]["samples_too_long"] == samples and card["data"]["samples_used"] > samples // 2
+    assert len(card["losses"]["sft"]) == 2
+
+
 # -- bad input: one line, exit 2 ------------------------------------------------------------------
 
 def test_bad_hugging_face_input_is_a_one_line_error(tmp_path, data, capsys):
