@@ -244,6 +244,24 @@ def test_a_runs_samples_with_tool_rounds_train_a_tiny_model_end_to_end(tmp_path,
     assert len(card["losses"]["sft"]) == 2
 
 
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_modelfile_template_renders_a_chat_as_the_bases_chat_template_does(family):
+    require_training()
+    from test_model_templates import hf_chat, ollama_prompt
+    from tiny_hf_models import tiny_tokenizer
+
+    from agentopia_mesa.training.ollama_templates import ollama_template
+
+    chat = [SYSTEM, {"role": "user", "content": "PLAN your week."}, {"role": "assistant", "content": PLAN},
+            {"role": "user", "content": "Again, please."}]
+    tokenizer = tiny_tokenizer(family)
+    expected = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+    template = ollama_template({"gemma3": "gemma3_text"}.get(family, family)).text
+    assert ollama_prompt(chat, template) == expected.removeprefix("<bos>").removeprefix("<|begin_of_text|>")
+    if family == "gemma3":  # and Gemma 3's own Hugging Face template (models/gemma3-chat-template.jinja)
+        assert ollama_prompt(chat, template) == hf_chat(chat, add_generation_prompt=True)
+
+
 # -- bad input: one line, exit 2 ------------------------------------------------------------------
 
 def test_bad_hugging_face_input_is_a_one_line_error(tmp_path, data, capsys):

@@ -2,7 +2,8 @@
 the layout of the family's own Hugging Face chat template for system, user and assistant turns:
 ChatML for Qwen 2/3, the header layout of Llama 3, and Gemma 3's turns (as
 ``models/Modelfile.base``, which tests/test_model_templates.py checks against Hugging Face's).
-Tool calls are not in these: a model served through Ollama with them gets the JSON convention
+The beginning-of-text token is not in them: Ollama adds it as the tokenizer says (as its stock
+templates leave it out). Tool calls are not in these: a model served through Ollama with them gets the JSON convention
 (llm/json_tools.py), as the fine-tune's plain turns were rendered when its template has no tools.
 """
 
@@ -23,7 +24,7 @@ _CHATML = OllamaTemplate(
     "{{- range $i, $m := .Messages }}<|im_start|>{{ $m.Role }}\n{{ $m.Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n",
     ("<|im_end|>",))
 _LLAMA3 = OllamaTemplate(
-    "<|begin_of_text|>{{- range $i, $m := .Messages }}<|start_header_id|>{{ $m.Role }}<|end_header_id|>\n\n"
+    "{{- range $i, $m := .Messages }}<|start_header_id|>{{ $m.Role }}<|end_header_id|>\n\n"
     "{{ $m.Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n",
     ("<|eot_id|>",))
 _GEMMA3 = OllamaTemplate(

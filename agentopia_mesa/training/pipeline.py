@@ -31,7 +31,8 @@ VERSIONED = ("torch", "transformers", "trl", "peft", "gguf")
 class TrainJob:
     """One fine-tune: the SFT file ``data`` and/or DPO ``pairs`` (``agentopia dataset sft`` /
     ``dataset dpo`` JSON lines), into ``out_dir``; ``base`` a GGUF file (None: the embedded Gemma 3
-    270M) or a Hugging Face model folder; ``settings`` (SFT, shared by DPO) and ``preference``
+    270M) or a Hugging Face model folder; ``settings`` (SFT, shared by DPO; the laptop's by
+    default, ``lora.GPU_8B`` is the command's default for a folder) and ``preference``
     (DPO); ``adapter``: an adapter folder of this base to continue with DPO instead of SFT;
     ``merge``: also write the merged model folder (Hugging Face bases); ``out_type``: the GGUF's
     replaced tensors (f32, f16, q8_0)."""
