@@ -262,6 +262,16 @@ def test_the_modelfile_template_renders_a_chat_as_the_bases_chat_template_does(f
         assert ollama_prompt(chat, template) == hf_chat(chat, add_generation_prompt=True)
 
 
+def test_only_rank_0_of_a_multi_gpu_launch_writes(tmp_path, data, monkeypatch, capsys):
+    require_training()
+    from tiny_hf_models import save_tiny_model
+
+    base = save_tiny_model("llama", tmp_path / "base")
+    monkeypatch.setenv("RANK", "1")  # as torchrun and accelerate launch set it in the second process
+    assert main(["train", str(data[0]), "--base", str(base), "--out", str(tmp_path / "ft"), "--steps", "1", "--merge"]) == 0
+    assert not (tmp_path / "ft").exists() and "wrote" not in capsys.readouterr().out
+
+
 # -- bad input: one line, exit 2 ------------------------------------------------------------------
 
 def test_bad_hugging_face_input_is_a_one_line_error(tmp_path, data, capsys):

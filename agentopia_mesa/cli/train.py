@@ -110,6 +110,8 @@ def _train(args) -> int:
         card = train(job)
     except TrainingUnavailable as exc:
         raise ValueError(str(exc)) from None
+    if not card:  # another process of a multi-GPU launch: rank 0 writes and reports
+        return 0
     seconds = f"{sum(card['seconds'].values()):.0f} s"
     if "serve" not in card:
         losses = card["losses"]

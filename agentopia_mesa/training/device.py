@@ -7,6 +7,7 @@ transformers' Trainer) split the batches between them (README, models/README.md)
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -38,3 +39,9 @@ def training_device(threads: int) -> Device:
         return Device(cuda=True, bf16=bf16, name=f"{name} ({'bf16' if bf16 else 'float32'})")
     torch.set_num_threads(threads)
     return Device(cuda=False, bf16=False, name=f"CPU, {threads} threads")
+
+
+def is_main_process() -> bool:
+    """Whether this is the process that writes the outputs: the only one, or rank 0 of the
+    processes ``accelerate launch`` / ``torchrun`` started (their ``RANK``)."""
+    return int(os.environ.get("RANK", "0")) == 0

@@ -14,7 +14,7 @@ from agentopia_mesa.training.adapters import check_adapter, load_adapter, save_a
 from agentopia_mesa.training.base import require_training
 from agentopia_mesa.training.chat_tokens import token_rows
 from agentopia_mesa.training.conversations import has_native_tools, read_conversations, read_pairs
-from agentopia_mesa.training.device import training_device
+from agentopia_mesa.training.device import is_main_process, training_device
 from agentopia_mesa.training.hf_base import folder_sha256, load_hf_model, load_hf_tokenizer, model_type
 from agentopia_mesa.training.card import write_card
 from agentopia_mesa.training.hf_card import hf_card_data, hf_card_markdown
@@ -28,7 +28,8 @@ GGUF_FILE = "model.gguf"
 
 
 def train_hf(job) -> dict:
-    """Run ``job`` (``pipeline.TrainJob`` whose base is a Hugging Face folder) and return the card.
+    """Run ``job`` (``pipeline.TrainJob`` whose base is a Hugging Face folder) and return the card
+    (an empty dict in the processes of a multi-GPU launch other than rank 0, which writes).
     Raises ``ValueError`` for bad input (one line, before any training) and ``TrainingUnavailable``
     for a missing extra."""
     require_training()
@@ -62,6 +63,8 @@ def train_hf(job) -> dict:
         if pairs:
             logs["dpo"] = dpo(peft_model, tokenizer, pairs, job.settings, job.preference, device, Path(work) / "dpo")
     times.update({step: log.seconds for step, log in logs.items()})
+    if not is_main_process():
+        return {}  # the other processes of a multi-GPU launch trained with rank 0, which writes
     rank = peft_model.peft_config["default"].r
     out_dir = Path(job.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from agentopia_mesa.training.base import base_gguf, check_architecture, load_model, load_tokenizer, require_training
 from agentopia_mesa.training.card import card_data, write_card
-from agentopia_mesa.training.device import training_device
+from agentopia_mesa.training.device import is_main_process, training_device
 from agentopia_mesa.training.gguf_export import write_tuned_gguf
 from agentopia_mesa.training.hf_base import is_hf_directory
 from agentopia_mesa.training.lora import LoraSettings, fine_tune
@@ -49,7 +49,8 @@ class TrainJob:
 
 
 def train(job: TrainJob) -> dict:
-    """Run ``job`` and return its card (a dict, as ``card.json``). Raises ``TrainingUnavailable``
+    """Run ``job`` and return its card (a dict, as ``card.json``; empty in the processes of a
+    multi-GPU launch other than rank 0, which writes the outputs). Raises ``TrainingUnavailable``
     (missing extra) or ``ValueError``/``FileNotFoundError`` (bad input, one line)."""
     if is_hf_directory(job.base):
         if job.data is None and (job.pairs is None or job.adapter is None):
@@ -76,6 +77,8 @@ def _train_gguf(job: TrainJob) -> dict:
     with tempfile.TemporaryDirectory(prefix="agentopia-train-") as work:
         result = fine_tune(model, tokenizer, rows, job.settings, Path(work), device)
     times["train"] = result.train_s
+    if not is_main_process():
+        return {}
     job.out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     write_tuned_gguf(base_path, result.merged, job.out_dir / MODEL_FILE, job.out_type)
