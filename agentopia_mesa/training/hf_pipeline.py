@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
 from agentopia_mesa.training.adapters import check_adapter, load_adapter, save_adapter, save_merged
 from agentopia_mesa.training.base import require_training
-from agentopia_mesa.training.chat_tokens import token_rows
+from agentopia_mesa.training.chat_tokens import TokenRows, token_rows
 from agentopia_mesa.training.conversations import has_native_tools, read_conversations, read_pairs
 from agentopia_mesa.training.device import is_main_process, training_device
 from agentopia_mesa.training.hf_base import folder_sha256, load_hf_model, load_hf_tokenizer, model_type
@@ -27,11 +28,45 @@ VERSIONED = ("torch", "transformers", "trl", "peft", "accelerate", "gguf")
 GGUF_FILE = "model.gguf"
 
 
+@dataclass
+class _Inputs:
+    """What the checks found: the base's family, tokenizer and digest, the SFT tokens (None: DPO
+    only) and the DPO rows (None: SFT only); seconds per part so far."""
+
+    family: str
+    tokenizer: object
+    base_sha256: str
+    tokens: TokenRows | None
+    pairs: list[dict] | None
+    times: dict = field(default_factory=dict)
+
+
 def train_hf(job) -> dict:
     """Run ``job`` (``pipeline.TrainJob`` whose base is a Hugging Face folder) and return the card
     (an empty dict in the processes of a multi-GPU launch other than rank 0, which writes).
     Raises ``ValueError`` for bad input (one line, before any training) and ``TrainingUnavailable``
     for a missing extra."""
+    inputs = _checked_inputs(job)
+    device = training_device(job.settings.threads)
+    start = time.perf_counter()
+    model = load_hf_model(Path(job.base), device)
+    inputs.times["load"] = time.perf_counter() - start
+    logs = {}
+    with tempfile.TemporaryDirectory(prefix="agentopia-train-") as work:
+        if inputs.tokens is not None:
+            peft_model, logs["sft"] = sft(model, inputs.tokenizer, inputs.tokens.rows, job.settings, device, Path(work) / "sft")
+        else:
+            peft_model = load_adapter(model, Path(job.adapter))
+        if inputs.pairs:
+            logs["dpo"] = dpo(peft_model, inputs.tokenizer, inputs.pairs, job.settings, job.preference, device, Path(work) / "dpo")
+    inputs.times.update({step: log.seconds for step, log in logs.items()})
+    if not is_main_process():
+        return {}  # the other processes of a multi-GPU launch trained with rank 0, which writes
+    return _write_outputs(job, inputs, peft_model, logs, device)
+
+
+def _checked_inputs(job) -> _Inputs:
+    """The base, the files and the adapter checked, the samples tokenized (every bad input fails here)."""
     require_training()
     base, times = Path(job.base), {}
     family = model_type(base)
@@ -50,39 +85,30 @@ def train_hf(job) -> dict:
         raise ValueError(f"{job.data}: {exc}") from None
     if tokens is not None and not tokens.rows:
         raise ValueError(f"all {tokens.too_long} samples are longer than --max-length {job.settings.max_length} tokens: raise it")
-    device = training_device(job.settings.threads)
-    start = time.perf_counter()
-    model = load_hf_model(base, device)
-    times["load"] = time.perf_counter() - start
-    logs = {}
-    with tempfile.TemporaryDirectory(prefix="agentopia-train-") as work:
-        if tokens is not None:
-            peft_model, logs["sft"] = sft(model, tokenizer, tokens.rows, job.settings, device, Path(work) / "sft")
-        else:
-            peft_model = load_adapter(model, Path(job.adapter))
-        if pairs:
-            logs["dpo"] = dpo(peft_model, tokenizer, pairs, job.settings, job.preference, device, Path(work) / "dpo")
-    times.update({step: log.seconds for step, log in logs.items()})
-    if not is_main_process():
-        return {}  # the other processes of a multi-GPU launch trained with rank 0, which writes
+    return _Inputs(family, tokenizer, base_sha256, tokens, pairs, times)
+
+
+def _write_outputs(job, inputs: _Inputs, peft_model, logs: dict, device) -> dict:
+    """``adapter/``, ``merged/`` and ``model.gguf`` (``--merge``), the Modelfile and the card."""
+    base, out_dir, tokenizer = Path(job.base), Path(job.out_dir), inputs.tokenizer
     rank = peft_model.peft_config["default"].r
-    out_dir = Path(job.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    outputs = {"adapter": save_adapter(peft_model, tokenizer, out_dir, base, base_sha256)}
+    outputs = {"adapter": save_adapter(peft_model, tokenizer, out_dir, base, inputs.base_sha256)}
     if job.merge:
         outputs["merged"] = save_merged(peft_model, tokenizer, out_dir)
-        if family in WRITABLE_HF:
+        if inputs.family in WRITABLE_HF:
             write_hf_gguf(outputs["merged"], out_dir / GGUF_FILE, job.out_type)
             outputs["gguf"] = out_dir / GGUF_FILE
-    (out_dir / MODELFILE).write_text(modelfile(base, outputs["adapter"], family))
+    (out_dir / MODELFILE).write_text(modelfile(base, outputs["adapter"], inputs.family))
     outputs["modelfile"] = out_dir / MODELFILE
-    times["save"] = time.perf_counter() - start
+    inputs.times["save"] = time.perf_counter() - start
     name = served_name(out_dir, outputs["adapter"])
-    commands = serve_commands(name=name, base=base, adapter=outputs["adapter"], merged=outputs.get("merged"), gguf=outputs.get("gguf"),
-                              rank=rank)
-    card = hf_card_data(base=base, base_sha256=base_sha256, model_type=family, data=job.data, pairs=job.pairs, tokens=tokens,
-                        settings=job.settings, preference=job.preference, logs=logs, times=times, device=device,
-                        outputs=outputs, name=name, commands=commands, versions={n: version(n) for n in VERSIONED})
+    commands = serve_commands(name=name, base=base, adapter=outputs["adapter"], merged=outputs.get("merged"),
+                              gguf=outputs.get("gguf"), rank=rank)
+    card = hf_card_data(base=base, base_sha256=inputs.base_sha256, model_type=inputs.family, data=job.data, pairs=job.pairs,
+                        tokens=inputs.tokens, settings=job.settings, preference=job.preference, logs=logs, times=inputs.times,
+                        device=device, outputs=outputs, name=name, commands=commands,
+                        versions={n: version(n) for n in VERSIONED})
     write_card(out_dir, card, hf_card_markdown)
     return card
