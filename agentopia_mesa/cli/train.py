@@ -25,7 +25,8 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
     laptop, dpo = LoraSettings(), DpoSettings()
 
     def default(name: str) -> str:
-        return f"default: {getattr(laptop, name)} for a GGUF, {getattr(GPU_8B, name)} for a Hugging Face folder"
+        shown = [", ".join(v) if isinstance(v, tuple) else v for v in (getattr(laptop, name), getattr(GPU_8B, name))]
+        return f"default: {shown[0]} for a GGUF, {shown[1]} for a Hugging Face folder"
 
     modules = sorted(name.rsplit(".", 1)[-1] for name in GGUF_NAMES)
     train = subparsers.add_parser(
@@ -48,7 +49,7 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
                        help="with --dpo and no SFT_FILE: continue this SFT adapter of the same base (DIR/adapter of an earlier train)")
     train.add_argument("--merge", action="store_true", help="also write DIR/merged, the adapter merged into the weights")
     train.add_argument("--steps", type=int, default=None, help="optimizer steps (default: --epochs passes over the samples)")
-    train.add_argument("--epochs", type=float, default=None, help=default("epochs"))
+    train.add_argument("--epochs", type=float, default=None, help="passes over the samples; " + default("epochs"))
     train.add_argument("--lr", type=float, default=None, help="learning rate; " + default("lr"))
     train.add_argument("--schedule", choices=SCHEDULES, default=None, help="learning-rate schedule; " + default("schedule"))
     train.add_argument("--warmup", type=float, default=None, help="warmup as a fraction of the steps; " + default("warmup"))

@@ -46,7 +46,7 @@ def card_markdown(card: dict) -> str:
         f"- {s['steps'] or 0} steps of {s['batch_size']} sample(s), learning rate {s['lr']}, LoRA rank {s['r']} on "
         f"{', '.join(s['targets'])}, seed {s['seed']}, {s['threads']} CPU threads",
         f"- loss per step: {losses}",
-        "- seconds: " + ", ".join(f"{part} {value}" for part, value in seconds.items()),
+        "- seconds: " + ", ".join(f"{part} {value}" for part, value in seconds.items()) + f" ({card.get('device', 'CPU')})",
         "- versions: " + ", ".join(f"{name} {version}" for name, version in card["versions"].items()), "",
         "A model this small trained on this little proves the plumbing, not the paper's gains (README, models/README.md).", ""])
 
