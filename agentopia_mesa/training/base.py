@@ -64,7 +64,8 @@ def check_architecture(path: Path) -> str:
         raise TrainingUnavailable(f"{path} is not a readable GGUF model ({exc})") from None
     if architecture not in WRITABLE_ARCHITECTURES:
         raise TrainingUnavailable(f"{path.name} is a {architecture} model; agentopia train writes back only "
-                                  f"{', '.join(WRITABLE_ARCHITECTURES)} (leave --base out for the embedded Gemma 3 270M)")
+                                  f"{', '.join(WRITABLE_ARCHITECTURES)} (leave --base out for the embedded Gemma 3 270M, or pass the model's "
+                                  "Hugging Face folder: --merge writes a Llama or Qwen GGUF from it)")
     return architecture
 
 

@@ -43,15 +43,15 @@ def card_markdown(card: dict) -> str:
         "everything else as it was).", "",
         f"- data: `{card['data']['file']}` (sha256 `{card['data']['sha256'][:16]}…`), {card['data']['samples_used']} samples used, "
         f"{card['data']['samples_too_long']} left out as longer than {s['max_length']} tokens",
-        f"- {s['steps']} steps of {s['batch_size']} sample(s), learning rate {s['lr']}, LoRA rank {s['r']} on "
+        f"- {s['steps'] or 0} steps of {s['batch_size']} sample(s), learning rate {s['lr']}, LoRA rank {s['r']} on "
         f"{', '.join(s['targets'])}, seed {s['seed']}, {s['threads']} CPU threads",
         f"- loss per step: {losses}",
-        "- seconds: " + ", ".join(f"{part} {value}" for part, value in seconds.items()),
+        "- seconds: " + ", ".join(f"{part} {value}" for part, value in seconds.items()) + f" ({card.get('device', 'CPU')})",
         "- versions: " + ", ".join(f"{name} {version}" for name, version in card["versions"].items()), "",
         "A model this small trained on this little proves the plumbing, not the paper's gains (README, models/README.md).", ""])
 
 
-def write_card(out_dir: Path, card: dict) -> None:
-    """Write ``card.json`` and ``card.md`` into ``out_dir``."""
+def write_card(out_dir: Path, card: dict, markdown=card_markdown) -> None:
+    """Write ``card.json`` and ``card.md`` (``markdown(card)``) into ``out_dir``."""
     (out_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
-    (out_dir / "card.md").write_text(card_markdown(card))
+    (out_dir / "card.md").write_text(markdown(card))

@@ -52,20 +52,27 @@ def training_row(sample: dict) -> dict:
     return {"prompt": prompt, "completion": plain_messages(ChatRequest((converted[-1],)))}
 
 
-def read_training_rows(path: Path) -> list[dict]:
-    """Every sample of the JSON lines file at ``path`` as a training row. Raises ``ValueError`` with
-    the file, line and reason for a missing or unreadable file or an unusable sample."""
+def read_samples(path: Path, convert, what: tuple[str, str] = ("an SFT sample", "samples"), hint: str = REWRITE_HINT) -> list:
+    """``convert`` applied to every JSON line of the file at ``path``. Raises ``ValueError`` with the
+    file, line and reason for a missing or unreadable file, a line ``convert`` refuses (it raises
+    ``ValueError``, ``KeyError``, ``TypeError`` or ``AttributeError``) or a file with none; ``what``
+    names a line and many lines, ``hint`` says how to write a good file."""
     if not path.is_file():
-        raise ValueError(f"{path} is not a file: {REWRITE_HINT}")
-    rows = []
+        raise ValueError(f"{path} is not a file: {hint}")
+    items = []
     with path.open(encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                rows.append(training_row(json.loads(line)))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ValueError(f"{path}:{number}: not an SFT sample ({exc}): {REWRITE_HINT}") from None
-    if not rows:
-        raise ValueError(f"{path} holds no samples: {REWRITE_HINT}")
-    return rows
+                items.append(convert(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+                raise ValueError(f"{path}:{number}: not {what[0]} ({exc}): {hint}") from None
+    if not items:
+        raise ValueError(f"{path} holds no {what[1]}: {hint}")
+    return items
+
+
+def read_training_rows(path: Path) -> list[dict]:
+    """Every sample of the JSON lines file at ``path`` as a training row (errors as ``read_samples``)."""
+    return read_samples(path, training_row)
