@@ -31,8 +31,16 @@ class TokenRows:
         return sum(len(row["input_ids"]) for row in self.rows)
 
 
+#: Passed to the template as the servers pass it: the town asks thinking models not to reason by
+#: default (``--think off``: vLLM's and llama.cpp's ``chat_template_kwargs``, llm/thinking.py), and
+#: Qwen3's template then opens each answer after an empty think block; templates without the
+#: variable ignore it.
+TEMPLATE_KWARGS = {"enable_thinking": False}
+
+
 def _render(tokenizer, messages: list[dict], tools, generation_prompt: bool) -> str:
-    return tokenizer.apply_chat_template(messages, tools=tools, tokenize=False, add_generation_prompt=generation_prompt)
+    return tokenizer.apply_chat_template(messages, tools=tools, tokenize=False, add_generation_prompt=generation_prompt,
+                                         **TEMPLATE_KWARGS)
 
 
 def sequences(tokenizer, conversation) -> list[tuple[str, list[tuple[int, int]]]]:
