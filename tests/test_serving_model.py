@@ -122,3 +122,52 @@ def test_h100_presets_are_in_the_published_ranges():
     assert 350_000 < eight.kv_tokens < 450_000
     assert 100_000 < big.kv_tokens < 180_000
     assert H100_COSTS["32b-bf16"].kv_tokens < 20_000
+
+
+# The town's side: real dispatcher runs against the model in virtual time (llm/virtual_server.py).
+
+def _served(answers, runs):
+    """Run each of ``runs`` (lists of (prompt, parse)) through one VirtualDispatcher on a town thread;
+    the server and the dispatcher."""
+    from agentopia_mesa.llm.client import ChatOptions, ChatRequest
+    from agentopia_mesa.llm.fake_backend import FakeBackend
+    from agentopia_mesa.llm.virtual_server import VirtualDispatcher, VirtualServer, WordTokenizer, run_towns
+
+    server = VirtualServer(FakeBackend(reply=answers), ServingModel(COSTS), WordTokenizer())
+    dispatcher = VirtualDispatcher(server, corrective_retry=False)
+
+    class Town:
+        def run(self):
+            for jobs in runs:
+                dispatcher.run([(server, ChatRequest(({"role": "user", "content": prompt},),
+                                                     options=ChatOptions(seed=1, max_tokens=50), tag=f"s{i}/x"), parse)
+                                for i, (prompt, parse) in enumerate(jobs)])
+
+    run_towns(server, [Town()])
+    return server, dispatcher
+
+
+def test_a_dispatcher_run_waits_for_the_virtual_server_and_the_next_run_starts_when_it_ends():
+    # Prompts of 11 tokens (<bos>, the user turn: header, role, 4 words, 2 end markers; "model" turn:
+    # 2); answers "x y z" and the end: 4 tokens. Both prefilled in one step (10 + 22 x 0.1 = 12.2 ms),
+    # 3 decode steps of 12 ms: 48.2 ms. The second run's one call: 11.1 ms + 3 x 11 ms.
+    server, dispatcher = _served(lambda r: "x y z", [[("a b c d", str), ("e f g h", str)], [("a b c d", str)]])
+    first, second = dispatcher.runs
+    assert first[1:] == pytest.approx((0.0, 0.0482))
+    assert second[1] == pytest.approx(0.0482)
+    assert [r.prompt for r in server.requests] == [11, 11, 11]
+    assert server.requests[2].cached == 8  # the repeated prompt: 2 of its 3 blocks of 4
+    assert second[2] == pytest.approx(0.0482 + 0.01 + 3 * 0.0001 + 3 * 0.011)
+
+
+def test_a_retry_is_sent_when_the_rejected_answer_has_come_back():
+    answers = iter(["not it", "x y z"])
+
+    def parse(text):
+        if text != "x y z":
+            raise ValueError("no")
+        return text
+
+    server, _ = _served(lambda r: next(answers), [[("a b c d", parse)]])
+    rejected, accepted = server.requests
+    assert accepted.arrived == pytest.approx(rejected.finished) and rejected.finished > 0
