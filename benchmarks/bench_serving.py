@@ -29,9 +29,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bench_server_use import town
+from bench_server_use import town, town_arguments
 
-from agentopia_mesa.config import PROFILES, SimulationConfig
+from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.llm.serving_model import H100_COSTS, ServingModel
 from agentopia_mesa.llm.virtual_server import GemmaTokenizer, VirtualDispatcher, VirtualServer, WordTokenizer, run_towns
@@ -67,7 +67,7 @@ def simulate(args, model_name: str, towns: int, tokenizer) -> Week:
     """``towns`` towns of ``args`` against one simulated ``model_name`` server."""
     server = VirtualServer(FakeBackend(), ServingModel(H100_COSTS[model_name]), tokenizer, args.answers == "budget")
     dispatchers = [VirtualDispatcher(server) for _ in range(towns)]
-    models = [town(args, server, d) for d in dispatchers]
+    models = [town(args, server, d, seed=1 + i) for i, d in enumerate(dispatchers)]  # a sweep's runs differ
     real = time.perf_counter()
     run_towns(server, models)
     stage_wall = defaultdict(float)
@@ -138,11 +138,7 @@ def table(args, tokenizer) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--residents", type=int, default=100)
-    parser.add_argument("--weeks", type=int, default=2, help="weeks simulated (one year of this many weeks)")
-    parser.add_argument("--world", default="apartment")
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="lean")
-    parser.add_argument("--env", choices=("rules", "llm"), default="rules")
+    town_arguments(parser, weeks=2)
     parser.add_argument("--model", choices=sorted(H100_COSTS), default="8b")
     parser.add_argument("--towns", type=int, default=1, help="towns side by side on the one server")
     parser.add_argument("--tokenizer", choices=("gemma", "words"), default="gemma")
