@@ -113,11 +113,11 @@ H100_COSTS = {
 
 @dataclass(eq=False)
 class Request:
-    """One request in the server: its prompt's token ``ids``, the ``completion`` tokens its answer
-    has, its ``tag`` and when it ``arrived`` (virtual s). Filled in as it runs: ``cached`` prompt
-    tokens found in the prefix cache, ``prefilled`` and ``generated`` so far, ``finished`` (virtual s)."""
+    """One request in the server: its ``prompt`` tokens, the ``completion`` tokens its answer has,
+    its ``tag`` and when it ``arrived`` (virtual s). Filled in as it runs: ``cached`` prompt tokens
+    found in the prefix cache, ``prefilled`` and ``generated`` so far, ``finished`` (virtual s)."""
 
-    ids: tuple[int, ...]
+    prompt: int
     completion: int
     tag: str = ""
     arrived: float = 0.0
@@ -127,17 +127,13 @@ class Request:
     admitted: float | None = None
     first_token: float | None = None
     finished: float | None = None
-    _keys: tuple = ()  # the keys of its prompt's full blocks
+    _keys: tuple = ()  # the keys of its prompt's full blocks (the token ids are not kept)
     _pinned: int = 0  # of those, how many it holds in the prefix cache
     _private: int = 0  # blocks it holds outside the prefix cache
 
     @property
     def stage(self) -> str:
         return self.tag.split("/", 1)[0] or "calls"
-
-    @property
-    def prompt(self) -> int:
-        return len(self.ids)
 
     @property
     def in_prefill(self) -> bool:
@@ -271,8 +267,8 @@ class ServingModel:
     def submit(self, ids: Tokens[int], completion: int, tag: str = "") -> Request:
         """Queue a request: its prompt's token ``ids`` and ``completion`` tokens to generate (at
         least 1: the end-of-answer token)."""
-        request = Request(tuple(ids), max(1, completion), tag, self.now)
-        request._keys = block_keys(request.ids, self.costs.block_tokens)
+        request = Request(len(ids), max(1, completion), tag, self.now)
+        request._keys = block_keys(ids, self.costs.block_tokens)
         self.waiting.append(request)
         return request
 
@@ -319,6 +315,7 @@ class ServingModel:
         for request in finished:
             request.finished = self.now
             self.cache.release(request._keys[:request._pinned], request._private)
+            request._keys = ()
             self.running.remove(request)
         return finished
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.request
+from collections import OrderedDict
 from collections.abc import Callable
 
 from agentopia_mesa.llm.client import ChatRequest, ChatResult, LLMClient
@@ -48,20 +49,22 @@ class WordTokenizer:
 
 class GemmaTokenizer:
     """Gemma 3's tokenizer, from the embedded GGUF (llama.cpp's ``/tokenize`` of the embedded
-    backend's server; no download). Texts seen before are not sent again."""
+    backend's server; no download). The last ``remember`` texts seen are not sent again."""
 
     name = "gemma3"
 
-    def __init__(self):
+    def __init__(self, remember: int = 20_000):
         from agentopia_mesa.llm.embedded_backend import EmbeddedBackend
 
         self._address = EmbeddedBackend(n_ctx=512).server.listening_address.rstrip("/")
-        self._seen: dict[str, list[int]] = {}
+        self.remember = remember
+        self._seen: OrderedDict[str, list[int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def encode(self, text: str) -> list[int]:
         with self._lock:
             if text in self._seen:
+                self._seen.move_to_end(text)
                 return self._seen[text]
         body = json.dumps({"content": text, "add_special": False}).encode()
         request = urllib.request.Request(f"{self._address}/tokenize", data=body,
@@ -69,8 +72,9 @@ class GemmaTokenizer:
         with urllib.request.urlopen(request, timeout=60) as response:
             ids = json.loads(response.read())["tokens"]
         with self._lock:
-            if len(self._seen) < 200_000:
-                self._seen[text] = ids
+            self._seen[text] = ids
+            if len(self._seen) > self.remember:
+                self._seen.popitem(last=False)
         return ids
 
 
