@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench_server_use import town, town_arguments
 
@@ -65,7 +65,10 @@ class Week:
 
 def simulate(args, model_name: str, towns: int, tokenizer) -> Week:
     """``towns`` towns of ``args`` against one simulated ``model_name`` server."""
-    server = VirtualServer(FakeBackend(), ServingModel(H100_COSTS[model_name]), tokenizer, args.answers == "budget")
+    costs = H100_COSTS[model_name]
+    if args.max_seqs:
+        costs = replace(costs, max_seqs=args.max_seqs)
+    server = VirtualServer(FakeBackend(), ServingModel(costs), tokenizer, args.answers == "budget")
     dispatchers = [VirtualDispatcher(server) for _ in range(towns)]
     models = [town(args, server, d, seed=1 + i) for i, d in enumerate(dispatchers)]  # a sweep's runs differ
     real = time.perf_counter()
@@ -79,9 +82,9 @@ def simulate(args, model_name: str, towns: int, tokenizer) -> Week:
 
 
 def report(args, model_name: str, w: Week) -> None:
-    costs = H100_COSTS[model_name]
+    costs = w.server.model.costs
     total = w.stats.total()
-    print(f"{costs.name}: {w.towns} town(s) x {args.residents} residents x {args.weeks} week(s), profile {args.profile}, "
+    print(f"{costs.name}, at most {costs.max_seqs} running, answers {args.answers}: {w.towns} town(s) x {args.residents} residents x {args.weeks} week(s), profile {args.profile}, "
           f"env {args.env}: {w.virtual_s:.0f} virtual s ({w.stats.busy_s:.0f} s of engine steps, {w.stats.steps} steps), "
           f"{total.calls} calls, {total.prompt} prompt tokens ({total.hit_rate:.0%} from the prefix cache), "
           f"{total.prefilled} prefilled, {total.decoded} decoded, mean running sequences "
@@ -144,6 +147,7 @@ def main() -> None:
     parser.add_argument("--tokenizer", choices=("gemma", "words"), default="gemma")
     parser.add_argument("--answers", choices=("written", "budget"), default="written",
                         help="answer tokens: as the fake wrote them (+1 for the end), or every answer at its max_tokens")
+    parser.add_argument("--max-seqs", type=int, default=0, help="the server's bound on running sequences (default: the cost model's, 256)")
     parser.add_argument("--table", action="store_true", help="every model and profile, 1 and --table-towns towns")
     parser.add_argument("--models", nargs="*", default=["8b", "32b"])
     parser.add_argument("--table-towns", dest="towns_list", nargs="*", type=int, default=[1, 4])
