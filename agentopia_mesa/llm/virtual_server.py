@@ -16,9 +16,11 @@ We chose this over recording each stage's calls and simulating afterwards: a rec
 restate which call waits for which (chains inside a job, calls started ahead, conversations), and
 that is exactly what the town already knows.
 
-Bookkeeping (``VirtualDispatcher`` reports to the server): a town thread counts as working except
-inside a dispatcher run; a job counts from when it is started (``run`` or ``ahead``) until it
-returns, and as waiting while its call is in ``chat``. The dispatcher's own bound on calls in flight
+Bookkeeping (``VirtualDispatcher`` reports to the server): a town counts as waiting while a
+dispatcher run of its waits for an answer still to come; a job counts from when it is started
+(``run`` or ``ahead``) until its future is done, and as waiting while its call is in ``chat``. Calls
+that arrive at the same virtual time are served in the order of their tags, so a run's virtual
+times do not depend on the threads' race. The dispatcher's own bound on calls in flight
 is not modelled: give it more than any stage asks at once (``VirtualDispatcher`` does), the
 server's ``max_seqs`` is the bound that matters.
 """
@@ -28,8 +30,9 @@ from __future__ import annotations
 import json
 import threading
 import urllib.request
+from array import array
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from agentopia_mesa.llm.client import ChatRequest, ChatResult, LLMClient
 from agentopia_mesa.llm.dispatcher import Dispatcher
@@ -53,15 +56,15 @@ class GemmaTokenizer:
 
     name = "gemma3"
 
-    def __init__(self, remember: int = 20_000):
+    def __init__(self, remember: int = 200_000):
         from agentopia_mesa.llm.embedded_backend import EmbeddedBackend
 
         self._address = EmbeddedBackend(n_ctx=512).server.listening_address.rstrip("/")
         self.remember = remember
-        self._seen: OrderedDict[str, list[int]] = OrderedDict()
+        self._seen: OrderedDict[str, array] = OrderedDict()
         self._lock = threading.Lock()
 
-    def encode(self, text: str) -> list[int]:
+    def encode(self, text: str) -> array:
         with self._lock:
             if text in self._seen:
                 self._seen.move_to_end(text)
@@ -70,7 +73,7 @@ class GemmaTokenizer:
         request = urllib.request.Request(f"{self._address}/tokenize", data=body,
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
-            ids = json.loads(response.read())["tokens"]
+            ids = array("i", json.loads(response.read())["tokens"])  # 4 bytes a token in the memo
         with self._lock:
             self._seen[text] = ids
             if len(self._seen) > self.remember:
@@ -78,7 +81,7 @@ class GemmaTokenizer:
         return ids
 
 
-def prompt_ids(request: ChatRequest, encode: Callable[[str], list[int]]) -> list[int]:
+def prompt_ids(request: ChatRequest, encode: Callable[[str], Sequence[int]]) -> list[int]:
     """The prompt as a chat template lays it out: the tools offered (as JSON, where templates put
     them, before the messages), then each message as a role header, its text and an end marker
     (Gemma's ``<start_of_turn>role ... <end_of_turn>``); encoded message by message, which the
@@ -119,9 +122,9 @@ class VirtualServer:
         self.tokenizer = tokenizer or WordTokenizer()
         self.requests = []  # every request the model has served, in order of submission
         self._cond = threading.Condition()
-        self._towns = 0  # town threads alive
-        self._working = 0  # of them, not waiting inside a dispatcher run
-        self._jobs = 0  # dispatcher jobs started and not returned
+        self._towns = 0  # towns not ended
+        self._blocked: dict[int, list] = {}  # town thread -> the futures of the run it waits for
+        self._jobs: set = set()  # the futures of the dispatcher jobs under way
         self._waiting = 0  # calls waiting in ``chat`` for the model
         self.failed: BaseException | None = None
 
@@ -152,20 +155,43 @@ class VirtualServer:
     def town_started(self) -> None:
         with self._cond:
             self._towns += 1
-            self._working += 1
 
     def town_ended(self) -> None:
-        self._change(towns=-1, working=-1)
-
-    def _change(self, towns: int = 0, working: int = 0, jobs: int = 0) -> None:
         with self._cond:
-            self._towns += towns
-            self._working += working
-            self._jobs += jobs
+            self._towns -= 1
             self._cond.notify_all()
 
+    def track(self, futures) -> None:
+        """Count ``futures`` (dispatcher jobs) as under way until each is done."""
+        with self._cond:
+            for future in futures:
+                if future not in self._jobs and not future.done():
+                    self._jobs.add(future)
+                    future.add_done_callback(self._job_done)
+
+    def _job_done(self, future) -> None:
+        with self._cond:
+            self._jobs.discard(future)
+            self._cond.notify_all()
+
+    def outcomes(self, futures) -> list:
+        """The results of ``futures``, the calling town counting as waiting meanwhile."""
+        town = threading.get_ident()
+        with self._cond:
+            self._blocked[town] = futures
+            self._cond.notify_all()
+        try:
+            return [f.result() for f in futures]
+        finally:
+            with self._cond:
+                del self._blocked[town]
+
     def _quiet(self) -> bool:
-        return self._working == 0 and self._waiting == self._jobs and self._waiting > 0
+        """Nothing can happen before the clock moves: every town waits for an answer still to come
+        (a town whose answers are all in is about to go on), and every job under way waits in
+        ``chat``."""
+        blocked = sum(1 for futures in self._blocked.values() if not all(f.done() for f in futures))
+        return blocked == self._towns and self._waiting == len(self._jobs) and self._waiting > 0
 
     def serve(self) -> None:
         """The scheduler (run it on its own thread): advance the model whenever everything waits
@@ -175,6 +201,9 @@ class VirtualServer:
                 self._cond.wait_for(lambda: self._quiet() or self._towns == 0)
                 if self._towns == 0:
                     return
+                # Calls that arrived at the same virtual time in the order of their tags, not of
+                # the threads' race: the same town, the same virtual times.
+                self.model.waiting.sort(key=lambda r: (r.arrived, r.tag))
                 try:
                     finished = self.model.advance()
                 except BaseException as exc:  # a request that can never run: wake everyone with it
@@ -195,34 +224,22 @@ class VirtualDispatcher(Dispatcher):
         self.runs: list[tuple[str, float, float]] = []  # (stage, virtual start, virtual end) of each run
 
     def run(self, jobs):
-        if not jobs:
-            return []
-        # Count every job now, while the town is working; a job taken from ``ahead`` was counted
-        # there, and ``_started`` takes it back off (an overcount only delays the clock).
-        self.server._change(working=-1, jobs=len(jobs))
         start = self.server.model.now
-        try:
-            return super().run(jobs)
-        finally:
-            self.server._change(working=1)
+        outcomes = super().run(jobs)
+        if jobs:
             self.runs.append(((jobs[0][1].tag or "calls").split("/", 1)[0], start, self.server.model.now))
+        return outcomes
+
+    def _outcomes(self, futures):
+        self.server.track(futures)
+        return self.server.outcomes(futures)
 
     def ahead(self, jobs):
         started = super().ahead(jobs)
-        self.server._change(jobs=len(started.tags))
+        with self._lock:
+            futures = [self._ahead[tag][2] for tag in started.tags if tag in self._ahead]
+        self.server.track(futures)
         return started
-
-    def _started(self, job):
-        future = super()._started(job)
-        if future is not None:
-            self.server._change(jobs=-1)
-        return future
-
-    def _run_job(self, *args, **kwargs):
-        try:
-            return super()._run_job(*args, **kwargs)
-        finally:
-            self.server._change(jobs=-1)
 
 
 def run_towns(server: VirtualServer, towns: list) -> None:
