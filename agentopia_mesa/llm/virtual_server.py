@@ -4,8 +4,8 @@ Design: the town runs for real, with its own threads, dispatcher, barriers and c
 ``VirtualServer.chat`` gets the answer at once from another client (the fake backend), queues the
 request in the ``ServingModel`` with its prompt's tokens and the answer's length, and blocks until
 the model has finished it. One scheduler thread advances the model, and so virtual time, only when
-nothing else can happen: every town thread is waiting inside a dispatcher run and every job started
-is waiting in ``chat``. Then every request that could have been sent by now has been, and the model
+nothing else can happen: every town is waiting in a dispatcher run for an answer still to come
+and every job under way is waiting in ``chat``. Then every request that could have been sent by now has been, and the model
 steps until a request ends; its caller wakes, parses, perhaps sends the next call of its chain or
 returns to the town, and the clock stands still until everything waits again. The dependencies are
 therefore the town's own (a conversation's turns, a tool round before the answer, a stage's
