@@ -171,3 +171,29 @@ def test_a_retry_is_sent_when_the_rejected_answer_has_come_back():
     server, _ = _served(lambda r: next(answers), [[("a b c d", parse)]])
     rejected, accepted = server.requests
     assert accepted.arrived == pytest.approx(rejected.finished) and rejected.finished > 0
+
+
+def test_a_call_started_ahead_shares_the_batch_and_its_run_takes_the_answer_without_moving_the_clock():
+    from agentopia_mesa.llm.client import ChatOptions, ChatRequest
+    from agentopia_mesa.llm.fake_backend import FakeBackend
+    from agentopia_mesa.llm.virtual_server import VirtualDispatcher, VirtualServer, WordTokenizer, run_towns
+
+    server = VirtualServer(FakeBackend(reply=lambda r: "x y z"), ServingModel(COSTS), WordTokenizer())
+    dispatcher = VirtualDispatcher(server)
+
+    def job(prompt, tag):
+        request = ChatRequest(({"role": "user", "content": prompt},), options=ChatOptions(seed=1), tag=tag)
+        return server, request, str
+
+    class Town:
+        def run(self):
+            early = dispatcher.ahead([job("a b c d", "later/a")])
+            dispatcher.run([job("e f g h", "now/b")])
+            dispatcher.run([job("a b c d", "later/a")])
+            early.drop()
+
+    run_towns(server, [Town()])
+    (_, start_b, end_b), (_, start_a, end_a) = dispatcher.runs
+    assert (start_b, end_b) == pytest.approx((0.0, 0.0482))  # one batch from time 0, as in the first case
+    assert start_a == end_a == pytest.approx(0.0482)
+    assert len(server.requests) == 2
