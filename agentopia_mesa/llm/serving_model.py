@@ -106,6 +106,10 @@ H100_COSTS = {
     # (bf16 weights, 65.5 GB, leave about 4 GB of an 80 GB card's 72 for the KV cache: 16K tokens).
     "32b": roofline_costs("Qwen2.5-32B FP8 weights, 1x H100", params_b=32.8, weight_bytes=1, layers=64, kv_heads=8,
                           head_dim=128, tflops=1979.0, source=_H100),
+    # The same with vLLM's FP8 KV cache (``--kv-cache-dtype fp8``, vLLM docs "Quantized KV Cache"):
+    # a token's KV takes half the bytes, so twice the tokens fit and each is read in half the time.
+    "32b-kv8": roofline_costs("Qwen2.5-32B FP8 weights and KV cache, 1x H100", params_b=32.8, weight_bytes=1,
+                              layers=64, kv_heads=8, head_dim=128, kv_bytes=1.0, tflops=1979.0, source=_H100),
     "32b-bf16": roofline_costs("Qwen2.5-32B bf16, 1x H100", params_b=32.8, weight_bytes=2, layers=64, kv_heads=8,
                                head_dim=128, source=_H100),
 }
