@@ -187,17 +187,18 @@ def overlap_latencies(segment: list[Run], slots: int) -> int:
     return max(math.ceil(calls / slots), solo, public, talk)
 
 
-def town(args, server: SlotServer, dispatcher: Dispatcher) -> AgentopiaModel:
-    """A town whose residents (and environment, with ``--env llm``) ask ``server``."""
+def town(args, server: SlotServer, dispatcher: Dispatcher, seed: int = 1) -> AgentopiaModel:
+    """A town whose residents (and environment, with ``--env llm``) ask ``server``; towns of other
+    ``seed`` differ in residents, draws and so prompts."""
     minds = {}  # one LLM mind for everyone
 
     def mind(model, profile, index):
-        return minds.setdefault("llm", LLMMind(server, model.rule_mind, dispatcher, seed=1))
+        return minds.setdefault("llm", LLMMind(server, model.rule_mind, dispatcher, seed=seed))
 
     def environment(model):
-        return LLMEnvironment(server, model.rule_environment, dispatcher, seed=1)
+        return LLMEnvironment(server, model.rule_environment, dispatcher, seed=seed)
 
-    return AgentopiaModel(world=args.world, residents=args.residents, years=1, seed=1,
+    return AgentopiaModel(world=args.world, residents=args.residents, years=1, seed=seed,
                           config=SimulationConfig().with_flat_overrides(PROFILES[args.profile]), minds=mind,
                           environment=environment if args.env == "llm" else None, calendar__weeks_per_year=args.weeks)
 
@@ -245,13 +246,18 @@ def _stage_use(server: SlotServer, stage: str, taken: int, towns: int, wall: flo
     return (server.busy_s(stage) / towns - taken * server.latency_s) / (server.slots * wall)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def town_arguments(parser: argparse.ArgumentParser, weeks: int = 1) -> None:
+    """The options ``town`` reads: residents, weeks, world, profile, environment."""
     parser.add_argument("--residents", type=int, default=100)
-    parser.add_argument("--weeks", type=int, default=1, help="weeks (one year of this many weeks)")
+    parser.add_argument("--weeks", type=int, default=weeks, help="weeks (one year of this many weeks)")
     parser.add_argument("--world", default="apartment")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="lean")
     parser.add_argument("--env", choices=("rules", "llm"), default="rules")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    town_arguments(parser)
     parser.add_argument("--slots", type=int, default=64, help="the server's parallel slots (K)")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per call inside a slot")
     parser.add_argument("--concurrency", nargs="*", type=int, default=None, help="default: K")

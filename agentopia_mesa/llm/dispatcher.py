@@ -317,11 +317,15 @@ class Dispatcher:
             futures = [self._started(job) or pool.submit(self._run_job, *job_parts(job)) for job in jobs]
             if self.on_progress is not None:
                 self._report(jobs, futures, start)
-            outcomes = [f.result() for f in futures]
+            outcomes = self._outcomes(futures)
         with self._lock:
             self.stats.jobs += len(jobs)
             self.stats.wall_s += time.perf_counter() - start
         return outcomes
+
+    def _outcomes(self, futures: list[Future]) -> list[Outcome]:
+        """Wait for ``futures``, in order (where the caller's thread waits for a run's answers)."""
+        return [f.result() for f in futures]
 
     def ahead(self, jobs: Sequence[Job]) -> Ahead:
         """Start ``jobs`` now, for a later ``run`` to take their outcomes (module docstring); jobs
