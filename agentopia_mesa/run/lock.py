@@ -4,8 +4,8 @@ A session (``run``, ``resume``, ``branch``, a sweep's run) holds an exclusive ``
 ``<run dir>/.lock`` while it writes, with its pid in the file; a second writer fails at once with
 one line naming that pid, so two resumes of one run cannot interleave rows. The lock file is
 removed when the session ends (a kill -9 leaves it behind, unlocked, and the next session takes it
-over). ``--overwrite`` deletes only a directory that is a run directory (``config.json``, nothing
-but a run's files), is not a symbolic link and is not locked.
+over). ``--overwrite`` deletes only a directory a run wrote, holding nothing but a run's files
+(``run/ownership.py``), that is not a symbolic link and is not locked.
 
 Before a resume or branch continues a run, ``check_streams`` makes sure the files that grow week
 by week are at least as long as the checkpoint recorded and ``world.json`` is there: a resume
@@ -20,14 +20,10 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from agentopia_mesa.run.layout import CHECKPOINTS, LOCK, RunLayout
+from agentopia_mesa.run.layout import LOCK, RunLayout
+from agentopia_mesa.run.ownership import run_files, written_by_a_run
 
 LOCK_FILE = LOCK
-#: What a run directory may hold besides its subfolders: the extensions of what runs, analyses
-#: and exports write there (and the temporary files of atomic writes).
-RUN_FILE_SUFFIXES = (".csv", ".json", ".jsonl", ".png", ".svg", ".txt", ".md", ".html", ".sqlite", ".sqlite-wal",
-                     ".sqlite-shm", ".sqlite-journal", ".tmp", ".ckpt", ".parquet")
-RUN_SUBFOLDERS = (CHECKPOINTS, "analysis", "report", "figures")
 
 _held: dict[str, int] = {}  # resolved run dir -> fd of its lock file, for locks this process holds
 
@@ -112,30 +108,25 @@ def run_lock(run_dir: Path):
             release_run_lock(run_dir)
 
 
-def check_overwritable(out: Path) -> None:
-    """Raise unless ``--overwrite`` may delete ``out``: a run directory (``config.json``, only a
-    run's files), not a symbolic link, not being written by another process."""
+def check_overwritable(out: Path) -> list[Path]:
+    """The files ``--overwrite`` may delete in ``out`` (``run/ownership.py``); raise unless ``out`` is
+    a run directory a run wrote (its ``config.json`` hashes its config), holding only a run's files,
+    not a symbolic link, not being written by another process."""
     out = Path(out)
     if out.is_symlink():
         raise ValueError(f"out: {out} is a symbolic link; --overwrite only deletes a real run directory")
     config = RunLayout(out).config
     try:
-        meta = json.loads(config.read_text(encoding="utf-8"))
-        is_run = isinstance(meta, dict) and ("world" in meta or "branched_from" in meta)
-    except (OSError, ValueError):
+        is_run = not config.is_symlink() and written_by_a_run(json.loads(config.read_text(encoding="utf-8")))
+    except (OSError, ValueError, RecursionError):
         is_run = False
     if not is_run:
-        raise ValueError(f"out: {out} is not a run directory (no run's config.json); --overwrite will not delete it")
-    for entry in out.iterdir():
-        if entry.name == LOCK_FILE:
-            continue
-        if entry.is_symlink() or (entry.is_dir() and entry.name not in RUN_SUBFOLDERS) or (
-                not entry.is_dir() and not entry.name.endswith(RUN_FILE_SUFFIXES)):
-            raise ValueError(f"out: {out} holds {entry.name!r}, which is not a run's file; --overwrite will not "
-                             "delete it")
+        raise ValueError(f"out: {out} is not a run directory (no config.json a run wrote); --overwrite will not delete it")
+    files = run_files(out)
     if (out / LOCK_FILE).exists():
         hold_run_lock(out)  # raises RunLocked if another process writes it
         release_run_lock(out)
+    return files
 
 
 def check_streams(run_dir: Path, model) -> None:
