@@ -22,6 +22,7 @@ from pathlib import Path
 
 from agentopia_mesa.run.layout import LOCK, RunLayout
 from agentopia_mesa.run.ownership import run_files, written_by_a_run
+from agentopia_mesa.run.untrusted import UntrustedFileError, check_stream, read_json
 
 LOCK_FILE = LOCK
 
@@ -130,8 +131,9 @@ def check_overwritable(out: Path) -> list[Path]:
 
 
 def check_streams(run_dir: Path, model) -> None:
-    """Raise if a streamed file is missing or shorter than the checkpoint recorded, or
-    ``world.json`` is missing or unreadable: resuming would leave incomplete files."""
+    """Raise if a streamed file is missing, shorter than the checkpoint recorded or damaged in the part
+    a resume keeps (a line that is not JSON or not UTF-8, a CSV row with other columns: one line naming
+    file and line), or ``world.json`` is missing or unreadable: resuming would leave broken files."""
     run_dir = Path(run_dir)
     for name, size in sorted(getattr(model, "stream_offsets", {}).items()):
         path = run_dir / name
@@ -140,11 +142,17 @@ def check_streams(run_dir: Path, model) -> None:
             state = "is missing" if actual is None else f"has {actual} bytes"
             raise ValueError(f"{path}: {state}, but the checkpoint at week {model.weeks_done} recorded {size}; the run "
                              "cannot be continued with incomplete files (restore the file or start the run again)")
+        if size:
+            try:
+                check_stream(path, size)
+            except UntrustedFileError as exc:
+                raise ValueError(f"{exc}; the run cannot be continued with a damaged file (restore it or start "
+                                 "the run again)") from None
     world = RunLayout(run_dir).world
     try:
-        json.loads(world.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise ValueError(f"{world}: is missing or unreadable; the run cannot be continued without it (restore it "
+        read_json(world)
+    except UntrustedFileError as exc:
+        raise ValueError(f"{exc}; the run cannot be continued without its world.json (restore it "
                          "or start the run again)") from None
 
 
