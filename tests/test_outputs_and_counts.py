@@ -1,0 +1,42 @@
+"""Outputs may not name an input of the same command, nor go through a link; counts and numbers of
+``dataset`` are checked with ranges before any work (issue #32). On main ``dataset sft --out``
+naming the run's own ``decisions.jsonl`` overwrote it (exit 0), a dangling symbolic link as
+``--out`` was a traceback, and ``--samples 10**9`` or a NaN margin started the work."""
+
+import pytest
+
+from agentopia_mesa.cli.main import main
+from tests.test_hardening import finished, one_line_error  # noqa: F401 (a fixture)
+
+
+@pytest.mark.parametrize("name", ["decisions.jsonl", "replay.jsonl", "config.json", "sft.jsonl", "analysis/sft.jsonl"])
+def test_a_dataset_may_not_be_written_over_or_into_its_input_run(capsys, finished, name):
+    before = {p: p.read_bytes() for p in finished.rglob("*") if p.is_file()}
+    line = one_line_error(capsys, "dataset", "sft", str(finished), "--out", str(finished / name))
+    assert "--out" in line and "input of this command" in line
+    assert {p: p.read_bytes() for p in finished.rglob("*") if p.is_file()} == before
+
+
+def test_a_dangling_link_as_out_is_one_line(tmp_path, capsys, finished):
+    link = tmp_path / "out.jsonl"
+    link.symlink_to(tmp_path / "nowhere" / "x.jsonl")
+    line = one_line_error(capsys, "dataset", "sft", str(finished), "--out", str(link))
+    assert "symbolic link" in line and not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--samples", "1000000000"), ("--samples", "1"), ("--prompts", "1000000000"), ("--prompts", "0"),
+    ("--temperature", "nan"), ("--temperature", "inf"), ("--temperature", "0"), ("--min-margin", "nan"),
+    ("--min-margin", "-1"), ("--horizon", "100000000"), ("--seed", "-3"), ("--week", "-1"),
+])
+def test_dpo_numbers_are_checked_before_any_work(tmp_path, capsys, finished, flag, value):
+    out = tmp_path / "dpo.jsonl"
+    line = one_line_error(capsys, "dataset", "dpo", str(finished), "--out", str(out), flag, value)
+    assert flag in line and not out.exists() and not (tmp_path / "dpo.cache.sqlite").exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--env-mix", "nan"), ("--years", "0"), ("--seed", "-1"), ("--top", "nan")])
+def test_sft_numbers_are_checked_before_any_work(tmp_path, capsys, finished, flag, value):
+    out = tmp_path / "sft.jsonl"
+    line = one_line_error(capsys, "dataset", "sft", str(finished), "--out", str(out), flag, value)
+    assert flag in line and not out.exists()
