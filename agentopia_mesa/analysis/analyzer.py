@@ -20,6 +20,7 @@ from agentopia_mesa.analysis.measures import innate_correlations, innate_table, 
 from agentopia_mesa.analysis.report import Report
 from agentopia_mesa.analysis.run_data import AnalysisError, RunData, is_run_dir, load_run
 from agentopia_mesa.run.layout import CORRELATIONS, INNATE, MEASURES, RunLayout, SweepLayout
+from agentopia_mesa.run.untrusted import UntrustedFileError, refuse_link, refuse_links_inside
 from agentopia_mesa.analysis.stats import mean_ci
 
 
@@ -67,7 +68,12 @@ def analyze(path: str | Path, out: str | Path | None = None) -> Path:
     path = Path(path)
     if not path.is_dir():
         raise AnalysisError(f"RUN_OR_SWEEP_DIR: {path} is not a directory")
-    out = Path(out) if out else path / "analysis"
+    try:  # the report goes where it is asked, not where a link in a run directory from someone else points
+        out = refuse_link(Path(out)) if out else refuse_link(path / "analysis", root=path)
+        if out.is_dir():
+            refuse_links_inside(out)  # a report.html that is a link would be written through
+    except UntrustedFileError as exc:
+        raise AnalysisError(str(exc)) from None
     if SweepLayout(path).is_sweep():
         return _analyze_sweep(path, out)
     if is_run_dir(path):

@@ -37,6 +37,7 @@ import warnings
 from pathlib import Path
 
 from agentopia_mesa.run.atomic import replacing
+from agentopia_mesa.run.untrusted import open_to_write
 
 MAGIC = b"AGENTOPIA-CKPT-2\n"
 MAGIC_V1 = b"AGENTOPIA-CKPT-1\n"  # unauthenticated: sha256 only
@@ -284,5 +285,5 @@ def truncate_streams(run_dir: Path, offsets: dict[str, int]) -> None:
     for name, size in offsets.items():
         path = Path(run_dir) / name
         if path.exists() and path.stat().st_size > size:
-            with open(path, "r+b") as f:
+            with open_to_write(path) as f:  # never through a link (run/untrusted.py)
                 f.truncate(size)

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from agentopia_mesa.run.layout import RunLayout
+from agentopia_mesa.run.untrusted import open_to_write
 
 
 class DialogueRecorder:
@@ -38,9 +39,9 @@ class DialogueRecorder:
         conversations = getattr(model, "conversations", None)
         if not conversations:
             return
-        with open(self.path, "a", encoding="utf-8") as f:
+        with open_to_write(self.path) as f:
             for conversation in conversations:
-                f.write(json.dumps(conversation, ensure_ascii=False) + "\n")
+                f.write((json.dumps(conversation, ensure_ascii=False) + "\n").encode())
 
 
 def _path(source: str | Path) -> Path:

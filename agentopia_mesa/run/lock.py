@@ -20,9 +20,9 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from agentopia_mesa.run.layout import LOCK, RunLayout
+from agentopia_mesa.run.layout import CHECKPOINTS, LOCK, RESIDENTS_YEARLY_PARQUET, TIES_PARQUET, RunLayout
 from agentopia_mesa.run.ownership import run_files, written_by_a_run
-from agentopia_mesa.run.untrusted import UntrustedFileError, check_stream, read_json
+from agentopia_mesa.run.untrusted import UntrustedFileError, check_stream, read_json, refuse_links_inside
 
 LOCK_FILE = LOCK
 
@@ -131,10 +131,14 @@ def check_overwritable(out: Path) -> list[Path]:
 
 
 def check_streams(run_dir: Path, model) -> None:
-    """Raise if a streamed file is missing, shorter than the checkpoint recorded or damaged in the part
+    """Raise if the run directory holds a symbolic link (a resume writes nothing through one), a streamed file is missing, shorter than the checkpoint recorded or damaged in the part
     a resume keeps (a line that is not JSON or not UTF-8, a CSV row with other columns: one line naming
     file and line), or ``world.json`` is missing or unreadable: resuming would leave broken files."""
     run_dir = Path(run_dir)
+    try:
+        refuse_links_inside(run_dir, (CHECKPOINTS, TIES_PARQUET, RESIDENTS_YEARLY_PARQUET))
+    except UntrustedFileError as exc:
+        raise ValueError(str(exc)) from None
     for name, size in sorted(getattr(model, "stream_offsets", {}).items()):
         path = run_dir / name
         actual = path.stat().st_size if path.is_file() else None

@@ -14,6 +14,8 @@ The same ``week_frame`` feeds the live view, so live runs and replays are drawn 
 
 from __future__ import annotations
 
+import io
+
 import json
 import math
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ import pandas as pd
 from agentopia_mesa.town.state import NEEDS
 from agentopia_mesa.run.layout import RunLayout
 from agentopia_mesa.run.reader import RunReader, RunReadError
+from agentopia_mesa.run.untrusted import open_to_write
 from agentopia_mesa.world.schema import WorldSpec
 
 FRAME_VERSION = 1
@@ -139,7 +142,7 @@ class ReplayRecorder:
     def start(self, model) -> None:
         """Begin a new file with week 0 (call before the first step)."""
         self.close()
-        self._file = self.path.open("w", encoding="utf-8")
+        self._file = io.TextIOWrapper(open_to_write(self.path, append=False), encoding="utf-8")
         self._ratings_seen = None
         self(model)
 
@@ -150,7 +153,7 @@ class ReplayRecorder:
 
     def __call__(self, model) -> None:
         if self._file is None:
-            self._file = self.path.open("a", encoding="utf-8")
+            self._file = io.TextIOWrapper(open_to_write(self.path), encoding="utf-8")
         # Ratings change only at year ends, when a new batch of reward rows appears.
         ratings = len(model.reward_rows)
         changed = ratings != self._ratings_seen

@@ -31,6 +31,7 @@ from agentopia_mesa.llm.recorded import EncodedJSON
 from agentopia_mesa.run.dialogues import DialogueRecorder
 from agentopia_mesa.run.layout import RunLayout, is_run_dir
 from agentopia_mesa.run.reader import RunReader
+from agentopia_mesa.run.untrusted import open_to_write
 
 TRAJECTORY_FIELDS = (
     "run", "resident", "model", "year", "stage", "when", "week_index", "messages", "response", "decision",
@@ -100,7 +101,7 @@ class TrajectoryRecorder:
         with self._lock:
             if self._file is None:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
-                self._file = open(self.path, "ab")  # noqa: SIM115 (kept open for the run; lines written as UTF-8)
+                self._file = open_to_write(self.path)  # kept open for the run; lines written as UTF-8
             self._file.write((line + "\n").encode())
             self._file.flush()
             self.count += 1

@@ -172,6 +172,41 @@ def check_stream(path: str | Path, size: int) -> None:
         _csv_rows(path, size)
 
 
+def open_to_write(path: str | Path, append: bool = True):
+    """``path`` opened for writing in binary (appending, or truncated), never through a symbolic
+    link and never a FIFO or device: a run directory from someone else cannot point a stream file
+    (``ties.csv``, ``replay.jsonl``) at a file elsewhere."""
+    path = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags |= os.O_APPEND if append else os.O_TRUNC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if path.is_symlink():
+            raise UntrustedFileError(f"{path}: is a symbolic link; nothing is written through it") from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise UntrustedFileError(f"{path}: is {_kind(mode)}; nothing is written to it")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "ab" if append else "wb")
+
+
+def refuse_links_inside(root: str | Path, folders: tuple[str, ...] = ()) -> None:
+    """Raise naming the first symbolic link among ``root``'s entries and those of its ``folders``:
+    a session that writes a run directory (resume, overwrite) writes nothing through a link."""
+    root = Path(root)
+    if root.is_symlink():
+        raise UntrustedFileError(f"{root}: is a symbolic link; a run directory is written only as itself")
+    for folder in (root, *(root / f for f in folders)):
+        if folder.is_dir() and not folder.is_symlink():
+            for entry in folder.iterdir():
+                if entry.is_symlink():
+                    raise UntrustedFileError(f"{entry}: is a symbolic link; a run directory is written only as "
+                                             "itself (replace the link with the file)")
+
+
 def refuse_link(path: str | Path, root: str | Path | None = None) -> Path:
     """``path``, if writing it cannot land elsewhere: neither it nor a folder between it and ``root``
     (the run or sweep directory) is a symbolic link, and it is inside ``root``."""
