@@ -20,7 +20,8 @@ from agentopia_mesa.analysis.measures import innate_correlations, innate_table, 
 from agentopia_mesa.analysis.report import Report
 from agentopia_mesa.analysis.run_data import AnalysisError, RunData, is_run_dir, load_run
 from agentopia_mesa.run.layout import CORRELATIONS, INNATE, MEASURES, RunLayout, SweepLayout
-from agentopia_mesa.run.untrusted import UntrustedFileError, refuse_link, refuse_links_inside
+from agentopia_mesa.run.untrusted import UntrustedFileError, read_json, refuse_link, refuse_links_inside
+from agentopia_mesa.run.tables import read_csv
 from agentopia_mesa.analysis.stats import mean_ci
 
 
@@ -115,7 +116,7 @@ def _analyze_run(path: Path, out: Path) -> Path:
 
 # -- sweeps -------------------------------------------------------------------------------------
 def _sweep_runs(path: Path) -> tuple[dict, list[dict]]:
-    sweep = json.loads(SweepLayout(path).sweep.read_text(encoding="utf-8"))
+    sweep = read_json(SweepLayout(path).sweep)
     return sweep, sweep.get("runs", [])
 
 
@@ -123,7 +124,7 @@ def run_analysis_tables(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A finished run's measures and correlations, computed (and saved) if not there yet."""
     if not (run_dir / MEASURES).is_file() or not (run_dir / CORRELATIONS).is_file():
         write_run_tables(run_dir, analyse_run(load_run(run_dir)))
-    return pd.read_csv(run_dir / MEASURES), pd.read_csv(run_dir / CORRELATIONS)
+    return read_csv(run_dir / MEASURES), read_csv(run_dir / CORRELATIONS)
 
 
 def sweep_tables(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:

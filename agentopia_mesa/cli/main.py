@@ -25,6 +25,9 @@ from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.cli.train import add_train_parser
 from agentopia_mesa.cli.viz import add_viz_parser
 
+#: Largest --assign file read (one name and spec per resident: a 10,000-resident town is under 1 MiB).
+ASSIGN_BYTES = 4 * 2**20
+
 
 class UsageError(ValueError):
     """Bad input from the command line: reported in one line, exit code 2."""
@@ -197,16 +200,14 @@ def _run(args) -> int:
 
 def _read_assign(path: Path | None) -> dict[str, str] | None:
     """The ``--assign`` file: a JSON object of resident name -> mind spec (strings)."""
-    import json
+    from agentopia_mesa.run.untrusted import UntrustedFileError, read_json
 
     if path is None:
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"--assign: no file {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--assign: {path} is not JSON ({exc})") from None
+        data = read_json(path, cap=ASSIGN_BYTES)  # a regular file, capped, nested at most MAX_DEPTH deep
+    except UntrustedFileError as exc:
+        raise UsageError(f"--assign: {exc}") from None
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise UsageError(f'--assign: {path} must be one JSON object of names to specs, e.g. {{"Ana Lopez": "embedded"}}')
     return data
@@ -224,6 +225,8 @@ def _parse_sets(items: list[str]) -> dict:
             overrides[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
             overrides[key.strip()] = raw
+        except RecursionError:
+            raise UsageError(f"--set: {key.strip()}: the value is nested too deeply") from None
     return overrides
 
 

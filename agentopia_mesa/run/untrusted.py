@@ -25,7 +25,7 @@ import io
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 #: Largest JSON file read whole (a world of 100,000 residents is well below), in bytes.
@@ -76,12 +76,13 @@ def read_bytes(path: str | Path, cap: int = MAX_JSON_BYTES) -> bytes:
         return f.read(cap + 1)[:cap]
 
 
-def decoded(data: bytes, where: str) -> str:
-    """``data`` as UTF-8 text, or an error naming ``where`` and the line of the first bad byte."""
+def decoded(data: bytes, where: str, first_line: int = 1) -> str:
+    """``data`` (starting at line ``first_line`` of its file) as UTF-8 text, or an error naming
+    ``where`` and the line of the first bad byte."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + first_line
         raise UntrustedFileError(f"{where}:{line}: not UTF-8 text (byte {data[exc.start]:#04x}); "
                                  "a binary or damaged file") from None
 
@@ -98,19 +99,24 @@ def depth(value) -> int:
     return deepest
 
 
-def parsed_json(text: str, where: str, kind: type | tuple[type, ...] = dict):
-    """``text`` parsed as JSON of type ``kind``, nested at most ``MAX_DEPTH`` deep; errors name ``where``."""
+def parsed_json(text: str, where: str, kind: type | tuple[type, ...] = dict, line: int | None = None):
+    """``text`` (line ``line`` of its file, or the whole file) parsed as JSON of type ``kind``, nested
+    at most ``MAX_DEPTH`` deep; errors name ``where`` and the line."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UntrustedFileError(f"{where}:{exc.lineno}: not JSON ({exc.msg}, column {exc.colno})") from None
+        what = "not a JSON line" if line else "not JSON"
+        raise UntrustedFileError(f"{where}:{line or exc.lineno}: {what} ({exc.msg}, column {exc.colno})") from None
     except RecursionError:
-        raise UntrustedFileError(f"{where}: nested more than {MAX_DEPTH} levels deep") from None
-    if depth(value) > MAX_DEPTH:
-        raise UntrustedFileError(f"{where}: nested more than {MAX_DEPTH} levels deep")
+        value, too_deep = None, True
+    else:
+        too_deep = depth(value) > MAX_DEPTH
+    at = f"{where}:{line}" if line else where
+    if too_deep:
+        raise UntrustedFileError(f"{at}: nested more than {MAX_DEPTH} levels deep")
     if not isinstance(value, kind):
         names = " or ".join(_json_name(k) for k in (kind if isinstance(kind, tuple) else (kind,)))
-        raise UntrustedFileError(f"{where}: must hold a JSON {names}, not {_json_name(type(value))}")
+        raise UntrustedFileError(f"{at}: must hold a JSON {names}, not {_json_name(type(value))}")
     return value
 
 
@@ -124,10 +130,12 @@ def read_json(path: str | Path, kind: type | tuple[type, ...] = dict, cap: int =
     return parsed_json(decoded(read_bytes(path, cap), str(path)), str(path), kind)
 
 
-def json_lines(path: str | Path, limit: int | None = None) -> Iterator[tuple[int, dict]]:
+def json_lines(path: str | Path, limit: int | None = None,
+               on_cut: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict]]:
     """``(line number, object)`` for each line of a JSON-lines file (blank lines skipped), reading at
-    most ``limit`` bytes. A last line without its newline (a killed writer) is skipped; any other line
-    that is not one JSON object is an error naming file and line."""
+    most ``limit`` bytes. A last line without its newline (a killed writer) is skipped, and
+    ``on_cut(its number)`` called; any other line that is not one JSON object is an error naming
+    file and line."""
     with open_regular(path) as f:
         remaining = limit
         for number, raw in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), 1):
@@ -137,9 +145,11 @@ def json_lines(path: str | Path, limit: int | None = None) -> Iterator[tuple[int
             if len(raw) > MAX_LINE_BYTES:
                 raise UntrustedFileError(f"{path}:{number}: a line longer than {MAX_LINE_BYTES:,} bytes")
             if not raw.endswith(b"\n"):
+                if on_cut is not None and raw.strip():
+                    on_cut(number)
                 return  # cut off mid-write: the writer was killed
             if raw.strip():
-                yield number, parsed_json(decoded(raw, f"{path}:{number}").rstrip("\n"), f"{path}:{number}")
+                yield number, parsed_json(decoded(raw, str(path), number), str(path), line=number)
             if remaining == 0:
                 return
 
