@@ -45,11 +45,13 @@ def _kind(mode: int) -> str:
         "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
 
 
-def open_regular(path: str | Path) -> io.BufferedReader:
-    """``path`` opened for reading in binary, if it is a regular file and not a symbolic link."""
+def open_regular(path: str | Path, follow_links: bool = False) -> io.BufferedReader:
+    """``path`` opened for reading in binary, if it is a regular file and (unless ``follow_links``,
+    for a file of the user's own such as the checkpoint key) not a symbolic link."""
     path = Path(path)
+    nofollow = 0 if follow_links else os.O_NOFOLLOW
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | nofollow | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise UntrustedFileError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -67,9 +69,9 @@ def open_regular(path: str | Path) -> io.BufferedReader:
     return os.fdopen(fd, "rb")
 
 
-def read_bytes(path: str | Path, cap: int = MAX_JSON_BYTES) -> bytes:
+def read_bytes(path: str | Path, cap: int = MAX_JSON_BYTES, follow_links: bool = False) -> bytes:
     """The whole file, refused (before reading it) if it is larger than ``cap`` bytes."""
-    with open_regular(path) as f:
+    with open_regular(path, follow_links) as f:
         size = os.fstat(f.fileno()).st_size
         if size > cap:
             raise UntrustedFileError(f"{path}: {size:,} bytes, more than the {cap:,} allowed")
