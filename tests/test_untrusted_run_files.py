@@ -89,3 +89,48 @@ def test_a_hostile_assign_file_is_one_line(tmp_path, capsys, kind, says):
     line = one_line_error(capsys, "run", *SMALL, "--years", "1", "--out", str(out), "--mind", "llm", "--llm", "fake",
                           "--assign", _assign(tmp_path, kind))
     assert "--assign" in line and says in line and not out.exists()
+
+
+# -- role-play evaluation: a CoSER file is untrusted input -----------------------------------------
+
+def _coser_file(tmp_path, **changes):
+    from tests.test_eval_roleplay import _coser_item
+
+    path = tmp_path / "coser.json"
+    path.write_text(json.dumps([{**_coser_item("B", 1, ["X", "Y"]), **changes}]))
+    return path
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"book": "=HYPERLINK(\"http://x\")"}, "'book': must not start with"),
+    ({"book": "Tales;=1+1"}, "'book': must not have"),
+    ({"i_c": "=cmd"}, "'i_c' must be a whole number"),
+])
+def test_a_coser_file_cannot_put_a_formula_into_scores_csv(tmp_path, changes, says):
+    from agentopia_mesa.evaluation.coser import CoserError, read_coser
+
+    with pytest.raises(CoserError, match=says):
+        read_coser(_coser_file(tmp_path, **changes))
+
+
+@pytest.mark.parametrize(("kind", "says"), [("deep", "nested more than"), ("directory", "is a directory"),
+                                            ("fifo", "FIFO"), ("device", "a device")])
+def test_a_hostile_coser_path_is_one_line(tmp_path, kind, says):
+    from agentopia_mesa.evaluation.coser import CoserError, read_coser
+
+    path = _assign(tmp_path, kind)
+    if kind == "deep":
+        (tmp_path / "assign.json").write_text("[" * 50_000 + "]" * 50_000)
+    with pytest.raises(CoserError, match=says):
+        read_coser(path)
+
+
+def test_a_resident_name_with_a_formula_after_a_separator_is_refused():
+    from pydantic import TypeAdapter, ValidationError
+
+    from agentopia_mesa.world.schema import PersonName
+
+    for name in ("Ann;=1+1", "Bo, @SUM(A1)", "Cy;  -2"):
+        with pytest.raises(ValidationError, match="after ; or ,"):
+            TypeAdapter(PersonName).validate_python(name)
+    assert TypeAdapter(PersonName).validate_python("Jean-Luc O'Neil, Jr.") == "Jean-Luc O'Neil, Jr."
