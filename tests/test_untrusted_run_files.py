@@ -6,6 +6,7 @@ a FIFO are one line naming the file (and line or key), exit 2. On main: tracebac
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,17 @@ def test_a_resident_name_with_a_formula_after_a_separator_is_refused():
         with pytest.raises(ValidationError, match="after ; or ,"):
             TypeAdapter(PersonName).validate_python(name)
     assert TypeAdapter(PersonName).validate_python("Jean-Luc O'Neil, Jr.") == "Jean-Luc O'Neil, Jr."
+
+
+# -- training data: an SFT file is untrusted input --------------------------------------------------
+
+@pytest.mark.parametrize(("kind", "says"), [("deep", "nested more than"), ("binary", "not UTF-8"),
+                                            ("directory", "is a directory"), ("fifo", "FIFO")])
+def test_a_hostile_sft_file_for_train_is_one_line(tmp_path, kind, says):
+    from agentopia_mesa.training.samples import read_training_rows
+
+    path = _assign(tmp_path, kind)
+    if kind == "deep":
+        (tmp_path / "assign.json").write_text('{"messages": ' + "[" * 50_000 + "]" * 50_000 + "}\n")
+    with pytest.raises(ValueError, match=says):
+        read_training_rows(Path(path))

@@ -132,12 +132,12 @@ def read_json(path: str | Path, kind: type | tuple[type, ...] = dict, cap: int =
     return parsed_json(decoded(read_bytes(path, cap), str(path)), str(path), kind)
 
 
-def json_lines(path: str | Path, limit: int | None = None,
-               on_cut: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict]]:
+def json_lines(path: str | Path, limit: int | None = None, on_cut: Callable[[int], None] | None = None,
+               whole_last_line: bool = False) -> Iterator[tuple[int, dict]]:
     """``(line number, object)`` for each line of a JSON-lines file (blank lines skipped), reading at
-    most ``limit`` bytes. A last line without its newline (a killed writer) is skipped, and
-    ``on_cut(its number)`` called; any other line that is not one JSON object is an error naming
-    file and line."""
+    most ``limit`` bytes. In a file a run streams, a last line without its newline (a killed writer)
+    is skipped, and ``on_cut(its number)`` called; in a file a person wrote (``whole_last_line``) it
+    is a line like the others. Any line that is not one JSON object is an error naming file and line."""
     with open_regular(path) as f:
         remaining = limit
         for number, raw in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), 1):
@@ -146,12 +146,12 @@ def json_lines(path: str | Path, limit: int | None = None,
                 remaining -= len(raw)
             if len(raw) > MAX_LINE_BYTES:
                 raise UntrustedFileError(f"{path}:{number}: a line longer than {MAX_LINE_BYTES:,} bytes")
-            if not raw.endswith(b"\n"):
+            if not raw.endswith(b"\n") and not whole_last_line:
                 if on_cut is not None and raw.strip():
                     on_cut(number)
                 return  # cut off mid-write: the writer was killed
             if raw.strip():
-                yield number, parsed_json(decoded(raw, str(path), number), str(path), line=number)
+                yield number, parsed_json(decoded(raw, str(path), number).rstrip("\r\n"), str(path), line=number)
             if remaining == 0:
                 return
 

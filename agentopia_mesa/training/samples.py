@@ -17,6 +17,7 @@ from pathlib import Path
 from agentopia_mesa.llm.client import ChatRequest
 from agentopia_mesa.llm.json_tools import plain_messages
 from agentopia_mesa.llm.tools import TOOLS_CLOSED
+from agentopia_mesa.run.untrusted import UntrustedFileError, json_lines
 
 REWRITE_HINT = "write it with `agentopia dataset sft RUN_DIR --out FILE` (chat or prompt-completion layout)"
 
@@ -55,17 +56,17 @@ def training_row(sample: dict) -> dict:
 def read_training_rows(path: Path) -> list[dict]:
     """Every sample of the JSON lines file at ``path`` as a training row. Raises ``ValueError`` with
     the file, line and reason for a missing or unreadable file or an unusable sample."""
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise ValueError(f"{path} is not a file: {REWRITE_HINT}")
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+    try:  # a regular file, each line one JSON object nested at most MAX_DEPTH deep (run/untrusted.py)
+        for number, sample in json_lines(path, whole_last_line=True):
             try:
-                rows.append(training_row(json.loads(line)))
+                rows.append(training_row(sample))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ValueError(f"{path}:{number}: not an SFT sample ({exc}): {REWRITE_HINT}") from None
+    except UntrustedFileError as exc:
+        raise ValueError(f"{exc}: {REWRITE_HINT}") from None
     if not rows:
         raise ValueError(f"{path} holds no samples: {REWRITE_HINT}")
     return rows
