@@ -51,3 +51,17 @@ def test_an_atomic_write_removes_a_planted_temporary_link(tmp_path):
     with replacing(tmp_path / "summary.txt") as tmp:
         tmp.write_text("the summary")
     assert victim.read_text() == "precious" and (tmp_path / "summary.txt").read_text() == "the summary"
+
+
+def test_a_sweep_does_not_write_a_run_through_a_linked_run_folder(tmp_path):
+    from agentopia_mesa.sweeps import run_sweep, sweep_from_dict
+
+    spec = sweep_from_dict({"sweep": {"name": "tiny", "world": "apartment", "years": 1, "residents": 4, "seeds": 1}})
+    out = tmp_path / "sweep"
+    (out / "runs").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "runs" / spec.plan()[0].dir.split("/")[-1]).symlink_to(elsewhere)
+    with pytest.raises(ValueError, match="symbolic link"):
+        run_sweep(spec, out, progress=False)
+    assert not any(elsewhere.iterdir())
