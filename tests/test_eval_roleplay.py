@@ -184,7 +184,7 @@ def test_a_malformed_coser_file_is_one_line(tmp_path, capsys, content, expected)
 def test_bad_options_are_one_line(tmp_path, capsys):
     out = str(tmp_path / "eval")
     assert main(["eval", "roleplay", *FAKE, "--rounds", "0", "--out", out]) == 2
-    assert "--rounds: must be at least 1" in capsys.readouterr().err
+    assert "--rounds: must be a whole number in [1, 1000]" in capsys.readouterr().err
     assert main(["eval", "roleplay", *FAKE, "--model", "fake", "--out", out]) == 2
     assert "one or two models" in capsys.readouterr().err
     assert main(["eval", "roleplay", "--model", "nonsense:x", "--judge", "fake", "--quiet", "--out", out]) == 2

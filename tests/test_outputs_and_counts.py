@@ -40,3 +40,12 @@ def test_sft_numbers_are_checked_before_any_work(tmp_path, capsys, finished, fla
     out = tmp_path / "sft.jsonl"
     line = one_line_error(capsys, "dataset", "sft", str(finished), "--out", str(out), flag, value)
     assert flag in line and not out.exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--temperature", "nan"), ("--temperature", "-1"), ("--rounds", "100000000"),
+                                             ("--scenes", "1000000000"), ("--llm-timeout", "nan"), ("--seed", "-1")])
+def test_eval_numbers_are_checked_before_any_work(tmp_path, capsys, flag, value):
+    out = tmp_path / "eval"
+    line = one_line_error(capsys, "eval", "roleplay", "--model", "fake", "--judge", "fake", "--quiet", "--out", str(out),
+                          flag, value)
+    assert flag in line and not out.exists()
