@@ -65,3 +65,22 @@ def test_a_sweep_does_not_write_a_run_through_a_linked_run_folder(tmp_path):
     with pytest.raises(ValueError, match="symbolic link"):
         run_sweep(spec, out, progress=False)
     assert not any(elsewhere.iterdir())
+
+
+def test_a_dangling_link_as_run_out_is_one_line(tmp_path, capsys):
+    from tests.test_hardening import SMALL, one_line_error
+
+    link = tmp_path / "run"
+    link.symlink_to(tmp_path / "nowhere")
+    line = one_line_error(capsys, "run", *SMALL, "--years", "1", "--out", str(link))
+    assert "symbolic link" in line and not (tmp_path / "nowhere").exists()
+
+
+def test_compare_does_not_write_through_a_linked_compare_folder(tmp_path, capsys, finished):
+    run = _copy(finished, tmp_path / "run")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (run / "compare").symlink_to(elsewhere)
+    code, err = cli(capsys, "compare", str(run))
+    assert code == 2 and "symbolic link" in err[-1], err
+    assert not any(elsewhere.iterdir())

@@ -19,6 +19,8 @@ class RunDirError(ValueError):
 def prepare_run_dir(out: Path, overwrite: bool = False) -> Path:
     """Create ``out``; refuse to mix a new run into a non-empty directory unless ``overwrite``."""
     out = Path(out)
+    if out.is_symlink():  # a dangling one included: a run is written only into a real directory
+        raise RunDirError(f"out: {out} is a symbolic link; give the directory it stands for, or another --out")
     if out.exists() and not out.is_dir():
         raise RunDirError(f"out: {out} exists and is not a directory; choose another --out")
     if out.is_dir() and any(out.iterdir()):

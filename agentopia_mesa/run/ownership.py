@@ -29,12 +29,18 @@ RUN_FILES = frozenset({
 ANALYSIS = "analysis"
 ANALYSIS_FILES = frozenset({L.MEASURES, L.CORRELATIONS, L.INNATE, "network.png", "inequality.png", "reward.png",
                             "innate.png", "report.md", "report.html"})
+#: Files ``agentopia compare RUN_DIR...`` writes into the first run's ``compare`` (analysis/compare.py).
+COMPARE = "compare"
+COMPARE_FILES = frozenset({"compare.md", "compare.csv", "compare.png"})
 #: Subfolders a run writes, and the names of the files inside each.
 _NUMBERED = {
     L.CHECKPOINTS: re.compile(r"^week-\d{5}\.ckpt(\.tmp)?$"),
     L.TIES_PARQUET: re.compile(r"^year-\d{2,}\.parquet(\.tmp)?$"),
     L.RESIDENTS_YEARLY_PARQUET: re.compile(r"^year-\d{2,}\.parquet(\.tmp)?$"),
 }
+
+
+_NAMED = {ANALYSIS: ANALYSIS_FILES, COMPARE: COMPARE_FILES}
 
 
 class NotOwned(ValueError):
@@ -67,7 +73,7 @@ def run_files(out: Path) -> list[Path]:
             pattern = _NUMBERED.get(entry.name)
             for inner in sorted(entry.iterdir()):
                 ok = not inner.is_symlink() and inner.is_file() and (
-                    pattern.match(inner.name) if pattern else entry.name == ANALYSIS and _is_run_file(inner.name, ANALYSIS_FILES))
+                    pattern.match(inner.name) if pattern else _is_run_file(inner.name, _NAMED.get(entry.name, frozenset())))
                 if not ok:
                     raise NotOwned(f"out: {out} holds {entry.name}/{inner.name!r}, which a run did not write; "
                                    "--overwrite will not delete it")
