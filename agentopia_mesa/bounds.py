@@ -9,6 +9,8 @@ import numbers
 
 #: Largest seed the simulation takes (a signed 64-bit integer, as ``--seed`` of a run).
 MAX_SEED = 2**63 - 1
+#: Most simulated years of one run (the paper's runs are 10; a century of weeks is still minutes).
+MAX_YEARS = 1000
 
 
 def in_range(name: str, value, low: float, high: float, whole: bool = False, above_low: bool = False):

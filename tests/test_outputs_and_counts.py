@@ -49,3 +49,21 @@ def test_eval_numbers_are_checked_before_any_work(tmp_path, capsys, flag, value)
     line = one_line_error(capsys, "eval", "roleplay", "--model", "fake", "--judge", "fake", "--quiet", "--out", str(out),
                           flag, value)
     assert flag in line and not out.exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--years", "1000000000"), ("--seed", str(10**23)),
+                                             ("--checkpoint-every", str(10**21))])
+def test_run_counts_are_checked_before_any_work(tmp_path, capsys, flag, value):
+    from tests.test_hardening import SMALL
+
+    out = tmp_path / "run"
+    line = one_line_error(capsys, "run", *SMALL, "--years", "1", "--out", str(out), flag, value)  # the last --years wins
+    assert flag in line and not out.exists()
+
+
+def test_a_sweep_with_absurd_years_or_a_nan_scale_is_refused():
+    from agentopia_mesa.sweeps import SweepConfigError, sweep_from_dict
+
+    for grid in ({"years": [10**9]}, {"living_cost_scale": [float("nan")]}):
+        with pytest.raises(SweepConfigError, match=next(iter(grid))):
+            sweep_from_dict({"sweep": {"name": "x", "world": "apartment", "residents": 4}, "grid": grid})

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from agentopia_mesa.bounds import MAX_SEED, MAX_YEARS, in_range
 from agentopia_mesa.cli.analyze import add_analyze_parser
 from agentopia_mesa.analysis.compare import add_compare_parser
 from agentopia_mesa.cli.dataset import add_dataset_parser
@@ -165,14 +166,12 @@ def _run(args) -> int:
                              "(or give the residents one with --mind llm), or keep the rule environment with --env rules")
         args.env = "llm" if profile == "paper" else "rules"
     check_mind_options(args)  # --llm without --mind llm: an error, not a rules run
-    if args.years < 1:
-        raise UsageError(f"--years: must be at least 1, got {args.years}")
+    in_range("--years", args.years, 1, MAX_YEARS, whole=True)
     if args.residents is not None and args.residents < 1:
         raise UsageError(f"--residents: must be at least 1, got {args.residents}")
-    if args.seed < 0:  # numpy's generators take no negative seed
-        raise UsageError(f"--seed: must be 0 or more, got {args.seed}")
-    if args.checkpoint_every is not None and args.checkpoint_every < 0:
-        raise UsageError(f"--checkpoint-every: must be 0 or more, got {args.checkpoint_every}")
+    in_range("--seed", args.seed, 0, MAX_SEED, whole=True)  # numpy's generators take no negative seed
+    if args.checkpoint_every is not None:
+        in_range("--checkpoint-every", args.checkpoint_every, 0, 10**6, whole=True)
     if args.max_concurrency != "auto" and args.max_concurrency < 1:
         raise UsageError(f"--max-concurrency: must be at least 1, got {args.max_concurrency}")
     overrides = _parse_sets(args.set)
