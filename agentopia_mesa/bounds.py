@@ -21,5 +21,6 @@ def in_range(name: str, value, low: float, high: float, whole: bool = False, abo
           and math.isfinite(value) and (low < value if above_low else low <= value) and value <= high)
     if not ok:
         bracket = "(" if above_low else "["
-        raise ValueError(f"{name}: must be {kind} in {bracket}{low:g}, {high:g}], got {str(value)[:40]}")
+        shown = (lambda x: str(int(x))) if whole else (lambda x: f"{x:g}")
+        raise ValueError(f"{name}: must be {kind} in {bracket}{shown(low)}, {shown(high)}], got {str(value)[:40]}")
     return value

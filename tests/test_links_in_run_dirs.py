@@ -10,12 +10,13 @@ from agentopia_mesa.run.atomic import replacing
 from tests.test_hardening import _copy, _unfinished, cli, finished  # noqa: F401 (a fixture)
 
 
-def test_analyze_does_not_write_through_a_linked_analysis_folder(tmp_path, capsys, finished):
+@pytest.mark.parametrize(("command", "folder"), [("analyze", "analysis"), ("compare", "compare")])
+def test_a_report_is_not_written_through_a_linked_folder(tmp_path, capsys, finished, command, folder):
     run = _copy(finished, tmp_path / "run")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (run / "analysis").symlink_to(elsewhere)
-    code, err = cli(capsys, "analyze", str(run))
+    (run / folder).symlink_to(elsewhere)
+    code, err = cli(capsys, command, str(run))
     assert code == 2 and "symbolic link" in err[-1], err
     assert not any(elsewhere.iterdir())
 
@@ -75,12 +76,3 @@ def test_a_dangling_link_as_run_out_is_one_line(tmp_path, capsys):
     line = one_line_error(capsys, "run", *SMALL, "--years", "1", "--out", str(link))
     assert "symbolic link" in line and not (tmp_path / "nowhere").exists()
 
-
-def test_compare_does_not_write_through_a_linked_compare_folder(tmp_path, capsys, finished):
-    run = _copy(finished, tmp_path / "run")
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (run / "compare").symlink_to(elsewhere)
-    code, err = cli(capsys, "compare", str(run))
-    assert code == 2 and "symbolic link" in err[-1], err
-    assert not any(elsewhere.iterdir())

@@ -169,7 +169,9 @@ def _run(args) -> int:
     in_range("--years", args.years, 1, MAX_YEARS, whole=True)
     if args.residents is not None and args.residents < 1:
         raise UsageError(f"--residents: must be at least 1, got {args.residents}")
-    in_range("--seed", args.seed, 0, MAX_SEED, whole=True)  # numpy's generators take no negative seed
+    if args.seed < 0:  # numpy's generators take no negative seed
+        raise UsageError(f"--seed: must be 0 or more, got {args.seed}")
+    in_range("--seed", args.seed, 0, MAX_SEED, whole=True)
     if args.checkpoint_every is not None:
         in_range("--checkpoint-every", args.checkpoint_every, 0, 10**6, whole=True)
     if args.max_concurrency != "auto" and args.max_concurrency < 1:

@@ -15,7 +15,6 @@ after one was deleted or cut short would otherwise report success with incomplet
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
