@@ -67,3 +67,18 @@ def test_a_sweep_with_absurd_years_or_a_nan_scale_is_refused():
     for grid in ({"years": [10**9]}, {"living_cost_scale": [float("nan")]}):
         with pytest.raises(SweepConfigError, match=next(iter(grid))):
             sweep_from_dict({"sweep": {"name": "x", "world": "apartment", "residents": 4}, "grid": grid})
+
+
+def test_eval_results_may_not_overwrite_the_coser_file(tmp_path, capsys):
+    import json
+
+    from tests.test_eval_roleplay import _coser_item
+
+    out = tmp_path / "eval"
+    out.mkdir()
+    coser = out / "eval.json"  # the name of a result file
+    coser.write_text(json.dumps([_coser_item("B", 1, ["X", "Y"])]))
+    before = coser.read_bytes()
+    line = one_line_error(capsys, "eval", "roleplay", "--model", "fake", "--judge", "fake", "--quiet", "--coser",
+                          str(coser), "--out", str(out))
+    assert "input of this command" in line and coser.read_bytes() == before

@@ -21,6 +21,7 @@ from agentopia_mesa.evaluation.judge import Verdict, judge_all
 from agentopia_mesa.evaluation.play import MAX_ROUNDS, Play, play_all
 from agentopia_mesa.evaluation.report import scores_frame, write_report
 from agentopia_mesa.bounds import MAX_SEED, in_range
+from agentopia_mesa.run.untrusted import refuse_link, refuse_links_inside
 from agentopia_mesa.evaluation.scenes import Scene
 from agentopia_mesa.evaluation.summary import Summary, summarise
 from agentopia_mesa.evaluation.world_scenes import DEFAULT_WORLD, world_scenes
@@ -109,6 +110,9 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
                       max_concurrency=settings.max_concurrency, timeout_s=settings.timeout_s)
     llm = resolved_concurrency(llm)
     settings = replace(settings, max_concurrency=llm.max_concurrency)  # the results record the number used
+    refuse_link(out)  # results are written only into a real folder, not through a link in it
+    if out.is_dir():
+        refuse_links_inside(out)
     made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
