@@ -82,3 +82,21 @@ def test_eval_results_may_not_overwrite_the_coser_file(tmp_path, capsys):
     line = one_line_error(capsys, "eval", "roleplay", "--model", "fake", "--judge", "fake", "--quiet", "--coser",
                           str(coser), "--out", str(out))
     assert "input of this command" in line and coser.read_bytes() == before
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--steps", "1000000000000"), ("--batch-size", "1000000000"),
+                                             ("--max-length", "1000000000"), ("--lr", "inf"), ("--seed", "-1")])
+def test_train_numbers_are_checked_before_any_work(tmp_path, capsys, flag, value):
+    data = tmp_path / "sft.jsonl"
+    data.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "{}"}]}\n')
+    out = tmp_path / "ft"
+    args = ["train", str(data), "--steps", "1", "--out", str(out), flag, value]
+    line = one_line_error(capsys, *args)
+    assert flag in line and not out.exists()
+
+
+def test_train_may_not_write_over_its_data(tmp_path, capsys):
+    data = tmp_path / "card.md"  # the name of a file train writes into --out
+    data.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "{}"}]}\n')
+    line = one_line_error(capsys, "train", str(data), "--steps", "1", "--out", str(tmp_path))
+    assert "input of this command" in line

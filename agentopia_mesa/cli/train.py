@@ -44,12 +44,21 @@ def _train(args) -> int:
     from agentopia_mesa.training.lora import TARGETS, LoraSettings
     from agentopia_mesa.training.pipeline import MODEL_FILE, train
 
-    for flag, value in (("--steps", args.steps), ("--lora-r", args.lora_r), ("--batch-size", args.batch_size),
-                        ("--max-length", args.max_length), ("--threads", args.threads)):
+    from agentopia_mesa.bounds import MAX_SEED, in_range
+    from agentopia_mesa.run.outputs import check_output
+
+    for flag, value, most in (("--steps", args.steps, 10**6), ("--lora-r", args.lora_r, 1024),
+                              ("--batch-size", args.batch_size, 4096), ("--max-length", args.max_length, 131_072),
+                              ("--threads", args.threads, 1024)):  # bounded before any work (issue #32)
         if value < 1:
             raise ValueError(f"{flag}: must be at least 1, got {value}")
+        in_range(flag, value, 1, most, whole=True)
     if not args.lr > 0:
         raise ValueError(f"--lr: must be above 0, got {args.lr}")
+    in_range("--lr", args.lr, 0, 1, above_low=True)
+    in_range("--seed", args.seed, 0, MAX_SEED, whole=True)
+    for name in (MODEL_FILE, "card.json", "card.md"):  # never over the SFT file or the base model
+        check_output("--out", args.out / name, [p for p in (args.data, args.base) if p is not None])
     settings = LoraSettings(steps=args.steps, lr=args.lr, r=args.lora_r, batch_size=args.batch_size, max_length=args.max_length,
                             targets=tuple(args.target or TARGETS), threads=args.threads, seed=args.seed)
     try:
