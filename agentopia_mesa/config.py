@@ -81,6 +81,10 @@ RANGES: dict[str, tuple[float, float]] = {
 ORDERED = {"economy.shop_offers", "economy.work_income_range", "career.new_job_capacity",
            "career.new_job_skill_growth", "activity.*"}
 NEED_NAMES = ("mood", "social", "esteem", "material")
+#: The living standards a mind chooses from (paper §5); ``economy.living_standards`` prices each once.
+LIVING_STANDARD_NAMES = ("frugal", "moderate", "comfortable", "luxurious")
+#: Lists the economy cannot do without: someone must be able to live, and extra work must pay something.
+NONEMPTY = {"economy.living_standards", "economy.extra_work_tiers"}
 
 
 def _short(value: Any) -> str:
@@ -137,6 +141,8 @@ def _coerce(value: Any, hint: Any, path: str) -> Any:
         if len(args) == 2 and args[1] is Ellipsis:
             if len(value) > 1000:
                 raise ValueError(f"{path}: at most 1000 entries, got {len(value)}")
+            if not value and path in NONEMPTY:
+                raise ValueError(f"{path}: must hold at least one entry, got []")
             items = tuple(_coerce(v, args[0], f"{path}[{i}]") for i, v in enumerate(value))
         else:
             if len(value) != len(args):
@@ -214,7 +220,7 @@ class NeedsConfig:
 
 @dataclass(frozen=True)
 class LivingStandard:
-    name: str
+    name: str  # one of LIVING_STANDARD_NAMES, which the minds choose from
     weekly_cost: int
     material_change: int
 
@@ -225,6 +231,10 @@ class EconomyConfig:
 
     def __post_init__(self) -> None:
         validate_section(self, "economy")
+        names = [s.name for s in self.living_standards]
+        if sorted(names) != sorted(LIVING_STANDARD_NAMES):  # a mind chooses by these names (contract/decisions.py)
+            raise ValueError(f"economy.living_standards: must name each of {', '.join(LIVING_STANDARD_NAMES)} once, "
+                             f"got {_short(names)}")
 
 
     living_standards: tuple[LivingStandard, ...] = (

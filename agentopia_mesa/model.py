@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import numbers
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 import mesa
 from mesa.discrete_space import OrthogonalMooreGrid
 
+from agentopia_mesa.bounds import MAX_YEARS
 from agentopia_mesa.calendar import Calendar
 from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.environment.base import EnvironmentModel
@@ -138,8 +140,8 @@ class AgentopiaModel(mesa.Model):
         ratings: str = "self",
         **overrides,
     ):
-        if years < 1:
-            raise WorldError(f"years: must be at least 1, got {years}")
+        if isinstance(years, bool) or not isinstance(years, numbers.Integral) or not 1 <= years <= MAX_YEARS:
+            raise WorldError(f"years: must be a whole number in [1, {MAX_YEARS}], got {str(years)[:40]}")
         if ratings not in RATINGS:
             raise WorldError(f"ratings: must be one of {', '.join(RATINGS)}, got {ratings!r}")
         spec = world if isinstance(world, WorldSpec) else load_world(world)

@@ -106,11 +106,11 @@ def test_overwrite_replaces_the_old_run_entirely(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", "--world", "school", "--residents", "5", "--years", "2", "--weeks-per-year", "2", "--seed", "1",
                  "--checkpoint-every", "1", "--out", str(out), "--quiet"]) == 0
-    (out / "notes.txt").write_text("from the old run")
+    (out / "decisions.jsonl").write_text("{}\n")  # a run's file the new (rules) run does not write
     old_checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert main(["run", "--world", "school", "--residents", "3", "--years", "1", "--weeks-per-year", "2", "--seed", "2",
                  "--out", str(out), "--quiet", "--overwrite"]) == 0
-    assert not (out / "notes.txt").exists()
+    assert not (out / "decisions.jsonl").exists()  # (a file of the user's stops --overwrite: test_run_ownership.py)
     config = json.loads((out / "config.json").read_text())
     assert (config["residents"], config["years"], config["seed"]) == (3, 1, 2)
     assert set(pd.read_csv(out / "rewards.csv")["year"]) == {2020} and len(pd.read_csv(out / "rewards.csv")) == 3

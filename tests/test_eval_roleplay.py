@@ -163,7 +163,7 @@ def test_a_coser_format_file_is_evaluated(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    ("{not json", "not a JSON file"),
+    ("{not json", ":1: not JSON"),  # file:line (issue #32)
     ("[]", "non-empty JSON list"),
     ('[{"book": "B"}]', "'scenario' must be a non-empty string"),
     (json.dumps([{**_coser_item("B", 1, ["X", "Y"]), "dialogues": "none"}]), "'dialogues' must be a non-empty list"),
@@ -177,14 +177,14 @@ def test_a_malformed_coser_file_is_one_line(tmp_path, capsys, content, expected)
         read_coser(path)
     assert main(["eval", "roleplay", *FAKE, "--coser", str(path), "--out", str(tmp_path / "eval")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith(f"agentopia: error: --coser {path}: ") and expected in err
+    assert err.count("\n") == 1 and err.startswith(f"agentopia: error: --coser {path}") and expected in err
     assert not (tmp_path / "eval").exists()
 
 
 def test_bad_options_are_one_line(tmp_path, capsys):
     out = str(tmp_path / "eval")
     assert main(["eval", "roleplay", *FAKE, "--rounds", "0", "--out", out]) == 2
-    assert "--rounds: must be at least 1" in capsys.readouterr().err
+    assert "--rounds: must be a whole number in [1, 1000]" in capsys.readouterr().err
     assert main(["eval", "roleplay", *FAKE, "--model", "fake", "--out", out]) == 2
     assert "one or two models" in capsys.readouterr().err
     assert main(["eval", "roleplay", "--model", "nonsense:x", "--judge", "fake", "--quiet", "--out", out]) == 2

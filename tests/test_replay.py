@@ -124,5 +124,5 @@ def test_missing_or_corrupt_replays_say_what_is_wrong(tmp_path):
     with pytest.raises(ReplayError, match="no replay file"):
         load_replay(tmp_path)
     (tmp_path / REPLAY).write_text('{"week": 0}\nnot json\n', encoding="utf-8")
-    with pytest.raises(ReplayError, match="line 2 is not JSON"):
+    with pytest.raises(ReplayError, match=r"replay.jsonl:2: not a JSON line"):  # file:line (issue #32)
         load_replay(tmp_path)

@@ -232,8 +232,11 @@ def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, capsys):
     config = write_config(tmp_path, data)
     out = tmp_path / "sweep"
     assert standalone_main(add_sweep_parser, "sweep", [str(config), "--out", str(out), "--quiet"]) == 1
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "RuntimeError: this mind cannot start" in printed and "run the same command again" in printed
+    err = captured.err.strip().splitlines()  # under --quiet too, the failure is one line on stderr (issue #32)
+    assert len(err) == 1 and err[0].startswith("agentopia: sweep tiny: 1 of 2 runs not finished") and "cannot start" in err[0]
     index = pd.read_csv(out / "index.csv").set_index("replicate")
     assert list(index["status"]) == ["done", "failed"] and "cannot start" in index.loc[1, "error"]
 

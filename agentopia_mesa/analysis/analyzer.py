@@ -20,6 +20,8 @@ from agentopia_mesa.analysis.measures import innate_correlations, innate_table, 
 from agentopia_mesa.analysis.report import Report
 from agentopia_mesa.analysis.run_data import AnalysisError, RunData, is_run_dir, load_run
 from agentopia_mesa.run.layout import CORRELATIONS, INNATE, MEASURES, RunLayout, SweepLayout
+from agentopia_mesa.run.untrusted import UntrustedFileError, read_json, refuse_link, refuse_links_inside
+from agentopia_mesa.run.tables import read_csv
 from agentopia_mesa.analysis.stats import mean_ci
 
 
@@ -67,7 +69,12 @@ def analyze(path: str | Path, out: str | Path | None = None) -> Path:
     path = Path(path)
     if not path.is_dir():
         raise AnalysisError(f"RUN_OR_SWEEP_DIR: {path} is not a directory")
-    out = Path(out) if out else path / "analysis"
+    try:  # the report goes where it is asked, not where a link in a run directory from someone else points
+        out = refuse_link(Path(out)) if out else refuse_link(path / "analysis", root=path)
+        if out.is_dir():
+            refuse_links_inside(out)  # a report.html that is a link would be written through
+    except UntrustedFileError as exc:
+        raise AnalysisError(str(exc)) from None
     if SweepLayout(path).is_sweep():
         return _analyze_sweep(path, out)
     if is_run_dir(path):
@@ -109,7 +116,7 @@ def _analyze_run(path: Path, out: Path) -> Path:
 
 # -- sweeps -------------------------------------------------------------------------------------
 def _sweep_runs(path: Path) -> tuple[dict, list[dict]]:
-    sweep = json.loads(SweepLayout(path).sweep.read_text(encoding="utf-8"))
+    sweep = read_json(SweepLayout(path).sweep)
     return sweep, sweep.get("runs", [])
 
 
@@ -117,7 +124,7 @@ def run_analysis_tables(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A finished run's measures and correlations, computed (and saved) if not there yet."""
     if not (run_dir / MEASURES).is_file() or not (run_dir / CORRELATIONS).is_file():
         write_run_tables(run_dir, analyse_run(load_run(run_dir)))
-    return pd.read_csv(run_dir / MEASURES), pd.read_csv(run_dir / CORRELATIONS)
+    return read_csv(run_dir / MEASURES), read_csv(run_dir / CORRELATIONS)
 
 
 def sweep_tables(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from agentopia_mesa.run.untrusted import refuse_link, refuse_links_inside
 from agentopia_mesa.datasets.sources import open_runs
 
 MEASURES = {"total": "life reward", "liked_by": "liked by", "respected_by": "respected by"}
@@ -152,7 +153,9 @@ def write_comparison(run_dirs: list[str | Path], out: str | Path, pair: tuple[st
                      seed: int = 0) -> tuple[Comparison, str]:
     """Compare the runs and write ``compare.md``, ``compare.csv`` and ``compare.png`` into ``out``."""
     result = compare(load_rewards(run_dirs), pair, seed=seed)
-    out = Path(out)
+    out = refuse_link(Path(out))  # not through a link a run directory from someone else holds
+    if out.is_dir():
+        refuse_links_inside(out)
     out.mkdir(parents=True, exist_ok=True)
     text = markdown(result)
     (out / "compare.md").write_text(f"# Minds compared\n\nRuns: {', '.join(map(str, run_dirs))}\n\n{text}", encoding="utf-8")

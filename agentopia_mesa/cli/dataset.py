@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from agentopia_mesa.bounds import in_range
 from agentopia_mesa.datasets.formats import FORMATS
 from agentopia_mesa.datasets.roleplay import TOOL_FORMATS
 
@@ -76,14 +77,23 @@ def add_dataset_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def _check_outputs(out: Path, inputs: list[Path]) -> None:
+    """The dataset and its card may not overwrite an input (a run's decisions.jsonl) nor go through a link."""
+    from agentopia_mesa.run.outputs import check_output
+
+    check_output("--out", out, inputs)
+    check_output("--out (its card)", out.with_suffix(".md"), inputs)
+
+
 def _sft(args) -> int:
     from agentopia_mesa.datasets.card import sft_card, write_card
     from agentopia_mesa.datasets.env_mix import ENV_MIX, MIX_SEED
     from agentopia_mesa.datasets.selection import TOP_FRACTION
     from agentopia_mesa.datasets.sft import export_sft
 
-    if args.years is not None and args.years < 1:
-        raise ValueError(f"--years: must be at least 1, got {args.years}")
+    if args.years is not None:
+        in_range("--years", args.years, 1, 10_000, whole=True)
+    _check_outputs(args.out, args.runs)
     stats = export_sft(args.runs, args.out, fraction=TOP_FRACTION if args.top is None else args.top, layout=args.format,
                        first_years=args.years, models=args.model, stages=args.stage,
                        env_mix=ENV_MIX if args.env_mix is None else args.env_mix, seed=MIX_SEED if args.seed is None else args.seed,
@@ -99,8 +109,7 @@ def _sft(args) -> int:
 def _dpo(args) -> int:
     from agentopia_mesa.datasets.dpo import export_dpo
 
-    if args.prompts < 1:
-        raise ValueError(f"--prompts: must be at least 1, got {args.prompts}")
+    _check_outputs(args.out, [args.run])
     stats = export_dpo(args.run, args.out, week=args.week, stage=args.stage, residents=args.resident, prompts=args.prompts,
                        samples=args.samples, temperature=args.temperature, horizon=args.horizon, min_margin=args.min_margin,
                        pairs=args.pairs, llm=args.llm, cache=args.llm_cache, layout=args.format, seed=args.seed,

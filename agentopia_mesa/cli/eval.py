@@ -63,6 +63,12 @@ def _roleplay(args) -> int:
 
     if args.coser is not None and args.world is not None:
         raise ValueError("--coser and --world: give one source of scenes")
+    from agentopia_mesa.evaluation.report import FILES
+    from agentopia_mesa.run.outputs import check_output
+
+    inputs = [p for p in (args.coser, args.world) if p is not None and Path(p).exists()]
+    for name in FILES:  # no result file over the scenes' own file
+        check_output("--out", args.out / name, inputs)
     settings = RoleplaySettings(
         models=tuple(args.model), judge=args.judge, env=args.env, world=args.world or DEFAULT_WORLD,
         coser=None if args.coser is None else str(args.coser), scenes=args.scenes, rounds=args.rounds, seed=args.seed,

@@ -81,4 +81,6 @@ def parse_sets(items: list[str]) -> dict:
             overrides[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
             overrides[key.strip()] = raw
+        except RecursionError:
+            raise ValueError(f"--set: {key.strip()}: the value is nested too deeply") from None
     return overrides

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 
@@ -37,13 +38,23 @@ def innermost(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> ar
 
 
 def handle(args: argparse.Namespace, errors: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError)) -> int:
-    """Run the parsed command's handler under the CLI's error contract: bad input (``errors``) is
-    one line on stderr and exit code 2; Ctrl-C is one line and exit code 130."""
+    """Run the parsed command's handler under the CLI's error contract: bad input (``errors``) and a
+    file that cannot be read or written are one line on stderr and exit code 2, a full disk one line
+    and exit code 75; Ctrl-C is one line and exit code 130."""
     try:
         return args.handler(args)
     except errors as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"agentopia: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file that cannot be written or read: one line too, --quiet or not
+        where = f" ({exc.filename})" if exc.filename else ""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            from agentopia_mesa.run.session import DISK_FULL_EXIT  # as a run stopped by a full disk
+
+            print(f"agentopia: disk full{where}: free some space and run the command again", file=sys.stderr)
+            return DISK_FULL_EXIT
+        print(f"agentopia: error: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("agentopia: interrupted", file=sys.stderr)

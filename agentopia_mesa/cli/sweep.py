@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -51,6 +52,10 @@ def _sweep(args) -> int:
         print(f"  failed {run_id}: {reason}")
     if not outcome.complete:
         print("run the same command again to resume: finished runs are kept")
+        first = next(iter(outcome.failed.items()), None)
+        print(f"agentopia: sweep {spec.name}: {outcome.planned - outcome.skipped - outcome.finished} of {outcome.planned} runs "
+              f"not finished" + (f" ({len(outcome.failed)} failed, first {first[0]}: {first[1]})" if first else "")
+              + f"; run the same command again to resume ({out})", file=sys.stderr)
         return 1
     if args.analyze:
         from agentopia_mesa.analysis.analyzer import analyze

@@ -72,15 +72,29 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
     return train
 
 
+#: The most each whole-number flag may ask (bounded before any work, issue #32).
+_MOST = {"steps": 10**6, "lora_r": 1024, "lora_alpha": 10**6, "batch_size": 4096, "grad_accum": 4096,
+         "max_length": 131_072, "threads": 1024, "dpo_steps": 10**6}
+
+
 def _check(args) -> None:
-    for flag in ("steps", "lora_r", "lora_alpha", "batch_size", "grad_accum", "max_length", "threads", "dpo_steps"):
+    from agentopia_mesa.bounds import MAX_SEED, in_range
+
+    for flag, most in _MOST.items():
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise ValueError(f"--{flag.replace('_', '-')}: must be at least 1, got {value}")
+        if value is not None:
+            in_range(f"--{flag.replace('_', '-')}", value, 1, most, whole=True)
     for flag in ("lr", "epochs", "dpo_beta", "dpo_lr", "dpo_epochs"):
         value = getattr(args, flag)
         if value is not None and not value > 0:
             raise ValueError(f"--{flag.replace('_', '-')}: must be above 0, got {value}")
+    for flag, most in (("lr", 1), ("dpo_lr", 1), ("epochs", 10_000), ("dpo_epochs", 10_000), ("dpo_beta", 1000)):
+        if getattr(args, flag) is not None:
+            in_range(f"--{flag.replace('_', '-')}", getattr(args, flag), 0, most, above_low=True)
+    if getattr(args, "seed", None) is not None:
+        in_range("--seed", args.seed, 0, MAX_SEED, whole=True)
     for flag in ("warmup", "lora_dropout"):
         value = getattr(args, flag)
         if value is not None and not 0 <= value < 1:
@@ -101,9 +115,12 @@ def _settings(args):
 def _train(args) -> int:
     from agentopia_mesa.training.base import TrainingUnavailable
     from agentopia_mesa.training.pipeline import MODEL_FILE, TrainJob, train
+    from agentopia_mesa.run.outputs import check_output
     from agentopia_mesa.training.preference import DpoSettings
 
     _check(args)
+    for name in (MODEL_FILE, "card.json", "card.md"):  # never over the SFT file, the pairs or the base model
+        check_output("--out", args.out / name, [p for p in (args.data, args.base, args.dpo) if p is not None])
     job = TrainJob(out_dir=args.out, data=args.data, base=args.base, settings=_settings(args), pairs=args.dpo,
                    preference=DpoSettings(beta=args.dpo_beta, lr=args.dpo_lr, steps=args.dpo_steps, epochs=args.dpo_epochs),
                    adapter=args.adapter, merge=args.merge, out_type=args.outtype)

@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentopia_mesa.bounds import MAX_SEED, in_range
 from agentopia_mesa.run.atomic import replacing
 from agentopia_mesa.run.checkpoints import checkpoint_path, list_checkpoints, read_checkpoint
 from agentopia_mesa.contract.questions import TurnQuestion
@@ -44,6 +45,11 @@ from agentopia_mesa.minds.schemas import budget_for
 from agentopia_mesa.minds.llm_settings import LLMSettings
 
 PAIRINGS = ("best-worst", "all")
+#: Bounds checked before any work: each prompt costs samples x horizon simulated weeks.
+MAX_SAMPLES = 64
+MAX_PROMPTS = 1000
+MAX_HORIZON = 520  # weeks: 52 years of the paper's 10-week years
+MAX_TEMPERATURE = 5.0
 #: What a branch is judged by: "life" (the deciding resident's life-reward change over the horizon)
 #: or "conversations" (a conversation reply, by the environment's verification and the activity's outcome).
 BRANCHES = ("life", "conversations")
@@ -121,12 +127,15 @@ def export_dpo(
     check_layout(layout)
     if pairs not in PAIRINGS:
         raise ValueError(f"--pairs: {pairs!r} is not one of {', '.join(PAIRINGS)}")
-    if temperature <= 0:
-        raise ValueError(f"--temperature: must be above 0 to sample different answers, got {temperature}")
-    if samples < 2:
-        raise ValueError(f"--samples: need at least 2 answers per prompt, got {samples}")
-    if horizon is not None and horizon < 1:
-        raise ValueError(f"--horizon: must be at least 1 week, got {horizon}")
+    in_range("--temperature", temperature, 0, MAX_TEMPERATURE, above_low=True)  # above 0: different answers
+    in_range("--samples", samples, 2, MAX_SAMPLES, whole=True)  # two answers at least make a pair
+    in_range("--prompts", prompts, 1, MAX_PROMPTS, whole=True)
+    in_range("--min-margin", min_margin, 0, 1e6)
+    in_range("--seed", seed, 0, MAX_SEED, whole=True)
+    if week is not None:
+        in_range("--week", week, 0, 10**6, whole=True)
+    if horizon is not None:
+        in_range("--horizon", horizon, 1, MAX_HORIZON, whole=True)
     if branch not in BRANCHES:
         raise ValueError(f"--branch: {branch!r} is not one of {', '.join(BRANCHES)}")
     conversations = branch == "conversations"

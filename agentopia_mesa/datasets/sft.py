@@ -21,6 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentopia_mesa.bounds import MAX_SEED, in_range
 from agentopia_mesa.run.atomic import replacing
 from agentopia_mesa.datasets.env_mix import ENV_MIX, MIX_SEED, EnvCall, choose_environment, output_tokens
 from agentopia_mesa.datasets.formats import chat_messages, check_layout, sft_sample
@@ -125,8 +126,9 @@ def export_sft(
     """
     check_layout(layout)
     check_tools(tools)
-    if env_mix < 0:
-        raise ValueError(f"--env-mix: must be 0 or more, got {env_mix}")
+    in_range("--top", fraction, 0, 1, above_low=True)
+    in_range("--env-mix", env_mix, 0, 1e6)
+    in_range("--seed", seed, 0, MAX_SEED, whole=True)
     sources = open_runs(run_dirs)
     check_models(sources, models)
     out = Path(out)

@@ -31,7 +31,7 @@ class RunSource(RunReader):
 
     @cached_property
     def rewards(self) -> pd.DataFrame:
-        rewards = pd.read_csv(self.layout.rewards)
+        rewards = super().rewards.copy()  # checked: a run's columns, numbers where numbers belong
         if "model" not in rewards.columns:
             rewards["model"] = RULES
         rewards["model"] = rewards["model"].fillna(RULES).astype(str)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import functools
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.contract.decisions import RatingDecision
 from agentopia_mesa.llm.narrowing import cap_text, copied, restrict
+from agentopia_mesa.world import schema as world
 
 Text = Annotated[str, StringConstraints(max_length=300)]
 Name = Annotated[str, StringConstraints(max_length=60)]
@@ -286,7 +287,7 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
             recent |= {name for name, week in task.last_used.items() if task.week_index - week <= task.lookback}
             residents = set(task.residents)
             seen = set()
-            for ev in answer.events:
+            for i, ev in enumerate(answer.events):
                 if ev.place not in task.places:
                     out.append(f"events: {ev.place!r} is not a public place for events")
                 if ev.name in recent or ev.name in seen:
@@ -296,6 +297,8 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
                 if not 1 <= ev.day <= task.days:
                     out.append(f"events: day {ev.day} is not a day of the week")
                 out += [f"events: {n!r} is not a resident" for n in ev.eligible if n not in residents]
+                out += _world_problems(f"events[{i}].name", ev.name, _WORLD_NAME)
+                out += _world_problems(f"events[{i}].description", ev.description, _WORLD_TEXT)
                 seen.add(ev.name)
         case e.EncountersTask():
             used: set[str] = set()
@@ -312,9 +315,12 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
             bases, skills = set(job_bases(task)), set(job_skills(task))
             if len(answer.jobs) != task.count:
                 out.append(f"jobs: design exactly {task.count}")
-            for job in answer.jobs:
+            for i, job in enumerate(answer.jobs):
                 if job.based_on not in bases:
                     out.append(f"jobs: {job.based_on!r} is not an existing work position")
+                else:  # the role the verdict will give the job (verdicts.py), as the world's JobSpec checks it
+                    out += _world_problems(f"jobs[{i}].role", job.role or task.jobs[job.based_on].role, _WORLD_NAME)
+                out += _world_problems(f"jobs[{i}].description", job.description, _WORLD_TEXT)
                 out += [f"jobs: skill {s!r} is unknown" for s in job.skills if s not in skills]
         case e.HiringTask():
             allowed = {r.name for r in task.applicants}
@@ -327,7 +333,25 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
             r = task.resident
             out += [f"traits: {d.name!r} is not one of your traits" for d in answer.traits if d.name not in r.traits]
             out += [f"talents: {d.name!r} is not one of your talents" for d in answer.talents if d.name not in r.talents]
+            out += _world_problems("introduction", answer.introduction, _WORLD_TEXT)
+            out += _world_problems("motivation", answer.motivation, _WORLD_TEXT)
         case e.RatingTask():
             allowed = set(task.question.people)
             out += [f"ratings: {x.name!r} is not one of the people to rate" for x in answer.ratings if x.name not in allowed]
     return out
+
+
+# What the world file's schema would refuse (world/schema.py): a verdict the town keeps (a job's role,
+# an event's name, a profile's text) must pass the same checks, here where a bad answer is retried and
+# then falls back, not later where a refusal would end the run.
+_WORLD_NAME = TypeAdapter(world.Name)
+_WORLD_TEXT = TypeAdapter(world.Text)
+
+
+def _world_problems(field: str, value: str, kind: TypeAdapter) -> list[str]:
+    """``[]`` if ``value`` is what the world file allows for ``field``, else one line naming the field."""
+    try:
+        kind.validate_python(value)
+    except ValidationError as exc:
+        return [f"{field}: {exc.errors()[0]['msg']}"]
+    return []

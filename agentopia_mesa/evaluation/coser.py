@@ -20,10 +20,11 @@ Anything malformed is a ``CoserError`` whose message is one line naming the item
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from agentopia_mesa.evaluation.scenes import Character, Scene
+from agentopia_mesa.run.untrusted import UntrustedFileError, read_json
+from agentopia_mesa.world.text import check_name
 
 ENVIRONMENT = "Environment"
 #: Characters of a profile that stand in for the public part when the plot gives no description.
@@ -38,13 +39,11 @@ def read_coser(path: str | Path, count: int | None = None) -> list[Scene]:
     """The scenes of the CoSER test file at ``path`` (the first ``count``, or all)."""
     path = Path(path)
     where = f"--coser {path}"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CoserError(f"{where}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CoserError(f"{where}: not a JSON file ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, list) or not data:
+    try:  # a regular file, capped, nested at most MAX_DEPTH deep (run/untrusted.py)
+        data = read_json(path, kind=list)
+    except UntrustedFileError as exc:
+        raise CoserError(f"--coser {exc}") from None
+    if not data:
         raise CoserError(f"{where}: must be a non-empty JSON list of test items, as CoSER's test_set.json")
     items = data if count is None else data[:count]
     scenes = [_scene(item, i, where, path.name) for i, item in enumerate(items)]
@@ -58,7 +57,7 @@ def _scene(item: object, index: int, where: str, file_name: str) -> Scene:
     at = f"{where}: item {index}"
     if not isinstance(item, dict):
         raise CoserError(f"{at}: must be a JSON object")
-    book = _text(item, "book", at)
+    book = _name(_text(item, "book", at), f"{at}: 'book'")  # in the scene id, which CSV files hold
     scenario = _text(item, "scenario", at)
     plot = item.get("plot") or {}
     if not isinstance(plot, dict):
@@ -66,7 +65,7 @@ def _scene(item: object, index: int, where: str, file_name: str) -> Scene:
     cast = item.get("speaking_characters_w_env")
     if not isinstance(cast, list) or not all(isinstance(c, str) and c.strip() for c in cast):
         raise CoserError(f"{at}: 'speaking_characters_w_env' must be a list of character names")
-    cast = list(dict.fromkeys(c for c in cast if c != ENVIRONMENT))
+    cast = list(dict.fromkeys(_name(c, f"{at}: character") for c in cast if c != ENVIRONMENT))
     profiles = item.get("character_profiles") or {}
     if not isinstance(profiles, dict) or not all(isinstance(v, str) for v in profiles.values()):
         raise CoserError(f"{at}: 'character_profiles' must be an object of name -> profile text")
@@ -88,9 +87,22 @@ def _scene(item: object, index: int, where: str, file_name: str) -> Scene:
                   described.get(name) or profiles.get(name, "")[:PUBLIC_CHARS], motivations.get(name, ""))
         for name in cast)
     i_p, i_c = plot.get("i_p", item.get("i_p", index)), item.get("i_c", 0)
+    for key, value in (("i_p", i_p), ("i_c", i_c)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CoserError(f"{at}: {key!r} must be a whole number, got {str(value)[:40]!r}")
     return Scene(scene_id=f"{book}-{i_p}-{i_c}", source=f"coser:{file_name}", setting=book, place="",
                  situation=scenario, characters=characters, first_speaker=opening["character"],
                  first_line=opening["message"], reference=tuple((d["character"], d["message"]) for d in dialogues))
+
+
+def _name(value: str, at: str) -> str:
+    """``value`` if it is a plain one-line name (world/text.py: no control characters, nothing a
+    spreadsheet would run as a formula); scene ids and names reach CSV files verbatim."""
+    try:
+        check_name(value)
+    except ValueError as exc:
+        raise CoserError(f"{at}: {exc}") from None
+    return value  # as written: the dialogues name the characters the same way
 
 
 def _text(item: dict, key: str, at: str) -> str:

@@ -20,6 +20,8 @@ from agentopia_mesa.evaluation.coser import read_coser
 from agentopia_mesa.evaluation.judge import Verdict, judge_all
 from agentopia_mesa.evaluation.play import MAX_ROUNDS, Play, play_all
 from agentopia_mesa.evaluation.report import scores_frame, write_report
+from agentopia_mesa.bounds import MAX_SEED, in_range
+from agentopia_mesa.run.untrusted import refuse_link, refuse_links_inside
 from agentopia_mesa.evaluation.scenes import Scene
 from agentopia_mesa.evaluation.summary import Summary, summarise
 from agentopia_mesa.evaluation.world_scenes import DEFAULT_WORLD, world_scenes
@@ -28,6 +30,8 @@ from agentopia_mesa.run.layout import LLM_CACHE
 
 #: Player labels, in the order of ``--model``.
 PLAYERS = ("A", "B")
+#: Most scenes one evaluation plays (CoSER's test set has a few hundred); checked before any call.
+MAX_SCENES = 100_000
 
 @dataclass(frozen=True)
 class RoleplaySettings:
@@ -56,14 +60,12 @@ class RoleplaySettings:
     def __post_init__(self) -> None:
         if not 1 <= len(self.models) <= len(PLAYERS):
             raise ValueError(f"--model: give one or two models (players A and B), got {len(self.models)}")
-        if self.rounds < 1:
-            raise ValueError(f"--rounds: must be at least 1, got {self.rounds}")
-        if self.scenes is not None and self.scenes < 1:
-            raise ValueError(f"--scenes: must be at least 1, got {self.scenes}")
-        if self.seed < 0:
-            raise ValueError(f"--seed: must be 0 or more, got {self.seed}")
-        if self.draws < 1:
-            raise ValueError(f"bootstrap draws: must be at least 1, got {self.draws}")
+        in_range("--rounds", self.rounds, 1, 1000, whole=True)
+        if self.scenes is not None:
+            in_range("--scenes", self.scenes, 1, MAX_SCENES, whole=True)
+        in_range("--seed", self.seed, 0, MAX_SEED, whole=True)
+        in_range("--llm-timeout", self.timeout_s, 0, 86_400, above_low=True)
+        in_range("bootstrap draws", self.draws, 1, 10**6, whole=True)
 
     @property
     def env_spec(self) -> str:
@@ -109,6 +111,9 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
                       max_concurrency=settings.max_concurrency, timeout_s=settings.timeout_s)
     llm = resolved_concurrency(llm)
     settings = replace(settings, max_concurrency=llm.max_concurrency)  # the results record the number used
+    refuse_link(out)  # results are written only into a real folder, not through a link in it
+    if out.is_dir():
+        refuse_links_inside(out)
     made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:

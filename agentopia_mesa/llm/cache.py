@@ -25,6 +25,8 @@ from agentopia_mesa.llm.client import (
     CacheMiss, ChatRequest, ChatResult, LLMClient, LLMUnavailable, check_answer_size,
 )
 
+from agentopia_mesa.llm.disk_full import DiskFull, is_disk_full
+
 MODES = ("record", "replay", "replay-or-record")
 
 _SCHEMA = """
@@ -160,7 +162,12 @@ class ResponseCache:
     def _run(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Execute one statement on the process's connection, under the lock; all its rows."""
         with self._lock:
-            return self._connection().execute(sql, params).fetchall()
+            try:
+                return self._connection().execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if is_disk_full(exc):
+                    raise DiskFull(self.path) from None
+                raise
 
     def get(self, key: str) -> dict | None:
         """The stored row for ``key`` as a dict, or None."""

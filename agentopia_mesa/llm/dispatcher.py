@@ -44,6 +44,7 @@ from agentopia_mesa.llm.client import (
     check_answer_size,
 )
 from agentopia_mesa.llm.daemon_calls import DaemonCalls
+from agentopia_mesa.llm.disk_full import DiskFull
 from agentopia_mesa.llm.tools import DEFAULT_ROUNDS, Toolbox, ToolRounds, ToolUse
 
 T = TypeVar("T")
@@ -392,6 +393,8 @@ class Dispatcher:
                 if attempt <= self.retries:
                     time.sleep(self.backoff_s * 2 ** (attempt - 1))
                 continue
+            except DiskFull:  # not the model's fault: the run stops, resumable (llm/disk_full.py)
+                raise
             except Exception as exc:  # a bug in a backend: retrying will not help
                 error = f"{type(exc).__name__}: {exc}"
                 faults[fault_kind(exc)] += 1
@@ -433,6 +436,8 @@ class Dispatcher:
         while (offered := rounds.offer()) is not None:
             try:
                 result = self._call(client, offered)
+            except DiskFull:
+                raise
             except Exception as exc:  # noqa: BLE001 - counted; the answer's attempts report the job's error
                 faults[fault_kind(exc)] += 1
                 if isinstance(exc, LLMError) and exc.transient:

@@ -25,6 +25,22 @@ _WAITS = DaemonCalls("llm-http")
 
 #: The most bytes of one HTTP response body (a 64 KiB answer, JSON-escaped, fits many times).
 MAX_BODY_BYTES = 1024 * 1024
+#: Most tool calls one answer may ask for (ours ask for one to three); counted before any is read,
+#: so an answer of thousands of calls costs nothing but its refusal (an ``oversize`` fault).
+MAX_TOOL_CALLS = 32
+
+
+def counted_tool_calls(calls, where: str) -> list:
+    """``calls`` (the raw list an answer holds) if it is a list of at most ``MAX_TOOL_CALLS``;
+    else ``LLMOversize`` naming ``where``."""
+    from agentopia_mesa.llm.client import LLMBadResponse, LLMOversize
+
+    calls = list(calls or ()) if isinstance(calls, (list, tuple)) or calls is None else calls
+    if not isinstance(calls, list):
+        raise LLMBadResponse(f"{where} sent tool_calls that are not a list: {str(calls)[:100]}")
+    if len(calls) > MAX_TOOL_CALLS:
+        raise LLMOversize(f"{where} sent an answer with {len(calls)} tool calls; at most {MAX_TOOL_CALLS} are accepted")
+    return calls
 
 
 class ResponseTooLarge(httpx.TransportError):

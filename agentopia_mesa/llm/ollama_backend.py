@@ -24,7 +24,7 @@ from agentopia_mesa.llm.client import (
     status_error,
 )
 from agentopia_mesa.llm.concurrency import Slots, is_local
-from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
+from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge, counted_tool_calls
 from agentopia_mesa.llm.thinking import split_reasoning
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -110,7 +110,8 @@ class OllamaBackend:
                               tools=list(request.tools) or None, format=None if request.tools else request.schema,
                               options={k: v for k, v in options.items() if v is not None},
                               think=self.think if o.think is None else o.think > 0, stream=False)
-        calls = tuple(ToolCall(c.function.name, dict(c.function.arguments)) for c in response.message.tool_calls or ())
+        calls = tuple(ToolCall(c.function.name, dict(c.function.arguments))
+                      for c in counted_tool_calls(response.message.tool_calls, host))  # counted before any is read
         reasoning, text = split_reasoning(response.message.content or "")
         return check_answer_size(ChatResult(
             text=text,

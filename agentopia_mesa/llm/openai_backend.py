@@ -21,7 +21,7 @@ from agentopia_mesa.llm.client import (
     status_error,
 )
 from agentopia_mesa.llm.concurrency import Slots
-from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge
+from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge, counted_tool_calls
 from agentopia_mesa.llm.thinking import split_reasoning
 
 
@@ -128,7 +128,7 @@ class OpenAIBackend:
     def _tool_calls(self, calls: list) -> tuple[ToolCall, ...]:
         """The completion's ``tool_calls``, their JSON-string arguments read (a dict is taken as is)."""
         out = []
-        for call in calls:
+        for call in counted_tool_calls(calls, self.base_url):  # counted before any is read
             try:
                 function = call["function"]
                 arguments = function.get("arguments") or {}

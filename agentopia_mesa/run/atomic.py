@@ -1,7 +1,9 @@
 """Atomic file replacement: write beside the target, then rename over it.
 
 A crash (kill -9 included) leaves either the old file or the new one, never half of one; a
-write that fails (a full disk) removes its temporary file and leaves the old one as it was.
+write that fails (a full disk) removes its temporary file and leaves the old one as it was. A
+temporary file already there (a crash's, or a symbolic link someone planted) is removed first, and
+the rename replaces a link at the target rather than writing through it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ def replacing(path: Path) -> Iterator[Path]:
     and is removed if the block raises. Close files opened on it inside the block."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
+    if tmp.is_symlink() or tmp.is_file():  # left by a crash, or planted: writing it would follow a link
+        tmp.unlink()
     try:
         yield tmp
     except BaseException:

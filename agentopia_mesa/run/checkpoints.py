@@ -37,6 +37,7 @@ import warnings
 from pathlib import Path
 
 from agentopia_mesa.run.atomic import replacing
+from agentopia_mesa.run.untrusted import UntrustedFileError, open_to_write, read_bytes
 
 MAGIC = b"AGENTOPIA-CKPT-2\n"
 MAGIC_V1 = b"AGENTOPIA-CKPT-1\n"  # unauthenticated: sha256 only
@@ -44,6 +45,8 @@ SECRET_ENV = "AGENTOPIA_SECRET_FILE"
 TRUST_V1_ENV = "AGENTOPIA_TRUST_UNSIGNED_CHECKPOINTS"
 FOLDER = "checkpoints"
 _NAME = re.compile(r"^week-(\d{5})\.ckpt$")
+KEY_BYTES = 4096  # a key file is 65 bytes; more is not a key
+MAX_CHECKPOINT_BYTES = 16 * 2**30  # a 10,000-resident town pickles to a few hundred MiB
 
 
 class CheckpointError(ValueError):
@@ -52,6 +55,10 @@ class CheckpointError(ValueError):
 
 class CheckpointNotTrusted(CheckpointError):
     """A checkpoint not written with this user's key: it is never unpickled."""
+
+
+class CheckpointKeyError(CheckpointError):
+    """The checkpoint key cannot be used (too short, not a regular file): no checkpoint can be checked."""
 
 
 def secret_path() -> Path:
@@ -71,7 +78,7 @@ def secret_key() -> bytes:
     """
     path = secret_path()
     try:
-        key = path.read_bytes().strip()
+        key = _read_key(path)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")  # mode 0600
@@ -86,10 +93,21 @@ def secret_key() -> bytes:
                 pass
         finally:
             os.unlink(tmp)
-        key = path.read_bytes().strip()
+        key = _read_key(path)
     if len(key) < 32:
-        raise CheckpointError(f"{path}: the checkpoint key is too short; remove it to make a new one")
+        raise CheckpointKeyError(f"{path}: the checkpoint key is too short; remove it to make a new one "
+                                 f"(it has {len(key)} characters, a key at least 32)")
     return key
+
+
+def _read_key(path: Path) -> bytes:
+    """The key file's content: a regular file (a FIFO or a device would hang or never end) of at most 4 KiB."""
+    if not path.exists():
+        raise FileNotFoundError(path)
+    try:
+        return read_bytes(path, KEY_BYTES, follow_links=True).strip()
+    except UntrustedFileError as exc:
+        raise CheckpointKeyError(f"{exc} (the checkpoint key, ${SECRET_ENV} or ~/.config/agentopia/checkpoint.key)") from None
 
 
 def _mac(payload: bytes) -> bytes:
@@ -202,7 +220,10 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
 def read_checkpoint(path: Path):
     """The model in the checkpoint at ``path``. Raises ``CheckpointError`` for a corrupt file and
     ``CheckpointNotTrusted`` (before unpickling anything) for one not written with our key."""
-    data = Path(path).read_bytes()
+    try:
+        data = read_bytes(path, MAX_CHECKPOINT_BYTES)  # not through a link, never a FIFO (run/untrusted.py)
+    except UntrustedFileError as exc:
+        raise CheckpointError(str(exc)) from None
     if data.startswith(MAGIC_V1) and len(data) >= len(MAGIC_V1) + 32:
         digest, payload = data[len(MAGIC_V1): len(MAGIC_V1) + 32], data[len(MAGIC_V1) + 32:]
         if hashlib.sha256(payload).digest() != digest:
@@ -268,7 +289,7 @@ def load_latest(run_dir: Path, at_most_week: int | None = None):
     for path in reversed(candidates):
         try:
             return read_checkpoint(path), path
-        except CheckpointNotTrusted:
+        except (CheckpointNotTrusted, CheckpointKeyError):  # every checkpoint would fail alike: say why
             raise
         except (CheckpointError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
             warnings.warn(f"skipping checkpoint {path.name}: {exc}; trying the previous one", stacklevel=2)
@@ -284,5 +305,5 @@ def truncate_streams(run_dir: Path, offsets: dict[str, int]) -> None:
     for name, size in offsets.items():
         path = Path(run_dir) / name
         if path.exists() and path.stat().st_size > size:
-            with open(path, "r+b") as f:
+            with open_to_write(path) as f:  # never through a link (run/untrusted.py)
                 f.truncate(size)

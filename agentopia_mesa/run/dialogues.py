@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from agentopia_mesa.run.layout import RunLayout
+from agentopia_mesa.run.untrusted import UntrustedFileError, decoded, json_lines, open_regular, open_to_write, parsed_json
 
 
 class DialogueRecorder:
@@ -38,9 +39,9 @@ class DialogueRecorder:
         conversations = getattr(model, "conversations", None)
         if not conversations:
             return
-        with open(self.path, "a", encoding="utf-8") as f:
+        with open_to_write(self.path) as f:
             for conversation in conversations:
-                f.write(json.dumps(conversation, ensure_ascii=False) + "\n")
+                f.write((json.dumps(conversation, ensure_ascii=False) + "\n").encode())
 
 
 def _path(source: str | Path) -> Path:
@@ -52,12 +53,10 @@ def read_dialogues(source: str | Path) -> Iterator[dict]:
     """The conversations of a run directory (or of a ``dialogues.jsonl``), in order; an unfinished
     last line (a killed run) is skipped."""
     path = _path(source)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.endswith("\n") and line.strip():
-                yield json.loads(line)
+    for _, conversation in json_lines(path):  # a damaged line: one error naming file and line
+        yield conversation
 
 
 class WeeklyDialogues:
@@ -70,11 +69,14 @@ class WeeklyDialogues:
         self.offsets: dict[int, list[int]] = {}
         if not self.path.is_file():
             return
-        with open(self.path, "rb") as f:
+        with open_regular(self.path) as f:
             position = 0
-            for line in f:
+            for number, line in enumerate(f, 1):
                 if line.endswith(b"\n") and line.strip():
-                    self.offsets.setdefault(json.loads(line)["week_index"], []).append(position)
+                    week = parsed_json(decoded(line, str(self.path), number), str(self.path), line=number).get("week_index")
+                    if isinstance(week, bool) or not isinstance(week, int):
+                        raise UntrustedFileError(f"{self.path}:{number}: no whole-number week_index")
+                    self.offsets.setdefault(week, []).append(position)
                 position += len(line)
 
     def week(self, week_index: int) -> list[dict]:
@@ -82,7 +84,7 @@ class WeeklyDialogues:
         offsets = self.offsets.get(week_index, [])
         if not offsets:
             return []
-        with open(self.path, "rb") as f:
+        with open_regular(self.path) as f:
             out = []
             for position in offsets:
                 f.seek(position)

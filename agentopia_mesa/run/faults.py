@@ -7,19 +7,23 @@ kind, retries and fallbacks (from the minds' stats, which checkpoints carry) and
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 from agentopia_mesa.run.layout import FAULTS, RunLayout
+from agentopia_mesa.run.untrusted import UntrustedFileError, read_json
 
 
 def read_faults(out: Path) -> dict:
     """The run's ``faults.json`` ({} if there is none yet)."""
     path = RunLayout(out).faults
+    if not path.exists() and not path.is_symlink():
+        return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        return read_json(path)
+    except UntrustedFileError:  # a damaged log is started afresh; a link is never followed
+        if path.is_symlink():
+            raise
         return {}
 
 

@@ -4,8 +4,8 @@ A session (``run``, ``resume``, ``branch``, a sweep's run) holds an exclusive ``
 ``<run dir>/.lock`` while it writes, with its pid in the file; a second writer fails at once with
 one line naming that pid, so two resumes of one run cannot interleave rows. The lock file is
 removed when the session ends (a kill -9 leaves it behind, unlocked, and the next session takes it
-over). ``--overwrite`` deletes only a directory that is a run directory (``config.json``, nothing
-but a run's files), is not a symbolic link and is not locked.
+over). ``--overwrite`` deletes only a directory a run wrote, holding nothing but a run's files
+(``run/ownership.py``), that is not a symbolic link and is not locked.
 
 Before a resume or branch continues a run, ``check_streams`` makes sure the files that grow week
 by week are at least as long as the checkpoint recorded and ``world.json`` is there: a resume
@@ -15,19 +15,15 @@ after one was deleted or cut short would otherwise report success with incomplet
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from agentopia_mesa.run.layout import CHECKPOINTS, LOCK, RunLayout
+from agentopia_mesa.run.layout import CHECKPOINTS, LOCK, RESIDENTS_YEARLY_PARQUET, TIES_PARQUET, RunLayout
+from agentopia_mesa.run.ownership import run_files, written_by_a_run
+from agentopia_mesa.run.untrusted import UntrustedFileError, check_stream, read_json, refuse_links_inside
 
 LOCK_FILE = LOCK
-#: What a run directory may hold besides its subfolders: the extensions of what runs, analyses
-#: and exports write there (and the temporary files of atomic writes).
-RUN_FILE_SUFFIXES = (".csv", ".json", ".jsonl", ".png", ".svg", ".txt", ".md", ".html", ".sqlite", ".sqlite-wal",
-                     ".sqlite-shm", ".sqlite-journal", ".tmp", ".ckpt", ".parquet")
-RUN_SUBFOLDERS = (CHECKPOINTS, "analysis", "report", "figures")
 
 _held: dict[str, int] = {}  # resolved run dir -> fd of its lock file, for locks this process holds
 
@@ -112,36 +108,36 @@ def run_lock(run_dir: Path):
             release_run_lock(run_dir)
 
 
-def check_overwritable(out: Path) -> None:
-    """Raise unless ``--overwrite`` may delete ``out``: a run directory (``config.json``, only a
-    run's files), not a symbolic link, not being written by another process."""
+def check_overwritable(out: Path) -> list[Path]:
+    """The files ``--overwrite`` may delete in ``out`` (``run/ownership.py``); raise unless ``out`` is
+    a run directory a run wrote (its ``config.json`` hashes its config), holding only a run's files,
+    not a symbolic link, not being written by another process."""
     out = Path(out)
     if out.is_symlink():
         raise ValueError(f"out: {out} is a symbolic link; --overwrite only deletes a real run directory")
     config = RunLayout(out).config
     try:
-        meta = json.loads(config.read_text(encoding="utf-8"))
-        is_run = isinstance(meta, dict) and ("world" in meta or "branched_from" in meta)
+        is_run = written_by_a_run(read_json(config))  # a regular file, no link, capped (run/untrusted.py)
     except (OSError, ValueError):
         is_run = False
     if not is_run:
-        raise ValueError(f"out: {out} is not a run directory (no run's config.json); --overwrite will not delete it")
-    for entry in out.iterdir():
-        if entry.name == LOCK_FILE:
-            continue
-        if entry.is_symlink() or (entry.is_dir() and entry.name not in RUN_SUBFOLDERS) or (
-                not entry.is_dir() and not entry.name.endswith(RUN_FILE_SUFFIXES)):
-            raise ValueError(f"out: {out} holds {entry.name!r}, which is not a run's file; --overwrite will not "
-                             "delete it")
+        raise ValueError(f"out: {out} is not a run directory (no config.json a run wrote); --overwrite will not delete it")
+    files = run_files(out)
     if (out / LOCK_FILE).exists():
         hold_run_lock(out)  # raises RunLocked if another process writes it
         release_run_lock(out)
+    return files
 
 
 def check_streams(run_dir: Path, model) -> None:
-    """Raise if a streamed file is missing or shorter than the checkpoint recorded, or
-    ``world.json`` is missing or unreadable: resuming would leave incomplete files."""
+    """Raise if the run directory holds a symbolic link (a resume writes nothing through one), a streamed file is missing, shorter than the checkpoint recorded or damaged in the part
+    a resume keeps (a line that is not JSON or not UTF-8, a CSV row with other columns: one line naming
+    file and line), or ``world.json`` is missing or unreadable: resuming would leave broken files."""
     run_dir = Path(run_dir)
+    try:
+        refuse_links_inside(run_dir, (CHECKPOINTS, TIES_PARQUET, RESIDENTS_YEARLY_PARQUET))
+    except UntrustedFileError as exc:
+        raise ValueError(str(exc)) from None
     for name, size in sorted(getattr(model, "stream_offsets", {}).items()):
         path = run_dir / name
         actual = path.stat().st_size if path.is_file() else None
@@ -149,11 +145,17 @@ def check_streams(run_dir: Path, model) -> None:
             state = "is missing" if actual is None else f"has {actual} bytes"
             raise ValueError(f"{path}: {state}, but the checkpoint at week {model.weeks_done} recorded {size}; the run "
                              "cannot be continued with incomplete files (restore the file or start the run again)")
+        if size:
+            try:
+                check_stream(path, size)
+            except UntrustedFileError as exc:
+                raise ValueError(f"{exc}; the run cannot be continued with a damaged file (restore it or start "
+                                 "the run again)") from None
     world = RunLayout(run_dir).world
     try:
-        json.loads(world.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise ValueError(f"{world}: is missing or unreadable; the run cannot be continued without it (restore it "
+        read_json(world)
+    except UntrustedFileError as exc:
+        raise ValueError(f"{exc}; the run cannot be continued without its world.json (restore it "
                          "or start the run again)") from None
 
 

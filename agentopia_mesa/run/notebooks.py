@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from agentopia_mesa.run.atomic import replacing
+from agentopia_mesa.run.untrusted import json_lines
 from agentopia_mesa.town.notebook import Notebook
 
 
@@ -41,5 +42,4 @@ def write_notebooks(path: Path, residents) -> None:
 
 def read_notebooks(path: Path) -> dict[str, dict]:
     """``notebooks.jsonl`` back, by resident name."""
-    with open(path, encoding="utf-8") as f:
-        return {line["resident"]: line for line in map(json.loads, f)}
+    return {str(line.get("resident")): line for _, line in json_lines(path)}

@@ -8,7 +8,6 @@ and says so in its own words.
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -17,11 +16,21 @@ import pandas as pd
 
 from agentopia_mesa.config import RewardConfig
 from agentopia_mesa.run.layout import CONFIG, RunLayout
+from agentopia_mesa.run.run_files import check_meta, checked_table, world_spec
 from agentopia_mesa.run.tables import read_csv, read_table
+from agentopia_mesa.run.untrusted import UntrustedFileError, read_json
 
 
 class RunReadError(ValueError):
     """A directory that is not a run directory, or a run file that cannot be read."""
+
+
+def _read(read):
+    """``read()``, with a damaged or hostile file's error as a ``RunReadError`` (one line naming it)."""
+    try:
+        return read()
+    except UntrustedFileError as exc:
+        raise RunReadError(str(exc)) from None
 
 
 def package_version() -> str:
@@ -46,24 +55,26 @@ class RunReader:
     # -- what the run was -------------------------------------------------------------------
     @cached_property
     def meta(self) -> dict:
-        """``config.json``: settings, seed, versions (see ``run.results.run_metadata``)."""
-        try:
-            return json.loads(self.layout.config.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RunReadError(f"{self.layout.config}: not JSON ({exc})") from None
+        """``config.json``: settings, seed, versions (see ``run.results.run_metadata``), its shape
+        checked (``run/run_files.py``)."""
+        return _read(lambda: check_meta(read_json(self.layout.config), self.layout.config))
 
     @cached_property
     def world(self) -> dict:
-        """``world.json`` as plain data ({} if the run has none)."""
+        """``world.json`` as plain data ({} if the run has none), checked against the world schema."""
         path = self.layout.world
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        if not path.exists() and not path.is_symlink():
+            return {}
+        data = _read(lambda: read_json(path))
+        _read(lambda: world_spec(data, path))  # checked, but given back as written
+        return data
 
     def world_spec(self):
         """``world.json`` as a validated ``WorldSpec`` (None if the run has none)."""
-        from agentopia_mesa.world.schema import WorldSpec
-
         path = self.layout.world
-        return WorldSpec.model_validate_json(path.read_text(encoding="utf-8")) if path.is_file() else None
+        if not path.exists() and not path.is_symlink():
+            return None
+        return _read(lambda: world_spec(read_json(path), path))  # noqa: E731
 
     @cached_property
     def run_id(self) -> str:
@@ -109,17 +120,18 @@ class RunReader:
     # -- what happened ----------------------------------------------------------------------
     @cached_property
     def metrics(self) -> pd.DataFrame | None:
-        return read_csv(self.layout.metrics)
+        return _read(lambda: checked_table(read_csv(self.layout.metrics), self.layout.metrics))
 
     @cached_property
     def residents(self) -> pd.DataFrame | None:
         """One row per resident per week."""
-        return read_table(self.layout.residents, self.layout.residents_parquet)
+        return _read(lambda: checked_table(read_table(self.layout.residents, self.layout.residents_parquet),
+                                           self.layout.residents))
 
     @cached_property
     def rewards(self) -> pd.DataFrame:
         """One row per resident per year (empty before the first year end)."""
-        frame = read_csv(self.layout.rewards)
+        frame = _read(lambda: checked_table(read_csv(self.layout.rewards), self.layout.rewards))
         return frame if frame is not None else pd.DataFrame()
 
     @property
@@ -128,11 +140,12 @@ class RunReader:
 
     @cached_property
     def residents_yearly(self) -> pd.DataFrame | None:
-        return read_table(self.layout.residents_yearly, self.layout.residents_yearly_parquet)
+        return _read(lambda: checked_table(read_table(self.layout.residents_yearly, self.layout.residents_yearly_parquet),
+                                           self.layout.residents_yearly))
 
     @cached_property
     def ties(self) -> pd.DataFrame | None:
-        return read_table(self.layout.ties, self.layout.ties_parquet)
+        return _read(lambda: checked_table(read_table(self.layout.ties, self.layout.ties_parquet), self.layout.ties))
 
     @property
     def decisions(self) -> Path:

@@ -14,6 +14,8 @@ The same ``week_frame`` feeds the live view, so live runs and replays are drawn 
 
 from __future__ import annotations
 
+import io
+
 import json
 import math
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ import pandas as pd
 from agentopia_mesa.town.state import NEEDS
 from agentopia_mesa.run.layout import RunLayout
 from agentopia_mesa.run.reader import RunReader, RunReadError
+from agentopia_mesa.run.untrusted import UntrustedFileError, json_lines, open_to_write
 from agentopia_mesa.world.schema import WorldSpec
 
 FRAME_VERSION = 1
@@ -139,7 +142,7 @@ class ReplayRecorder:
     def start(self, model) -> None:
         """Begin a new file with week 0 (call before the first step)."""
         self.close()
-        self._file = self.path.open("w", encoding="utf-8")
+        self._file = io.TextIOWrapper(open_to_write(self.path, append=False), encoding="utf-8")
         self._ratings_seen = None
         self(model)
 
@@ -150,7 +153,7 @@ class ReplayRecorder:
 
     def __call__(self, model) -> None:
         if self._file is None:
-            self._file = self.path.open("a", encoding="utf-8")
+            self._file = io.TextIOWrapper(open_to_write(self.path), encoding="utf-8")
         # Ratings change only at year ends, when a new batch of reward rows appears.
         ratings = len(model.reward_rows)
         changed = ratings != self._ratings_seen
@@ -205,22 +208,19 @@ def read_frames(path: str | Path) -> tuple[list[dict], bool]:
     """Frames of a replay file in week order, skipping a last line cut off mid-write and keeping
     the last writing of a week lived twice (a resumed run); returns (frames, truncated)."""
     frames: list[dict] = []
-    truncated = False
-    with Path(path).open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                frame = json.loads(line)
-            except json.JSONDecodeError as exc:
-                if line.endswith("\n"):
-                    raise ReplayError(f"{path}: line {number} is not JSON ({exc.msg})") from exc
-                truncated = True
-                continue
+    cut: list[int] = []
+    try:
+        for number, frame in json_lines(path, on_cut=cut.append):
+            week = frame.get("week")
+            if isinstance(week, bool) or not isinstance(week, int):
+                raise ReplayError(f"{path}:{number}: not a replay frame (no whole-number week)")
             # A run resumed from an earlier checkpoint writes some weeks again: the later lines win.
-            while frames and frames[-1]["week"] >= frame["week"]:
+            while frames and frames[-1]["week"] >= week:
                 frames.pop()
             frames.append(frame)
+    except UntrustedFileError as exc:
+        raise ReplayError(str(exc)) from None
+    truncated = bool(cut)
     affection: list = []
     for f in frames:
         affection = f.setdefault("affection", affection)
@@ -240,6 +240,9 @@ def load_replay(run_dir: str | Path) -> Replay:
         run = RunReader(path.parent)
     except RunReadError:  # a replay file on its own: frames only
         run = None
+    bad = next((i for i, f in enumerate(frames) if not isinstance(f.get("metrics"), dict)), None)
+    if bad is not None:
+        raise ReplayError(f"{path}: the frame of week {frames[bad]['week']} has no metrics object")
     metrics = pd.DataFrame([f["metrics"] for f in frames])
     return Replay(path=path, frames=frames, world=run.world_spec() if run else None, metrics=metrics,
                   rewards=run.rewards if run else pd.DataFrame(), config=run.meta if run else {}, truncated=truncated)

@@ -15,14 +15,18 @@ flushes before each checkpoint, so a checkpoint never refers to a snapshot that 
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 
 from agentopia_mesa.run.atomic import replacing
+from agentopia_mesa.run.untrusted import UntrustedFileError, decoded, open_regular, read_bytes
 
 FORMATS = ("csv", "parquet")
+#: Largest table read (a 1000-resident, 50-year residents.csv is about 1 GiB).
+MAX_TABLE_BYTES = 4 * 2**30
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
@@ -38,18 +42,39 @@ def snapshot_path(folder: Path, year_index: int) -> Path:
 
 
 def read_csv(path: Path) -> pd.DataFrame | None:
-    """A CSV table, or None when the file is missing or empty."""
-    return pd.read_csv(path) if path.is_file() and path.stat().st_size > 0 else None
+    """A CSV table, or None when the file is missing or empty; opened as untrusted input (no link,
+    no special file, at most ``MAX_TABLE_BYTES``), and a damaged file is one line naming it."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return None
+    data = read_bytes(path, MAX_TABLE_BYTES)
+    if not data.strip():
+        return None
+    try:
+        return pd.read_csv(io.BytesIO(data))
+    except UnicodeDecodeError:
+        decoded(data, str(path))  # raises, naming the line
+        raise
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise UntrustedFileError(f"{path}: not a CSV table ({str(exc).strip().splitlines()[-1][:120]})") from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    with open_regular(path) as f:
+        try:
+            return pd.read_parquet(f)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds for a damaged file
+            raise UntrustedFileError(f"{path}: not a Parquet table ({type(exc).__name__})") from None
 
 
 def read_table(csv: Path, parquet: Path) -> pd.DataFrame | None:
     """A table from its Parquet file or folder of snapshots if there is one, else from its CSV
     file; None when neither holds any rows."""
-    if parquet.is_dir():
+    if parquet.is_dir() and not parquet.is_symlink():
         parts = sorted(parquet.glob("year-*.parquet"))
-        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else None
-    if parquet.is_file():
-        return pd.read_parquet(parquet)
+        return pd.concat([_read_parquet(p) for p in parts], ignore_index=True) if parts else None
+    if parquet.exists() or parquet.is_symlink():
+        return _read_parquet(parquet)
     return read_csv(csv)
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentopia_mesa.bounds import MAX_SEED, MAX_YEARS, in_range
 from agentopia_mesa.config import DEFAULT_PROFILE, PROFILES
 from agentopia_mesa.llm.concurrency import AUTO
 from agentopia_mesa.llm.thinking import DEFAULT_THINK
@@ -37,6 +38,8 @@ if TYPE_CHECKING:  # the builder is a second's import: the command line's parser
     from agentopia_mesa.run.builder import RunSettings
 
 DEFAULT_LLM = "embedded"
+#: The largest --assign file read (a name and a spec per resident).
+ASSIGN_BYTES = 4 * 2**20
 CACHE_MODES = ("record", "replay", "replay-or-record")
 MINDS = (RULES, "llm")
 
@@ -167,10 +170,14 @@ def run_settings(options: Mapping[str, Any]) -> RunSettings:
     for key in ("years", "residents", "weeks_per_year"):
         if o[key] is not None and o[key] < 1:
             raise ValueError(f"{known[key].flag}: must be at least 1, got {o[key]}")
+    in_range("--years", o["years"], 1, MAX_YEARS, whole=True)  # bounded before any work (issue #32)
     if o["seed"] < 0:  # numpy's generators take no negative seed
         raise ValueError(f"--seed: must be 0 or more, got {o['seed']}")
+    in_range("--seed", o["seed"], 0, MAX_SEED, whole=True)
     if o["checkpoint_every"] is not None and o["checkpoint_every"] < 0:
         raise ValueError(f"--checkpoint-every: must be 0 or more, got {o['checkpoint_every']}")
+    if o["checkpoint_every"] is not None:
+        in_range("--checkpoint-every", o["checkpoint_every"], 0, 10**6, whole=True)
     if o["max_concurrency"] != AUTO and o["max_concurrency"] < 1:
         raise ValueError(f"--max-concurrency: must be at least 1, got {o['max_concurrency']}")
     keep = o["keep_checkpoints"]
@@ -253,13 +260,13 @@ def read_assign(assign: str | Path | dict | None) -> dict[str, str] | None:
     """``assign``: a table of resident name -> mind spec as it is, or the JSON file of one (``--assign FILE``)."""
     if assign is None or isinstance(assign, dict):
         return assign
+    from agentopia_mesa.run.untrusted import UntrustedFileError, read_json
+
     path = Path(assign)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"--assign: no file {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"--assign: {path} is not JSON ({exc})") from None
+        data = read_json(path, cap=ASSIGN_BYTES)  # a regular file, capped, nested at most MAX_DEPTH deep
+    except UntrustedFileError as exc:
+        raise ValueError(f"--assign: {exc}") from None
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise ValueError(f'--assign: {path} must be one JSON object of names to specs, e.g. {{"Ana Lopez": "embedded"}}')
     return data

@@ -33,6 +33,7 @@ from agentopia_mesa.llm.recorded import EncodedJSON
 from agentopia_mesa.run.dialogues import DialogueRecorder
 from agentopia_mesa.run.layout import RunLayout, is_run_dir
 from agentopia_mesa.run.reader import RunReader
+from agentopia_mesa.run.untrusted import json_lines, open_to_write
 
 TRAJECTORY_FIELDS = (
     "run", "resident", "model", "year", "stage", "when", "week_index", "messages", "response", "decision",
@@ -102,7 +103,7 @@ class TrajectoryRecorder:
         with self._lock:
             if self._file is None:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
-                self._file = open(self.path, "ab")  # noqa: SIM115 (kept open for the run; lines written as UTF-8)
+                self._file = open_to_write(self.path)  # kept open for the run; lines written as UTF-8
             self._file.write((line + "\n").encode())
             self._file.flush()
             self.count += 1
@@ -164,16 +165,11 @@ def read_trajectories(source: str | Path) -> Iterator[dict]:
     warning. A broken line elsewhere raises ``ValueError`` naming the file and line.
     """
     path = decisions_path(source)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.endswith("\n"):
-                warnings.warn(f"{path}:{number}: unfinished last line (the run was killed mid-write); skipped", stacklevel=2)
-                return
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
+
+    def cut(number: int) -> None:
+        warnings.warn(f"{path}:{number}: unfinished last line (the run was killed mid-write); skipped", stacklevel=3)
+
+    for _, entry in json_lines(path, on_cut=cut):  # a line that is not one JSON object: ValueError naming file:line
+        yield entry

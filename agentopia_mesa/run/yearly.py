@@ -16,12 +16,14 @@ in the background (``run.tables.TableWriter``); ``flush`` waits for them.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 
 from agentopia_mesa.run.layout import RunLayout
 from agentopia_mesa.run.tables import FORMATS, TableWriter, snapshot_path
+from agentopia_mesa.run.untrusted import open_to_write
 
 GRAPHS = ("acquaintance", "affection", "respect")
 
@@ -84,4 +86,6 @@ def _job_income(resident) -> int:
 
 
 def _append(path: Path, frame: pd.DataFrame) -> None:
-    frame.to_csv(path, mode="a", header=not path.exists(), index=False)
+    header = not path.exists()
+    with io.TextIOWrapper(open_to_write(path), encoding="utf-8", newline="") as f:
+        frame.to_csv(f, header=header, index=False)

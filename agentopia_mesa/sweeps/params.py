@@ -15,6 +15,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from agentopia_mesa.bounds import MAX_YEARS
 from agentopia_mesa.config import EconomyConfig, LivingStandard, SimulationConfig
 
 MODEL_ARGUMENTS = ("world", "residents", "years")
@@ -40,11 +41,12 @@ def check_parameter(where: str, key: str, value: Any) -> Any:
             raise SweepConfigError(f"{where}: a built-in world name or a world file path, got {value!r}")
         return value
     if key in ("years", "residents"):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SweepConfigError(f"{where}: a whole number of at least 1, got {value!r}")
+        most = MAX_YEARS if key == "years" else 100_000
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+            raise SweepConfigError(f"{where}: a whole number in [1, {most:,}], got {str(value)[:40]!r}")
         return value
     if key == "living_cost_scale":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1e6:  # NaN fails too
             raise SweepConfigError(f"{where}: a positive number (1.0 = the paper's costs), got {value!r}")
         return float(value)
     if "__" not in key:

@@ -23,7 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from agentopia_mesa.analysis.analyzer import HEADLINE
-from agentopia_mesa.run.layout import RunLayout, SweepLayout
+from agentopia_mesa.run.layout import SWEEP_RUNS, RunLayout, SweepLayout
+from agentopia_mesa.run.untrusted import read_json, refuse_links_inside
 from agentopia_mesa.sweeps.executors import WorkerLost, make_executor
 from agentopia_mesa.sweeps.spec import RunPlan, SweepSpec, load_sweep
 from agentopia_mesa.sweeps.worker import RunTask, execute_run, is_done
@@ -115,6 +116,7 @@ def run_sweep(
     runner = make_executor(executor_name, workers, ray_address or spec.ray_address)
     plan = spec.plan()
     out.mkdir(parents=True, exist_ok=True)
+    refuse_links_inside(out, (SWEEP_RUNS,))  # a sweep directory from someone else writes nothing through a link
     with SweepLock(out):
         write_plan(out, spec, plan)
         index = SweepIndex(out, plan)
@@ -175,7 +177,7 @@ class SweepIndex:
                    **{k: _cell(v) for k, v in run.params.items()}, "wall_s": None, "error": ""}
             done = RunLayout(out / run.dir).done
             if done.is_file():
-                row.update(_done_columns(json.loads(done.read_text(encoding="utf-8"))))
+                row.update(_done_columns(read_json(done)))  # a damaged one: one line naming it
             self.rows[run.id] = row
         self.write()
 

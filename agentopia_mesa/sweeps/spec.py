@@ -50,13 +50,14 @@ import json
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
 
 from agentopia_mesa.minds.assign import parse_mix
 from agentopia_mesa.run.layout import LLM_CACHE
+from agentopia_mesa.run.untrusted import MAX_DEPTH, UntrustedFileError, decoded, depth, parsed_json, read_bytes
 from agentopia_mesa.sweeps.params import SweepConfigError, check_parameter
 from agentopia_mesa.sweeps.society import check_society
 
@@ -172,19 +173,27 @@ def run_id(params: dict[str, Any], seed: int, society: dict[str, Any] | None = N
 
 # -- reading and checking ------------------------------------------------------------------------
 def load_sweep(path: str | Path) -> SweepSpec:
-    """Read and validate a ``.toml`` or ``.json`` sweep configuration."""
+    """Read and validate a ``.toml`` or ``.json`` sweep configuration (a regular file of at most
+    ``MAX_SWEEP_BYTES``, nested at most ``MAX_DEPTH`` deep; run/untrusted.py)."""
     path = Path(path)
-    if not path.is_file():
-        raise SweepConfigError(f"CONFIG: no sweep configuration at {path}")
+    if path.suffix not in (".json", ".toml"):
+        raise SweepConfigError(f"CONFIG: {path} must be a .toml or .json file")
     try:
+        text = decoded(read_bytes(path, MAX_SWEEP_BYTES), str(path))
         if path.suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-        elif path.suffix == ".toml":
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = parsed_json(text, f"CONFIG: {path}")
         else:
-            raise SweepConfigError(f"CONFIG: {path} must be a .toml or .json file")
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise SweepConfigError(f"CONFIG: {path} is not valid {path.suffix[1:].upper()}: {exc}") from None
+            try:
+                data = tomllib.loads(text)
+            except RecursionError:
+                raise UntrustedFileError(f"CONFIG: {path}: nested more than {MAX_DEPTH} levels deep") from None
+            if depth(data) > MAX_DEPTH:
+                raise UntrustedFileError(f"CONFIG: {path}: nested more than {MAX_DEPTH} levels deep")
+    except tomllib.TOMLDecodeError as exc:
+        raise SweepConfigError(f"CONFIG: {path} is not valid TOML: {exc}") from None
+    except UntrustedFileError as exc:
+        message = str(exc)
+        raise SweepConfigError(message if message.startswith("CONFIG") else f"CONFIG: {message}") from None
     return sweep_from_dict(data, name=path.stem, base_dir=path.parent.resolve())
 
 
@@ -217,13 +226,13 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
         if key in sweep:
             settings[key] = check_parameter(f"sweep.{key}", key, sweep[key])
     settings["seeds"] = _seeds(sweep.get("seeds", 1))
-    settings["seed"] = _whole("sweep.seed", sweep.get("seed", 0), minimum=0)
+    settings["seed"] = _whole("sweep.seed", sweep.get("seed", 0), minimum=0, maximum=MAX_SEED)
     executor = sweep.get("executor", "sequential")
     if executor not in EXECUTORS:
         raise SweepConfigError(f"sweep.executor: {executor!r} is not one of {', '.join(EXECUTORS)}")
     settings["executor"] = executor
-    settings["workers"] = _whole("sweep.workers", sweep.get("workers", 1), minimum=1)
-    settings["retries"] = _whole("sweep.retries", sweep.get("retries", 1), minimum=0)
+    settings["workers"] = _whole("sweep.workers", sweep.get("workers", 1), minimum=1, maximum=1024)
+    settings["retries"] = _whole("sweep.retries", sweep.get("retries", 1), minimum=0, maximum=100)
     settings["ray_address"] = sweep.get("ray_address") or None
 
     settings["fixed"] = {k: check_parameter(f"fixed.{k}", k, v) for k, v in fixed.items()}
@@ -232,9 +241,13 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
         values = values if isinstance(values, list) else [values]
         if not values:
             raise SweepConfigError(f"grid.{key}: give at least one value")
+        if len(values) > MAX_RUNS:
+            raise SweepConfigError(f"grid.{key}: at most {MAX_RUNS:,} values, got {len(values):,}")
         if key in settings["fixed"]:
             raise SweepConfigError(f"grid.{key}: also set in [fixed]; keep it in one place")
         settings["grid"][key] = [check_parameter(f"grid.{key}", key, v) for v in values]
+    if len(points) > MAX_RUNS:
+        raise SweepConfigError(f"points: at most {MAX_RUNS:,} points, got {len(points):,}")
     checked_points = []
     for i, point in enumerate(points):
         if not isinstance(point, dict):
@@ -246,9 +259,7 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
     settings["points"] = tuple(checked_points)
 
     if "cache" in llm:
-        if not isinstance(llm["cache"], str) or not llm["cache"]:
-            raise SweepConfigError("llm.cache: a file path for the shared LLM response cache")
-        settings["llm_cache"] = llm["cache"]
+        settings["llm_cache"] = _cache_path(llm["cache"])
     if "mix" in llm:
         if "minds" in llm:
             raise SweepConfigError("llm.mix: give either mix or minds, not both")
@@ -279,9 +290,17 @@ def sweep_from_dict(data: dict[str, Any], name: str = "sweep", base_dir: str | P
         if key in llm and spec.has_society:
             raise SweepConfigError(f"llm.{key}: with society options ([society], or its keys as parameters) give the "
                                    f"residents' minds among them (mind = \"llm\", {key} = ...)")
+    _check_size(spec)
     _check_combinations(spec)
     return spec
 
+
+#: Most runs in one sweep, and the largest seed (numpy's SeedSequence and the model take any
+#: non-negative integer; 2**63 keeps them in a signed 64-bit column of index.csv).
+MAX_RUNS = 100_000
+#: Largest sweep file read (ours are a few hundred bytes).
+MAX_SWEEP_BYTES = 4 * 2**20
+MAX_SEED = 2**63 - 1
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -295,18 +314,41 @@ def _sweep_name(value) -> str:
     return value
 
 
-def _whole(where: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SweepConfigError(f"{where}: a whole number of at least {minimum}, got {value!r}")
+def _whole(where: str, value, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (maximum is not None and value > maximum):
+        within = f"in [{minimum}, {maximum:,}]" if maximum is not None else f"of at least {minimum}"
+        raise SweepConfigError(f"{where}: a whole number {within}, got {str(value)[:40]!r}")
     return value
 
 
 def _seeds(value) -> int | tuple[int, ...]:
     if isinstance(value, list):
-        if not value:
-            raise SweepConfigError("sweep.seeds: give a number of replicates or a non-empty list of seeds")
-        return tuple(_whole(f"sweep.seeds[{i}]", s, minimum=0) for i, s in enumerate(value))
-    return _whole("sweep.seeds", value, minimum=1)
+        if not value or len(value) > MAX_RUNS:
+            raise SweepConfigError(f"sweep.seeds: give a number of replicates or a list of 1 to {MAX_RUNS:,} seeds")
+        return tuple(_whole(f"sweep.seeds[{i}]", s, minimum=0, maximum=MAX_SEED) for i, s in enumerate(value))
+    return _whole("sweep.seeds", value, minimum=1, maximum=MAX_RUNS)
+
+
+def _check_size(spec: SweepSpec) -> None:
+    """At most ``MAX_RUNS`` runs in all, counted before any parameter set is made (a grid of ten
+    keys with a hundred values each would otherwise be built forever)."""
+    runs = max(1, len(spec.points)) * len(spec.seeds if isinstance(spec.seeds, tuple) else range(spec.seeds))
+    for values in spec.grid.values():
+        runs *= len(values)
+        if runs > MAX_RUNS:
+            raise SweepConfigError(f"sweep: more than {MAX_RUNS:,} runs (points x grid values x seeds); split the sweep")
+
+
+def _cache_path(value) -> str:
+    """``llm.cache``: a relative path inside the sweep directory (no '..'), so a sweep file from
+    someone else cannot create or overwrite a file elsewhere."""
+    if not isinstance(value, str) or not value or len(value) > 200:
+        raise SweepConfigError("llm.cache: a file path inside the sweep directory for the shared LLM response cache")
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or PureWindowsPath(value).is_absolute() or ".." in path.parts or value.startswith("~"):
+        raise SweepConfigError(f"llm.cache: must stay inside the sweep directory (a relative path without '..'), "
+                               f"got {value[:60]!r}")
+    return value
 
 
 def _check_combinations(spec: SweepSpec) -> None:

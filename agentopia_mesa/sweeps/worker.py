@@ -17,7 +17,6 @@ Only that small summary travels back to the sweep process; the data stays on dis
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -30,6 +29,7 @@ from typing import Any
 from agentopia_mesa.analysis.analyzer import HEADLINE, analyse_run, write_run_tables
 from agentopia_mesa.analysis.run_data import load_run
 from agentopia_mesa.run.layout import PARAMS, STARTED, RunLayout
+from agentopia_mesa.run.untrusted import read_json
 from agentopia_mesa.sweeps.params import model_kwargs
 
 LLM_CACHE_ENV = "AGENTOPIA_LLM_CACHE"
@@ -63,7 +63,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
 
     layout = RunLayout(task.run_dir)
     if is_done(layout.root):
-        return {**json.loads(layout.done.read_text(encoding="utf-8")), "skipped": True}
+        return {**read_json(layout.done), "skipped": True}
     if task.llm_cache:
         # Every worker of a sweep, on any machine, shares one response cache (LLM clients read it).
         os.environ[LLM_CACHE_ENV] = task.llm_cache

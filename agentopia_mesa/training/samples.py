@@ -17,6 +17,7 @@ from pathlib import Path
 from agentopia_mesa.llm.client import ChatRequest
 from agentopia_mesa.llm.json_tools import plain_messages
 from agentopia_mesa.llm.tools import TOOLS_CLOSED
+from agentopia_mesa.run.untrusted import UntrustedFileError, json_lines
 
 REWRITE_HINT = "write it with `agentopia dataset sft RUN_DIR --out FILE` (chat or prompt-completion layout)"
 
@@ -53,21 +54,23 @@ def training_row(sample: dict) -> dict:
 
 
 def read_samples(path: Path, convert, what: tuple[str, str] = ("an SFT sample", "samples"), hint: str = REWRITE_HINT) -> list:
-    """``convert`` applied to every JSON line of the file at ``path``. Raises ``ValueError`` with the
-    file, line and reason for a missing or unreadable file, a line ``convert`` refuses (it raises
-    ``ValueError``, ``KeyError``, ``TypeError`` or ``AttributeError``) or a file with none; ``what``
-    names a line and many lines, ``hint`` says how to write a good file."""
-    if not path.is_file():
+    """``convert`` applied to every JSON line of the file at ``path``, read as an untrusted file (a
+    regular file, each line one JSON object nested at most ``MAX_DEPTH`` deep: run/untrusted.py).
+    Raises ``ValueError`` with the file, line and reason for a missing or unreadable file, a line
+    ``convert`` refuses (it raises ``ValueError``, ``KeyError``, ``TypeError``, ``AttributeError``
+    or ``IndexError``) or a file with none; ``what`` names a line and many lines, ``hint`` says
+    how to write a good file."""
+    if not path.exists() and not path.is_symlink():
         raise ValueError(f"{path} is not a file: {hint}")
     items = []
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+    try:
+        for number, sample in json_lines(path, whole_last_line=True):
             try:
-                items.append(convert(json.loads(line)))
+                items.append(convert(sample))
             except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
                 raise ValueError(f"{path}:{number}: not {what[0]} ({exc}): {hint}") from None
+    except UntrustedFileError as exc:
+        raise ValueError(f"{exc}: {hint}") from None
     if not items:
         raise ValueError(f"{path} holds no {what[1]}: {hint}")
     return items

@@ -4,7 +4,7 @@ World files and model answers are untrusted. Names are identifiers: they go into
 schemas (as enums), CSV files and the viewer verbatim, so they must be one line of plain
 characters. Free text (introductions, descriptions) may span lines but carries no other control
 characters. Names carry no zero-width characters either, and do not start with ``= + - @``
-(spreadsheets run such CSV cells as formulas); they are refused, not rewritten, so CSV files
+nor have one after ``;`` or ``,`` (spreadsheets run such CSV cells as formulas); they are refused, not rewritten, so CSV files
 hold every name exactly as the world spells it. Neither is ever used as a path. Prompts show both as quoted data and neutralise
 chat-template markers (``<start_of_turn>``, ``<|im_start|>``, ``[INST]``...), which some runtimes
 would otherwise turn into real role tokens.
@@ -29,6 +29,9 @@ _IN_NAMES = re.compile(rf"[\x00-\x1f{_UNSEEN}{_ZERO_WIDTH}]")
 #: A cell starting with one of these is a formula to a spreadsheet (CSV formula injection); names
 #: go into CSV files verbatim, so a name may not start with one.
 FORMULA_STARTS = ("=", "+", "-", "@")
+#: A formula start after a cell separator: a spreadsheet that splits cells on ``;`` or ``,`` (as many
+#: locales do) would start a new cell there, which it would run as a formula.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"[;,\t|]\s*[=+\-@]")
 _IN_TEXT = re.compile(rf"[\x00-\x08\x0b-\x1f{_UNSEEN}]")  # tab (\x09) and newline (\x0a) allowed
 _PATH_SEPARATORS = re.compile(r"[/\\]")
 
@@ -56,6 +59,9 @@ def check_name(value: str) -> str:
     if value.startswith(FORMULA_STARTS):
         raise ValueError(f"must not start with {' '.join(FORMULA_STARTS)} (a spreadsheet opening a CSV file would "
                          f"run it as a formula), got {value[:20]!r}")
+    if found := _FORMULA_AFTER_SEPARATOR.search(value):
+        raise ValueError(f"must not have {' '.join(FORMULA_STARTS)} after ; or , (a spreadsheet splitting cells there "
+                         f"would run it as a formula), found {found.group()!r}")
     if found := TEMPLATE_MARKER.search(value):
         raise ValueError(f"must not contain chat-template markers (found {found.group()!r})")
     return unicodedata.normalize("NFC", value)
