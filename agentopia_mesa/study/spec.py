@@ -176,6 +176,7 @@ def study_from_dict(data: dict, name: str = "study", base_dir: str | Path = ".")
     role = _spec("models.role", m.get("role"))
     environment = None if m.get("environment") is None else _spec("models.environment", m["environment"])
     society = dict(t["society"])
+    _town_keys("society", society)
     for key in society:
         if key in STUDY_OWNED:
             raise StudyError(f"society.{key}: the study sets it (generation0, models, generation1); remove it here")
@@ -194,6 +195,7 @@ def study_from_dict(data: dict, name: str = "study", base_dir: str | Path = ".")
             raise StudyError(f"ablations.{ablation}: a table of overrides, e.g. society = {{ profile = \"paper\" }}")
         _keys(f"ablations.{ablation}", table, ("society",))
         overrides = _table(table, "society", where=f"ablations.{ablation}.society")
+        _town_keys(f"ablations.{ablation}.society", overrides)
         for key in overrides:
             if key in STUDY_OWNED:
                 raise StudyError(f"ablations.{ablation}.society.{key}: the study sets it; ablate town options only")
@@ -267,6 +269,15 @@ def _check_towns(spec: StudySpec) -> None:
     if (spec.society.get("profile") == "paper" or spec.society.get("env") == "llm") and spec.environment is None \
             and spec.society.get("env") != "rules":
         raise StudyError("models.environment: the paper profile judges with an LLM environment; name its model")
+
+
+def _town_keys(section: str, table: dict) -> None:
+    from agentopia_mesa.run.town_options import all_options
+
+    known = all_options()
+    for key in table:
+        if key not in known:
+            raise StudyError(f"{section}.{key}: not an option of a town; use {', '.join(k for k in known if k not in STUDY_OWNED)}")
 
 
 def _table(data: dict, section: str, where: str | None = None) -> dict:
