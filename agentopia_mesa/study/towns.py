@@ -27,7 +27,7 @@ def town_options(spec: StudySpec, world: str, seed: int, society: dict[str, Any]
         options["llm"] = spec.role
     else:
         options["mix"] = f"{tuned}={spec.tuned_share:g},{spec.role}={1 - spec.tuned_share:g}"
-    if spec.environment is not None:
+    if spec.environment is not None and society.get("env") != "rules":  # a rule environment takes no model
         options["env_llm"] = spec.environment
     return options
 
