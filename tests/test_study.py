@@ -181,3 +181,23 @@ def test_the_built_in_trainer_is_the_training_step_and_its_model_lives_in_genera
     report = (out / "report.md").read_text()
     assert f"tuned model `embedded:{(out / 'training' / 'model.gguf').resolve()}`" in report
     assert "| liked by |" in report
+
+
+@pytest.mark.slow
+def test_a_failing_command_stops_at_training_keeps_the_towns_and_an_external_step_waits_for_its_model(tmp_path, capsys):
+    failing = MICRO.replace("shutil.copy(sys.argv[1], sys.argv[2])", "sys.exit(3)").replace("[ablations.paper]\nsociety = { profile = \\\"paper\\\" }", "")
+    failing = failing[:failing.index("[ablations.paper]")]
+    study, out = write_study(tmp_path, failing), tmp_path / "out"
+    assert main(["study", "run", str(study), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "training.command: exited with 3" in err and "command.log" in err
+    towns = _finished_towns(out)
+    assert len(towns) == 2
+    text = failing[:failing.index("[training]")] + '[training]\nbackend = "external"\n' + failing[failing.index("[evaluation]"):]
+    study.write_text(text)
+    assert main(["study", "run", str(study), "--out", str(out), "--quiet"]) == 0
+    assert "the study waits for a model tuned on" in capsys.readouterr().out
+    assert _status(study, out, capsys)["training"] == "pending"
+    study.write_text(text.replace('backend = "external"', 'backend = "external"\nmodel = "fake:verbose"'))
+    _run(study, out)
+    assert _finished_towns(out).items() >= towns.items() and (out / "report.md").exists()

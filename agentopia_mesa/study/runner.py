@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentopia_mesa.run.layout import LLM_CACHE, RunLayout
 from agentopia_mesa.study import steps
 from agentopia_mesa.study.spec import StudySpec
 from agentopia_mesa.study.towns import merged, run_generation
@@ -104,7 +105,7 @@ class Study:
         if sel.dpo:
             from agentopia_mesa.datasets.dpo import export_dpo
 
-            export_dpo(runs[0], out / DPO_FILE, cache=self.dir / "llm-cache.sqlite", llm=self.spec.role)
+            export_dpo(runs[0], out / DPO_FILE, cache=self.dir / LLM_CACHE, llm=self.spec.role)
             outputs["dpo"] = f"data/{DPO_FILE}"
         return outputs
 
@@ -126,7 +127,7 @@ class Study:
 
         e, s = self.spec.evaluation, self.spec
         settings = RoleplaySettings(models=(model, s.role), judge=e.judge, env=s.environment, world=s.generation0.worlds[0],
-                                    coser=e.coser, scenes=e.scenes, rounds=e.rounds, cache=str(self.dir / "llm-cache.sqlite"))
+                                    coser=e.coser, scenes=e.scenes, rounds=e.rounds, cache=str(self.dir / LLM_CACHE))
         evaluate_roleplay(settings, out)
         return {"summary": "evaluation/summary.md"}
 
@@ -144,8 +145,8 @@ def rewards_by_spec(run_dirs: list[Path]):
 
     frames = []
     for run in run_dirs:
-        minds = json.loads((run / "config.json").read_text(encoding="utf-8"))["minds"]
-        rewards = open_run(run).rewards
+        source = open_run(run)
+        rewards, minds = source.rewards, source.meta["minds"]
         frames.append(rewards.assign(run=run.name, model=rewards["name"].map(minds)))
     return pd.concat(frames, ignore_index=True)
 
@@ -154,7 +155,7 @@ def spent(run_dirs: list[Path]) -> dict[str, int]:
     """LLM calls and tokens the towns' decisions record (residents and environment)."""
     total = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
     for run in run_dirs:
-        path = run / "decisions.jsonl"
+        path = RunLayout(run).decisions
         if not path.exists():
             continue
         with open(path, encoding="utf-8") as f:

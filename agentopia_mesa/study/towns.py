@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agentopia_mesa.run.layout import LLM_CACHE
 from agentopia_mesa.study.spec import StudySpec
 
-CACHE = "llm-cache.sqlite"
 
 
 def town_options(spec: StudySpec, world: str, seed: int, society: dict[str, Any], tuned: str | None) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def sweep_table(spec: StudySpec, name: str, study_dir: Path, society: dict[str, 
                   "executor": spec.executor, "workers": spec.workers},
         "fixed": fixed,
         "grid": {"world": list(g.worlds)},
-        "llm": {"cache": str((study_dir / CACHE).resolve())},
+        "llm": {"cache": str((study_dir / LLM_CACHE).resolve())},
         "society": options,
     }
 
