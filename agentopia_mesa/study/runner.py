@@ -17,10 +17,9 @@ from pathlib import Path
 from agentopia_mesa.run.layout import LLM_CACHE, RunLayout
 from agentopia_mesa.study import steps
 from agentopia_mesa.study.spec import StudySpec
+from agentopia_mesa.study.training import DPO_FILE, SFT_FILE
 from agentopia_mesa.study.towns import merged, run_generation
 
-SFT_FILE = "sft.jsonl"
-DPO_FILE = "dpo.jsonl"
 DIFFERENCE_FILE = "difference.csv"
 
 

@@ -3,7 +3,7 @@
 - ``agentopia``: the built-in trainer (``training.pipeline.train``, through ``tune`` alone, so a
   trainer with another signature plugs in at one place); the spec is ``embedded:OUT/model.gguf``;
 - ``command``: a command template (``llamafactory-cli ...``, ``trl sft ...``) with ``{data}``,
-  ``{out}`` (and ``{python}``) filled in; the study runs it, keeps its output in
+  ``{out}`` (and ``{dpo}``, the preference pairs with ``selection.dpo``, and ``{python}``) filled in; the study runs it, keeps its output in
   ``OUT/command.log`` and takes the spec from ``training.model``;
 - ``external``: the study stops here and prints what to run; once the study file names the tuned
   model (``training.model``) it goes on.
@@ -19,6 +19,8 @@ from pathlib import Path
 from agentopia_mesa.study.spec import StudyError, Training
 
 COMMAND_LOG = "command.log"
+SFT_FILE = "sft.jsonl"  # the data step's files, in data/
+DPO_FILE = "dpo.jsonl"
 
 
 class WaitingForModel(Exception):
@@ -44,7 +46,7 @@ def tune(data: Path, out_dir: Path, settings: dict, base: str | None) -> str:
 
 def filled(template: str, data: Path, out_dir: Path) -> str:
     return template.format(data=shlex.quote(str(data.resolve())), out=shlex.quote(str(out_dir.resolve())),
-                           python=shlex.quote(sys.executable))
+                           dpo=shlex.quote(str(data.with_name(DPO_FILE).resolve())), python=shlex.quote(sys.executable))
 
 
 def run_command(training: Training, data: Path, out_dir: Path) -> str:
