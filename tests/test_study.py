@@ -112,7 +112,7 @@ def _finished_towns(out: Path) -> dict[str, int]:
 def _status(study: Path, out: Path, capsys) -> dict[str, str]:
     capsys.readouterr()
     assert main(["study", "status", str(study), "--out", str(out)]) == 0
-    return dict(line.split() for line in capsys.readouterr().out.splitlines())
+    return dict(line.split()[:2] for line in capsys.readouterr().out.splitlines())
 
 
 @pytest.mark.slow

@@ -35,7 +35,7 @@ def _study(args) -> int:
         return _plan(spec, args.tokens_per_second)
     if args.action == "status":
         for step, state in study.status().items():
-            print(f"{step:<24} {state}")
+            print(f"{step:<24} {state:<8} {study.progress_note(step, state)}".rstrip())
         return 0
     if args.action == "report":
         from agentopia_mesa.study.report import write_report

@@ -51,6 +51,16 @@ class Study:
         return {step: ("waiting" if digest is None else steps.state(self.dir, step, digest))
                 for step, digest in self.inputs().items()}
 
+    def progress_note(self, step: str, state: str) -> str:
+        """A finished step's wall time, or an unfinished generation's finished towns."""
+        if state == "done":
+            return f"{self.outputs(step).get('seconds', 0):,.0f} s"
+        towns = self.dir / step / "runs"
+        if towns.is_dir():
+            done = sum(1 for _ in towns.glob("*/done.json"))
+            return f"{done} of {self.spec.towns_per_generation} towns finished"
+        return ""
+
     # -- running ---------------------------------------------------------------------------------
     def run(self) -> None:
         """Run every unfinished step in order; ``training.WaitingForModel`` stops at an external step."""
