@@ -98,6 +98,9 @@ def plan_table(spec: StudySpec, hours_for: Callable[[float, float], float] | Non
             "|---|---:|---:|---:|---:|---:|---:|")
     weekly = [f"- per agent-week, {name}: " + ", ".join(f"{v:,.0f} {k}" for k, v in zip(
         ("calls", "prompt tokens", "completion tokens"), per_agent_week(name, name == "paper"))) for name in data["profiles"]]
+    calendar = {k: v for k, v in (spec.society.get("set") or {}).items() if k.startswith("calendar__") and k != "calendar__weeks_per_year"}
+    if calendar:  # measured on the full week: fewer days or contact rounds make fewer calls
+        weekly.append(f"- the figures are of the full week; this study's {calendar} make its towns cheaper than planned")
     return "\n".join([head, *rows, "", *weekly,
                       f"- paper: {paper['calls'] / paper['agent_weeks']:.0f} calls and "
                       f"{paper['tokens'] / paper['agent_weeks'] / 1e6:.2f} M tokens per agent-week",
