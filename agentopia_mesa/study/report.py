@@ -45,7 +45,12 @@ def _figure(frame: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     measures = [m for m in EMERGENT if m in frame]
-    fig, axes = plt.subplots(1, len(measures), figsize=(2.6 * len(measures), 2.8))
+    columns = 4
+    rows = -(-len(measures) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.8 * columns, 2.6 * rows), squeeze=False)
+    axes = axes.flatten()
+    for ax in axes[len(measures):]:
+        ax.set_visible(False)
     for ax, measure in zip(axes, measures):
         for world, rows in frame.groupby("world"):
             means = rows.groupby("year_index")[measure].mean()
