@@ -72,6 +72,7 @@ def write_study(tmp_path: Path, text: str = MICRO, name: str = "micro.toml") -> 
     (('[ablations.paper]', '[ablations.paper]\nfixed = 1'), "ablations.paper.fixed: unknown key"),
     (('profile = "lean"', 'profile = "paper"'), "models.environment: the paper profile judges with an LLM"),
     (("[study]", "[stduy]"), "stduy: unknown section"),
+    (('name = "micro"', 'name = "../x"'), "study.name: letters, digits"),
 ])
 def test_a_bad_study_file_is_one_line_naming_the_key_and_makes_nothing(tmp_path, capsys, change, message):
     study = write_study(tmp_path, MICRO.replace(*change))

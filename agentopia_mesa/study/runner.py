@@ -136,7 +136,7 @@ class Study:
 
         e, s = self.spec.evaluation, self.spec
         settings = RoleplaySettings(models=(model, s.role), judge=e.judge, env=s.environment, world=s.generation0.worlds[0],
-                                    coser=e.coser, scenes=e.scenes, rounds=e.rounds, cache=str(self.dir / LLM_CACHE))
+                                    coser=str(Path(s.base_dir) / e.coser) if e.coser else None, scenes=e.scenes, rounds=e.rounds, cache=str(self.dir / LLM_CACHE))
         evaluate_roleplay(settings, out)
         return {"summary": "evaluation/summary.md"}
 

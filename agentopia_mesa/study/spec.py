@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -205,7 +206,10 @@ def study_from_dict(data: dict, name: str = "study", base_dir: str | Path = ".")
     executor = st.get("executor", "sequential")
     if executor not in EXECUTORS:
         raise StudyError(f"study.executor: {executor!r} is not one of {', '.join(EXECUTORS)}")
-    spec = StudySpec(name=str(st.get("name", name)), generation0=gen0, role=role, environment=environment, society=society,
+    study_name = st.get("name", name)
+    if not isinstance(study_name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", study_name):
+        raise StudyError(f"study.name: letters, digits, '.', '_' and '-' (it names runs/study-NAME), got {str(study_name)[:60]!r}")
+    spec = StudySpec(name=study_name, generation0=gen0, role=role, environment=environment, society=society,
                      selection=selection, training=training, tuned_share=share, evaluation=evaluation, ablations=ablations,
                      executor=executor, workers=_whole("study.workers", st.get("workers", 1), 1), base_dir=str(base_dir))
     _check_towns(spec)
