@@ -4,8 +4,9 @@ Per-agent-week costs are data (``costs.json``): measured with ``benchmarks/bench
 --llm fake:verbose``, a society that goes out, proposes, accepts and converses and writes at the
 asked lengths, for each profile, with the command and date. A step's cost is its agent-weeks times
 its profile's figures (the residents', plus the environment's when it is an LLM); the role-play
-evaluation is counted per call. Hours come from one seam, ``hours_for(tokens, calls)``: today a
-flat ``--tokens-per-second``; a serving model (prefill and decode rates, batching) plugs in there.
+evaluation is counted per call. Hours come from one seam, ``hours_for(cost)`` of a ``StepCost``
+(its calls, prompt and completion tokens): today a flat ``--tokens-per-second``; a serving model
+(prefill and decode rates, batching: ``llm/serving_model.py``) plugs in there.
 """
 
 from __future__ import annotations
@@ -77,19 +78,21 @@ def plan_costs(spec: StudySpec) -> list[StepCost]:
     return steps
 
 
-def flat_rate_hours(tokens_per_second: float) -> Callable[[float, float], float]:
-    """Hours at one throughput, all tokens alike: the seam's simplest filling."""
-    return lambda tokens, calls: tokens / tokens_per_second / 3600
+HoursFor = Callable[[StepCost], float]
 
 
-def plan_table(spec: StudySpec, hours_for: Callable[[float, float], float] | None = None) -> str:
-    """The plan's cost table (markdown), with the paper's run beside it. ``hours_for(tokens, calls)``
-    turns a step's tokens and calls into hours (``flat_rate_hours``, or a serving model's)."""
+def flat_rate_hours(tokens_per_second: float) -> HoursFor:
+    """Hours at one throughput, prompt and completion tokens alike: the seam's simplest filling."""
+    return lambda cost: cost.tokens / tokens_per_second / 3600
+
+
+def plan_table(spec: StudySpec, hours_for: HoursFor | None = None) -> str:
+    """The plan's cost table (markdown), with the paper's run beside it. ``hours_for(cost)`` turns a
+    step's ``StepCost`` into hours (``flat_rate_hours``, or a serving model's)."""
     steps = plan_costs(spec)
-    rows = [_row(s.step, s.towns, s.agent_weeks, s.calls, s.prompt_tokens, s.completion_tokens, hours_for) for s in steps]
-    total = StepCost("total", sum(s.towns for s in steps), sum(s.agent_weeks for s in steps), sum(s.calls for s in steps),
+    total = StepCost("**total**", sum(s.towns for s in steps), sum(s.agent_weeks for s in steps), sum(s.calls for s in steps),
                      sum(s.prompt_tokens for s in steps), sum(s.completion_tokens for s in steps))
-    rows.append(_row("**total**", total.towns, total.agent_weeks, total.calls, total.prompt_tokens, total.completion_tokens, hours_for))
+    rows = [_row(cost, hours_for) for cost in (*steps, total)]
     paper = measured_costs()["paper_run"]
     rows.append(f"| paper: one 100 x 10 run | 1 | {paper['agent_weeks']:,} | {paper['calls']:,.0f} | {_big(paper['tokens'])} (all) | – "
                 f"| {paper['hours']} h (reported) |")
@@ -107,9 +110,9 @@ def plan_table(spec: StudySpec, hours_for: Callable[[float, float], float] | Non
                       f"- measured: `{data['command']}` ({data['date']}); prompt tokens = words x {data['prompt_tokens_per_word']}"])
 
 
-def _row(step, towns, weeks, calls, prompt, completion, hours_for) -> str:
-    hours = f"{hours_for(prompt + completion, calls):,.1f}" if hours_for else "–"
-    return f"| {step} | {towns} | {weeks:,} | {calls:,.0f} | {_big(prompt)} | {_big(completion)} | {hours} |"
+def _row(c: StepCost, hours_for: HoursFor | None) -> str:
+    hours = f"{hours_for(c):,.1f}" if hours_for else "–"
+    return f"| {c.step} | {c.towns} | {c.agent_weeks:,} | {c.calls:,.0f} | {_big(c.prompt_tokens)} | {_big(c.completion_tokens)} | {hours} |"
 
 
 def _big(n: float) -> str:
