@@ -150,9 +150,10 @@ def plot(result: Comparison, path: Path) -> Path:
 
 
 def write_comparison(run_dirs: list[str | Path], out: str | Path, pair: tuple[str, str] | None = None,
-                     seed: int = 0) -> tuple[Comparison, str]:
-    """Compare the runs and write ``compare.md``, ``compare.csv`` and ``compare.png`` into ``out``."""
-    result = compare(load_rewards(run_dirs), pair, seed=seed)
+                     seed: int = 0, rewards: pd.DataFrame | None = None) -> tuple[Comparison, str]:
+    """Compare the runs and write ``compare.md``, ``compare.csv`` and ``compare.png`` into ``out``
+    (``rewards``: the runs' resident-years as ``load_rewards`` reads them, relabelled by the caller)."""
+    result = compare(load_rewards(run_dirs) if rewards is None else rewards, pair, seed=seed)
     out = refuse_link(Path(out))  # not through a link a run directory from someone else holds
     if out.is_dir():
         refuse_links_inside(out)

@@ -21,6 +21,7 @@ from agentopia_mesa.run.checkpoints import keep_arg
 from agentopia_mesa.llm.client import LLMError
 from agentopia_mesa.run.lock import release_all_run_locks
 from agentopia_mesa.run.town_options import TOWN_OPTIONS as TOWN
+from agentopia_mesa.cli.study import add_study_parser
 from agentopia_mesa.cli.sweep import add_sweep_parser
 from agentopia_mesa.cli.train import add_train_parser
 from agentopia_mesa.cli.viz import add_viz_parser
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     add_compare_parser(commands)
     add_train_parser(commands)
     add_eval_parser(commands)
+    add_study_parser(commands)
 
     world = commands.add_parser("world", help="list, check and make worlds")
     world_commands = world.add_subparsers(dest="world_command", required=True)

@@ -119,8 +119,9 @@ def _train(args) -> int:
     from agentopia_mesa.training.preference import DpoSettings
 
     _check(args)
-    for name in (MODEL_FILE, "card.json", "card.md"):  # never over the SFT file, the pairs or the base model
-        check_output("--out", args.out / name, [p for p in (args.data, args.base, args.dpo) if p is not None])
+    for name in (MODEL_FILE, "card.json", "card.md"):  # never over the SFT file, the pairs or a GGUF base (a base folder is checked as a model)
+        check_output("--out", args.out / name, [p for p in (args.data, args.dpo) if p is not None]
+                     + ([args.base] if args.base is not None and args.base.is_file() else []))
     job = TrainJob(out_dir=args.out, data=args.data, base=args.base, settings=_settings(args), pairs=args.dpo,
                    preference=DpoSettings(beta=args.dpo_beta, lr=args.dpo_lr, steps=args.dpo_steps, epochs=args.dpo_epochs),
                    adapter=args.adapter, merge=args.merge, out_type=args.outtype)

@@ -263,6 +263,8 @@ def read_assign(assign: str | Path | dict | None) -> dict[str, str] | None:
     from agentopia_mesa.run.untrusted import UntrustedFileError, read_json
 
     path = Path(assign)
+    if not path.exists() and not path.is_symlink():
+        raise ValueError(f"--assign: no file {path}")
     try:
         data = read_json(path, cap=ASSIGN_BYTES)  # a regular file, capped, nested at most MAX_DEPTH deep
     except UntrustedFileError as exc:
