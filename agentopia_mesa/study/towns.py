@@ -8,6 +8,8 @@ towns (a run's id hashes its options). Every sweep shares the study's one respon
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,6 @@ def sweep_table(spec: StudySpec, name: str, study_dir: Path, society: dict[str, 
                   "executor": spec.executor, "workers": spec.workers},
         "fixed": fixed,
         "grid": {"world": list(g.worlds)},
-        "llm": {"cache": str((study_dir / LLM_CACHE).resolve())},
         "society": options,
     }
 
@@ -68,6 +69,9 @@ def run_generation(spec: StudySpec, name: str, study_dir: Path, society: dict[st
     from agentopia_mesa.sweeps.spec import sweep_from_dict
 
     sweep = sweep_from_dict(sweep_table(spec, name, study_dir, society, tuned), name=name, base_dir=spec.base_dir)
+    # Every generation shares the study's one cache, beside the sweeps: set here, after the sweep
+    # file's checks (which keep a sweep file's own cache inside its sweep directory).
+    sweep = dataclasses.replace(sweep, llm_cache=str((study_dir / LLM_CACHE).resolve()))
     out = study_dir / name
     outcome = run_sweep(sweep, out, progress=progress)
     if outcome.failed:

@@ -31,16 +31,23 @@ def tune(data: Path, out_dir: Path, settings: dict, base: str | None) -> str:
     """Fine-tune with the built-in trainer; return the tuned model's spec. The one call of
     ``training.pipeline.train``: a Hugging Face trainer with another signature changes only this."""
     from agentopia_mesa.training.base import TrainingUnavailable
+    from agentopia_mesa.training.hf_base import is_hf_directory
     from agentopia_mesa.training.lora import LoraSettings
-    from agentopia_mesa.training.pipeline import MODEL_FILE, train
+    from agentopia_mesa.training.pipeline import MODEL_FILE, TrainJob, train
 
     lora = LoraSettings(**{("r" if k == "lora_r" else k): v for k, v in {"steps": 20, **settings}.items()})
+    base_path = Path(base) if base else None
+    folder = is_hf_directory(base_path)  # a Hugging Face base: merged, and a GGUF where its family allows
     try:
-        train(data, out_dir, lora, base=Path(base) if base else None)
+        train(TrainJob(out_dir=out_dir, data=data, base=base_path, settings=lora, merge=folder))
     except TrainingUnavailable as exc:
         raise StudyError(f"training: {str(exc).splitlines()[0]}") from None
     except (ValueError, FileNotFoundError) as exc:
         raise StudyError(f"training: {str(exc).splitlines()[0]}") from None
+    if not (out_dir / MODEL_FILE).is_file():  # a family with no GGUF writer: it must be served
+        raise StudyError(f"training: {out_dir.resolve()} holds an adapter and a merged model but no GGUF the embedded "
+                         "backend can run; serve it (its card.md says how) and name it with backend = \"external\", "
+                         "model = SPEC")
     return f"embedded:{out_dir.resolve() / MODEL_FILE}"
 
 
