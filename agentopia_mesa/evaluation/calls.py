@@ -22,22 +22,19 @@ from agentopia_mesa.llm.recorded import dispatch_recorded
 @dataclass(frozen=True)
 class Ask:
     """One request to make: ``client``, ``tag`` ("eval-actor/A/SCENE/r3"), ``messages``, JSON
-    ``schema``, ``parse`` (text -> answer, raising on a bad one), ``max_tokens`` (None: room for the
-    largest answer the schema allows, llm/budgets.py) and ``temperature``."""
+    ``schema``, ``parse`` (text -> answer, raising on a bad one) and ``temperature``; its token
+    budget is room for the largest answer the schema allows (``budget``, llm/budgets.py)."""
 
     client: LLMClient
     tag: str
     messages: list[dict]
     schema: dict
     parse: Callable[[str], object]
-    max_tokens: int | None
     temperature: float
 
     @property
     def budget(self) -> int:
-        """``max_tokens``, or the schema's budget for the client's model family."""
-        if self.max_tokens is not None:
-            return self.max_tokens
+        """The schema's budget for the client's model family."""
         return answer_budget(self.schema, family_of(getattr(self.client, "model", "") or ""))
 
 

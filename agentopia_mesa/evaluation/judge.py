@@ -37,7 +37,7 @@ class Verdict:
 def judge_all(plays: list[Play], judge: LLMClient, caller: Caller) -> list[Verdict]:
     """A verdict per play, in order."""
     asks = [Ask(judge, p.tag("judge"), prompts.judge_messages(p.scene, p.turns), answers.judgement_schema(),
-                answers.parse_judgement, None, JUDGE_TEMPERATURE) for p in plays]
+                answers.parse_judgement, JUDGE_TEMPERATURE) for p in plays]
     verdicts = []
     for play, outcome in zip(plays, caller.run(asks), strict=True):
         lines = actor_lines(play.turns)

@@ -76,7 +76,7 @@ def play_all(plays: list[Play], actors: dict[str, LLMClient], narrator: LLMClien
             return
         choices = [p.next_speakers() for p in running]
         asks = [Ask(narrator, p.tag("env", round_), prompts.narrator_messages(p.scene, p.turns, round_, rounds, speakers),
-                    answers.narration_schema(speakers), _narration_parser(speakers), None, temperature)
+                    answers.narration_schema(speakers), _narration_parser(speakers), temperature)
                 for p, speakers in zip(running, choices, strict=True)]
         speaking = []
         for p, outcome in zip(running, caller.run(asks), strict=True):
@@ -88,7 +88,7 @@ def play_all(plays: list[Play], actors: dict[str, LLMClient], narrator: LLMClien
             p.turns.append(Turn(NARRATION, round_, NARRATOR, speech=said.narration if said else "", failed=said is None))
             speaking.append((p, said.next_speaker if said else p.longest_silent()))
         asks = [Ask(actors[p.player], p.tag("actor", round_), prompts.actor_messages(p.scene, name, p.turns),
-                    answers.line_schema(), answers.parse_line, None, temperature) for p, name in speaking]
+                    answers.line_schema(), answers.parse_line, temperature) for p, name in speaking]
         for (p, name), outcome in zip(speaking, caller.run(asks), strict=True):
             line = outcome.value
             p.turns.append(Turn(LINE, round_, name, speech=line.speech, action=line.action, thought=line.thought)
