@@ -93,6 +93,23 @@ def test_the_plan_prints_the_cost_table_by_step_beside_the_papers_run(tmp_path, 
     assert "1.37 M tokens per agent-week" in out and measured_costs()["command"] in out
 
 
+def test_the_plan_takes_its_hours_from_the_serving_model_per_profile_and_sums_them(tmp_path, capsys):
+    from agentopia_mesa.study.costs import servers
+
+    study = write_study(tmp_path)
+    assert main(["study", "plan", str(study), "--server", "h100-8b"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split("|")[1].strip(): line.split("|") for line in out.splitlines() if line.startswith("| ")}
+    lean = servers()["h100-8b"]["lean"] / measured_costs()["serving"]["agent_weeks_per_town"]  # hours an agent-week, lean
+    assert float(rows["generation0"][7]) == pytest.approx(12 * lean, rel=0.05)
+    hours = [float(rows[step][7]) for step in ("generation0", "ablation paper", "generation1", "evaluation")]
+    assert float(rows["**total**"][7]) == pytest.approx(sum(hours), rel=0.05)
+    assert float(rows["ablation paper"][7]) > float(rows["generation0"][7])  # the paper profile costs more a week
+    assert "serving model's prediction on Llama-3.1-8B" in out and "bench_serving.py" in out
+    assert main(["study", "plan", str(study), "--server", "h100-1b"]) == 2
+    assert "--server: unknown server 'h100-1b'" in capsys.readouterr().err
+
+
 def test_the_measured_costs_name_their_command_and_date_and_cover_both_profiles():
     data = measured_costs()
     assert "fake:verbose" in data["command"] and data["date"]
