@@ -246,9 +246,8 @@ def judge_reply(checkpoint: Checkpoint, resident: str, captured: Captured, answe
 
 
 def _stand_in(model, names: set[str], hook) -> None:
-    for r in model.residents:
-        if r.name in names:
-            r.mind = _StandIn(r.mind, hook)
+    for name in names & model.minds.keys():
+        model.minds[name] = _StandIn(model.minds[name], hook)
 
 
 def _llm_calls(minds) -> int:

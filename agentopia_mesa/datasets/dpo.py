@@ -214,7 +214,7 @@ def _checkpoint(run_dir: Path, meta: dict, week: int | None) -> Path:
 def _deciders(model, residents: list[str] | None, prompts: int | None, llm: str | None, seed: int) -> dict[str, str]:
     """{resident: sampler spec} of the residents whose decisions are branched: ``residents``, or
     ``prompts`` of those with a sampler chosen with ``seed`` (None: all of them)."""
-    specs = {r.name: (llm or (r.mind.spec if isinstance(r.mind, LLMMind) else None)) for r in model.residents}
+    specs = {name: (llm or (mind.spec if isinstance(mind, LLMMind) else None)) for name, mind in model.minds.items()}
     if residents:
         unknown = [n for n in residents if n not in specs]
         if unknown:

@@ -215,9 +215,9 @@ def llm_minds(model) -> list:
     from agentopia_mesa.minds.llm_mind import LLMMind
 
     seen: dict[int, LLMMind] = {}
-    for r in model.residents:
-        if isinstance(r.mind, LLMMind):
-            seen.setdefault(id(r.mind), r.mind)
+    for mind in model.minds.values():
+        if isinstance(mind, LLMMind):
+            seen.setdefault(id(mind), mind)
     return list(seen.values())
 
 
