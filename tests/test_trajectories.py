@@ -10,8 +10,8 @@ import pytest
 
 from agentopia_mesa.run.checkpoints import load_latest
 from agentopia_mesa.config import PROFILES, SimulationConfig
-from agentopia_mesa.minds.assign import parse_mix
-from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds, minds_for, reattach_minds
+from agentopia_mesa.llm.settings import LLMSettings, parse_mix
+from agentopia_mesa.minds.assign import llm_minds, minds_for, reattach_minds
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.run.results import run_metadata, write_start
 from agentopia_mesa.run.layout import DECISIONS as DECISIONS_FILE

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from agentopia_mesa.minds.llm_settings import llm_minds
+from agentopia_mesa.minds.assign import llm_minds
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.run.dialogues import WeeklyDialogues
 from agentopia_mesa.run.layout import RunLayout

@@ -25,7 +25,8 @@ from agentopia_mesa.contract.questions import ChatQuestion, Question
 from agentopia_mesa.town.state import NEEDS
 from agentopia_mesa.minds.schemas import schema_for
 from agentopia_mesa.environment.llm_environment import llm_environment
-from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds
+from agentopia_mesa.llm.settings import LLMSettings
+from agentopia_mesa.minds.assign import llm_minds
 
 
 class _Captured(Exception):

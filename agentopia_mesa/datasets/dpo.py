@@ -42,7 +42,7 @@ from agentopia_mesa.llm.factory import make_client
 from agentopia_mesa.llm.budgets import family_of
 from agentopia_mesa.minds.llm_mind import LLMMind, parse_decision
 from agentopia_mesa.minds.schemas import budget_for
-from agentopia_mesa.minds.llm_settings import LLMSettings
+from agentopia_mesa.llm.settings import LLMSettings
 
 PAIRINGS = ("best-worst", "all")
 #: Bounds checked before any work: each prompt costs samples x horizon simulated weeks.
