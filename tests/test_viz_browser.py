@@ -395,7 +395,7 @@ def test_inspector_shows_llm_prompts_and_responses():
 
     from visualization.panels import Decisions
 
-    llm = SimpleNamespace(mind=SimpleNamespace(name="ollama:qwen3"))
+    llm = SimpleNamespace(name="Ann", model=SimpleNamespace(minds={"Ann": SimpleNamespace(name="ollama:qwen3")}))
     decisions = [{
         "stage": "plan", "when": "Y2020-W01-plan", "model": "ollama:qwen3", "fallback": True,
         "messages": [{"role": "system", "content": "You are Ann."}, SimpleNamespace(role="user", content="Plan your week")],
@@ -404,14 +404,14 @@ def test_inspector_shows_llm_prompts_and_responses():
     text = _rendered_text(Decisions(llm, decisions, 1))
     for expected in ("Y2020-W01-plan", "fallback", "You are Ann.", "Plan your week", "find a job"):
         assert expected in text
-    rules = SimpleNamespace(mind=SimpleNamespace(name="rules"))
+    rules = SimpleNamespace(name="Ann", model=SimpleNamespace(minds={"Ann": SimpleNamespace(name="rules")}))
     assert "no LLM decisions recorded" in _rendered_text(Decisions(rules, [], 1))
 
 
 def test_live_town_with_llm_minds_shows_their_prompts():
     import runpy
 
-    import agentopia_mesa.minds.llm_settings  # noqa: F401 (ours: a broken import fails this test, never skips it)
+    import agentopia_mesa.llm.settings  # noqa: F401 (ours: a broken import fails this test, never skips it)
 
     from visualization.panels import Decisions
     from visualization.sources import live_town

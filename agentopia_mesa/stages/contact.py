@@ -20,7 +20,7 @@ def contact(model) -> None:
     views: dict[tuple[str, str], Invitation] = {}  # an activity as one person sees it, the same in every round
     rule_mind = model.rule_mind
     # In a rules run, a resident with nothing to answer is not asked: its answer would be empty (its inbox is read all the same).
-    quiet = rule_mind.quiet_in_contact if all(r.mind is rule_mind for r in model.residents) else None
+    quiet = rule_mind.quiet_in_contact if all(m is rule_mind for m in model.minds.values()) else None
     for round_ in range(1, cal.config.contact_rounds + 1):
         pending, own = _activities_by_person(model, views)
         questions = []
