@@ -230,12 +230,12 @@ COLUMNS = {
     },
     "rewards.csv": {
         "year": "the reward year", "name": "the resident", "model": "the mind's name (`rules`, `ollama:...`)",
-        "social": "raw social score (PageRank of affection and respect)", "subjective": "raw subjective fulfilment",
-        "economic": "raw economic gain", "z_social": "z-scored over the town", "z_subjective": "z-scored",
+        "social": "raw social standing (PageRank of the affection and respect ratings)", "subjective": "mean fulfilment with misery penalties, 0-100 scale",
+        "economic": "deposit at the year's end minus at its start", "z_social": "z-scored over the town", "z_subjective": "z-scored",
         "z_economic": "z-scored", "total": "the life reward: 0.4 z_social + 0.4 z_subjective + 0.2 z_economic",
-        "misery_penalties": "weeks below the misery threshold", "liked_by": "raters giving affection >= 60",
-        "respected_by": "raters giving respect >= 60", "return": "discounted normalised return (gamma 0.9)",
-        "advantage": "return minus the town's mean return that year",
+        "misery_penalties": "values below the town's misery thresholds (fulfilment and vitality)", "liked_by": "raters giving affection >= 60 (reward.positive_rating)",
+        "respected_by": "raters giving respect >= 60", "return": "normalised discounted return (reward.gamma 0.9)",
+        "advantage": "this year's return minus last year's (the paper's selection key)",
     },
     "residents_yearly.csv": {
         "year_index": "0 = the start, k = the end of year k", "year": "calendar year", "name": "the resident",
