@@ -126,7 +126,7 @@ def _field_comments(path: Path) -> dict[tuple[str, str], str]:
                     while line in comments and lines[line - 1].lstrip().startswith("#"):
                         above.insert(0, comments[line])
                         line -= 1
-                    text = " ".join(above)
+                    text = (" ".join(above), "group")[::-1] if len(above) > 1 else " ".join(above)
                 found[(node.name, item.target.id)] = text
     return found
 
@@ -188,14 +188,20 @@ def config_page() -> str:
         lines.extend([f"## `{section.name}`", "", doc, "",
                       "| key | type | default | range | lean | note |", "|---|---|---|---|---|---|"])
         hints = typing.get_type_hints(cls)
+        groups = []
         for f in dataclasses.fields(cls):
             key = f"{section.name}__{f.name}"
             path = f"{section.name}.{f.name}"
             note = comments.get((cls.__name__, f.name), "")
+            if isinstance(note, tuple):  # a comment of several lines above a group of fields
+                groups.append(f"- From `{key}` on: {note[1]}")
+                note = "see under the table"
             lean_value = f"`{_value(lean[key])}`" if key in lean else ""
             lines.append(f"| `{key}` | {_cell(_type_name(hints[f.name]))} | `{_cell(_value(getattr(value, f.name)))}` | "
                          f"{_cell(_range_text(path, hints[f.name]))} | {lean_value} | {_cell(note)} |")
         lines.append("")
+        if groups:
+            lines.extend([*groups, ""])
         if len(cls.__doc__ or "") > len(doc) + 10:
             rest = (cls.__doc__ or "").split("\n\n", 1)[1]
             lines.extend([" ".join(rest.split()), ""])
