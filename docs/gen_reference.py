@@ -56,6 +56,44 @@ def _help_of(parser: argparse.ArgumentParser, name: str) -> str:
     return ""
 
 
+def _metavar(action: argparse.Action) -> str:
+    if action.metavar:
+        return action.metavar
+    if action.choices:
+        return "{" + ",".join(map(str, action.choices)) + "}"
+    return action.dest.upper() if action.option_strings else action.dest
+
+
+def _usage(parser: argparse.ArgumentParser, path: list[str]) -> str:
+    """The usage line, made here rather than by argparse, whose wrapping differs between Python
+    versions: one text for every interpreter CI may pick."""
+    import textwrap
+
+    parts = []
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        if isinstance(action, argparse._SubParsersAction):
+            parts.append("{" + ",".join(action.choices) + "} ...")
+        elif not action.option_strings:
+            parts.append(_metavar(action) + (" ..." if action.nargs in ("+", "*") else ""))
+        else:
+            flag = action.option_strings[-1] if len(action.option_strings) > 1 else action.option_strings[0]
+            text = flag if action.nargs == 0 else f"{flag} {_metavar(action)}"
+            parts.append(text if action.required else f"[{text}]")
+    head = f"agentopia {' '.join(path)} "
+    glued = " ".join(part.replace(" ", "\u00a0") for part in parts)  # a line breaks between options only
+    return textwrap.fill(glued, width=100, initial_indent=head, subsequent_indent=" " * len(head),
+                         break_on_hyphens=False, break_long_words=False).replace("\u00a0", " ")
+
+
+def _expanded(text: str, action: argparse.Action | None = None) -> str:
+    """A help text as argparse prints it: ``%(default)s`` filled in, ``%%`` a percent sign."""
+    if action is not None:
+        text = text.replace("%(default)s", str(action.default))
+    return text.replace("%%", "%")
+
+
 def _option_rows(parser: argparse.ArgumentParser) -> list[str]:
     rows = []
     for action in parser._actions:
@@ -63,13 +101,12 @@ def _option_rows(parser: argparse.ArgumentParser) -> list[str]:
             continue
         names = ", ".join(f"`{o}`" for o in action.option_strings) or f"`{action.metavar or action.dest}`"
         if action.option_strings and action.nargs != 0:
-            value = action.metavar or (("{" + ",".join(map(str, action.choices)) + "}") if action.choices else action.dest.upper())
-            names += f" `{value}`"
+            names += f" `{_metavar(action)}`"
         default = action.default
         shown = "" if default is None or default is False or default == argparse.SUPPRESS or action.nargs == 0 else f"`{default}`"
         if isinstance(default, (list, tuple)) and not default:
             shown = ""
-        text = (action.help or "").replace("%(default)s", str(default)) if action.help != argparse.SUPPRESS else ""
+        text = _expanded(action.help or "", action) if action.help != argparse.SUPPRESS else ""
         rows.append(f"| {names} | {_cell(shown)} | {_cell(text)} |")
     return rows
 
@@ -77,7 +114,6 @@ def _option_rows(parser: argparse.ArgumentParser) -> list[str]:
 def cli_page() -> str:
     from agentopia_mesa.cli.main import _parser
 
-    os.environ["COLUMNS"] = "100"  # argparse wraps usage lines to the terminal: one width for every machine
     top = _parser()
     lines = ["# Command line", "", GENERATED, "",
              "Every command, option and default below is read from the `agentopia` argument parsers",
@@ -89,10 +125,10 @@ def cli_page() -> str:
         if path:
             lines.extend([f"{'#' * min(len(path) + 1, 4)} `agentopia {' '.join(path)}`", ""])
             if help_text:
-                lines.extend([help_text[0].upper() + help_text[1:] + ".", ""])
+                lines.extend([_expanded(help_text[0].upper() + help_text[1:]).rstrip(".") + ".", ""])
             if parser.description and parser.description != help_text:
-                lines.extend([" ".join(parser.description.split()), ""])
-            lines.extend(["```text", parser.format_usage().strip(), "```", ""])
+                lines.extend([_expanded(" ".join(parser.description.split())), ""])
+            lines.extend(["```text", _usage(parser, path), "```", ""])
             rows = _option_rows(parser)
             if rows:
                 lines.extend(["| option | default | what it does |", "|---|---|---|", *rows, ""])
