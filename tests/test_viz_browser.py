@@ -220,6 +220,18 @@ def _click_button(driver, label: str) -> None:
     buttons[0].click()
 
 
+def _save_conversation(driver) -> None:
+    """The week's conversations card, one transcript open, saved as viz-conversation.png (the manual's picture)."""
+    from selenium.webdriver.common.by import By
+
+    card = driver.find_element(By.CSS_SELECTOR, ".agentopia-conversations")
+    assert " this week" in card.text, card.text[:300]  # the week's conversations are listed ...
+    transcript = card.find_elements(By.CSS_SELECTOR, ".agentopia-transcript .transcript-said")
+    assert transcript, "no transcript lines shown"  # ... and the first one is open, its replies shown
+    driver.execute_script("arguments[0].scrollIntoView();", card)
+    card.screenshot(str(artifacts_dir() / "viz-conversation.png"))
+
+
 @pytest.mark.slow
 def test_live_town_steps_and_draws_map_network_and_plots(browser, server):
     browser.get(server + "/")
@@ -260,6 +272,7 @@ def test_live_town_steps_and_draws_map_network_and_plots(browser, server):
     assert "Recent activities" in inspector["content"] and "Diary" in inspector["content"]
 
     browser.save_screenshot(str(artifacts_dir() / "viz.png"))
+    _save_conversation(browser)
 
     _click_button(browser, "Reset")  # a fresh town with the sidebar's settings
     _wait_for(browser, lambda c: _shows(c, "start", 0), "week 0 after Reset")

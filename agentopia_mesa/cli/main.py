@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                           "(default: 3), or all")
     run.add_argument("--tables", choices=TOWN["tables"].choices, default=TOWN["tables"].default,
                      help="format of the per-resident tables (residents, ties, residents_yearly): csv (default) or "
-                          "parquet, smaller and faster for big runs, written in the background (README, run directory)")
+                          "parquet, smaller and faster for big runs, written in the background (docs/reference/run-directory.md)")
     add_society_arguments(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
