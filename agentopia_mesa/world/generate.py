@@ -193,7 +193,7 @@ def _home_name(label: str, i: int, surname: str) -> tuple[str, str]:
     if label == "apartment":  # 6 floors x 8 flats per building
         building, flat = divmod(i, 48)
         floor, letter = divmod(flat, 8)
-        base = _BUILDINGS[building % len(_BUILDINGS)] + _numeral(building // len(_BUILDINGS))
+        base = _BUILDINGS[building % len(_BUILDINGS)] + numeral(building // len(_BUILDINGS))
         return f"{base}, Apt {floor + 1}{'ABCDEFGH'[letter]}", f"{building}-{floor}"
     if label == "dorm":  # 4 floors x 6 rooms per dormitory
         building, room = divmod(i, 24)
@@ -229,10 +229,10 @@ def _name_everyone(t: Theme, people: list[_Person], rng: random.Random) -> None:
         else:
             for extra in range(1, 10_000):
                 if culture.surname_first:
-                    candidate = _full(culture, p.first, p.surname) + _numeral(extra)
+                    candidate = _full(culture, p.first, p.surname) + numeral(extra)
                 else:
                     initial = "ABCDEFGHJKLMNOPRSTVW"[(extra - 1) % 20] + "."
-                    candidate = f"{p.first} {initial} {p.surname}" + _numeral((extra - 1) // 20)
+                    candidate = f"{p.first} {initial} {p.surname}" + numeral((extra - 1) // 20)
                 if candidate not in taken:
                     p.name = candidate
                     break
@@ -257,7 +257,7 @@ def _full(culture: NameCulture, first: str, surname: str) -> str:
     return f"{surname} {first}" if culture.surname_first else f"{first} {surname}"
 
 
-def _numeral(n: int) -> str:
+def numeral(n: int) -> str:
     """'' for 0, else ' II', ' III', ... (Roman numerals distinguish namesakes and branches)."""
     if n <= 0:
         return ""
@@ -278,7 +278,7 @@ def _letters(n: int) -> str:
 _ASCII = str.maketrans("áéíóúñńśźżłàèìòù", "aeiounnszzlaeiou")
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     text = text.lower().replace("&", "and").replace("'", "")
     text = re.sub(r"[^a-z0-9]+", "-", text.translate(_ASCII))
     return text.strip("-")[:40].strip("-") or "place"
@@ -310,8 +310,8 @@ def _assign_positions(t: Theme, people: list[_Person], rng: random.Random) -> li
         rng.shuffle(names)
         opened = []
         for k in range(count):
-            name = names[k % len(names)] + _numeral(k // len(names))
-            key = _slug(name)
+            name = names[k % len(names)] + numeral(k // len(names))
+            key = slug(name)
             while key in keys:
                 key += "-x"
             keys.add(key)
@@ -443,13 +443,7 @@ def _layout(t: Theme, homes: list[_Home], orgs: list[_Org], jobs: list[JobSpec],
     """
     scale = math.sqrt(n / 100)
     public = _public_places(t, n)
-    total = len(public) + len(orgs) + len(homes)
-    side = max(4, math.ceil(2.4 * math.sqrt(n)), math.ceil(math.sqrt(total * 1.6)))
-    centre = (side - 1) / 2
-    cells = sorted(((x, y) for x in range(side) for y in range(side)),
-                   key=lambda c: math.hypot(c[0] - centre, c[1] - centre) + rng.random() * side * 0.15)
-    stride = max(1, len(cells) // total)
-    chosen = cells[::stride][:total]
+    side, chosen = grid_cells(len(public) + len(orgs) + len(homes), n, rng)
     spots = iter(chosen)
     places = [PlaceSpec(key=k, name=name, kind=kind, x=x, y=y, capacity=max(5, round(cap * max(scale, 0.3))),
                         affordances=aff) for (k, name, kind, aff, cap), (x, y) in zip(public, spots)]
@@ -459,11 +453,28 @@ def _layout(t: Theme, homes: list[_Home], orgs: list[_Org], jobs: list[JobSpec],
     for org, (x, y) in zip(orgs, spots):
         places.append(PlaceSpec(key=org.key, name=org.name, kind=org.workplace.kind, x=x, y=y,
                                 capacity=staff.get(org.key, 0) + 5, affordances=org.workplace.affordances))
-    outskirts = sorted(spots, key=lambda c: math.atan2(c[1] - centre, c[0] - centre))
+    outskirts = around(spots, side)
     for h, (x, y) in zip(homes, outskirts):
         places.append(PlaceSpec(key=h.key, name=h.name, kind="home", x=x, y=y, capacity=len(h.members) + 3,
                                 affordances=("rest",)))
     return GridSpec(width=side, height=side), tuple(places)
+
+
+def grid_cells(total: int, n: int, rng: random.Random) -> tuple[int, list[tuple[int, int]]]:
+    """The grid side for ``total`` places of a town of ``n`` residents, and ``total`` distinct
+    cells spread over it, nearest the centre first (a little jitter from ``rng``)."""
+    side = max(4, math.ceil(2.4 * math.sqrt(n)), math.ceil(math.sqrt(total * 1.6)))
+    centre = (side - 1) / 2
+    cells = sorted(((x, y) for x in range(side) for y in range(side)),
+                   key=lambda c: math.hypot(c[0] - centre, c[1] - centre) + rng.random() * side * 0.15)
+    stride = max(1, len(cells) // total)
+    return side, cells[::stride][:total]
+
+
+def around(cells, side: int) -> list[tuple[int, int]]:
+    """``cells`` in order of their angle around the grid's centre: neighbouring homes share a street."""
+    centre = (side - 1) / 2
+    return sorted(cells, key=lambda c: math.atan2(c[1] - centre, c[0] - centre))
 
 
 def _public_places(t: Theme, n: int) -> list[tuple[str, str, str, tuple[str, ...], int]]:
@@ -476,8 +487,8 @@ def _public_places(t: Theme, n: int) -> list[tuple[str, str, str, tuple[str, ...
     while len(out) < wanted and repeatable:
         base = repeatable[k % len(repeatable)]
         rank = k // len(repeatable)
-        name = base.more[rank % len(base.more)] + _numeral(rank // len(base.more))
-        key = _slug(name)
+        name = base.more[rank % len(base.more)] + numeral(rank // len(base.more))
+        key = slug(name)
         while key in keys:
             key += "-x"
         keys.add(key)
