@@ -90,12 +90,22 @@ def test_builtin_world_is_coherent(name, builtins):
             assert (job.min_age or 0) <= _age(r) <= (job.max_age or 200), (r.name, job.key)
         assert set(r.traits) >= {"extraversion", "empathy", "patience"} and set(r.talents) >= {"health", "beauty"}
         assert 2 <= len(r.values) <= 3 and r.motivation and r.introduction.startswith(r.name)
-    # Incomes follow the paper: work 100-500 mostly at the low end, allowances at most 250.
+        # The persona in words, as the paper's profiles have it.
+        assert all(getattr(r, f) for f in ("personality", "talent_words", "conflicts", "preferences", "backstory",
+                                           "details")), r.name
+        assert r.personality[:4].strip("IESNTFJP") == "" and "{" not in r.backstory + r.conflicts + r.details
+    # Incomes follow the paper: work 100-500, allowances at most 250; in apartment as the paper's apartment
+    # (mean 371, nearly every resident at an organisation of its own), elsewhere mostly at the low end.
     work = [j for j in w.jobs if j.work]
     assert all(100 <= j.weekly_income <= 500 and (j.min_age or 0) >= 16 for j in work)
     assert all(j.weekly_income <= 250 for j in w.jobs if not j.work)
     held = [jobs[r.job].weekly_income for r in w.residents if r.job and jobs[r.job].work]
-    assert statistics.median(held) < 367 and sum(x >= 367 for x in held) < 0.25 * len(held)
+    if name == "apartment":
+        positions = [jobs[r.job] for r in w.residents if r.job]
+        assert 350 <= statistics.mean(j.weekly_income for j in positions) <= 390
+        assert len({j.organisation for j in positions}) >= 90
+    else:
+        assert statistics.median(held) < 367 and sum(x >= 367 for x in held) < 0.25 * len(held)
     assert all(0 <= m <= 150 for j in w.jobs for m in j.min_skills.values())
     assert all(places[j.place].kind != "home" for j in w.jobs)
     assert all("work" in places[j.place].affordances for j in work)
