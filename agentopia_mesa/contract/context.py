@@ -53,8 +53,8 @@ def scored(table: dict[str, int], top: int) -> list[str]:
 #: The lean persona's words beyond the introduction, each cut to this many characters (at a
 #: sentence end where one is near): enough to give a small model a character, little enough to keep
 #: the lean prompts cheap (the paper context shows them whole, minds/paper_context.py).
-LEAN_PERSONA = (("personality", "personality", 160), ("inner conflict", "conflicts", 120),
-                ("likes and dislikes", "preferences", 120))
+LEAN_PERSONA = (("personality", "personality", 120), ("inner conflict", "conflicts", 100),
+                ("likes and dislikes", "preferences", 100))
 
 
 def lean_persona_lines(profile) -> list[str]:
