@@ -300,3 +300,32 @@ def test_control_characters_in_a_name(data):
     data["residents"][0]["name"] = "Bad\nName"
     message = _error(data)
     assert "residents[0].name" in message and "control characters" in message
+
+
+# -- persona fields --------------------------------------------------------------------------------
+NEW_FIELDS = ("personality", "talent_words", "conflicts", "preferences", "backstory", "details")
+
+
+def test_a_world_file_from_before_the_persona_fields_still_loads(data):
+    for r in data["residents"]:
+        for field in NEW_FIELDS:
+            del r[field]
+    world = parse_world(data, "old.json")
+    assert all(getattr(r, f) == "" for r in world.residents for f in NEW_FIELDS)
+
+
+def test_generated_residents_have_every_persona_field(data):
+    world = parse_world(data)
+    assert all(getattr(r, f).strip() for r in world.residents for f in NEW_FIELDS)
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("personality", "warm\x07and loud", "residents[1].personality: must not contain control characters"),
+    ("conflicts", "x" * 2001, "residents[1].conflicts: String should have at most 2000 characters"),
+    ("backstory", 42, "residents[1].backstory: Input should be a valid string"),
+    ("preferences", ["tea"], "residents[1].preferences: Input should be a valid string"),
+    ("details", None, "residents[1].details: Input should be a valid string"),
+])
+def test_a_bad_persona_field_is_one_line_naming_it(data, field, value, expected):
+    data["residents"][1][field] = value
+    assert expected in _error(data)

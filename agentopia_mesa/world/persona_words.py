@@ -16,13 +16,13 @@ world's seed draws.
 from __future__ import annotations
 
 import json
-import string
 from importlib import resources
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agentopia_mesa.world.loader import WorldError, _first_error
+from agentopia_mesa.world.themes import placeholders
 
 #: Placeholders a sentence may use.
 PLACEHOLDERS = frozenset({"first", "subj", "Subj", "poss", "obj", "self", "org", "role", "hobby", "age", "housemate"})
@@ -30,17 +30,7 @@ PLACEHOLDERS = frozenset({"first", "subj", "Subj", "poss", "obj", "self", "org",
 EVENT_AGES = (("child", 6, 14), ("young", 17, 29), ("adult", 30, 54), ("older", 55, 80))
 
 
-def _known_placeholders(text: str) -> str:
-    try:
-        fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-    except ValueError as exc:
-        raise ValueError(f"not a valid format string ({exc})") from None
-    if unknown := fields - PLACEHOLDERS:
-        raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}")
-    return text
-
-
-Sentence = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_known_placeholders)]
+Sentence = Annotated[str, Field(min_length=1, max_length=300), placeholders(PLACEHOLDERS)]
 HighLow = tuple[Sentence, Sentence]  # the sentence for a high value, then for a low one
 
 
