@@ -329,3 +329,15 @@ def test_generated_residents_have_every_persona_field(data):
 def test_a_bad_persona_field_is_one_line_naming_it(data, field, value, expected):
     data["residents"][1][field] = value
     assert expected in _error(data)
+
+
+def test_a_bad_persona_words_file_is_one_line_naming_the_sentence(tmp_path):
+    from agentopia_mesa.world.persona_words import load_persona_words
+
+    data = json.loads((FOLDER.parent / "persona_words.json").read_text(encoding="utf-8"))
+    data["routines"][1] = "{Subj} walks to {town} every day."
+    path = tmp_path / "persona_words.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(WorldError) as info:
+        load_persona_words(path)
+    assert "\n" not in str(info.value) and "routines[1]: unknown placeholder {town}" in str(info.value)

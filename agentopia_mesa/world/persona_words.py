@@ -55,8 +55,9 @@ class PersonaWords(_Strict):
     routines: tuple[Sentence, ...] = Field(min_length=1)
 
 
-def load_persona_words() -> PersonaWords:
-    path = resources.files("agentopia_mesa.world") / "persona_words.json"
+def load_persona_words(path=None) -> PersonaWords:
+    """The sentences file (default: the shipped one); a bad one raises ``WorldError`` in one line."""
+    path = path or resources.files("agentopia_mesa.world") / "persona_words.json"
     try:
         return PersonaWords.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except ValidationError as exc:
