@@ -112,3 +112,22 @@ def test_bad_arguments_are_one_line(tmp_path, capsys):
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 3 and "bad LLM spec" in errors[2]
     assert list(tmp_path.iterdir()) == []  # neither a world nor a cache left behind
+
+
+def test_a_persona_that_repeats_the_question_is_blanked_not_kept():
+    from agentopia_mesa.world.writer.prompts import PERSONA_FIELDS
+
+    def reply(request):  # a small model's habit: it copies the field descriptions as its answer
+        text = FakeBackend(verbose=True).chat(request).text
+        if request.tag == "world/persona/2":
+            answer = json.loads(text)
+            answer.update({f: PERSONA_FIELDS[f] for f in a.PERSONA_CHARS})
+            answer["values"] = ["two or three short beliefs they live by", "Family first."]
+            return json.dumps(answer)
+        return text
+
+    written = write_world(FakeBackend(reply=reply), _dispatcher(), residents=3, seed=5)
+    echoed, other = written.world.residents[1], written.world.residents[0]
+    assert all(getattr(echoed, f) == "" for f in a.PERSONA_CHARS) and echoed.values == ("Family first.",)
+    assert all(getattr(other, f) for f in a.PERSONA_CHARS)
+    assert f"texts that repeated the question blanked {len(a.PERSONA_CHARS) + 1}" in written.repairs

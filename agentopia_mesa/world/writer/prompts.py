@@ -7,6 +7,8 @@ and what exists already. World text from the theme and from earlier answers is q
 
 from __future__ import annotations
 
+import re
+
 from agentopia_mesa.world.text import as_data
 
 HOW_TO_WRITE = (
@@ -48,23 +50,42 @@ def household(size: int, kind: str, taken: list[str]) -> str:
             + (f" Do not reuse these names: {', '.join(as_data(t) for t in taken)}." if taken else ""))
 
 
+#: What each persona field holds, as the persona step asks for it.
+PERSONA_FIELDS = {
+    "introduction": "who they are, in two sentences",
+    "appearance": "looks, clothes and the impression they make",
+    "personality": "their character in words (temperament, habits of mind)",
+    "talent_words": "what they are good and bad at",
+    "motivation": "what they want most from life",
+    "conflicts": "what pulls them two ways, inside or with others",
+    "values": "two or three short beliefs they live by",
+    "preferences": "likes and dislikes",
+    "backstory": "where they come from and the key events of their past",
+    "details": "their life now: routines, places, people they know",
+}
+
+
 def persona(name: str, age: int, gender: str, home: str, housemates: list[str], positions: list[str]) -> str:
     living = (f"lives at {as_data(home)} with {', '.join(housemates)}" if housemates
               else f"lives alone at {as_data(home)}")
-    return (
-        f"Write the persona of {as_data(name)}, {age}, {as_data(gender)}, who {living}.\n"
-        "- introduction: who they are, in two sentences\n"
-        "- appearance: looks, clothes and the impression they make\n"
-        "- personality: their character in words (temperament, habits of mind)\n"
-        "- talent_words: what they are good and bad at\n"
-        "- motivation: what they want most from life\n"
-        "- conflicts: what pulls them two ways, inside or with others\n"
-        "- values: two or three short beliefs they live by\n"
-        "- preferences: likes and dislikes\n"
-        "- backstory: where they come from and the key events of their past\n"
-        "- details: their life now: routines, places, people they know\n"
-        f"- position: the position they hold now, one of: {', '.join(positions) or 'none'}; or none"
-    )
+    fields = "".join(f"- {field}: {what}\n" for field, what in PERSONA_FIELDS.items())
+    return (f"Write the persona of {as_data(name)}, {age}, {as_data(gender)}, who {living}.\n{fields}"
+            f"- position: the position they hold now, one of: {', '.join(positions) or 'none'}; or none")
+
+
+#: Share of a text's words found in one field description above which the text is taken for an echo.
+ECHO_SHARE = 0.8
+
+
+def echoes_the_question(text: str) -> bool:
+    """Whether ``text`` only repeats what the persona step asked (a small model copies its
+    instructions): at least ``ECHO_SHARE`` of its words are words of one field description."""
+    words = re.findall(r"[a-z]+", text.lower())
+    return bool(words) and any(sum(w in asked for w in words) >= ECHO_SHARE * len(words)
+                               for asked in _ASKED)
+
+
+_ASKED = [set(re.findall(r"[a-z]+", what)) | {"their", "they", "them"} for what in PERSONA_FIELDS.values()]
 
 
 def numbers(name: str, age: int, job: str) -> str:

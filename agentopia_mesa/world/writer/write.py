@@ -11,7 +11,8 @@ Every call goes through the client it is given (wrap it in the response cache wi
 seed and the call's tag, so the same seed, model and cache write the same world without a model
 call. Its token budget is the schema's (``llm/budgets.py``). An answer that still fails after the
 dispatcher's retries is filled in by defaults (a place named after its kind, a persona left
-blank, average numbers) and counted; if more than half of a round's answers fail, the world is
+blank, average numbers) and counted, and a persona text that only repeats what the step asked (a
+small model copies its instructions) is blanked and counted; if more than half of a round's answers fail, the world is
 refused with one line saying which round and why. The result is validated as any world file.
 """
 
@@ -209,9 +210,17 @@ def _words(persona, repairs: assemble.Repairs) -> dict:
     if persona is None:
         repairs.add("personas left blank")
         return {}
-    words = {field: assemble.clean_text(getattr(persona, field), repairs) for field in a.PERSONA_CHARS}
-    words["values"] = tuple(v for v in (assemble.clean_text(v, repairs).strip() for v in persona.values) if v)
+    words = {field: _own_words(getattr(persona, field), repairs) for field in a.PERSONA_CHARS}
+    words["values"] = tuple(v for v in (_own_words(v, repairs).strip() for v in persona.values) if v)
     return words
+
+
+def _own_words(text: str, repairs: assemble.Repairs) -> str:
+    """``text`` cleaned, or "" if it only repeats the question (counted)."""
+    if p.echoes_the_question(text):
+        repairs.add("texts that repeated the question blanked")
+        return ""
+    return assemble.clean_text(text, repairs)
 
 
 def _default_place(kind: str, repairs: assemble.Repairs) -> a.PlaceAnswer:
