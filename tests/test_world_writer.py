@@ -114,7 +114,7 @@ def test_bad_arguments_are_one_line(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []  # neither a world nor a cache left behind
 
 
-def test_a_persona_that_repeats_the_question_is_blanked_not_kept():
+def test_a_persona_that_repeats_the_question_or_has_no_word_is_blanked_not_kept():
     from agentopia_mesa.world.writer.prompts import PERSONA_FIELDS
 
     def reply(request):  # a small model's habit: it copies the field descriptions as its answer
@@ -124,6 +124,8 @@ def test_a_persona_that_repeats_the_question_is_blanked_not_kept():
             answer.update({f: PERSONA_FIELDS[f] for f in a.PERSONA_CHARS})
             answer["values"] = ["two or three short beliefs they live by", "Family first."]
             return json.dumps(answer)
+        if request.tag == "world/persona/3":  # or answers with punctuation alone
+            return json.dumps({**json.loads(text), "introduction": ", ", "values": [",", "Be kind."]})
         return text
 
     written = write_world(FakeBackend(reply=reply), _dispatcher(), residents=3, seed=5)
@@ -131,3 +133,6 @@ def test_a_persona_that_repeats_the_question_is_blanked_not_kept():
     assert all(getattr(echoed, f) == "" for f in a.PERSONA_CHARS) and echoed.values == ("Family first.",)
     assert all(getattr(other, f) for f in a.PERSONA_CHARS)
     assert f"texts that repeated the question blanked {len(a.PERSONA_CHARS) + 1}" in written.repairs
+    wordless = written.world.residents[2]
+    assert wordless.introduction == "" and wordless.values == ("Be kind.",) and wordless.personality
+    assert "texts without a word blanked 2" in written.repairs

@@ -81,8 +81,10 @@ def clean_name(text: str, fallback: str, repairs: Repairs, person: bool = False)
         cleaned = check_person_name(check_name(cleaned)) if person else check_name(cleaned)
     except ValueError:
         cleaned = ""
-    if cleaned != text:
-        repairs.add("names cleaned" if cleaned else "names replaced")
+    if not cleaned:
+        repairs.add("names replaced")
+    elif cleaned != text:
+        repairs.add("names cleaned")
     return cleaned or fallback
 
 

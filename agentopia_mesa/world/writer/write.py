@@ -216,9 +216,12 @@ def _words(persona, repairs: assemble.Repairs) -> dict:
 
 
 def _own_words(text: str, repairs: assemble.Repairs) -> str:
-    """``text`` cleaned, or "" if it only repeats the question (counted)."""
+    """``text`` cleaned, or "" if it only repeats the question or has no word at all (counted)."""
     if p.echoes_the_question(text):
         repairs.add("texts that repeated the question blanked")
+        return ""
+    if text and not any(ch.isalpha() for ch in text):
+        repairs.add("texts without a word blanked")
         return ""
     return assemble.clean_text(text, repairs)
 
