@@ -105,7 +105,8 @@ def _package(module: str) -> str:
 #: layers only, never a peer of its own layer (the minds and the environment know nothing of each other).
 LAYERS = (
     ("config", "trimming", "bounds"),
-    ("world", "calendar", "reward", "llm"),
+    ("llm",),  # generic: it knows no world; the world writer (world/writer) asks a model through it
+    ("world", "calendar", "reward"),
     ("town",),
     ("contract", "metrics"),
     ("minds", "environment"),

@@ -262,8 +262,9 @@ def _world_new(args) -> int:
 
 def _written_world(args):
     """``world new --llm``: the world a model writes (world/writer), and a note of what it cost."""
-    from agentopia_mesa.minds.assign import MixEntry
-    from agentopia_mesa.minds.llm_settings import AUTO, LLMSettings, client_for, dispatcher_for
+    from agentopia_mesa.llm.concurrency import AUTO
+    from agentopia_mesa.llm.settings import LLMSettings, MixEntry
+    from agentopia_mesa.llm.wiring import client_for, dispatcher_for
     from agentopia_mesa.world.writer.write import write_world
 
     cache = args.llm_cache or args.out.with_name(args.out.name.removesuffix(".json") + ".llm-cache.sqlite")
