@@ -4,6 +4,7 @@
     python benchmarks/bench_serving.py --profile paper --env llm --model 32b
     python benchmarks/bench_serving.py --towns 4                          # four towns share the server
     python benchmarks/bench_serving.py --table --weeks 2                  # the README's table
+    python benchmarks/bench_serving.py --profile paper --env llm --one-order --tools first   # before the cuts
 
 The town runs for real through the real dispatcher (``llm/virtual_server.py``): the fake backend
 (``fake:verbose`` by default, ``--fake terse`` for short answers)
