@@ -4,8 +4,10 @@
     python benchmarks/bench_serving.py --profile paper --env llm --model 32b
     python benchmarks/bench_serving.py --towns 4                          # four towns share the server
     python benchmarks/bench_serving.py --table --weeks 2                  # the README's table
+    python benchmarks/bench_serving.py --profile paper --env llm --one-order --tools first   # before the cuts
 
 The town runs for real through the real dispatcher (``llm/virtual_server.py``): the fake backend
+(``fake:verbose`` by default, ``--fake terse`` for short answers)
 writes the answers, a continuous-batching server simulated in virtual time (``llm/serving_model.py``,
 costs from ``H100_COSTS``) decides when each call ends; prompt and answer tokens are counted by
 Gemma 3's tokenizer from the embedded GGUF (``--tokenizer words``: one token a word). Reported per
@@ -63,13 +65,21 @@ class Week:
         return 10 * (weeks_per_year * week_s + self.end_s) / 3600
 
 
+def tools_after_system(args, model_name: str) -> bool:
+    """Where the model's chat template puts the tools (``--tools``; by default as the model's own
+    template: Llama 3.1's changes its system header, Qwen2.5's adds them after the system message)."""
+    return args.tools == "after-system" or (args.tools == "model" and model_name.startswith("32b"))
+
+
 def simulate(args, model_name: str, towns: int, tokenizer) -> Week:
     """``towns`` towns of ``args`` against one simulated ``model_name`` server."""
     costs = H100_COSTS[model_name]
     if args.max_seqs:
         costs = replace(costs, max_seqs=args.max_seqs)
-    server = VirtualServer(FakeBackend(), ServingModel(costs), tokenizer, args.answers == "budget")
-    dispatchers = [VirtualDispatcher(server) for _ in range(towns)]
+    answers = FakeBackend("verbose", verbose=True) if args.fake == "verbose" else FakeBackend()
+    server = VirtualServer(answers, ServingModel(costs), tokenizer, args.answers == "budget",
+                           tools_after_system=tools_after_system(args, model_name))
+    dispatchers = [VirtualDispatcher(server, alternate=not args.one_order) for _ in range(towns)]
     models = [town(args, server, d, seed=1 + i) for i, d in enumerate(dispatchers)]  # a sweep's runs differ
     real = time.perf_counter()
     run_towns(server, models)
@@ -77,14 +87,14 @@ def simulate(args, model_name: str, towns: int, tokenizer) -> Week:
     for stage, start, end in dispatchers[0].runs:
         stage_wall[stage] += end - start
     end_s = sum(stage_wall[s] for s in YEAR_END)
-    return Week(server.model.now, end_s, args.weeks, towns, server.model.stats, dict(stage_wall),
+    return Week(server.serving.now, end_s, args.weeks, towns, server.serving.stats, dict(stage_wall),
                 time.perf_counter() - real, server)
 
 
 def report(args, model_name: str, w: Week) -> None:
-    costs = w.server.model.costs
+    costs = w.server.serving.costs
     total = w.stats.total()
-    print(f"{costs.name}, at most {costs.max_seqs} running, answers {args.answers}: {w.towns} town(s) x {args.residents} residents x {args.weeks} week(s), profile {args.profile}, "
+    print(f"{costs.name}, at most {costs.max_seqs} running, answers {args.answers} by fake:{args.fake}, runs sent {"in one order" if args.one_order else "in alternate orders"}, tools {"after the system message" if w.server.tools_after_system else "first"}: {w.towns} town(s) x {args.residents} residents x {args.weeks} week(s), profile {args.profile}, "
           f"env {args.env}: {w.virtual_s:.0f} virtual s ({w.stats.busy_s:.0f} s of engine steps, {w.stats.steps} steps), "
           f"{total.calls} calls, {total.prompt} prompt tokens ({total.hit_rate:.0%} from the prefix cache), "
           f"{total.prefilled} prefilled, {total.decoded} decoded, mean running sequences "
@@ -147,6 +157,16 @@ def main() -> None:
     parser.add_argument("--tokenizer", choices=("gemma", "words"), default="gemma")
     parser.add_argument("--answers", choices=("written", "budget"), default="written",
                         help="answer tokens: as the fake wrote them (+1 for the end), or every answer at its max_tokens")
+    parser.add_argument("--fake", choices=("verbose", "terse"), default="verbose",
+                        help="who writes the answers: fake:verbose (every text at the asked length, as a capable "
+                             "model writes) or the terse fake (short texts: the first table's answers)")
+    parser.add_argument("--tools", choices=("model", "first", "after-system"), default="model",
+                        help="where the chat template puts the tools offered: before everything (Llama 3.1), after "
+                             "the system message (Qwen2.5, our note for models without tools); model: as the "
+                             "model's own template (8b: first, 32b: after-system)")
+    parser.add_argument("--one-order", action="store_true",
+                        help="send every run's calls in the town's order (as before the dispatcher sent every "
+                             "other run in reverse, for the prefix cache)")
     parser.add_argument("--max-seqs", type=int, default=0, help="the server's bound on running sequences (default: the cost model's, 256)")
     parser.add_argument("--table", action="store_true", help="every model and profile, 1 and --table-towns towns")
     parser.add_argument("--models", nargs="*", default=["8b", "32b"])

@@ -473,3 +473,26 @@ def test_progress_is_reported_as_each_job_ends_under_the_first_jobs_stage():
     reports.clear()
     dispatcher.run([(Slow(), ask("0", "solo/Cid/Y2020"), str)])  # a single job
     assert [(r.stage, r.done) for r in reports] == [("solo", 0), ("solo", 1)]
+
+
+def test_every_other_run_of_several_jobs_is_sent_in_reverse_and_answered_in_input_order():
+    sent = []
+
+    def record(request):
+        sent.append(request.tag)
+        return echo(request)
+
+    client = FakeBackend(reply=record)
+    dispatcher = Dispatcher(max_concurrency=1)  # one call at a time: the order of sending is the order of calls
+    runs = [[0, 1, 2], [3], [4, 5, 6], [7, 8]]
+    for numbers in runs:
+        outcomes = dispatcher.run([(client, job_request(i), parse_decision) for i in numbers])
+        assert [o.value["reason"] for o in outcomes] == [f"job {i}" for i in numbers]
+    # forward, a lone job (never counts), reverse, forward: each run starts with the prompts the last one sent last
+    assert sent == [f"job {i}" for i in (0, 1, 2, 3, 6, 5, 4, 7, 8)]
+
+    sent.clear()
+    one_order = Dispatcher(max_concurrency=1, alternate=False)
+    for numbers in runs:
+        one_order.run([(client, job_request(i), parse_decision) for i in numbers])
+    assert sent == [f"job {i}" for i in range(9)]

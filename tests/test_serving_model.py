@@ -1,6 +1,8 @@
 """The serving model (llm/serving_model.py) against hand-computed cases: one sequence, a batch,
 chunked prefill, a prefix hit, eviction, the sequence bound."""
 
+import json
+
 import pytest
 
 from agentopia_mesa.llm.serving_model import H100_COSTS, PrefixCache, ServerCosts, ServingModel, block_keys
@@ -197,3 +199,31 @@ def test_a_call_started_ahead_shares_the_batch_and_its_run_takes_the_answer_with
     assert (start_b, end_b) == pytest.approx((0.0, 0.0482))  # one batch from time 0, as in the first case
     assert start_a == end_a == pytest.approx(0.0482)
     assert len(server.requests) == 2
+
+
+def test_requests_carry_their_towns_order_of_sending_and_every_other_run_goes_in_reverse():
+    # Two runs of two calls each: the first sent forward (places 0, 1), the second in reverse (the
+    # last job gets place 2); the server takes calls that arrive together in that order.
+    server, _ = _served(lambda r: "x y z", [[("a b c d", str), ("e f g h", str)], [("a b c d", str), ("e f g h", str)]])
+    first, second = server.requests[:2], server.requests[2:]
+    assert sorted((r.sent, r.tag) for r in first) == [(0, "s0/x"), (1, "s1/x")]
+    assert sorted((r.sent, r.tag) for r in second) == [(2, "s1/x"), (3, "s0/x")]
+
+
+def test_the_tools_break_the_prefix_when_first_and_keep_the_system_message_when_after_it():
+    from agentopia_mesa.llm.client import ChatRequest
+    from agentopia_mesa.llm.virtual_server import WordTokenizer, prompt_ids
+
+    encode = WordTokenizer().encode
+    messages = ({"role": "system", "content": "persona and notebook"}, {"role": "user", "content": "plan"})
+    tools = ({"type": "function", "function": {"name": "read_note"}},)
+    plain = prompt_ids(ChatRequest(messages), encode)
+    first = prompt_ids(ChatRequest(messages, tools=tools), encode)
+    after = prompt_ids(ChatRequest(messages, tools=tools), encode, tools_after_system=True)
+    system = 1 + 1 + 1 + 3  # <bos>, the turn's start, "system", its three words
+    tool_ids = encode(json.dumps(list(tools)))
+    assert first[1:1 + len(tool_ids)] == tool_ids and first[1] != plain[1]  # nothing shared after <bos>
+    assert after[:system] == plain[:system] and len(after) == len(first) > len(plain)
+    # Without a system message the tools go first either way.
+    alone = ({"role": "user", "content": "plan"},)
+    assert prompt_ids(ChatRequest(alone, tools=tools), encode, True) == prompt_ids(ChatRequest(alone, tools=tools), encode)

@@ -71,6 +71,7 @@ def draw_encounters(
     expected = total / config.encounter_divisor
     n = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
     pools = {place: list(names) for place, names in idle_at.items() if len(names) >= 2}
+    present = {place: set(pool) for place, pool in pools.items()}  # the pools as sets, to ask who is there
     pairs = []
     for _ in range(n):
         places = [p for p, names in pools.items() if len(names) >= 2]
@@ -78,10 +79,12 @@ def draw_encounters(
             break
         weights = [len(pools[p]) * (len(pools[p]) - 1) for p in places]
         place = rng.choices(places, weights)[0]
-        pool = pools[place]
+        pool, here = pools[place], present[place]
         a = pool.pop(rng.randrange(len(pool)))
-        related = [b for b in ties.recently_met(a, config.related_for_encounter) if b in pool] if ties.acquaintance.has_node(a) else []
+        here.discard(a)
+        related = [b for b in ties.recently_met(a, config.related_for_encounter) if b in here] if ties.acquaintance.has_node(a) else []
         b = rng.choice(related) if related and rng.random() < 0.5 else rng.choice(pool)
         pool.remove(b)
+        here.discard(b)
         pairs.append((a, b, place))
     return pairs

@@ -25,6 +25,14 @@ so the server is not left idle): a later ``run`` of a job with the same client a
 request takes its outcome instead of calling again; jobs never run are dropped with
 ``Ahead.drop``. An equal request gets an answer as good as a fresh call's (a fixed seed gives the
 same), so starting early changes nothing but when the calls are made.
+
+Every other ``run`` of several jobs is sent last job first (``alternate``; outcomes still come back
+in input order). A stage asks every resident, and the next stage or round asks them again with the
+same start of the prompt (persona, notebook); a server's prefix cache too small to hold every
+resident's prefix evicts the least recently used, so runs sent in one order would each find the
+prefix they need just evicted, while a run in reverse starts with the prefixes the last one left
+(benchmarks/README.md, "Cutting the predicted hours"). Only the order of sending changes: the same
+requests, the same answers.
 """
 
 from __future__ import annotations
@@ -280,12 +288,13 @@ class Dispatcher:
     that open the circuit breaker (0: never); keep it at most ``max_concurrency``, so a hung server
     opens it before its stragglers hold every slot. ``breaker_s``: how long it stays open.
     ``max_rounds``: the most calls of a job with a toolbox before its answer's retries, the answer's
-    included (the tools are off on the last).
+    included (the tools are off on the last). ``alternate``: send every other run of several jobs
+    last job first (module docstring).
     """
 
     def __init__(self, max_concurrency: int = 8, timeout_s: float = 60.0, retries: int = 2, backoff_s: float = 0.5,
                  corrective_retry: bool = True, breaker_after: int = 8, breaker_s: float = 30.0,
-                 max_rounds: int = DEFAULT_ROUNDS):
+                 max_rounds: int = DEFAULT_ROUNDS, alternate: bool = True):
         if max_concurrency < 1 or retries < 0 or breaker_after < 0:
             raise ValueError("max_concurrency must be >= 1, retries and breaker_after >= 0")
         self.max_concurrency = max_concurrency
@@ -296,6 +305,8 @@ class Dispatcher:
         self.breaker_after = breaker_after
         self.breaker_s = breaker_s
         self.max_rounds = max_rounds
+        self.alternate = alternate
+        self._reverse = True  # the last run of several jobs was sent in reverse (so the first goes forward)
         self.stats = DispatchStats()
         self._lock = threading.Lock()
         self._failures_in_a_row = 0
@@ -315,7 +326,9 @@ class Dispatcher:
             return []
         start = time.perf_counter()
         with ThreadPoolExecutor(min(self.max_concurrency, len(jobs)), thread_name_prefix="llm-job") as pool:
-            futures = [self._started(job) or pool.submit(self._run_job, *job_parts(job)) for job in jobs]
+            futures: list = [None] * len(jobs)
+            for i in self._sending_order(len(jobs)):
+                futures[i] = self._started(jobs[i]) or self._submit(pool, jobs[i])
             if self.on_progress is not None:
                 self._report(jobs, futures, start)
             outcomes = self._outcomes(futures)
@@ -323,6 +336,19 @@ class Dispatcher:
             self.stats.jobs += len(jobs)
             self.stats.wall_s += time.perf_counter() - start
         return outcomes
+
+    def _sending_order(self, n: int) -> Sequence[int]:
+        """The order in which a run of ``n`` jobs is sent: every other run of several jobs in
+        reverse (module docstring), when ``alternate`` is set."""
+        if n < 2 or not self.alternate:
+            return range(n)
+        with self._lock:
+            self._reverse = reverse = not self._reverse
+        return range(n - 1, -1, -1) if reverse else range(n)
+
+    def _submit(self, pool: ThreadPoolExecutor, job: Job) -> Future:
+        """Start ``job`` on ``pool``."""
+        return pool.submit(self._run_job, *job_parts(job))
 
     def _outcomes(self, futures: list[Future]) -> list[Outcome]:
         """Wait for ``futures``, in order (where the caller's thread waits for a run's answers)."""
@@ -336,7 +362,7 @@ class Dispatcher:
             client, request, parse, toolbox = job_parts(job)
             if toolbox is not None or not request.tag:
                 continue
-            future = _AHEAD.submit(self._run_job, client, request, parse)
+            future = self._submit(_AHEAD, (client, request, parse))
             with self._lock:
                 self._ahead[request.tag] = (client, request, future)
             tags.append(request.tag)

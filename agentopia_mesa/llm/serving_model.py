@@ -118,13 +118,15 @@ H100_COSTS = {
 @dataclass(eq=False)
 class Request:
     """One request in the server: its ``prompt`` tokens, the ``completion`` tokens its answer has,
-    its ``tag`` and when it ``arrived`` (virtual s). Filled in as it runs: ``cached`` prompt tokens
+    its ``tag``, when it ``arrived`` (virtual s) and its place in its client's order of sending,
+    ``sent`` (which of the requests that arrive at the same time the server takes first). Filled in as it runs: ``cached`` prompt tokens
     found in the prefix cache, ``prefilled`` and ``generated`` so far, ``finished`` (virtual s)."""
 
     prompt: int
     completion: int
     tag: str = ""
     arrived: float = 0.0
+    sent: int = 0
     cached: int = 0
     prefilled: int = 0
     generated: int = 0

@@ -19,14 +19,16 @@ that is exactly what the town already knows.
 Bookkeeping (``VirtualDispatcher`` reports to the server): a town counts as waiting while a
 dispatcher run of its waits for an answer still to come; a job counts from when it is started
 (``run`` or ``ahead``) until its future is done, and as waiting while its call is in ``chat``. Calls
-that arrive at the same virtual time are served in the order of their tags, so a run's virtual
-times do not depend on the threads' race. The dispatcher's own bound on calls in flight
+that arrive at the same virtual time are served in the order their town sent them (``Dispatcher``
+sends every other run in reverse), then of their tags, so a run's virtual times do not depend on
+the threads' race. The dispatcher's own bound on calls in flight
 is not modelled: give it more than any stage asks at once (``VirtualDispatcher`` does), the
 server's ``max_seqs`` is the bound that matters.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import urllib.request
@@ -35,7 +37,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from agentopia_mesa.llm.client import ChatRequest, ChatResult, LLMClient
-from agentopia_mesa.llm.dispatcher import Dispatcher
+from agentopia_mesa.llm.dispatcher import Dispatcher, job_parts
 from agentopia_mesa.llm.serving_model import ServingModel
 
 
@@ -81,16 +83,24 @@ class GemmaTokenizer:
         return ids
 
 
-def prompt_ids(request: ChatRequest, encode: Callable[[str], Sequence[int]]) -> list[int]:
-    """The prompt as a chat template lays it out: the tools offered (as JSON, where templates put
-    them, before the messages), then each message as a role header, its text and an end marker
-    (Gemma's ``<start_of_turn>role ... <end_of_turn>``); encoded message by message, which the
-    template's special tokens make the same as encoding the whole."""
+def prompt_ids(request: ChatRequest, encode: Callable[[str], Sequence[int]], tools_after_system: bool = False) -> list[int]:
+    """The prompt as a chat template lays it out: the tools offered (as JSON), then each message as
+    a role header, its text and an end marker (Gemma's ``<start_of_turn>role ... <end_of_turn>``);
+    encoded message by message, which the template's special tokens make the same as encoding the
+    whole. Where the tools go decides what a call offering them shares with one that does not:
+    before everything (``tools_after_system`` False: as Llama 3.1's template, whose system header
+    itself changes when tools are offered), or at the end of the system message (True: as Qwen2.5's
+    template, and our own tool note for models without tools, llm/json_tools.py)."""
     ids = [2]  # <bos>
-    if request.tools:
-        ids += encode(json.dumps(list(request.tools)))
-    for message in request.messages:
-        ids += [105, *encode(message["role"] + "\n"), *encode(_content(message)), 106, 107]
+    tools = encode(json.dumps(list(request.tools))) if request.tools else []
+    after = tools_after_system and request.messages and request.messages[0]["role"] == "system"
+    if not after:
+        ids += tools
+    for i, message in enumerate(request.messages):
+        ids += [105, *encode(message["role"] + "\n"), *encode(_content(message))]
+        if after and i == 0:
+            ids += tools
+        ids += [106, 107]
     return ids + [105, *encode("model\n")]
 
 
@@ -108,17 +118,22 @@ def answer_text(result: ChatResult) -> str:
 
 class VirtualServer:
     """An ``LLMClient`` whose answers come from ``answers`` and whose timing comes from ``model``
-    (module docstring). ``tokenizer`` counts prompt and answer tokens; an answer's tokens are capped
+    (module docstring; kept as ``serving``: ``model`` is the answering model's name, which minds read
+    for its tokens per word). ``tokenizer`` counts prompt and answer tokens; an answer's tokens are capped
     at the request's ``max_tokens``, as a server stops there. ``at_budget``: every answer runs to
-    its ``max_tokens`` instead (an upper bound on decoding, whatever ``answers`` wrote)."""
+    its ``max_tokens`` instead (an upper bound on decoding, whatever ``answers`` wrote).
+    ``tools_after_system``: the template's place for the tools (``prompt_ids``)."""
 
     backend = "virtual"
 
-    def __init__(self, answers: LLMClient, model: ServingModel, tokenizer=None, at_budget: bool = False):
+    def __init__(self, answers: LLMClient, model: ServingModel, tokenizer=None, at_budget: bool = False,
+                 tools_after_system: bool = False):
         self.answers = answers
         self.at_budget = at_budget
-        self.model = model
-        self.name = f"{self.backend}:{getattr(answers, 'model', 'answers')}"
+        self.tools_after_system = tools_after_system  # where the template puts the tools (``prompt_ids``)
+        self.serving = model
+        self.model = getattr(answers, "model", "")  # the answering model's name, as every client has
+        self.name = f"{self.backend}:{self.model or 'answers'}"
         self.tokenizer = tokenizer or WordTokenizer()
         self.requests = []  # every request the model has served, in order of submission
         self._cond = threading.Condition()
@@ -132,13 +147,16 @@ class VirtualServer:
         """Available while the answers' client is."""
         self.answers.check()
 
-    def chat(self, request: ChatRequest) -> ChatResult:
+    def chat(self, request: ChatRequest, sent: int = 0) -> ChatResult:
+        """``request``'s answer once the model has served it; ``sent``: its place in its town's order
+        of sending (``VirtualDispatcher``), which orders the requests that arrive at the same time."""
         result = self.answers.chat(request)
-        ids = prompt_ids(request, self.tokenizer.encode)
+        ids = prompt_ids(request, self.tokenizer.encode, self.tools_after_system)
         budget = request.options.max_tokens
         completion = budget if self.at_budget else min(len(self.tokenizer.encode(answer_text(result))) + 1, budget)
         with self._cond:
-            served = self.model.submit(ids, completion, request.tag)
+            served = self.serving.submit(ids, completion, request.tag)
+            served.sent = sent
             self.requests.append(served)
             self._waiting += 1
             self._cond.notify_all()
@@ -201,17 +219,32 @@ class VirtualServer:
                 self._cond.wait_for(lambda: self._quiet() or self._towns == 0)
                 if self._towns == 0:
                     return
-                # Calls that arrived at the same virtual time in the order of their tags, not of
-                # the threads' race: the same town, the same virtual times.
-                self.model.waiting.sort(key=lambda r: (r.arrived, r.tag))
+                # Calls that arrived at the same virtual time in the order their towns sent them
+                # (then of their tags: towns side by side), not of the threads' race: the same
+                # town, the same virtual times.
+                self.serving.waiting.sort(key=lambda r: (r.arrived, r.sent, r.tag))
                 try:
-                    finished = self.model.advance()
+                    finished = self.serving.advance()
                 except BaseException as exc:  # a request that can never run: wake everyone with it
                     self.failed = exc
                     self._cond.notify_all()
                     raise
                 self._waiting -= len(finished)
                 self._cond.notify_all()
+
+
+#: The place in its town's order of sending of the job a thread runs (``VirtualDispatcher``).
+_SENDING = threading.local()
+
+
+class _Sent:
+    """``server`` as a client for one job: its calls carry the job's place in the order of sending."""
+
+    def __init__(self, server: VirtualServer, sent: int):
+        self.server, self.sent, self.name = server, sent, server.name
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        return self.server.chat(request, self.sent)
 
 
 class VirtualDispatcher(Dispatcher):
@@ -221,13 +254,28 @@ class VirtualDispatcher(Dispatcher):
     def __init__(self, server: VirtualServer, **options):
         super().__init__(**{"max_concurrency": 100_000, "timeout_s": 1e9, **options})
         self.server = server
+        self._sent = itertools.count()
         self.runs: list[tuple[str, float, float]] = []  # (stage, virtual start, virtual end) of each run
 
+    def _submit(self, pool, job):
+        """Start ``job`` with its place in the order of sending (taken on the town's thread, so it
+        does not depend on the threads' race)."""
+        return pool.submit(self._run_sent, next(self._sent), job_parts(job))
+
+    def _run_sent(self, sent: int, parts):
+        _SENDING.sent = sent
+        return self._run_job(*parts)
+
+    def _call(self, client, request):
+        if client is self.server:  # the order of sending travels with the call
+            client = _Sent(self.server, getattr(_SENDING, "sent", 0))
+        return super()._call(client, request)
+
     def run(self, jobs):
-        start = self.server.model.now
+        start = self.server.serving.now
         outcomes = super().run(jobs)
         if jobs:
-            self.runs.append(((jobs[0][1].tag or "calls").split("/", 1)[0], start, self.server.model.now))
+            self.runs.append(((jobs[0][1].tag or "calls").split("/", 1)[0], start, self.server.serving.now))
         return outcomes
 
     def _outcomes(self, futures):

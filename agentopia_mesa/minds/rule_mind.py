@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Sequence
-from itertools import accumulate
+from itertools import accumulate, islice
 
 from agentopia_mesa.contract import decisions as d
 from agentopia_mesa.contract import questions as q
@@ -304,24 +304,27 @@ class RuleMind(Mind):
 
     # -- year end -----------------------------------------------------------------------------
     def _job_wishes(self, question: q.JobWishQuestion) -> d.JobWishDecision:
+        """The two best-paid open jobs that pay 5 % more and fit the skills (and stay), or for the
+        jobless the three best that pay more, else the three best that fit."""
         r = question.resident
         leniency = question.context.career.skill_match_leniency
         current = r.job.weekly_income if r.job else -1
-        better = [
-            j for j in question.jobs
-            if j.eligible and j.vacancies > 0 and j.key != r.job_key and j.weekly_income > current * 1.05
-            and _fits(j, r, leniency)
-        ]
-        better.sort(key=lambda j: (-j.weekly_income, j.key))
+        ranked = _open_jobs(question.jobs)
+        better = []
+        for j in ranked:  # best paid first: stop at the first that pays too little, or at three
+            if j.weekly_income <= current * 1.05:
+                break
+            if j.key != r.job_key and _fits(j, r, leniency):
+                better.append(j)
+                if len(better) == 3:
+                    break
         wishes = [j.key for j in better[:2]]
         if r.job_key:
             wishes.append(d.STAY)
         elif len(better) > 2:
             wishes.append(better[2].key)
         if not r.job_key and not wishes:
-            fallback = sorted((j for j in question.jobs if j.eligible and j.vacancies > 0 and _fits(j, r, leniency)),
-                              key=lambda j: (-j.weekly_income, j.key))
-            wishes = [j.key for j in fallback[:3]]
+            wishes = [j.key for j in islice((j for j in ranked if _fits(j, r, leniency)), 3)]
         return d.JobWishDecision(wishes=wishes)
 
     def _ratings(self, question: q.RatingQuestion) -> d.RatingDecision:
@@ -358,6 +361,24 @@ def _note(about: str, feeling: str) -> d.NoteUpdate:
 @functools.lru_cache(maxsize=1024)
 def _event_words(event: str, words: int) -> str:
     return " ".join(f"I take part in {event} and give it my full attention.".split()[:words])
+
+
+# The year end shares one list of job views among residents of an age (stages/year_end.py), so the
+# open ones are ranked once a list, not once a resident: a town of N residents holds about N jobs.
+# Kept by the list's id with the list itself, so an id is never reused while its entry lives.
+_RANKED: dict[int, tuple[list, list]] = {}
+
+
+def _open_jobs(jobs: list[q.JobView]) -> list[q.JobView]:
+    """The eligible jobs with a vacancy, best paid first (then by key)."""
+    seen = _RANKED.get(id(jobs))
+    if seen is not None and seen[0] is jobs:
+        return seen[1]
+    if len(_RANKED) >= 64:
+        _RANKED.clear()
+    ranked = sorted((j for j in jobs if j.eligible and j.vacancies > 0), key=lambda j: (-j.weekly_income, j.key))
+    _RANKED[id(jobs)] = (jobs, ranked)
+    return ranked
 
 
 def _fits(job: q.JobView, r: Resident, leniency: float) -> bool:
