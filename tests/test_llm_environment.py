@@ -171,9 +171,9 @@ def test_invented_items_are_corrected_then_fall_back_to_the_rules():
 
 
 def test_invented_names_are_refused():
-    model, env = _town(lambda request: json.dumps({"encounters": [{"a": "Nobody", "b": "Ghost", "place": "x", "scene": "."}]}))
-    idle = {"canteen": [r.name for r in model.residents[:4]]}
-    task = e.EncountersTask(day=1, idle_at=idle, place_names=model.place_names, ties=model.ties, week_index=0)
+    model, env = _town(lambda request: json.dumps({"encounters": [{"day": 1, "a": "Nobody", "b": "Ghost", "place": "x", "scene": "."}]}))
+    idle = {1: [r.name for r in model.residents[:4]]}
+    task = e.EncountersTask(idle=idle, counts={1: 1}, places={"canteen": "Canteen"}, ties=model.ties)
     judge_all(model, [task])
     assert env.stats.fallbacks_by_task["encounters"] == 1 and env.stats.faults["invalid_answer"] >= 1
 

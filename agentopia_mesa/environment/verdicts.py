@@ -64,7 +64,7 @@ def to_verdict(task: e.Task, answer: BaseModel, rng: random.Random, config: Simu
         case e.EventsTask():
             return _events(task, answer)
         case e.EncountersTask():
-            return e.EncountersVerdict([e.Encounter(p.a, p.b, p.place, p.scene) for p in answer.encounters])
+            return e.EncountersVerdict([e.Encounter(p.a, p.b, p.place, p.scene, p.day) for p in answer.encounters])
         case e.NewJobsTask():
             taken = set(task.jobs)
             jobs = []

@@ -1,9 +1,8 @@
 """Activity days (paper §4, stage 5): one free-time slot per resident per day.
 
-Each day: booked residents go to their joint activity or public event; everyone else decides a
-solo activity and walks to where it happens; idle residents at the same public place may run
-into each other (an encounter replaces their solo plans, as the environment decides); then every
-activity is played, the environment judges its outcome (``stages.asking.judge_all``) and the
+Each day: booked residents go to their joint activity, public event or encounter (planned for the
+week after contact, ``stages.encounters``); everyone else decides a solo activity and walks to
+where it happens; then every activity is played, the environment judges its outcome (``stages.asking.judge_all``) and the
 verdicts are applied.
 
 Joint activities and encounters are conversations (paper §4.2), all of a day's played side by
@@ -37,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agentopia_mesa.contract.decisions import Utterance, spoken
-from agentopia_mesa.contract.environment import (PASS, EncountersTask, GatheringTask, PublicEventTask, ShopTask, SoloTask,
+from agentopia_mesa.contract.environment import (PASS, GatheringTask, PublicEventTask, ShopTask, SoloTask,
                                                  TurnRecord, TurnTask)
 from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
@@ -90,6 +89,7 @@ def activity_day(model, day: int) -> None:
     bookings = model.schedule.day(cal.day_index(day))
     joint: dict[str, list[Resident]] = {}
     public: dict[str, list[Resident]] = {}
+    met: dict[str, list[Resident]] = {}
     idle: list[Resident] = []
     for r in model.residents:
         booking = bookings.get(r.name)
@@ -97,6 +97,8 @@ def activity_day(model, day: int) -> None:
             idle.append(r)
         elif booking.kind == "joint":
             joint.setdefault(booking.ref, []).append(r)
+        elif booking.kind == "encounter":
+            met.setdefault(booking.ref, []).append(r)
         else:
             public.setdefault(booking.ref, []).append(r)
 
@@ -108,6 +110,13 @@ def activity_day(model, day: int) -> None:
         else:
             idle.extend(people)  # everyone else dropped out
         activity.status = "done"
+    for ref, people in met.items():
+        encounter = model.encounters[ref]
+        if len(people) < 2:
+            idle.extend(people)
+            continue
+        title = f"Ran into each other at {model.places[encounter.place].name}"
+        gatherings.append(Gathering("encounter", title, encounter.place, people, scene=encounter.scene))
 
     describe = not isinstance(model.environment, RuleEnvironment)  # a model judges: it reads what residents say they do
     early = _talk_ahead(model, gatherings, day)  # their first calls, while the solo decisions are asked
@@ -117,30 +126,16 @@ def activity_day(model, day: int) -> None:
     for r, question in zip(idle, questions, strict=True):
         plan = plans[r.name]
         r.go_to(model.places[_solo_place(question.places, r, plan)], plan.activity)
-    idle_at: dict[str, list[str]] = {}
-    for r in idle:
-        if r.place.is_public:
-            idle_at.setdefault(r.place.key, []).append(r.name)
-    met = set()
-    task = EncountersTask(day=day, idle_at=idle_at, place_names=model.place_names, ties=model.ties, week_index=cal.week_index,
-                          divisor=model.config.events.encounter_divisor)
-    for encounter in judge_all(model, [task])[0].encounters:
-        people = [model.residents_by_name[encounter.a], model.residents_by_name[encounter.b]]
-        title = f"Ran into each other at {model.places[encounter.place].name}"
-        gatherings.append(Gathering("encounter", title, encounter.place, people, scene=encounter.scene))
-        met.update((encounter.a, encounter.b))
-
-    solo = [r for r in idle if r.name not in met]
     if describe:  # the public events' descriptions and the solo slots' outcomes, while the conversations talk
         early += ask_ahead(model, _event_questions(model, _event_groups(model, public)))
-        early += judge_ahead(model, _solo_tasks(model, solo, plans, day))
+        early += judge_ahead(model, _solo_tasks(model, idle, plans, day))
 
     for g in gatherings:
         for p in g.people:
             p.go_to(model.places[g.place], g.title)
     _play_together(model, gatherings, day)
     _public_events(model, public, day)
-    _solo(model, solo, plans, day)
+    _solo(model, idle, plans, day)
     for started in early:
         started.drop()
 
