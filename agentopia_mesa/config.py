@@ -185,6 +185,13 @@ def validate_section(section: Any, prefix: str) -> None:
             object.__setattr__(section, f.name, checked)
 
 
+def validate_choices(section: Any, prefix: str, choices: dict[str, tuple[str, ...]]) -> None:
+    """Check that each field named in ``choices`` holds one of its allowed words."""
+    for name, allowed in choices.items():
+        if getattr(section, name) not in allowed:
+            raise ValueError(f"{prefix}.{name}: must be one of {', '.join(allowed)}, got {getattr(section, name)!r}")
+
+
 @dataclass(frozen=True)
 class CalendarConfig:
     """Simulated time (paper §2.2): one Mesa step is one week."""
@@ -367,9 +374,7 @@ class MemoryConfig:
 
     def __post_init__(self) -> None:
         validate_section(self, "memory")
-        for name, allowed in (("notes", ("tools", "json")), ("context", ("paper", "lean"))):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"memory.{name}: must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        validate_choices(self, "memory", {"notes": ("tools", "json"), "context": ("paper", "lean")})
 
     notes: str = "tools"
     context: str = "paper"
@@ -409,15 +414,24 @@ class CareerConfig:
     apply_job_skill_growth: bool = False
 
 
+#: Whom a resident rates (``reward.rated_people``).
+RATED_PEOPLE = ("notes", "ties")
+
+
 @dataclass(frozen=True)
 class RewardConfig:
     """Life reward (paper §6), computed once per reward period (= one simulated year)."""
 
     def __post_init__(self) -> None:
         validate_section(self, "reward")
+        validate_choices(self, "reward", {"rated_people": RATED_PEOPLE})
 
 
     max_related_for_ranking: int = 20
+    # Whom a resident rates at the year end: "notes" (the paper: the people whose notes it read or
+    # wrote most recently) or "ties" (ours: the people it interacted with most recently in the tie
+    # graph, ``SocialTies.recently_met``). The lean profile keeps "ties".
+    rated_people: str = "notes"
     pagerank_damping: float = 0.85
     pagerank_max_iter: int = 100
     pagerank_tol: float = 1e-6
@@ -510,7 +524,7 @@ class SimulationConfig:
 PROFILES: dict[str, dict[str, Any]] = {
     "lean": {"activity__min_turns": 2, "activity__max_turns": 4, "activity__reply_words": 60,
              "activity__entry_analysis": False, "activity__exit_reflection": False,
-             "memory__notes": "json", "memory__context": "lean"},
+             "memory__notes": "json", "memory__context": "lean", "reward__rated_people": "ties"},
     "paper": {},
 }
 DEFAULT_PROFILE = "lean"
