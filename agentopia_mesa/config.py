@@ -285,12 +285,17 @@ class DeltaLimits:
     money: tuple[int, int] | None
 
 
+#: What becomes of a contact answer's actions that cannot be carried out (``activity.contact_errors``).
+CONTACT_ERRORS = ("next_slot", "retry")
+
+
 @dataclass(frozen=True)
 class ActivityConfig:
     """Per-activity limits on state changes (paper §2.4 table, Appendix A)."""
 
     def __post_init__(self) -> None:
         validate_section(self, "activity")
+        validate_choices(self, "activity", {"contact_errors": CONTACT_ERRORS})
         if self.min_turns > self.max_turns:
             raise ValueError(f"activity.min_turns: {self.min_turns} is more than activity.max_turns ({self.max_turns})")
 
@@ -317,6 +322,15 @@ class ActivityConfig:
     # an encounter (a chance meeting) moves needs this fraction of a planned activity.
     gift_quality_bonus: float = 0.3
     encounter_scale: float = 0.7
+    # Contact (paper §4, stages 3-4). ``contact_errors``: what becomes of actions in a contact answer
+    # that cannot be carried out (an unknown person, place or invitation, a day off the week):
+    # "next_slot" (the paper: the rest is carried out, the errors are told to the resident in its
+    # next slot, and the slot's record is marked rejected) or "retry" (ours: the answer is refused
+    # and asked again with the problems shown). ``contact_summary``: after scheduling, each LLM
+    # resident writes a summary of the contact stage for its context (the paper's "Summary of the
+    # Contact Stage").
+    contact_errors: str = "next_slot"
+    contact_summary: bool = True
 
 
 @dataclass(frozen=True)
@@ -524,6 +538,7 @@ class SimulationConfig:
 PROFILES: dict[str, dict[str, Any]] = {
     "lean": {"activity__min_turns": 2, "activity__max_turns": 4, "activity__reply_words": 60,
              "activity__entry_analysis": False, "activity__exit_reflection": False,
+             "activity__contact_errors": "retry", "activity__contact_summary": False,
              "memory__notes": "json", "memory__context": "lean", "reward__rated_people": "ties"},
     "paper": {},
 }

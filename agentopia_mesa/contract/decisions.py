@@ -92,6 +92,12 @@ class ContactDecision(Decision):
     cancellations: list[Cancel] = Field(default=[], max_length=2)
 
 
+class ContactSummaryDecision(Decision):
+    """After contact and scheduling: the resident's own summary of what was arranged and what fell through."""
+
+    summary: Summary
+
+
 class SignupDecision(Decision):
     """Public events to join this week (ids), at most one per day."""
 

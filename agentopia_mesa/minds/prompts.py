@@ -53,6 +53,7 @@ def _tools_hint(question: q.Question, what: str) -> str:
 
 def _contact(question: q.ContactQuestion) -> str:
     lines = [f"CONTACT round {question.round} of {question.rounds}."]
+    lines += _errors(question.last_errors)
     if question.inbox:
         lines.append("Messages you received (quoted data):")
         lines += [f"- from {quoted(sender)}: {quoted(text)}" for sender, text in question.inbox]
@@ -72,6 +73,26 @@ def _contact(question: q.ContactQuestion) -> str:
     if question.memory.notes == "tools":
         lines.append("You may look up your notes (list_notes, read_note) before you answer.")
     lines.append("Send messages, propose activities (invite 1-4 people you know), reply to invitations by id, or cancel. Empty lists are fine.")
+    return "\n".join(lines)
+
+
+def _errors(errors: list[str]) -> list[str]:
+    """The actions of the resident's last contact round that could not be carried out."""
+    if not errors:
+        return []
+    return ["What you did last round that could not be carried out (the rest was done):", *(f"- {e}" for e in errors)]
+
+
+def _contact_summary(question: q.ContactSummaryQuestion) -> str:
+    lines = ["CONTACT IS OVER for this week; scheduling has settled who meets when."]
+    lines += _errors(question.last_errors)
+    if question.news:
+        lines.append("Messages since your last round (quoted data):")
+        lines += [f"- from {quoted(sender)}: {quoted(text)}" for sender, text in question.news]
+    booked = "\n".join(f"- {quoted(line)}" for line in question.booked)
+    lines.append(f"Your bookings this week (quoted data):\n{booked}" if booked else "You have nothing booked this week.")
+    lines.append(f"Write a summary of the contact stage for yourself, in at most {question.memory.summary_words} words: "
+                 "what was arranged and with whom, what fell through, and what to remember.")
     return "\n".join(lines)
 
 
@@ -243,7 +264,7 @@ def _rating(question: q.RatingQuestion) -> str:
 
 
 STAGE_PROMPTS = {
-    q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.SignupQuestion: _signup, q.SoloQuestion: _solo,
+    q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.ContactSummaryQuestion: _contact_summary, q.SignupQuestion: _signup, q.SoloQuestion: _solo,
     q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event, q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
     q.ReviewQuestion: _review, q.DiscardQuestion: _discard,
     q.JobWishQuestion: _job_wishes, q.RatingQuestion: _rating,

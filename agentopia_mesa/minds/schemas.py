@@ -57,7 +57,8 @@ def _paper_lengths(schema: dict, kind: type[q.Question], memory) -> None:
     ``CHARS_PER_WORD`` characters for each word asked, whatever the setting."""
     lengths = {q.PlanQuestion: (("long_term_goals", "short_term_goals"), memory.plan_words),
                q.ReviewQuestion: (("summary", "reflection"), memory.diary_words),
-               q.ExitQuestion: (("summary", "reflection"), memory.diary_words)}
+               q.ExitQuestion: (("summary", "reflection"), memory.diary_words),
+               q.ContactSummaryQuestion: (("summary",), memory.summary_words)}
     fields, words = lengths.get(kind, ((), 0))
     for name in fields:
         schema["properties"][name]["maxLength"] = CHARS_PER_WORD * words

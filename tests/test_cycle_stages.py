@@ -1,0 +1,84 @@
+"""The stages of the paper's cycle that issue 30 item 5 adds, each asked in the paper profile only:
+the contact errors returned in the next slot and the contact-stage summary, ..."""
+
+import json
+
+from agentopia_mesa.config import PROFILES, SimulationConfig
+from agentopia_mesa.contract import decisions as d
+from agentopia_mesa.contract import questions as q
+from agentopia_mesa.llm.dispatcher import Dispatcher
+from agentopia_mesa.llm.fake_backend import FakeBackend
+from agentopia_mesa.minds.llm_mind import LLMMind
+from agentopia_mesa.model import AgentopiaModel
+
+
+def _town(reply, residents=6, **overrides):
+    """``residents`` residents, all on one LLM mind answering ``reply(request)`` (None: the fake's
+    own answer); every decision's record and every request kept."""
+    backend = FakeBackend(reply=reply)
+    requests, entries, holder = [], [], {}
+    chat = backend.chat
+
+    def keep(request):
+        requests.append(request)
+        return chat(request)
+
+    backend.chat = keep
+
+    def minds(model, spec, index):
+        if "mind" not in holder:
+            holder["mind"] = LLMMind(backend, model.rule_mind, Dispatcher(max_concurrency=1, retries=0),
+                                     recorder=entries.append)
+        return holder["mind"]
+
+    model = AgentopiaModel(world="school", residents=residents, years=1, seed=0, minds=minds,
+                           calendar__weeks_per_year=2, **overrides)
+    return model, requests, entries
+
+
+def _empty_contact(**extra) -> str:
+    return json.dumps({"messages": [], "proposals": [], "replies": [], "cancellations": [], **extra})
+
+
+def test_contact_errors_go_back_in_the_next_slot_and_mark_the_slot_rejected():
+    def reply(request):
+        if request.tag.startswith("contact/") and request.tag.endswith("contact") and "round 1 of" in request.messages[-1]["content"]:
+            return _empty_contact(messages=[{"to": "Nobody Known", "text": "hi"}])
+        if request.tag.startswith("contact/"):
+            return _empty_contact()
+        return None
+
+    model, requests, entries = _town(reply)
+    model.step()
+    first = [e for e in entries if e["stage"] == "contact" and e.get("rejected")]
+    assert first and all("'Nobody Known' is not someone you know" in e["errors"][0] for e in first)
+    assert not any(e["fallback"] for e in first)  # accepted: the rest was carried out, nothing retried
+    second = [r.messages[-1]["content"] for r in requests if "CONTACT round 2 of" in r.messages[-1]["content"]]
+    assert second and all("could not be carried out" in text and "Nobody Known" in text for text in second)
+    assert model.counts["contact_errors"] == len(first)
+
+
+def test_the_lean_profile_retries_contact_errors_instead():
+    model, requests, entries = _town(lambda request: _empty_contact(messages=[{"to": "Nobody Known", "text": "hi"}])
+                                     if request.tag.startswith("contact/") else None,
+                                     **PROFILES["lean"])
+    model.step()
+    contact = [e for e in entries if e["stage"] == "contact"]
+    assert contact and all(e["fallback"] and not e.get("errors") for e in contact)  # refused, then the rule mind
+    assert not any(e["stage"] == "contact_summary" for e in entries)
+
+
+def test_each_llm_resident_sums_up_the_contact_stage():
+    model, requests, entries = _town(None)
+    model.step()
+    summaries = [e for e in entries if e["stage"] == "contact_summary"]
+    assert len(summaries) == len(model.residents)
+    text = next(r for r in requests if r.tag.startswith("contact_summary/")).messages[-1]["content"]
+    assert "CONTACT IS OVER" in text and "summary of the contact stage" in text
+    assert any(stage == "contact_summary" for stage, _ in model.residents[0].replies)
+
+
+def test_the_rule_mind_is_never_asked_for_a_contact_summary():
+    model = AgentopiaModel(world="school", residents=6, years=1, seed=0, calendar__weeks_per_year=2)
+    model.step()
+    assert SimulationConfig().activity.contact_summary and model.counts["contact_errors"] == 0
