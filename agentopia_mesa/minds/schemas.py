@@ -157,6 +157,7 @@ def schema_for(question: q.Question) -> dict:
             schema["$defs"]["Proposal"]["properties"]["invitees"]["items"] = {"type": "string", "enum": question.known or [""]}
             schema["$defs"]["Proposal"]["properties"]["required"]["items"] = {"type": "string", "enum": question.known or [""]}
             _enum(schema, (*defs, "Proposal", "properties", "place"), question.places)
+            schema["$defs"]["Proposal"]["properties"]["day"]["maximum"] = question.days
             _enum(schema, (*defs, "Reply", "properties", "activity_id"), [i.activity_id for i in question.invitations])
             _enum(schema, (*defs, "Cancel", "properties", "activity_id"), [i.activity_id for i in question.own_activities])
             for prop, allowed in (("messages", question.known), ("proposals", question.known and question.places),
