@@ -49,6 +49,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "activity.max_turns": (1, 100),
     "activity.reply_words": (10, 1000),
     "activity.public_words": (10, 200),
+    "activity.plan_activity_words": (0, 100),
     "events.encounter_divisor": (1, _BIG),
     "memory.tool_rounds": (1, 32),
     "memory.listed_people": (1, 10_000),
@@ -331,6 +332,11 @@ class ActivityConfig:
     # Contact Stage").
     contact_errors: str = "next_slot"
     contact_summary: bool = True
+    # After a solo slot (paper §4.1): each LLM resident writes a reflection on it.
+    solo_reflection: bool = True
+    # At Plan (paper §4, stage 1): besides a category per day, one activity per day in the
+    # resident's own words, in at most this many words (0: not asked), shown again on that day.
+    plan_activity_words: int = 30
 
 
 @dataclass(frozen=True)
@@ -539,6 +545,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "lean": {"activity__min_turns": 2, "activity__max_turns": 4, "activity__reply_words": 60,
              "activity__entry_analysis": False, "activity__exit_reflection": False,
              "activity__contact_errors": "retry", "activity__contact_summary": False,
+             "activity__solo_reflection": False, "activity__plan_activity_words": 0,
              "memory__notes": "json", "memory__context": "lean", "reward__rated_people": "ties"},
     "paper": {},
 }

@@ -108,6 +108,7 @@ def tie_liking(tie: dict | None) -> float:
 class PlanQuestion(Question):
     affordable: list[str] = field(default_factory=list)
     days: int = 5
+    activity_words: int = 0  # each day's activity also in at most this many of the resident's words (0: not asked)
     stage: ClassVar[str] = "plan"
     decision: ClassVar[type[d.Decision]] = d.PlanDecision
 
@@ -118,6 +119,8 @@ class PlanQuestion(Question):
             out.append(f"living_standard {decision.living_standard!r} is not affordable; choose one of {allowed}")
         if len(decision.intentions) != self.days:
             out.append(f"intentions: give exactly {self.days}, one per day")
+        if self.activity_words and len(decision.activities) != self.days:
+            out.append(f"activities: give exactly {self.days}, one per day, in your own words")
         return out
 
 
@@ -218,6 +221,7 @@ class SignupQuestion(Question):
 class SoloQuestion(Question):
     day: int = 1
     intention: str = "rest"
+    planned: str = ""  # the day's activity as the resident planned it, in its words ("" if it gave none)
     places: dict[str, list[str]] = field(default_factory=dict)  # activity -> place keys affording it
     describe: bool = False  # ask for the activity in the resident's own words (an LLM environment judges from them)
     stage: ClassVar[str] = "solo"
@@ -227,6 +231,22 @@ class SoloQuestion(Question):
         if decision.place and decision.place not in self.places.get(decision.activity, []):
             return [f"place {decision.place!r} does not afford {decision.activity}"]
         return []
+
+
+@dataclass
+class SoloReflectionQuestion(Question):
+    """After a solo slot and its outcome (paper §4.1, step 4): the resident's reflection on it."""
+
+    day: int = 1
+    activity: str = ""  # the solo activity done (its record's kind)
+    title: str = ""  # what happened, in a line
+    outcome: str = ""  # the environment's narration, when it gave one
+    stage: ClassVar[str] = "solo_reflection"
+    decision: ClassVar[type[d.Decision]] = d.ReflectionDecision
+
+    @property
+    def when(self) -> str:
+        return self.context.stamp(f"D{self.day}-{self.stage}")
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,16 @@ def _plan(question: q.PlanQuestion) -> str:
     return (
         f"PLAN your week. Affordable living standards: {', '.join(question.affordable) or 'frugal (nothing else)'}. "
         f"Give long-term and short-term goals and exactly {question.days} intentions, one per day, from: "
-        f"rest, study, work, exercise, leisure, shopping, socialize.{longer}{_tools_hint(question, 'general')}"
+        f"rest, study, work, exercise, leisure, shopping, socialize.{_in_words(question)}{longer}"
+        f"{_tools_hint(question, 'general')}"
     )
+
+
+def _in_words(question: q.PlanQuestion) -> str:
+    if not question.activity_words:
+        return ""
+    return (f" For each day also the one activity you plan, in your own words (at most {question.activity_words} "
+            "words each, no clock times), in day order.")
 
 
 def _tools_hint(question: q.Question, what: str) -> str:
@@ -125,9 +133,17 @@ def _solo(question: q.SoloQuestion) -> str:
     places = "; ".join(f"{a}: {', '.join(p[:6])}" for a, p in question.places.items())
     describe = (" Then say in your own words what exactly you do (one to three sentences, at most 100 words): "
                 "what happens next depends on it." if question.describe else "")
-    return (f"FREE SLOT, day {question.day}, alone. Your plan said: {question.intention}. Choose an activity "
+    planned = f" ({quoted(question.planned)})" if question.planned else ""
+    return (f"FREE SLOT, day {question.day}, alone. Your plan said: {question.intention}{planned}. Choose an activity "
             f"(rest, study, work, exercise, leisure, shopping), the skill if studying or working, and a place. Places: {places}."
             f"{describe}")
+
+
+def _solo_reflection(question: q.SoloReflectionQuestion) -> str:
+    outcome = f" How it went: {quoted(question.outcome)}." if question.outcome else ""
+    return (f"YOUR SOLO SLOT of day {question.day} is over: {question.activity}, {quoted(question.title)}.{outcome} "
+            f"Write a reflection on it for yourself, in the first person, in at most {question.memory.summary_words} "
+            "words: what it meant to you and what you take from it.")
 
 
 def _public_event(question: q.PublicEventQuestion) -> str:
@@ -264,7 +280,8 @@ def _rating(question: q.RatingQuestion) -> str:
 
 
 STAGE_PROMPTS = {
-    q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.ContactSummaryQuestion: _contact_summary, q.SignupQuestion: _signup, q.SoloQuestion: _solo,
+    q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.ContactSummaryQuestion: _contact_summary, q.SignupQuestion: _signup,
+    q.SoloQuestion: _solo, q.SoloReflectionQuestion: _solo_reflection,
     q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event, q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
     q.ReviewQuestion: _review, q.DiscardQuestion: _discard,
     q.JobWishQuestion: _job_wishes, q.RatingQuestion: _rating,

@@ -58,7 +58,8 @@ def _paper_lengths(schema: dict, kind: type[q.Question], memory) -> None:
     lengths = {q.PlanQuestion: (("long_term_goals", "short_term_goals"), memory.plan_words),
                q.ReviewQuestion: (("summary", "reflection"), memory.diary_words),
                q.ExitQuestion: (("summary", "reflection"), memory.diary_words),
-               q.ContactSummaryQuestion: (("summary",), memory.summary_words)}
+               q.ContactSummaryQuestion: (("summary",), memory.summary_words),
+               q.SoloReflectionQuestion: (("reflection",), memory.summary_words)}
     fields, words = lengths.get(kind, ((), 0))
     for name in fields:
         schema["properties"][name]["maxLength"] = CHARS_PER_WORD * words
@@ -76,6 +77,8 @@ def lengths_schema(question: q.Question) -> dict:
 def _length_settings(question: q.Question) -> tuple:
     """What besides its type and memory settings decides a question's lengths."""
     match question:
+        case q.PlanQuestion():
+            return (question.activity_words, question.days)
         case q.SoloQuestion():
             return (question.describe,)
         case q.PublicEventQuestion():
@@ -91,7 +94,9 @@ def _lengths(kind: type[q.Question], memory, *settings) -> dict:
     props = schema["properties"]
     if memory.context == "paper":
         _paper_lengths(schema, kind, memory)
-    if kind is q.SoloQuestion and settings[0]:  # the environment reads it: required, and room for 100 words
+    if kind is q.PlanQuestion:
+        _plan_in_words(schema, *settings)
+    elif kind is q.SoloQuestion and settings[0]:  # the environment reads it: required, and room for 100 words
         props["description"]["maxLength"] = DESCRIPTION_LIMIT
         schema.setdefault("required", []).append("description")
     elif kind is q.PublicEventQuestion:
@@ -103,6 +108,18 @@ def _lengths(kind: type[q.Question], memory, *settings) -> dict:
     if memory.notes == "tools" and "notes" in props:
         props["notes"]["maxItems"] = 0  # notes are kept with the tools (minds/notebook_tools.py)
     return schema
+
+
+def _plan_in_words(schema: dict, words: int, days: int) -> None:
+    """A plan's ``activities``: one a day in at most ``words`` words, required; with ``words`` 0
+    (``activity.plan_activity_words``) not asked at all (no property)."""
+    props = schema["properties"]
+    if not words:
+        del props["activities"]
+        return
+    props["activities"]["items"]["maxLength"] = CHARS_PER_WORD * words
+    props["activities"]["minItems"] = props["activities"]["maxItems"] = days
+    schema.setdefault("required", []).append("activities")
 
 
 def text_limits(question: q.Question) -> tuple[tuple[tuple[str, ...], int], ...]:

@@ -45,7 +45,8 @@ from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, situation
 from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
-                                               PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
+                                               PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion,
+                                               SoloReflectionQuestion, TurnQuestion)
 from agentopia_mesa.stages.transcripts import transcript
 from agentopia_mesa.town.notebook import PEOPLE
 from agentopia_mesa.town.resident import ActivityRecord, Resident
@@ -120,8 +121,8 @@ def activity_day(model, day: int) -> None:
 
     describe = not isinstance(model.environment, RuleEnvironment)  # a model judges: it reads what residents say they do
     early = _talk_ahead(model, gatherings, day)  # their first calls, while the solo decisions are asked
-    questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r), describe=describe)
-                 for r in idle]
+    questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], planned=r.planned[day - 1] if r.planned else "",
+                              places=model.solo_places(r), describe=describe) for r in idle]
     plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(model, questions), strict=True)}
     for r, question in zip(idle, questions, strict=True):
         plan = plans[r.name]
@@ -535,7 +536,7 @@ def _solo_tasks(model, people: list[Resident], plans: dict, day: int) -> list[So
 
 
 def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
-    economy, when = model.config.economy, model.calendar.stamp("activity", day)
+    when = model.calendar.stamp("activity", day)
     tasks = _solo_tasks(model, people, plans, day)
     shoppers = []
     for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
@@ -545,8 +546,28 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
             shoppers.append((r, task, verdict.changes, verdict.note, verdict.outcome))
         else:
             _record(model, r, when, task.activity, verdict.note, r.place.key, verdict.changes, note=verdict.outcome)
+    _shop(model, shoppers, day)
+    if model.config.activity.solo_reflection:
+        _reflect(model, people, day)
+
+
+def _reflect(model, people: list[Resident], day: int) -> None:
+    """Each of ``people`` whose mind keeps its answers for its context (an LLM mind) reflects on its
+    solo slot (paper §4.1, step 4); the reflection is what it wrote of the slot (the record's
+    ``summary``, in later prompts). A rule mind's would be unused: it is not asked."""
+    thinking = [r for r in people if r.mind.keeps_replies and r.records]
+    questions = [SoloReflectionQuestion(r, day=day, activity=r.records[-1].kind, title=r.records[-1].title,
+                                        outcome=r.records[-1].note) for r in thinking]
+    for r, decision in zip(thinking, ask_all(model, questions), strict=True):
+        r.records[-1].summary = decision.reflection
+
+
+def _shop(model, shoppers: list, day: int) -> None:
+    """The shop for those of the day's solo slots spent shopping: the environment's window, then
+    each resident's choice, paid for and recorded."""
     if not shoppers:
         return
+    economy, when = model.config.economy, model.calendar.stamp("activity", day)
     windows = [ShopTask(resident=r, day=day, price_list=model.world.price_list, description=task.description,
                         count=economy.shop_offers) for r, task, _, _, _ in shoppers]
     questions = [PurchaseQuestion(r, offers=verdict.offers)
