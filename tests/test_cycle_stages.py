@@ -82,3 +82,70 @@ def test_the_rule_mind_is_never_asked_for_a_contact_summary():
     model = AgentopiaModel(world="school", residents=6, years=1, seed=0, calendar__weeks_per_year=2)
     model.step()
     assert SimulationConfig().activity.contact_summary and model.counts["contact_errors"] == 0
+
+
+def test_each_llm_resident_reflects_on_its_solo_slots():
+    model, requests, entries = _town(None)
+    model.step()
+    reflections = [e for e in entries if e["stage"] == "solo_reflection"]
+    solos = [e for e in entries if e["stage"] == "solo"]
+    assert reflections and len(reflections) == len(solos)  # one per solo slot (shopping included)
+    text = next(r for r in requests if r.tag.startswith("solo_reflection/")).messages[-1]["content"]
+    assert "YOUR SOLO SLOT" in text and "reflection" in text
+    written = [rec for r in model.residents for rec in r.last_records or r.records if rec.kind not in ("joint", "encounter", "public")]
+    assert written and all(rec.summary for rec in written)  # the reflection is what the resident wrote of the slot
+
+
+def test_the_lean_profile_asks_for_no_solo_reflection():
+    model, requests, entries = _town(None, **PROFILES["lean"])
+    model.step()
+    assert any(e["stage"] == "solo" for e in entries) and not any(e["stage"] == "solo_reflection" for e in entries)
+
+
+def test_the_plan_gives_one_activity_a_day_in_the_residents_words():
+    def reply(request):
+        if request.tag.startswith("plan/"):
+            days = request.schema["properties"]["activities"]["minItems"]
+            return json.dumps({"long_term_goals": "Grow.", "short_term_goals": "Rest.", "living_standard": "frugal",
+                               "intentions": ["rest"] * days,
+                               "activities": [f"Read the old novel by the window on day {i + 1}" for i in range(days)]})
+        return None
+
+    model, requests, entries = _town(reply)
+    model.step()
+    plan = next(r for r in requests if r.tag.startswith("plan/"))
+    assert "in your own words" in plan.messages[-1]["content"] and "activities" in plan.schema["required"]
+    solo = [r.messages[-1]["content"] for r in requests if r.tag.startswith("solo/")]
+    assert solo and all("Read the old novel by the window on day" in text for text in solo)
+    assert model.residents[0].planned[0] == "Read the old novel by the window on day 1"
+
+
+def test_the_lean_plan_asks_no_words():
+    model, requests, entries = _town(None, **PROFILES["lean"])
+    model.step()
+    plan = next(r for r in requests if r.tag.startswith("plan/"))
+    assert "activities" not in plan.schema["properties"] and "in your own words" not in plan.messages[-1]["content"]
+
+
+def test_the_year_end_rewrite_covers_every_updatable_text():
+    from collections import Counter
+
+    from agentopia_mesa.contract.environment import ProfileTask
+    from agentopia_mesa.environment.answers import schema_for, updatable_texts
+    from agentopia_mesa.environment.llm_environment import LLMEnvironment
+    from agentopia_mesa.stages.asking import judge_all
+
+    texts = updatable_texts()
+    assert {"introduction", "appearance", "motivation"} <= set(texts)
+
+    def reply(request):
+        return json.dumps({**{name: f"A new {name} after the year." for name in texts}, "traits": [], "talents": []})
+
+    model = AgentopiaModel(world="school", residents=4, years=1, seed=0, environment=lambda m: LLMEnvironment(
+        FakeBackend(reply=reply), m.rule_environment, Dispatcher(max_concurrency=1, retries=0)))
+    task = ProfileTask(resident=model.residents[0], year_counts=Counter(), diaries=[])
+    assert set(texts) <= set(schema_for(task)["required"])
+    verdict = judge_all(model, [task])[0]
+    assert verdict.text == {name: f"A new {name} after the year." for name in texts}
+    prompt = model.environment.request_for(task).messages[-1]["content"]
+    assert all(name.replace("_", " ") in prompt for name in texts)

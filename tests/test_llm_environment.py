@@ -137,7 +137,7 @@ def test_the_code_clips_what_the_model_proposes():
         if task == "env-solo":
             return _solo_answer(vitality=90, mood=-90, esteem=9, skill_gain=50, money=900)
         if task == "env-profile":
-            return json.dumps({"introduction": "Changed.", "motivation": "", "traits": [{"name": "empathy", "change": 20}],
+            return json.dumps({"introduction": "Changed.", "appearance": "", "motivation": "", "traits": [{"name": "empathy", "change": 20}],
                                "talents": [{"name": "health", "change": -20}]})
         raise AssertionError(task)
 

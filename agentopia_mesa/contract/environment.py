@@ -305,7 +305,7 @@ class ProfileTask(Task):
 class ProfileVerdict:
     traits: dict[str, int]  # new values, each within the drift limit of the old
     talents: dict[str, int]
-    text: dict[str, str] = field(default_factory=dict)  # profile text fields rewritten (introduction, motivation)
+    text: dict[str, str] = field(default_factory=dict)  # profile text fields rewritten (``answers.updatable_texts``)
 
 
 @dataclass

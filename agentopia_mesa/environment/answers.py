@@ -14,7 +14,7 @@ import functools
 from collections import Counter
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, create_model
 
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.contract.decisions import RatingDecision
@@ -125,11 +125,16 @@ class Drift(Answer):
     change: int = Field(ge=-20, le=20)
 
 
-class ProfileAnswer(Answer):
-    introduction: Text
-    motivation: Text
-    traits: list[Drift] = Field(max_length=12)
-    talents: list[Drift] = Field(max_length=12)
+def updatable_texts() -> tuple[str, ...]:
+    """The profile's words a yearly rewrite may change (paper §3.1: every updatable field): each
+    free text of ``ResidentSpec`` that a world may leave empty (introduction, appearance,
+    motivation, and whatever persona words the schema adds), in the schema's order."""
+    return tuple(name for name, f in world.ResidentSpec.model_fields.items() if f.annotation is str and f.default == "")
+
+
+#: The rewrite's answer: every updatable text, then the drift of traits and talents.
+ProfileAnswer = create_model("ProfileAnswer", __base__=Answer, **{name: (Text, ...) for name in updatable_texts()},
+                             traits=(list[Drift], Field(max_length=12)), talents=(list[Drift], Field(max_length=12)))
 
 
 ANSWERS: dict[type[e.Task], type[BaseModel]] = {
@@ -342,8 +347,8 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
             r = task.resident
             out += [f"traits: {d.name!r} is not one of your traits" for d in answer.traits if d.name not in r.traits]
             out += [f"talents: {d.name!r} is not one of your talents" for d in answer.talents if d.name not in r.talents]
-            out += _world_problems("introduction", answer.introduction, _WORLD_TEXT)
-            out += _world_problems("motivation", answer.motivation, _WORLD_TEXT)
+            for name in updatable_texts():
+                out += _world_problems(name, getattr(answer, name), _WORLD_TEXT)
         case e.RatingTask():
             allowed = set(task.question.people)
             out += [f"ratings: {x.name!r} is not one of the people to rate" for x in answer.ratings if x.name not in allowed]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from agentopia_mesa.config import DeltaLimits, SimulationConfig
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.contract.context import WORLD_RULES, memory, persona, quoted, quoted_list, scored
-from agentopia_mesa.environment.answers import encounter_days, job_bases, new_event_bounds
+from agentopia_mesa.environment.answers import encounter_days, job_bases, updatable_texts, new_event_bounds
 from agentopia_mesa.world.text import neutralise_markers
 
 JUDGE = (
@@ -221,11 +221,14 @@ def _profile(task: e.ProfileTask, config: SimulationConfig) -> str:
     r = task.resident
     diaries = "\n".join(f"- {d.when}: {quoted(d.summary)} {quoted(d.reflection)}" for d in task.diaries[-8:])
     done = ", ".join(f"{k} {n}" for k, n in sorted(task.year_counts.items())) or "nothing recorded"
+    texts = updatable_texts()
+    profile = "".join(f"\n- {name.replace('_', ' ')}: {quoted(getattr(r.profile, name))}" for name in texts)
     return (
-        f"YEARLY PROFILE REWRITE for {quoted(r.name)}.\nProfile: introduction {quoted(r.profile.introduction)}; "
-        f"motivation {quoted(r.profile.motivation)}; traits {', '.join(scored(r.traits, 12))}; talents "
-        f"{', '.join(scored(r.talents, 12))}.\nThe year: {done}.\nDiaries (quoted data):\n{diaries or '- none'}\n"
-        f"Rewrite the introduction and motivation to reflect the year (one or two sentences each), and propose trait "
+        f"YEARLY PROFILE REWRITE for {quoted(r.name)}.\nProfile (quoted data):{profile}\n- traits "
+        f"{', '.join(scored(r.traits, 12))}; talents {', '.join(scored(r.talents, 12))}.\nThe year: {done}.\n"
+        f"Diaries (quoted data):\n{diaries or '- none'}\n"
+        f"Rewrite each of {', '.join(t.replace('_', ' ') for t in texts)} to reflect the year (one or two sentences "
+        "each; keep what did not change), and propose trait "
         f"changes (at most ±{config.career.max_trait_drift}) and talent changes (at most ±{config.career.max_talent_drift}) "
         "that the year explains; leave out what did not change."
     )

@@ -81,7 +81,7 @@ def to_verdict(task: e.Task, answer: BaseModel, rng: random.Random, config: Simu
             r, career = task.resident, config.career
             traits = _drifted(r.traits, answer.traits, career.max_trait_drift)
             talents = _drifted(r.talents, answer.talents, career.max_talent_drift)
-            text = {k: v for k, v in (("introduction", answer.introduction), ("motivation", answer.motivation)) if v.strip()}
+            text = {k: v for k in a.updatable_texts() if (v := getattr(answer, k)).strip()}
             return e.ProfileVerdict(traits, talents, text)
         case e.RatingTask():
             allowed = set(task.question.people)
