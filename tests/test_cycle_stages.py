@@ -1,5 +1,6 @@
 """The stages of the paper's cycle that issue 30 item 5 adds, each asked in the paper profile only:
-the contact errors returned in the next slot and the contact-stage summary, ..."""
+the contact errors returned in the next slot, the contact-stage summary, the solo reflection, the
+plan's activity a day in the resident's words, and the year-end rewrite of every updatable text."""
 
 import json
 
@@ -149,3 +150,27 @@ def test_the_year_end_rewrite_covers_every_updatable_text():
     assert verdict.text == {name: f"A new {name} after the year." for name in texts}
     prompt = model.environment.request_for(task).messages[-1]["content"]
     assert all(name.replace("_", " ") in prompt for name in texts)
+
+
+def test_a_paper_profile_fake_run_asks_every_new_question(tmp_path):
+    """Issue 30's "done": each new question of the paper profile shows in decisions.jsonl."""
+    from agentopia_mesa.cli.main import main
+
+    out = tmp_path / "run"
+    weeks, residents = 2, 6
+    assert main(["run", "--world", "school", "--residents", str(residents), "--years", "1", "--weeks-per-year", str(weeks),
+                 "--seed", "3", "--mind", "llm", "--llm", "fake", "--profile", "paper", "--quiet", "--out", str(out)]) == 0
+    lines = [json.loads(x) for x in (out / "decisions.jsonl").read_text(encoding="utf-8").splitlines()]
+    mind = [x for x in lines if x.get("role") != "environment"]
+    env = [x for x in lines if x.get("role") == "environment"]
+    count = lambda stage: sum(x["stage"] == stage for x in mind)  # noqa: E731
+    assert count("contact_summary") == residents * weeks
+    assert count("solo_reflection") == count("solo") > 0
+    plans = [x for x in mind if x["stage"] == "plan" and not x["fallback"]]
+    assert plans and all(len(x["decision"]["activities"]) == 5 for x in plans)
+    assert sum(x["task"] == "encounters" for x in env) == weeks  # one a week
+    profile = [x for x in env if x["task"] == "profile" and not x["fallback"]]
+    from agentopia_mesa.environment.answers import updatable_texts
+
+    assert len(profile) == residents and all(set(x["decision"]["text"]) == set(updatable_texts()) for x in profile)
+    assert all(x["rejected"] == bool(x.get("errors")) for x in mind if x["stage"] == "contact" and not x["fallback"])
