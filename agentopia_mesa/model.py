@@ -184,7 +184,10 @@ class AgentopiaModel(mesa.Model):
         self.places = {p.key: Place(self, p, self.grid[(p.x, p.y)]) for p in spec.places}
         self._build_place_index()
         self.ties = SocialTies(self.config.social, [r.name for r in spec.residents])
-        self.residents = self._make_residents(spec, minds)
+        #: Who decides for each resident, by name: held beside the residents, not in them (the
+        #: town's state knows no minds); stages ask ``minds[resident.name]``.
+        self.minds: dict[str, Mind] = self._make_minds(spec, minds)
+        self.residents = self._make_residents(spec)
         self.residents_by_name = {r.name: r for r in self.residents}
         self._initial_ties(spec)
 
@@ -197,8 +200,11 @@ class AgentopiaModel(mesa.Model):
                                                             "encounters": dict}
 
     def __setstate__(self, state: dict) -> None:
-        """An older checkpoint loads with defaults for what it did not know yet."""
+        """An older checkpoint loads with defaults for what it did not know yet, and with the minds
+        its residents held taken out of them (before the model held the minds)."""
         missing = {name: make() for name, make in self.CHECKPOINT_DEFAULTS.items() if name not in state}
+        if "minds" not in state:
+            missing["minds"] = {r.name: r.__dict__.pop("mind") for r in state["residents"]}
         self.__dict__.update(missing, **state)
 
     # -- the weekly cycle ---------------------------------------------------------------------
@@ -239,23 +245,22 @@ class AgentopiaModel(mesa.Model):
         return reward_table(self)
 
     # -- building -----------------------------------------------------------------------------
-    def _make_residents(self, spec: WorldSpec, minds) -> list[Resident]:
+    def _make_minds(self, spec: WorldSpec, minds: Mind | MindFactory | None) -> dict[str, Mind]:
         rule_mind = self.rule_mind = RuleMind(self.random)
+        if minds is None or isinstance(minds, Mind):
+            return {profile.name: minds if minds is not None else rule_mind for profile in spec.residents}
+        return {profile.name: minds(self, profile, i) or rule_mind for i, profile in enumerate(spec.residents)}
+
+    def _make_residents(self, spec: WorldSpec) -> list[Resident]:
         residents = []
-        for i, profile in enumerate(spec.residents):
-            if minds is None:
-                mind = rule_mind
-            elif isinstance(minds, Mind):
-                mind = minds
-            else:
-                mind = minds(self, profile, i) or rule_mind
+        for profile in spec.residents:
             state = ResidentState(
                 vitality=self.config.needs.start_vitality,
                 needs={n: self.config.needs.start_fulfilment for n in NEEDS},
                 skills=dict(profile.skills),
                 deposit=profile.deposit,
             )
-            residents.append(Resident(self, profile, self.places[profile.home], mind, state))
+            residents.append(Resident(self, profile, self.places[profile.home], state))
         return residents
 
     def _initial_ties(self, spec: WorldSpec) -> None:

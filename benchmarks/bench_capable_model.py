@@ -26,6 +26,7 @@ from pathlib import Path
 
 from agentopia_mesa.llm.factory import make_backend
 from agentopia_mesa.llm.ollama_api_server import OllamaAPIServer
+from agentopia_mesa.run.layout import RunLayout
 
 COMMAND = ["run", "--world", "school", "--residents", "6", "--years", "1", "--weeks-per-year", "2", "--seed", "3",
            "--mind", "llm", "--quiet"]
@@ -34,7 +35,7 @@ COMMAND = ["run", "--world", "school", "--residents", "6", "--years", "1", "--we
 def stage_table(run_dir: Path) -> list[str]:
     """Per stage (the environment's as env:TASK): decisions, fallbacks and the first fallback's error."""
     rows = collections.defaultdict(lambda: [0, 0, ""])
-    for line in (run_dir / "decisions.jsonl").open(encoding="utf-8"):
+    for line in RunLayout(run_dir).decisions.open(encoding="utf-8"):
         entry = json.loads(line)
         row = rows[("env:" if entry.get("role") == "environment" else "") + entry["stage"]]
         row[0] += 1
@@ -65,7 +66,7 @@ def main(argv=None) -> None:
                 print(done.stderr[-2000:])
                 continue
             print("\n".join(stage_table(out)))
-            summary = (out / "summary.txt").read_text(encoding="utf-8").splitlines()
+            summary = RunLayout(out).summary.read_text(encoding="utf-8").splitlines()
             print("\n".join(line for line in summary if any(k in line for k in ("minds:", "environment:", "by kind",
                                                                                  "truncated", "trimmed", "warning"))))
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from agentopia_mesa.cli.main import main
 from agentopia_mesa.run.dialogues import read_dialogues
+from agentopia_mesa.run.layout import RunLayout
 
 
 def _text(messages: list[dict]) -> str:
@@ -44,7 +45,7 @@ def _common(a: str, b: str) -> int:
 def measure(run_dir: Path, residents: int, weeks: int) -> dict:
     previous: dict[str, str] = {}
     out = defaultdict(float)
-    for line in (run_dir / "decisions.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in RunLayout(run_dir).decisions.read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
         who = "environment" if entry.get("role") == "environment" else "residents"
         text = _text(entry["messages"])

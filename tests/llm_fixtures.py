@@ -68,11 +68,11 @@ def embedded_ollama(embedded_backend):
 
 @pytest.fixture
 def fake_server():
-    """Start an Ollama API server over a ``FakeBackend``: ``fake_server(faults=..., backend=...)``."""
+    """Start an Ollama API server over a ``FakeBackend``: ``fake_server(backend=..., tools=..., **faults)``."""
     servers = []
 
-    def start(backend=None, **faults) -> OllamaAPIServer:
-        server = OllamaAPIServer(backend or FakeBackend(), faults=ServerFaults(**faults)).start()
+    def start(backend=None, tools: bool = True, **faults) -> OllamaAPIServer:
+        server = OllamaAPIServer(backend or FakeBackend(), faults=ServerFaults(**faults), tools=tools).start()
         servers.append(server)
         return server
 

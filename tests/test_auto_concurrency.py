@@ -19,8 +19,8 @@ from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.llm.ollama_api_server import OllamaAPIServer
 from agentopia_mesa.llm.ollama_backend import OllamaBackend
 from agentopia_mesa.llm.openai_backend import OpenAIBackend
-from agentopia_mesa.minds.assign import MixEntry
-from agentopia_mesa.minds.llm_settings import LLMSettings, resolved_concurrency
+from agentopia_mesa.llm.settings import LLMSettings, MixEntry
+from agentopia_mesa.llm.wiring import resolved_concurrency
 
 
 class _Props(BaseHTTPRequestHandler):

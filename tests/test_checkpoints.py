@@ -415,3 +415,21 @@ def test_a_checkpoint_from_before_conversations_resumes_and_lives_on(tmp_path, m
     if minds:
         weeks = [json.loads(line)["week_index"] for line in (out / "dialogues.jsonl").read_text(encoding="utf-8").splitlines()]
         assert weeks and set(weeks) == {2, 3}
+
+
+def test_a_checkpoint_whose_residents_held_their_minds_resumes_with_the_minds_beside_them(tmp_path):
+    """Before the model held the minds (``AgentopiaModel.minds``), each resident held its own:
+    such a checkpoint loads with them moved out of the residents, and the week goes on."""
+    from agentopia_mesa.model import AgentopiaModel
+
+    model = AgentopiaModel(world="school", residents=4, years=1, seed=2, calendar__weeks_per_year=3)
+    model.step()
+    for r in model.residents:  # the older form
+        r.__dict__["mind"] = model.minds[r.name]
+    del model.__dict__["minds"]
+    loaded = ckpt.read_checkpoint(ckpt.save_checkpoint(model, tmp_path))
+    assert set(loaded.minds) == {r.name for r in loaded.residents}
+    assert all(mind is loaded.rule_mind for mind in loaded.minds.values())
+    assert not any(hasattr(r, "mind") for r in loaded.residents)
+    loaded.step()
+    assert loaded.weeks_done == 2

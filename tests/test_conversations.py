@@ -109,7 +109,7 @@ def test_a_scripted_conversation_private_words_gifts_leaving_verification_and_ex
     # verification: the second reply is rejected (kept, flagged), the others pass; counted per model
     assert [t["verification"] for t in turns] == ["PASS", "REJECT", "PASS", "PASS"]
     assert turns[1]["rejected"] and turns[1]["failure"] == "parroting" and not turns[0]["rejected"]
-    model_name = a.mind.name
+    model_name = model.minds[a.name].name
     assert model.conversation_stats[f"verified {model_name}"] == 4
     assert model.conversation_stats[f"rejected {model_name}"] == 1
     # private words: B reads them, C only learns that something was said privately

@@ -279,7 +279,8 @@ def test_the_circuit_breaker_opens_on_failures_in_a_row_and_closes_on_an_answer(
 def test_the_circuit_breaker_pauses_30_s_after_8_failures_by_default():
     from agentopia_mesa.llm.client import ChatRequest, LLMUnavailable
     from agentopia_mesa.llm.dispatcher import Dispatcher
-    from agentopia_mesa.minds.llm_settings import LLMSettings, dispatcher_for
+    from agentopia_mesa.llm.settings import LLMSettings
+    from agentopia_mesa.llm.wiring import dispatcher_for
 
     class Down(FakeBackend):
         def chat(self, request):

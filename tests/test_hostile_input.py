@@ -23,7 +23,7 @@ from agentopia_mesa.minds.llm_mind import LLMMind
 from agentopia_mesa.minds.prompts import messages_for
 from agentopia_mesa.stages.asking import prepare
 from agentopia_mesa.minds.schemas import schema_for
-from agentopia_mesa.minds.llm_settings import llm_minds
+from agentopia_mesa.minds.assign import llm_minds
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.town.resident import ActivityRecord
 from agentopia_mesa.world import loader

@@ -9,6 +9,7 @@ import pytest
 from agentopia_mesa.cli.main import main
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.contract.environment import TASKS
+from agentopia_mesa.environment.answers import updatable_texts
 from agentopia_mesa.environment.llm_environment import LLMEnvironment
 from agentopia_mesa.environment.outcomes import apply_changes
 from agentopia_mesa.llm import factory
@@ -137,7 +138,7 @@ def test_the_code_clips_what_the_model_proposes():
         if task == "env-solo":
             return _solo_answer(vitality=90, mood=-90, esteem=9, skill_gain=50, money=900)
         if task == "env-profile":
-            return json.dumps({"introduction": "Changed.", "appearance": "", "motivation": "", "traits": [{"name": "empathy", "change": 20}],
+            return json.dumps({**dict.fromkeys(updatable_texts(), ""), "introduction": "Changed.", "traits": [{"name": "empathy", "change": 20}],
                                "talents": [{"name": "health", "change": -20}]})
         raise AssertionError(task)
 

@@ -18,11 +18,12 @@ from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.factory import make_client
 from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.llm.ollama_api_server import OllamaAPIServer, ServerFaults
-from agentopia_mesa.minds.assign import MixEntry
+from agentopia_mesa.llm.settings import MixEntry
 from agentopia_mesa.minds.llm_mind import LLMMind, parse_decision
 from agentopia_mesa.contract.questions import ContactQuestion
 from agentopia_mesa.minds.schemas import schema_for
-from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds, minds_for
+from agentopia_mesa.llm.settings import LLMSettings
+from agentopia_mesa.minds.assign import llm_minds, minds_for
 from agentopia_mesa.model import AgentopiaModel
 
 SHORT = SimulationConfig().with_overrides(calendar={"weeks_per_year": 2})

@@ -236,6 +236,33 @@ def test_ollama_answer_round_sends_the_schema_and_a_retry_fixes_an_answer_given_
     jsonschema.validate(outcome.value, DECISION_SCHEMA)
 
 
+def test_a_model_whose_template_has_no_tools_is_asked_in_the_json_convention_once_ollama_refuses_its_tools(fake_server):  # noqa: F811
+    """Gemma 3 on Ollama (models/Modelfile.base, a Gemma fine-tune): Ollama answers HTTP 400 "does
+    not support tools" to any chat offering tools; the backend then asks in the JSON convention."""
+    seen = []
+
+    def plain_script(request: ChatRequest) -> str:  # the diary script, as a model sees plain turns
+        seen.append(request)
+        results = [m["content"] for m in request.messages if m["content"].startswith("Result of ")]
+        if request.schema and "anyOf" in request.schema and len(results) < len(STEPS):
+            return json.dumps(STEPS[len(results)])
+        old = results[0].split("\n", 1)[0].removeprefix("Result of read_note: ") if results else "none"
+        return json.dumps({"action": "socialize", "reason": old})
+
+    server = fake_server(backend=FakeBackend(reply=plain_script), tools=False)
+    assert "tools" not in ollama.Client(host=server.url).show("schema-example").capabilities
+    backend, box = OllamaBackend("schema-example", server.url), NoteBox({"diary": "Monday: rest"})
+    result, use = chat_with_tools(backend, decision_request(), box)
+    assert backend.json_tools and server.stats.calls == 3 == len(seen)  # three rounds answered (the refusal asks no model)
+    assert [c.name for c in use.calls] == ["read_note", "update_note"] and box.notes == {"diary": "met Bo"}
+    assert parse_decision(result.text) == {"action": "socialize", "reason": "Monday: rest"}
+    assert all(not r.tools and r.schema == choice_schema(tuple(NoteBox().specs()), DECISION_SCHEMA) for r in seen[:2])
+    assert all(m["role"] in ("system", "user", "assistant") for r in seen for m in r.messages)
+    assert TOOLS_NOTE in seen[0].messages[0]["content"]
+    plain = OllamaBackend("schema-example", server.url).chat(decision_request())  # no tools: asked as ever
+    jsonschema.validate(parse_decision(plain.text), DECISION_SCHEMA)
+
+
 # -- an OpenAI-compatible server -------------------------------------------------------------------------------
 
 class OpenAIScript(BaseHTTPRequestHandler):

@@ -9,8 +9,7 @@ from agentopia_mesa.cli.main import main
 from agentopia_mesa.llm import ChatOptions, ChatRequest, Dispatcher
 from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.llm.timeouts import dispatch_timeout, timeout_for, tokens_per_second
-from agentopia_mesa.minds.assign import MixEntry
-from agentopia_mesa.minds.llm_settings import LLMSettings
+from agentopia_mesa.llm.settings import LLMSettings, MixEntry
 
 
 def _request(i: int) -> ChatRequest:

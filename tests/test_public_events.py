@@ -5,11 +5,11 @@ whole group; names in the verdict are the participants'; a noticed person gets a
 import json
 
 from agentopia_mesa.cli.main import main
-from agentopia_mesa.environment.events import PublicEvent
 from agentopia_mesa.environment.llm_environment import LLMEnvironment
 from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.minds.llm_mind import LLMMind
+from agentopia_mesa.town.public_event import PublicEvent
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.stages.activities import _public_events
 

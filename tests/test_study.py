@@ -3,6 +3,7 @@ loop end to end on the fake backend: every step's outputs, a changed setting red
 depends on it, kills at random moments giving the same report with no finished town run twice,
 and the built-in trainer as the training step."""
 
+import json
 import os
 import random
 import signal
@@ -91,6 +92,23 @@ def test_the_plan_prints_the_cost_table_by_step_beside_the_papers_run(tmp_path, 
     calls, prompt, completion = per_agent_week("lean", False)
     assert f"| generation0 | 2 | 12 | {12 * calls:,.0f} |" in out
     assert "1.37 M tokens per agent-week" in out and measured_costs()["command"] in out
+
+
+def test_the_plan_takes_its_hours_from_the_serving_model_per_profile_and_sums_them(tmp_path, capsys):
+    from agentopia_mesa.study.costs import servers
+
+    study = write_study(tmp_path)
+    assert main(["study", "plan", str(study), "--server", "h100-8b"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split("|")[1].strip(): line.split("|") for line in out.splitlines() if line.startswith("| ")}
+    lean = servers()["h100-8b"]["lean"] / measured_costs()["serving"]["agent_weeks_per_town"]  # hours an agent-week, lean
+    assert float(rows["generation0"][7]) == pytest.approx(12 * lean, rel=0.05)
+    hours = [float(rows[step][7]) for step in ("generation0", "ablation paper", "generation1", "evaluation")]
+    assert float(rows["**total**"][7]) == pytest.approx(sum(hours), rel=0.05)
+    assert float(rows["ablation paper"][7]) > float(rows["generation0"][7])  # the paper profile costs more a week
+    assert "serving model's prediction on Llama-3.1-8B" in out and "bench_serving.py" in out
+    assert main(["study", "plan", str(study), "--server", "h100-1b"]) == 2
+    assert "--server: unknown server 'h100-1b'" in capsys.readouterr().err
 
 
 def test_the_measured_costs_name_their_command_and_date_and_cover_both_profiles():
@@ -182,6 +200,27 @@ def test_the_built_in_trainer_is_the_training_step_and_its_model_lives_in_genera
     report = (out / "report.md").read_text()
     assert f"tuned model `embedded:{(out / 'training' / 'model.gguf').resolve()}`" in report
     assert "| liked by |" in report
+
+
+@pytest.mark.slow
+def test_a_tiny_hugging_face_base_trains_on_the_cpu_through_the_study_and_its_gguf_lives_in_generation1(tmp_path):
+    """The study's built-in trainer on a Hugging Face folder (a tiny random Qwen3): LoRA on the CPU,
+    merged, written as a GGUF, and that GGUF is the tuned half of generation 1."""
+    require_modules("torch", "transformers", "trl", "peft", "gguf", "datasets", hint="pip install 'agentopia-mesa[train]'")
+    require_embedded()
+    from tiny_hf_models import save_tiny_model
+
+    base = save_tiny_model("qwen3", tmp_path / "qwen3-base")
+    text = MICRO.replace("seeds = [1, 2]", "seeds = [1]").replace("weeks_per_year = 2", "weeks_per_year = 1")
+    text = text[:text.index("[training]")] + f'[training]\nbackend = "agentopia"\nbase = "{base}"\nsteps = 2\nlr = 0.01\n'
+    study, out = write_study(tmp_path, text), tmp_path / "out"
+    _run(study, out)
+    card = json.loads((out / "training" / "card.json").read_text())
+    assert str(base) in json.dumps(card) and (out / "training" / "model.gguf").stat().st_size > 0
+    tuned = f"embedded:{(out / 'training' / 'model.gguf').resolve()}"
+    assert f"tuned model `{tuned}`" in (out / "report.md").read_text()
+    runs = list((out / "generation1").glob("runs/*/config.json"))
+    assert runs and all(tuned in path.read_text() for path in runs)  # generation 1's towns name the tuned GGUF
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 from agentopia_mesa.cli.analyze import standalone_main
 from agentopia_mesa.cli.main import RUN_ONLY, _parser, main
 from agentopia_mesa.cli.sweep import add_sweep_parser
-from agentopia_mesa.minds.llm_settings import LLMSettings
+from agentopia_mesa.llm.settings import LLMSettings
 from agentopia_mesa.run.builder import RunSettings
 from agentopia_mesa.run.town_options import TOWN_OPTIONS, all_options, run_settings
 from agentopia_mesa.sweeps import SweepConfigError, run_sweep, sweep_from_dict

@@ -10,8 +10,8 @@ import pytest
 
 from agentopia_mesa.run.checkpoints import load_latest
 from agentopia_mesa.config import PROFILES, SimulationConfig
-from agentopia_mesa.minds.assign import parse_mix
-from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds, minds_for, reattach_minds
+from agentopia_mesa.llm.settings import LLMSettings, parse_mix
+from agentopia_mesa.minds.assign import llm_minds, minds_for, reattach_minds
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.run.results import run_metadata, write_start
 from agentopia_mesa.run.layout import DECISIONS as DECISIONS_FILE
@@ -97,7 +97,7 @@ def test_reader_names_a_broken_line(tmp_path):
 def test_a_run_records_every_llm_decision_and_only_those(tmp_path):
     model = recorded_run(tmp_path / "run", mix="fake=0.5", residents=6, years=1)
     entries = list(read_trajectories(tmp_path / "run"))
-    llm_residents = {r.name for r in model.residents if r.mind.name != "rules"}
+    llm_residents = {name for name, mind in model.minds.items() if mind.name != "rules"}
     assert len(llm_residents) == 3
     assert {e["resident"] for e in entries} == llm_residents
     assert all(e["run"] == "run" and e["model"] == "fake:schema-example" and e["year"] == 2020 for e in entries)

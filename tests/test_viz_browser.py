@@ -220,6 +220,18 @@ def _click_button(driver, label: str) -> None:
     buttons[0].click()
 
 
+def _save_conversation(driver) -> None:
+    """The week's conversations card, one transcript open, saved as viz-conversation.png (the manual's picture)."""
+    from selenium.webdriver.common.by import By
+
+    card = driver.find_element(By.CSS_SELECTOR, ".agentopia-conversations")
+    assert " this week" in card.text, card.text[:300]  # the week's conversations are listed ...
+    transcript = card.find_elements(By.CSS_SELECTOR, ".agentopia-transcript .transcript-said")
+    assert transcript, "no transcript lines shown"  # ... and the first one is open, its replies shown
+    driver.execute_script("arguments[0].scrollIntoView();", card)
+    card.screenshot(str(artifacts_dir() / "viz-conversation.png"))
+
+
 @pytest.mark.slow
 def test_live_town_steps_and_draws_map_network_and_plots(browser, server):
     browser.get(server + "/")
@@ -260,6 +272,7 @@ def test_live_town_steps_and_draws_map_network_and_plots(browser, server):
     assert "Recent activities" in inspector["content"] and "Diary" in inspector["content"]
 
     browser.save_screenshot(str(artifacts_dir() / "viz.png"))
+    _save_conversation(browser)
 
     _click_button(browser, "Reset")  # a fresh town with the sidebar's settings
     _wait_for(browser, lambda c: _shows(c, "start", 0), "week 0 after Reset")
@@ -395,7 +408,7 @@ def test_inspector_shows_llm_prompts_and_responses():
 
     from visualization.panels import Decisions
 
-    llm = SimpleNamespace(mind=SimpleNamespace(name="ollama:qwen3"))
+    llm = SimpleNamespace(name="Ann", model=SimpleNamespace(minds={"Ann": SimpleNamespace(name="ollama:qwen3")}))
     decisions = [{
         "stage": "plan", "when": "Y2020-W01-plan", "model": "ollama:qwen3", "fallback": True,
         "messages": [{"role": "system", "content": "You are Ann."}, SimpleNamespace(role="user", content="Plan your week")],
@@ -404,14 +417,14 @@ def test_inspector_shows_llm_prompts_and_responses():
     text = _rendered_text(Decisions(llm, decisions, 1))
     for expected in ("Y2020-W01-plan", "fallback", "You are Ann.", "Plan your week", "find a job"):
         assert expected in text
-    rules = SimpleNamespace(mind=SimpleNamespace(name="rules"))
+    rules = SimpleNamespace(name="Ann", model=SimpleNamespace(minds={"Ann": SimpleNamespace(name="rules")}))
     assert "no LLM decisions recorded" in _rendered_text(Decisions(rules, [], 1))
 
 
 def test_live_town_with_llm_minds_shows_their_prompts():
     import runpy
 
-    import agentopia_mesa.minds.llm_settings  # noqa: F401 (ours: a broken import fails this test, never skips it)
+    import agentopia_mesa.llm.settings  # noqa: F401 (ours: a broken import fails this test, never skips it)
 
     from visualization.panels import Decisions
     from visualization.sources import live_town

@@ -90,12 +90,22 @@ def test_builtin_world_is_coherent(name, builtins):
             assert (job.min_age or 0) <= _age(r) <= (job.max_age or 200), (r.name, job.key)
         assert set(r.traits) >= {"extraversion", "empathy", "patience"} and set(r.talents) >= {"health", "beauty"}
         assert 2 <= len(r.values) <= 3 and r.motivation and r.introduction.startswith(r.name)
-    # Incomes follow the paper: work 100-500 mostly at the low end, allowances at most 250.
+        # The persona in words, as the paper's profiles have it.
+        assert all(getattr(r, f) for f in ("personality", "talent_words", "conflicts", "preferences", "backstory",
+                                           "details")), r.name
+        assert r.personality[:4].strip("IESNTFJP") == "" and "{" not in r.backstory + r.conflicts + r.details
+    # Incomes follow the paper: work 100-500, allowances at most 250; in apartment as the paper's apartment
+    # (mean 371, nearly every resident at an organisation of its own), elsewhere mostly at the low end.
     work = [j for j in w.jobs if j.work]
     assert all(100 <= j.weekly_income <= 500 and (j.min_age or 0) >= 16 for j in work)
     assert all(j.weekly_income <= 250 for j in w.jobs if not j.work)
     held = [jobs[r.job].weekly_income for r in w.residents if r.job and jobs[r.job].work]
-    assert statistics.median(held) < 367 and sum(x >= 367 for x in held) < 0.25 * len(held)
+    if name == "apartment":
+        positions = [jobs[r.job] for r in w.residents if r.job]
+        assert 350 <= statistics.mean(j.weekly_income for j in positions) <= 390
+        assert len({j.organisation for j in positions}) >= 90
+    else:
+        assert statistics.median(held) < 367 and sum(x >= 367 for x in held) < 0.25 * len(held)
     assert all(0 <= m <= 150 for j in w.jobs for m in j.min_skills.values())
     assert all(places[j.place].kind != "home" for j in w.jobs)
     assert all("work" in places[j.place].affordances for j in work)
@@ -290,3 +300,44 @@ def test_control_characters_in_a_name(data):
     data["residents"][0]["name"] = "Bad\nName"
     message = _error(data)
     assert "residents[0].name" in message and "control characters" in message
+
+
+# -- persona fields --------------------------------------------------------------------------------
+NEW_FIELDS = ("personality", "talent_words", "conflicts", "preferences", "backstory", "details")
+
+
+def test_a_world_file_from_before_the_persona_fields_still_loads(data):
+    for r in data["residents"]:
+        for field in NEW_FIELDS:
+            del r[field]
+    world = parse_world(data, "old.json")
+    assert all(getattr(r, f) == "" for r in world.residents for f in NEW_FIELDS)
+
+
+def test_generated_residents_have_every_persona_field(data):
+    world = parse_world(data)
+    assert all(getattr(r, f).strip() for r in world.residents for f in NEW_FIELDS)
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("personality", "warm\x07and loud", "residents[1].personality: must not contain control characters"),
+    ("conflicts", "x" * 2001, "residents[1].conflicts: String should have at most 2000 characters"),
+    ("backstory", 42, "residents[1].backstory: Input should be a valid string"),
+    ("preferences", ["tea"], "residents[1].preferences: Input should be a valid string"),
+    ("details", None, "residents[1].details: Input should be a valid string"),
+])
+def test_a_bad_persona_field_is_one_line_naming_it(data, field, value, expected):
+    data["residents"][1][field] = value
+    assert expected in _error(data)
+
+
+def test_a_bad_persona_words_file_is_one_line_naming_the_sentence(tmp_path):
+    from agentopia_mesa.world.persona_words import load_persona_words
+
+    data = json.loads((FOLDER.parent / "persona_words.json").read_text(encoding="utf-8"))
+    data["routines"][1] = "{Subj} walks to {town} every day."
+    path = tmp_path / "persona_words.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(WorldError) as info:
+        load_persona_words(path)
+    assert "\n" not in str(info.value) and "routines[1]: unknown placeholder {town}" in str(info.value)

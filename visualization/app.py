@@ -23,7 +23,7 @@ import solara  # noqa: E402
 from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
-from agentopia_mesa.minds.llm_settings import LLMSettings  # noqa: E402
+from agentopia_mesa.llm.settings import LLMSettings  # noqa: E402
 from agentopia_mesa.model import AgentopiaModel  # noqa: E402
 from agentopia_mesa.run.builder import RunSettings, model_arguments  # noqa: E402
 from agentopia_mesa.run.replay import ReplayError  # noqa: E402

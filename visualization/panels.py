@@ -160,7 +160,7 @@ def Decisions(resident, decisions: list[dict], week: int):
     decisions = decisions[-5:]
     solara.Markdown("**Recent decisions**")
     if not decisions:
-        mind = getattr(resident.mind, "name", "mind")
+        mind = getattr(resident.model.minds.get(resident.name), "name", "mind")
         solara.Markdown(f"_no LLM decisions recorded ({mind} decides without prompts)_")
         return
     for d in reversed(decisions):

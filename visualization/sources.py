@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from agentopia_mesa.minds.llm_settings import llm_minds
+from agentopia_mesa.minds.assign import llm_minds
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.run.dialogues import WeeklyDialogues
+from agentopia_mesa.run.layout import RunLayout
 from agentopia_mesa.run.replay import Replay, load_replay, week_frame
 from agentopia_mesa.world.schema import PlaceSpec, ResidentSpec, WorldSpec
 
@@ -44,7 +45,8 @@ def viewer_run_dir(text: str, roots: list[Path] | None = None) -> Path:
         path = Path(text.strip()).expanduser()
         path = (path if path.is_absolute() else roots[0] / path).resolve()
         inside = any(path.is_relative_to(root) for root in roots)
-        ok = inside and path.is_dir() and (path / "config.json").is_file() and (path / "replay.jsonl").is_file()
+        layout = RunLayout(path)
+        ok = inside and path.is_dir() and layout.is_run() and layout.replay.is_file()
     except (OSError, ValueError, RuntimeError):
         ok = False
     if not ok:

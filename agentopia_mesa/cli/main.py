@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                           "(default: 3), or all")
     run.add_argument("--tables", choices=TOWN["tables"].choices, default=TOWN["tables"].default,
                      help="format of the per-resident tables (residents, ties, residents_yearly): csv (default) or "
-                          "parquet, smaller and faster for big runs, written in the background (README, run directory)")
+                          "parquet, smaller and faster for big runs, written in the background (docs/reference/run-directory.md)")
     add_society_arguments(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
@@ -107,12 +107,21 @@ def _parser() -> argparse.ArgumentParser:
     check = world_commands.add_parser("check", help="validate a world file")
     check.add_argument("path", type=Path)
     check.set_defaults(handler=_world_check)
-    new = world_commands.add_parser("new", help="generate a world of N residents from a theme and a seed")
+    new = world_commands.add_parser("new", help="generate a world of N residents from a theme and a seed, "
+                                                "or have a language model write one (--llm)")
     new.add_argument("--theme", default="apartment", help="apartment, school or rivertown")
     new.add_argument("--residents", type=int, default=100)
     new.add_argument("--seed", type=int, default=0)
-    new.add_argument("--name", default=None, help="world name (default: the theme)")
+    new.add_argument("--name", default=None, help="world name (default: the theme; with --llm THEME-written)")
     new.add_argument("--out", type=Path, required=True, help="where to write the world .json")
+    new.add_argument("--llm", default=None, metavar="SPEC",
+                     help="a model writes the places, organisations, households and personas in small steps, "
+                          "set in the theme's town with its price list (e.g. fake, embedded, ollama:qwen3:8b)")
+    new.add_argument("--llm-cache", type=Path, default=None, metavar="FILE",
+                     help="response cache of --llm: a second run with the same seed replays it "
+                          "(default: OUT with .llm-cache.sqlite)")
+    new.add_argument("--llm-timeout", type=float, default=600.0, metavar="S",
+                     help="seconds one --llm call may take (default: 600; a persona is a long answer)")
     new.set_defaults(handler=_world_new)
     return parser
 
@@ -240,11 +249,30 @@ def _world_new(args) -> int:
         raise UsageError(f"--residents: must be at least 1, got {args.residents}")
     if args.out.is_dir():
         raise UsageError(f"--out: {args.out} is a directory; give the path of the world .json to write")
-    world = generate_world(args.theme, residents=args.residents, seed=args.seed, name=args.name)
+    if args.llm is None:
+        world = generate_world(args.theme, residents=args.residents, seed=args.seed, name=args.name)
+        how = ""
+    else:
+        world, how = _written_world(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, world.model_dump(mode="json"))
-    print(f"wrote {args.out}: {len(world.residents)} residents, {len(world.places)} places, {len(world.jobs)} jobs")
+    print(f"wrote {args.out}: {len(world.residents)} residents, {len(world.places)} places, {len(world.jobs)} jobs{how}")
     return 0
+
+
+def _written_world(args):
+    """``world new --llm``: the world a model writes (world/writer), and a note of what it cost."""
+    from agentopia_mesa.minds.assign import MixEntry
+    from agentopia_mesa.minds.llm_settings import AUTO, LLMSettings, client_for, dispatcher_for
+    from agentopia_mesa.world.writer.write import write_world
+
+    cache = args.llm_cache or args.out.with_name(args.out.name.removesuffix(".json") + ".llm-cache.sqlite")
+    settings = LLMSettings(mix=[MixEntry(args.llm, 1.0)], cache=str(cache), max_concurrency=AUTO,
+                           timeout_s=args.llm_timeout)
+    written = write_world(client_for(args.llm, settings), dispatcher_for(settings), theme=args.theme,
+                          residents=args.residents, seed=args.seed, name=args.name)
+    return written.world, (f" ({written.calls} calls to {args.llm}, {written.failed} failed and filled in by "
+                           f"defaults; repairs: {written.repairs}; cache {cache})")
 
 
 if __name__ == "__main__":

@@ -49,19 +49,19 @@ def add_society_arguments(parser: argparse.ArgumentParser) -> None:
                        help="reasoning of thinking models (Qwen3 and others, through Ollama or an OpenAI-compatible "
                             "server): off (default, both profiles), on (1024 tokens of reasoning added to each "
                             "answer's budget), N tokens, or server (its default); a spec's own #think=... wins "
-                            "(README, thinking models)")
+                            "(docs/explanation/llm-minds.md)")
     minds.add_argument("--llm-timeout", type=float, default=TOWN["llm_timeout"].default, metavar="SECONDS",
                        help="per LLM call, queueing included (default: 120); for embedded the floor: its timeout "
-                            "is set from the speed measured after a warm-up call (README, LLM minds)")
+                            "is set from the speed measured after a warm-up call (docs/how-to/embedded.md)")
     judge = parser.add_argument_group("environment (who judges what happens)")
     parser.add_argument("--profile", choices=TOWN["profile"].choices, default=None,
                         help="settings of LLM runs: lean (default: a few short turns per conversation, no entry or exit "
                              "calls) or paper (the paper's conversations: entry analysis, 5-20 turns of up to 200 words, "
-                             "exit reflection; and --env llm); --env and --set override it (README, conversations)")
+                             "exit reflection; and --env llm); --env and --set override it (docs/explanation/conversations.md)")
     judge.add_argument("--env", choices=TOWN["env"].choices, default=None,
                        help="the rule environment's formulas (default; llm with --profile paper) or an LLM environment "
                             "model that judges conversations turn by turn, outcomes, "
-                            "the shop, events, encounters, jobs, hiring and profile rewrites (README, LLM environment)")
+                            "the shop, events, encounters, jobs, hiring and profile rewrites (docs/explanation/environment.md)")
     judge.add_argument("--env-llm", default=None, metavar="SPEC",
                        help="with --env llm: the environment's model, e.g. a bigger one than the residents' "
                             "(default: the residents' --llm)")

@@ -27,7 +27,7 @@ def show_llm_progress(model, bar) -> None:
     if getattr(bar, "disable", False):
         return
     from agentopia_mesa.environment.llm_environment import llm_environment
-    from agentopia_mesa.minds.llm_settings import llm_minds
+    from agentopia_mesa.minds.assign import llm_minds
 
     last = [0.0]
 

@@ -20,6 +20,9 @@ def add_study_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="the study directory (default: runs/study-<name>)")
     parser.add_argument("--tokens-per-second", type=float, default=None, metavar="N",
                         help="plan: hours at this many tokens a second (prompt and completion alike)")
+    parser.add_argument("--server", default=None, metavar="NAME",
+                        help="plan: hours as the serving model predicts them on this GPU server (h100-8b, h100-32b: "
+                             "benchmarks/bench_serving.py)")
     parser.add_argument("--quiet", action="store_true", help="no progress")
     parser.set_defaults(handler=_study)
     return parser
@@ -32,7 +35,7 @@ def _study(args) -> int:
     spec = load_study(args.study)
     study = Study(spec, (args.out or Path("runs") / f"study-{spec.name}").resolve(), str(args.study), progress=not args.quiet)
     if args.action == "plan":
-        return _plan(spec, args.tokens_per_second)
+        return _plan(spec, args.tokens_per_second, args.server)
     if args.action == "status":
         for step, state in study.status().items():
             print(f"{step:<24} {state:<8} {study.progress_note(step, state)}".rstrip())
@@ -48,14 +51,18 @@ def _study(args) -> int:
     return _run(study)
 
 
-def _plan(spec, tokens_per_second: float | None) -> int:
-    from agentopia_mesa.study.costs import flat_rate_hours, plan_table
+def _plan(spec, tokens_per_second: float | None, server: str | None) -> int:
+    from agentopia_mesa.study.costs import flat_rate_hours, plan_table, serving_model_hours
 
     if tokens_per_second is not None and not tokens_per_second > 0:
         raise ValueError(f"--tokens-per-second: must be above 0, got {tokens_per_second}")
+    if tokens_per_second is not None and server is not None:
+        raise ValueError("--tokens-per-second and --server: give one of them")
+    hours_for = serving_model_hours(spec, server) if server else flat_rate_hours(tokens_per_second) if tokens_per_second else None
+    rate = f", {tokens_per_second:g} tokens/s" if tokens_per_second else f", server {server}" if server else ""
     print(f"study {spec.name}: {spec.towns_per_generation} towns a generation, {spec.agent_weeks_per_town:,} agent-weeks a town, "
-          f"profile {spec.society.get('profile', 'lean')}" + (f", {tokens_per_second:g} tokens/s" if tokens_per_second else ""))
-    print(plan_table(spec, flat_rate_hours(tokens_per_second) if tokens_per_second else None))
+          f"profile {spec.society.get('profile', 'lean')}{rate}")
+    print(plan_table(spec, hours_for, server))
     return 0
 
 

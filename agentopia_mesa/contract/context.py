@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from agentopia_mesa.trimming import trim_text
 from agentopia_mesa.world.text import as_data
 
 if TYPE_CHECKING:
@@ -49,6 +50,19 @@ def scored(table: dict[str, int], top: int) -> list[str]:
     return [f"{quoted(name)} {value}" for name, value in list(table.items())[:top]]
 
 
+#: The lean persona's words beyond the introduction, each cut to this many characters (at a
+#: sentence end where one is near): enough to give a small model a character, little enough to keep
+#: the lean prompts cheap (the paper context shows them whole, minds/paper_context.py).
+LEAN_PERSONA = (("personality", "personality", 120), ("inner conflict", "conflicts", 100),
+                ("likes and dislikes", "preferences", 100))
+
+
+def lean_persona_lines(profile) -> list[str]:
+    """The lean persona's extra lines (``LEAN_PERSONA``), for the fields the profile fills."""
+    return [f"- {label}: {quoted(trim_text(text, max_chars=limit))}\n"
+            for label, field, limit in LEAN_PERSONA if (text := getattr(profile, field))]
+
+
 def persona(r: Resident) -> str:
     p, s = r.profile, r.state
     job = r.job
@@ -63,6 +77,7 @@ def persona(r: Resident) -> str:
         f"- introduction: {quoted(p.introduction)}\n"
         f"- values: {quoted_list(p.values, 'unstated')}\n"
         f"- what drives you: {quoted(p.motivation or 'a life you are satisfied with')}\n"
+        f"{''.join(lean_persona_lines(p))}"
         f"- traits (0-100, 50 average): {', '.join(scored(traits, 4))}\n"
         f"Now: vitality {s.vitality}; mood {s.needs['mood']}, material {s.needs['material']}, "
         f"social {s.needs['social']}, esteem {s.needs['esteem']} (0-100, 50 neutral); deposit {s.deposit}; "

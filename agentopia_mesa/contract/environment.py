@@ -24,8 +24,8 @@ from agentopia_mesa.contract.questions import RatingQuestion, Situation
 from agentopia_mesa.town.economy import Offer
 
 if TYPE_CHECKING:
-    from agentopia_mesa.environment.events import PublicEvent
     from agentopia_mesa.town.notebook import DiaryEntry
+    from agentopia_mesa.town.public_event import PublicEvent
     from agentopia_mesa.town.resident import Resident
     from agentopia_mesa.town.social_ties import SocialTies
     from agentopia_mesa.world.schema import EventTemplate, JobSpec, PriceItem

@@ -25,7 +25,8 @@ from agentopia_mesa.contract.questions import ChatQuestion, Question
 from agentopia_mesa.town.state import NEEDS
 from agentopia_mesa.minds.schemas import schema_for
 from agentopia_mesa.environment.llm_environment import llm_environment
-from agentopia_mesa.minds.llm_settings import LLMSettings, llm_minds
+from agentopia_mesa.llm.settings import LLMSettings
+from agentopia_mesa.minds.assign import llm_minds
 
 
 class _Captured(Exception):
@@ -246,9 +247,8 @@ def judge_reply(checkpoint: Checkpoint, resident: str, captured: Captured, answe
 
 
 def _stand_in(model, names: set[str], hook) -> None:
-    for r in model.residents:
-        if r.name in names:
-            r.mind = _StandIn(r.mind, hook)
+    for name in names & model.minds.keys():
+        model.minds[name] = _StandIn(model.minds[name], hook)
 
 
 def _llm_calls(minds) -> int:

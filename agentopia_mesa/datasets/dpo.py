@@ -42,7 +42,7 @@ from agentopia_mesa.llm.factory import make_client
 from agentopia_mesa.llm.budgets import family_of
 from agentopia_mesa.minds.llm_mind import LLMMind, parse_decision
 from agentopia_mesa.minds.schemas import budget_for
-from agentopia_mesa.minds.llm_settings import LLMSettings
+from agentopia_mesa.llm.settings import LLMSettings
 
 PAIRINGS = ("best-worst", "all")
 #: Bounds checked before any work: each prompt costs samples x horizon simulated weeks.
@@ -214,7 +214,7 @@ def _checkpoint(run_dir: Path, meta: dict, week: int | None) -> Path:
 def _deciders(model, residents: list[str] | None, prompts: int | None, llm: str | None, seed: int) -> dict[str, str]:
     """{resident: sampler spec} of the residents whose decisions are branched: ``residents``, or
     ``prompts`` of those with a sampler chosen with ``seed`` (None: all of them)."""
-    specs = {r.name: (llm or (r.mind.spec if isinstance(r.mind, LLMMind) else None)) for r in model.residents}
+    specs = {name: (llm or (mind.spec if isinstance(mind, LLMMind) else None)) for name, mind in model.minds.items()}
     if residents:
         unknown = [n for n in residents if n not in specs]
         if unknown:

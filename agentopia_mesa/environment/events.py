@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 
 from agentopia_mesa.config import EventsConfig
+from agentopia_mesa.town.public_event import PublicEvent  # here too: checkpoints name it in this module
 from agentopia_mesa.town.social_ties import SocialTies
 from agentopia_mesa.world.schema import EventTemplate
-
-
-@dataclass
-class PublicEvent:
-    """A theme gathering people join individually (a class, a match, volunteering)."""
-
-    event_id: str
-    name: str
-    place: str
-    day: int  # day of the week, 1-based
-    description: str
-    skill: str | None
-    until_week: int  # last week index on which it recurs
-    participants: list[str] = field(default_factory=list)
-    eligible: tuple[str, ...] | None = None  # who may join (None: everyone)
 
 
 def weekly_events(

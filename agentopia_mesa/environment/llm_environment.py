@@ -34,6 +34,9 @@ from agentopia_mesa.llm.client import ChatOptions, ChatRequest, LLMClient
 from agentopia_mesa.llm.dispatcher import Ahead, Dispatcher, Repaired
 from agentopia_mesa.llm.narrowing import trim_to_schema
 from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
+from agentopia_mesa.llm.settings import LLMSettings
+from agentopia_mesa.llm.thinking import think_for
+from agentopia_mesa.llm.wiring import client_for, dispatcher_for
 
 
 
@@ -247,11 +250,31 @@ class LLMEnvironmentFactory:
     think: str = "off"  # reasoning of a model that can (llm/thinking.py), unless the spec says
 
     def __call__(self, model) -> LLMEnvironment:
-        from agentopia_mesa.llm.factory import make_client
-        from agentopia_mesa.llm.thinking import think_for
-
-        client = make_client(self.spec, cache_path=self.cache, cache_mode=self.cache_mode)
-        dispatcher = Dispatcher(max_concurrency=self.max_concurrency, timeout_s=self.timeout_s)
+        settings = LLMSettings(env="llm", env_llm=self.spec, cache=self.cache, cache_mode=self.cache_mode,
+                               temperature=self.temperature, max_concurrency=self.max_concurrency,
+                               timeout_s=self.timeout_s, think=self.think, check=False)
         seed = getattr(model, "_seed", 0)
-        return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=self.temperature,
-                              seed=seed if isinstance(seed, int) else 0, spec=self.spec, think=think_for(self.spec, client, self.think))
+        return environment_for(settings, seed if isinstance(seed, int) else 0)(model)
+
+
+def environment_for(llm: LLMSettings, seed: int) -> Callable[[object], LLMEnvironment] | None:
+    """The ``environment`` argument of the model for a run's LLM settings: None (the rule
+    environment) or a factory that builds the LLM environment, its client and dispatcher from the
+    LLM wiring, with the model's rule environment as its fallback."""
+    spec = llm.env_spec
+    if spec is None:
+        return None
+    client, dispatcher = client_for(spec, llm), dispatcher_for(llm)
+
+    def make(model) -> LLMEnvironment:
+        return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=llm.temperature, seed=seed,
+                              spec=spec, think=think_for(spec, client, llm.think))
+
+    return make
+
+
+def reattach_environment(model, settings: LLMSettings) -> None:
+    """After loading a checkpoint: a new client (same spec, same cache) for the model's LLM environment."""
+    environment = llm_environment(model)
+    if environment is not None:
+        environment.reattach(client_for(environment.spec, settings), dispatcher_for(settings), None)

@@ -16,9 +16,9 @@ from agentopia_mesa.config import SimulationConfig
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.environment import answers as a
 from agentopia_mesa.environment.careers import designed_job, job_slug
-from agentopia_mesa.environment.events import PublicEvent
 from agentopia_mesa.environment.outcomes import clamp_changes
 from agentopia_mesa.town.economy import Offer
+from agentopia_mesa.town.public_event import PublicEvent
 
 
 def _proposal(answer, keys: tuple[str, ...], skill: str | None) -> dict:

@@ -26,6 +26,9 @@ from agentopia_mesa.evaluation.scenes import Scene
 from agentopia_mesa.evaluation.summary import Summary, summarise
 from agentopia_mesa.evaluation.world_scenes import DEFAULT_WORLD, world_scenes
 from agentopia_mesa.llm.dispatcher import DispatchStats
+from agentopia_mesa.llm.settings import LLMSettings, MixEntry
+from agentopia_mesa.llm.thinking import think_for
+from agentopia_mesa.llm.wiring import client_for, dispatcher_for, resolved_concurrency
 from agentopia_mesa.run.layout import LLM_CACHE
 
 #: Player labels, in the order of ``--model``.
@@ -53,7 +56,7 @@ class RoleplaySettings:
     temperature: float = 0.7
     cache: str | None = None
     cache_mode: str = "replay-or-record"
-    max_concurrency: int | str = 8  # or "auto" (llm_settings.resolved_concurrency)
+    max_concurrency: int | str = 8  # or "auto" (llm.wiring.resolved_concurrency)
     timeout_s: float = 120.0
     draws: int = BOOTSTRAP_DRAWS
 
@@ -97,10 +100,6 @@ def evaluate_roleplay(settings: RoleplaySettings, out: str | Path,
     """Run the evaluation and write its files into ``out`` (created; earlier result files replaced,
     the cache kept). ``progress(done, total)`` is called as calls end; ``total`` is an upper bound
     (plays may end before their last round) until the last call."""
-    from agentopia_mesa.minds.assign import MixEntry
-    from agentopia_mesa.llm.thinking import think_for
-    from agentopia_mesa.minds.llm_settings import LLMSettings, client_for, dispatcher_for, resolved_concurrency
-
     scenes = load_scenes(settings)  # a bad file or world fails before any model is loaded
     out = Path(out)
     specs = list(dict.fromkeys([*settings.models, settings.env_spec, settings.judge]))

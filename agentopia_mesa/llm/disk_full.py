@@ -3,7 +3,7 @@
 SQLite reports a full disk as ``sqlite3.OperationalError`` ("database or disk is full",
 ``SQLITE_FULL``), not as ``OSError``. ``DiskFull`` is that error as an ``OSError`` with
 ``errno.ENOSPC`` and the file's name, so a run's session stops with exit 75 and the resume hint, as
-for any other write (README, "Faults"); the dispatcher lets it through instead of counting it as a
+for any other write (docs/explanation/robustness.md); the dispatcher lets it through instead of counting it as a
 failed call and falling back to the rules.
 """
 

@@ -71,7 +71,8 @@ def prose(rng: random.Random, length: int) -> str:
 def example(schema: dict, rng: random.Random, root: dict | None = None, varied: bool = False,
             verbose: bool = False) -> object:
     """A value that satisfies ``schema`` (types, enum/const, bounds, required, $ref to $defs,
-    anyOf/oneOf/allOf, min/max items and lengths; ``pattern`` is not honoured). ``varied``: free
+    anyOf/oneOf/allOf, min/max items and lengths; ``pattern`` is not honoured; a string with
+    ``examples`` is one of them, as a model makes up a name where a schema shows some). ``varied``: free
     texts are drawn from ``VARIED_TEXTS`` (where their length allows) instead of always "ok".
     ``verbose``: free texts are prose at ``VERBOSE_FILL`` of their ``maxLength``, every optional
     property is given, and a list's enum items differ where they can."""
@@ -109,6 +110,8 @@ def example(schema: dict, rng: random.Random, root: dict | None = None, varied: 
         return rng.random() < 0.5
     if kind == "null":
         return None
+    if schema.get("examples"):  # a name or title a model would make up: one of the schema's examples
+        return rng.choice(schema["examples"])
     shortest = schema.get("minLength", 0)
     longest = schema.get("maxLength", max(shortest, 2))
     if varied:
@@ -145,6 +148,8 @@ def _verbose(schema: dict, rng: random.Random, root: dict) -> object:
         if values and n <= len(set(values)):  # a capable model names each thing once
             return rng.sample(list(dict.fromkeys(values)), n)
         return [example(item, rng, root, verbose=True) for _ in range(n)]
+    if kind == "string" and schema.get("examples"):
+        return example(schema, rng, root)
     if kind == "string" and "maxLength" in schema:
         text = prose(rng, int(VERBOSE_FILL * schema["maxLength"]))
         return text if len(text) >= schema.get("minLength", 0) else example(schema, rng, root)

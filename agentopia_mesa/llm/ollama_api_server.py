@@ -77,11 +77,14 @@ def chunks(text: str) -> list[str]:
 class OllamaAPIServer:
     """Serve ``backend`` as Ollama model ``model`` (default ``backend.model``) on ``host:port``
     (port 0 picks a free one; see ``url``). Use ``with OllamaAPIServer(...) as server:`` or
-    ``start()`` / ``stop()``. ``details`` fills the model details of /api/tags and /api/show."""
+    ``start()`` / ``stop()``. ``details`` fills the model details of /api/tags and /api/show.
+    ``tools=False`` serves a model whose template has no tools, as Ollama does one: a chat that
+    offers tools is refused with HTTP 400 "... does not support tools"."""
 
     def __init__(self, backend, model: str | None = None, host: str = "127.0.0.1", port: int = 0,
-                 faults: ServerFaults | None = None, details: dict | None = None):
+                 faults: ServerFaults | None = None, details: dict | None = None, tools: bool = True):
         self.backend = backend
+        self.tools = tools
         self.model = model or backend.model
         self.faults = faults or ServerFaults()
         self.details = {"format": "gguf", "family": self.model.split(":")[0], "parameter_size": "",
@@ -245,7 +248,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, {"error": f"model '{model}' not found"})
         if self.path == "/api/show":
             return self._send(200, {"modelfile": "", "parameters": "", "template": "", "details": self.api.details,
-                                    "model_info": {}, "capabilities": ["completion", "tools"], "modified_at": _now()})
+                                    "model_info": {}, "capabilities": ["completion", *(["tools"] if self.api.tools else [])],
+                                    "modified_at": _now()})
+        if body.get("tools") and not self.api.tools:
+            return self._send(400, {"error": f"registry.ollama.ai/library/{model} does not support tools"})
         self._generate(body, chat=self.path == "/api/chat")
 
     def _generate(self, body: dict, chat: bool) -> None:

@@ -6,6 +6,12 @@ without its schema (an answer given then is checked by the caller's parser, and 
 tools off); requests without tools (the answer's round) send the schema in ``format`` as ever.
 The official client keeps only ``type``, ``items``, ``description`` and ``enum`` of each
 parameter (and the ``required`` list): bounds such as ``maxLength`` do not reach the server.
+
+A model whose template has no tools (Gemma 3, ``models/Modelfile.base``, a fine-tune whose family
+has no tool-call layout) makes Ollama refuse any request that offers tools ("... does not support
+tools", HTTP 400). The backend then asks that model in the JSON convention of the embedded and
+fake backends (``llm/json_tools.py``: the tools described in the system message, the rounds as
+plain turns, the answer constrained in ``format`` to a call or the answer), and keeps doing so.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ import httpx
 import ollama
 
 from agentopia_mesa.llm.client import (
-    ChatRequest, ChatResult, LLMBadResponse, LLMOversize, LLMTimeout, LLMUnavailable, ToolCall, check_answer_size,
-    status_error,
+    ChatRequest, ChatResult, LLMBadResponse, LLMError, LLMOversize, LLMTimeout, LLMUnavailable, ToolCall,
+    check_answer_size, status_error,
 )
 from agentopia_mesa.llm.concurrency import Slots, is_local
+from agentopia_mesa.llm.json_tools import as_tool_call, choice_schema, plain_messages, uses_tools
 from agentopia_mesa.llm.http_limits import LimitedTransport, ResponseTooLarge, counted_tool_calls
 from agentopia_mesa.llm.thinking import split_reasoning
 
@@ -72,6 +79,7 @@ class OllamaBackend:
                          for h in self.hosts]
         self._next = itertools.cycle(range(len(self.hosts)))
         self._lock = threading.Lock()
+        self.json_tools = False  # set once Ollama says the model does not support tools (module docstring)
 
     def _pick(self) -> tuple[str, ollama.Client]:
         with self._lock:
@@ -102,17 +110,23 @@ class OllamaBackend:
         """One non-streaming chat call; the JSON schema goes in ``format``, or the tools in ``tools``
         (see the module docstring)."""
         host, client = self._pick()
-        o = request.options
-        options = {"temperature": o.temperature, "seed": o.seed, "num_predict": o.max_tokens, "top_p": o.top_p}
         start = time.perf_counter()
-        response = self._call(host, client.chat, model=self.model,
-                              messages=[ollama_message(m) for m in request.messages],
-                              tools=list(request.tools) or None, format=None if request.tools else request.schema,
-                              options={k: v for k, v in options.items() if v is not None},
-                              think=self.think if o.think is None else o.think > 0, stream=False)
+        if self.json_tools and uses_tools(request):
+            response = self._ask(host, client, request, json_tools=True)
+        else:
+            try:
+                response = self._ask(host, client, request, json_tools=False)
+            except LLMError as exc:
+                if not (request.tools and exc.status == 400 and "does not support tools" in str(exc)):
+                    raise
+                self.json_tools = True
+                response = self._ask(host, client, request, json_tools=True)
         calls = tuple(ToolCall(c.function.name, dict(c.function.arguments))
                       for c in counted_tool_calls(response.message.tool_calls, host))  # counted before any is read
         reasoning, text = split_reasoning(response.message.content or "")
+        if self.json_tools and request.tools:
+            call = as_tool_call(text, request.tools)
+            calls, text = ((call,), "") if call else (calls, text)
         return check_answer_size(ChatResult(
             text=text,
             prompt_tokens=response.prompt_eval_count or 0,
@@ -124,6 +138,20 @@ class OllamaBackend:
             truncated=response.done_reason == "length",
             reasoning=(getattr(response.message, "thinking", None) or reasoning or "").strip(),
         ), f"Ollama at {host}")
+
+    def _ask(self, host: str, client: ollama.Client, request: ChatRequest, json_tools: bool):
+        """Ollama's answer to ``request``: with its tools in ``tools``, or in the JSON convention."""
+        o = request.options
+        options = {"temperature": o.temperature, "seed": o.seed, "num_predict": o.max_tokens, "top_p": o.top_p}
+        if json_tools:
+            messages = plain_messages(request)
+            tools, schema = None, choice_schema(request.tools, request.schema) if request.tools else request.schema
+        else:
+            messages = [ollama_message(m) for m in request.messages]
+            tools, schema = list(request.tools) or None, None if request.tools else request.schema
+        return self._call(host, client.chat, model=self.model, messages=messages, tools=tools, format=schema,
+                          options={k: v for k, v in options.items() if v is not None},
+                          think=self.think if o.think is None else o.think > 0, stream=False)
 
     def _call(self, host: str, fn, **kwargs):
         """Run one client call, translating the client's and httpx's errors into ours."""

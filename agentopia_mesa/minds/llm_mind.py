@@ -127,7 +127,7 @@ class LLMMind(Mind):
     ):
         self.client = client
         self.name = client.name
-        self.spec = spec or client.name  # how to rebuild the client (see minds/llm_settings.py)
+        self.spec = spec or client.name  # how to rebuild the client (see minds/assign.py, llm/wiring.py)
         self.fallback = fallback
         self.dispatcher = dispatcher or Dispatcher()
         self.temperature = temperature

@@ -85,6 +85,13 @@ def system_prompt(question: q.Question) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+#: The profile's words in the order the paper's persona shows them (label, ResidentSpec field);
+#: values come between the two groups, then the numbers.
+PROFILE_WORDS = (("appearance", "appearance"), ("introduction", "introduction"), ("personality", "personality"),
+                 ("talents", "talent_words"), ("what drives you", "motivation"), ("inner conflicts", "conflicts"))
+LATER_WORDS = (("likes and dislikes", "preferences"), ("backstory", "backstory"), ("details of your life now", "details"))
+
+
 def profile(r) -> str:
     """The whole profile: who the resident is, as the world file and the yearly rewrites say."""
     p = r.profile
@@ -92,11 +99,14 @@ def profile(r) -> str:
     talents = ", ".join(scored(dict(sorted(r.talents.items())), len(r.talents)))
     lines = [f"You are {quoted(r.name)}, born in {p.birth_year}, {quoted(p.gender)}. You want a life you are "
              "satisfied with and that makes you happy.", "Your profile (quoted data):"]
-    for label, value in (("appearance", p.appearance), ("introduction", p.introduction), ("what drives you", p.motivation)):
-        if value:
+    for label, field in PROFILE_WORDS:
+        if value := getattr(p, field):
             lines.append(f"- {label}: {quoted(value)}")
     if p.values:
         lines.append(f"- values: {quoted_list(p.values)}")
+    for label, field in LATER_WORDS:
+        if value := getattr(p, field):
+            lines.append(f"- {label}: {quoted(value)}")
     lines.append(f"- personality (0-100, 50 average): {traits or 'unstated'}")
     if talents:
         lines.append(f"- talents (0-100, 50 average): {talents}")

@@ -25,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentopia_mesa.minds.assign import RULES
-from agentopia_mesa.minds.llm_settings import LLMSettings, minds_for
-from agentopia_mesa.run.builder import RunSettings, environment_for
+from agentopia_mesa.environment.llm_environment import environment_for
+from agentopia_mesa.llm.settings import RULES, LLMSettings
+from agentopia_mesa.minds.assign import minds_for
+from agentopia_mesa.run.builder import RunSettings
 
 
 def model_seed(model) -> int:

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from agentopia_mesa.config import SimulationConfig
-from agentopia_mesa.environment.llm_environment import LLMEnvironment, llm_environment
-from agentopia_mesa.minds.llm_settings import (
-    LLMSettings, client_for, dispatcher_for, minds_for, reattach_minds, resolved_concurrency, think_for,
-)
+from agentopia_mesa.environment.llm_environment import environment_for, reattach_environment
+from agentopia_mesa.llm.settings import LLMSettings
+from agentopia_mesa.llm.wiring import resolved_concurrency
+from agentopia_mesa.minds.assign import minds_for, reattach_minds
 from agentopia_mesa.run.checkpoints import KEEP_NEWEST, keep_meta, load_latest, no_checkpoint_message, truncate_streams
 from agentopia_mesa.run.files import prepare_run_dir, write_json
 from agentopia_mesa.run.layout import STREAM_FILES, WORLD, RunLayout
@@ -80,21 +80,6 @@ def _minds(settings: RunSettings, world: WorldSpec) -> tuple[Callable | None, li
         cache = Path(settings.llm.cache) if settings.llm.cache else None
         return factory(cache=cache, seed=settings.seed, **settings.minds_options), [CUSTOM_MINDS] * len(world.residents)
     return minds_for(settings.llm, len(world.residents), settings.seed, [r.name for r in world.residents])
-
-
-def environment_for(llm: LLMSettings, seed: int) -> Callable | None:
-    """The ``environment`` argument of the model: None (the rule environment) or a factory that
-    builds the LLM environment with the model's rule environment as its fallback."""
-    spec = llm.env_spec
-    if spec is None:
-        return None
-    client, dispatcher = client_for(spec, llm), dispatcher_for(llm)
-
-    def make(model) -> LLMEnvironment:
-        return LLMEnvironment(client, model.rule_environment, dispatcher, temperature=llm.temperature, seed=seed, spec=spec,
-                              think=think_for(spec, client, llm.think))
-
-    return make
 
 
 def model_arguments(settings: RunSettings) -> tuple[dict[str, Any], list[str]]:
@@ -175,9 +160,7 @@ def _restore(run_dir: Path, at_most_week: int | None = None):
     model, path = load_latest(run_dir, at_most_week)
     settings = confine_cache(LLMSettings.from_dict(meta.get("llm")), run_dir)
     reattach_minds(model, settings)
-    environment = llm_environment(model)
-    if environment is not None:
-        environment.reattach(client_for(environment.spec, settings), dispatcher_for(settings), None)
+    reattach_environment(model, settings)
     return model, meta, path
 
 

@@ -265,7 +265,8 @@ MOVED_MODULES = {
     "agentopia_mesa.replay": "agentopia_mesa.run.replay",
     "agentopia_mesa.trajectories": "agentopia_mesa.run.trajectories",
     "agentopia_mesa.analysis.recorder": "agentopia_mesa.run.yearly",
-    "agentopia_mesa.minds.society": "agentopia_mesa.minds.llm_settings",
+    "agentopia_mesa.minds.society": "agentopia_mesa.llm.settings",
+    "agentopia_mesa.minds.llm_settings": "agentopia_mesa.llm.settings",
 }
 
 

@@ -36,7 +36,7 @@ def fault_report(model, interruptions: list[dict] = (), in_progress: bool = Fals
     plus interruptions; ``in_progress``: a session is running (or died without a clean stop).
     """
     from agentopia_mesa.environment.llm_environment import llm_environment
-    from agentopia_mesa.minds.llm_settings import llm_minds
+    from agentopia_mesa.minds.assign import llm_minds
 
     minds = llm_minds(model)
     failed = Counter()

@@ -28,8 +28,7 @@ from agentopia_mesa.bounds import MAX_SEED, MAX_YEARS, in_range
 from agentopia_mesa.config import DEFAULT_PROFILE, PROFILES
 from agentopia_mesa.llm.concurrency import AUTO
 from agentopia_mesa.llm.thinking import DEFAULT_THINK
-from agentopia_mesa.minds.assign import RULES
-from agentopia_mesa.minds.llm_settings import ENVIRONMENTS, RATINGS, LLMSettings
+from agentopia_mesa.llm.settings import ENVIRONMENTS, RATINGS, RULES, LLMSettings
 from agentopia_mesa.run.checkpoints import KEEP_NEWEST, parse_keep
 from agentopia_mesa.run.tables import FORMATS as TABLE_FORMATS
 from agentopia_mesa.world.schema import WorldSpec

@@ -134,7 +134,7 @@ class TrajectoryRecorder:
 def llm_deciders(model) -> list:
     """The LLM minds of ``model`` and its LLM environment, if any (empty: a run without an LLM)."""
     from agentopia_mesa.environment.llm_environment import llm_environment
-    from agentopia_mesa.minds.llm_settings import llm_minds
+    from agentopia_mesa.minds.assign import llm_minds
 
     return [*llm_minds(model), *filter(None, [llm_environment(model)])]
 

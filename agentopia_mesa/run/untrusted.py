@@ -1,6 +1,6 @@
 """Opening files that are data from someone else: a run or sweep directory's files, and files a user names.
 
-A run directory may come from another person or machine (README, "Threat model"), so every file in
+A run directory may come from another person or machine (docs/explanation/threat-model.md), so every file in
 it is opened the same way here:
 
 - **no symbolic links, no special files**: opened with ``O_NOFOLLOW`` (and ``O_NONBLOCK``, so a

@@ -40,7 +40,7 @@ from agentopia_mesa.contract.environment import (PASS, GatheringTask, PublicEven
                                                  TurnRecord, TurnTask)
 from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
-from agentopia_mesa.environment.events import PublicEvent, split_groups
+from agentopia_mesa.environment.events import split_groups
 from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, situation
 from agentopia_mesa.stages.meeting import first_impression, meet
@@ -49,6 +49,7 @@ from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQues
                                                SoloReflectionQuestion, TurnQuestion)
 from agentopia_mesa.stages.transcripts import transcript
 from agentopia_mesa.town.notebook import PEOPLE
+from agentopia_mesa.town.public_event import PublicEvent
 from agentopia_mesa.town.resident import ActivityRecord, Resident
 from agentopia_mesa.town.state import Possession
 
@@ -235,7 +236,7 @@ def _round(model, active: list[Gathering], day: int) -> list[tuple[Gathering, Tu
                 g.chats[n].seen.append(seen)
         speaking.append((g, speaker, verdict.feedback))
     questions = [_turn_question(model, g, name, day) for g, name, _ in speaking]
-    return [(g, TurnRecord(q.turn, name, reply, feedback, model=q.resident.mind.name, when=q.when))
+    return [(g, TurnRecord(q.turn, name, reply, feedback, model=model.minds[name].name, when=q.when))
             for (g, name, feedback), q, reply in zip(speaking, questions, ask_all(model, questions), strict=True)]
 
 
@@ -243,7 +244,7 @@ def _by_rules(model, gatherings: list[Gathering]) -> bool:
     """Whether the rules judge the turns and the rule mind answers for everyone in ``gatherings``
     (a rules run): then ``_rule_round`` plays them."""
     rule_mind = model.rule_mind
-    return type(model.environment) is RuleEnvironment and all(p.mind is rule_mind for g in gatherings for p in g.people)
+    return type(model.environment) is RuleEnvironment and all(model.minds[p.name] is rule_mind for g in gatherings for p in g.people)
 
 
 def _rule_round(model, active: list[Gathering], day: int) -> list[tuple[Gathering, TurnRecord]]:
@@ -318,7 +319,7 @@ def _talk_ahead(model, gatherings: list[Gathering], day: int) -> list:
     the entries with entry analysis, else the first replies when the rules judge the turns (they
     draw no random numbers and need no calls); with a model judging the turns, its first verdicts
     come first and are not started here."""
-    if not any(hasattr(p.mind, "ahead") for g in gatherings for p in g.people):
+    if not any(hasattr(model.minds[p.name], "ahead") for g in gatherings for p in g.people):
         return []  # minds that answer at once (the rules)
     _open(model, gatherings)
     if model.config.activity.entry_analysis:
@@ -456,7 +457,7 @@ def _public_events(model, public: dict[str, list[Resident]], day: int) -> None:
         owners = [g for g in groups for _ in g.people]
         for g, q, decision in zip(owners, questions, ask_all(model, questions), strict=True):
             _took_part(g, q.resident.name, Utterance(speech=decision.description, private=[]), decision.noticed,
-                       tuple(a.name for a in q.others), q.when, q.resident.mind.name)
+                       tuple(a.name for a in q.others), q.when, model.minds[q.resident.name].name)
     else:
         mind, words, now = model.rule_mind, model.config.activity.public_words, situation(model)
         for g in groups:
@@ -555,7 +556,7 @@ def _reflect(model, people: list[Resident], day: int) -> None:
     """Each of ``people`` whose mind keeps its answers for its context (an LLM mind) reflects on its
     solo slot (paper §4.1, step 4); the reflection is what it wrote of the slot (the record's
     ``summary``, in later prompts). A rule mind's would be unused: it is not asked."""
-    thinking = [r for r in people if r.mind.keeps_replies and r.records]
+    thinking = [r for r in people if model.minds[r.name].keeps_replies and r.records]
     questions = [SoloReflectionQuestion(r, day=day, activity=r.records[-1].kind, title=r.records[-1].title,
                                         outcome=r.records[-1].note) for r in thinking]
     for r, decision in zip(thinking, ask_all(model, questions), strict=True):

@@ -59,11 +59,11 @@ def _by_mind(model, questions: Sequence[Question]) -> tuple[Situation, dict[int,
     """Prepare every question (``prepare``, inlined: a run asks ~2,000 questions a week); the
     situation, and the questions' indices grouped by mind (by identity), in question order."""
     now = situation(model)
-    side = model.ties.side
+    side, minds = model.ties.side, model.minds
     groups: dict[int, tuple[object, list[int]]] = {}
     for i, q in enumerate(questions):
         q.situation, q.ties = now, side(q.resident.name)
-        mind = q.resident.mind
+        mind = minds[q.resident.name]
         groups.setdefault(id(mind), (mind, []))[1].append(i)
     return now, groups
 

@@ -23,7 +23,7 @@ def contact(model) -> None:
     views: dict[tuple[str, str], Invitation] = {}  # an activity as one person sees it, the same in every round
     rule_mind = model.rule_mind
     # In a rules run, a resident with nothing to answer is not asked: its answer would be empty (its inbox is read all the same).
-    quiet = rule_mind.quiet_in_contact if all(r.mind is rule_mind for r in model.residents) else None
+    quiet = rule_mind.quiet_in_contact if all(m is rule_mind for m in model.minds.values()) else None
     errors: dict[str, list[str]] = {}  # what of each resident's last round could not be carried out
     for round_ in range(1, cal.config.contact_rounds + 1):
         pending, own = _activities_by_person(model, views)
@@ -64,7 +64,7 @@ def summarise_contact(model, errors: dict[str, list[str]]) -> None:
     is kept among its earlier answers of the week (``stages.asking``); a rule mind's would be unused."""
     questions = [ContactSummaryQuestion(r, news=list(model.inbox.get(r.name, [])), booked=_booked(model, r.name),
                                         last_errors=errors.get(r.name, []))
-                 for r in model.residents if r.mind.keeps_replies]
+                 for r in model.residents if model.minds[r.name].keeps_replies]
     ask_all(model, questions)
 
 

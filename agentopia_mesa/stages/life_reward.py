@@ -72,7 +72,7 @@ def award_life_reward(model) -> None:
     for r in model.residents:
         t = totals[r.name]
         row = {
-            "year": cal.year, "name": r.name, "model": r.mind.name, "social": t.social, "subjective": t.subjective, "economic": t.economic,
+            "year": cal.year, "name": r.name, "model": model.minds[r.name].name, "social": t.social, "subjective": t.subjective, "economic": t.economic,
             "z_social": t.z_social, "z_subjective": t.z_subjective, "z_economic": t.z_economic, "total": t.total,
             "misery_penalties": subjective[r.name].penalties,
             "liked_by": metrics[r.name]["liked_by_count"], "respected_by": metrics[r.name]["respected_by_count"],

@@ -5,8 +5,11 @@ Per-agent-week costs are data (``costs.json``): measured with ``benchmarks/bench
 asked lengths, for each profile, with the command and date. A step's cost is its agent-weeks times
 its profile's figures (the residents', plus the environment's when it is an LLM); the role-play
 evaluation is counted per call. Hours come from one seam, ``hours_for(cost)`` of a ``StepCost``
-(its calls, prompt and completion tokens): today a flat ``--tokens-per-second``; a serving model
-(prefill and decode rates, batching: ``llm/serving_model.py``) plugs in there.
+(its calls, prompt and completion tokens): a flat ``--tokens-per-second``, or ``--server NAME``: the
+hours that the serving model (``llm/serving_model.py``: continuous batching, prefill and decode
+rates, a prefix cache; driven by a real town in ``benchmarks/bench_serving.py``) predicts for one
+100-resident, 10-year town of the profile on that GPU, per agent-week (``costs.json``'s
+``serving``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class StepCost:
     calls: float
     prompt_tokens: float
     completion_tokens: float
+    profile: str = "lean"
 
     @property
     def tokens(self) -> float:
@@ -61,7 +65,7 @@ def _town_step(spec: StudySpec, step: str, society: dict) -> StepCost:
     calls, prompt, completion = per_agent_week(profile, llm_env)
     towns = spec.towns_per_generation
     weeks = towns * spec.agent_weeks_per_town
-    return StepCost(step, towns, weeks, calls * weeks, prompt * weeks, completion * weeks)
+    return StepCost(step, towns, weeks, calls * weeks, prompt * weeks, completion * weeks, profile)
 
 
 def plan_costs(spec: StudySpec) -> list[StepCost]:
@@ -86,13 +90,35 @@ def flat_rate_hours(tokens_per_second: float) -> HoursFor:
     return lambda cost: cost.tokens / tokens_per_second / 3600
 
 
-def plan_table(spec: StudySpec, hours_for: HoursFor | None = None) -> str:
+def servers() -> dict[str, dict]:
+    """The serving model's predictions by server name (``costs.json``'s ``serving.hours_per_town``)."""
+    return measured_costs()["serving"]["hours_per_town"]
+
+
+def serving_model_hours(spec: StudySpec, server: str) -> HoursFor:
+    """Hours as the serving model predicts them on ``server``: a step's agent-weeks at the predicted
+    hours per agent-week of its profile (a 100-resident town alone on the server, the paper profile
+    with the LLM environment, lean with the rules), scaled by the step's tokens per agent-week over
+    that society's (an ablation without the LLM environment sends fewer); a step without towns (the
+    evaluation) at the lean profile's hours per token."""
+    known = servers()
+    if server not in known:
+        raise ValueError(f"--server: unknown server {server!r}; known: {', '.join(sorted(known))}")
+    serving = measured_costs()["serving"]
+    per_token = {profile: known[server][profile] / serving["agent_weeks_per_town"] / sum(per_agent_week(profile, profile == "paper")[1:])
+                 for profile in ("lean", "paper")}
+    return lambda cost: cost.tokens * per_token[cost.profile if cost.agent_weeks else "lean"]
+
+
+def plan_table(spec: StudySpec, hours_for: HoursFor | None = None, server: str | None = None) -> str:
     """The plan's cost table (markdown), with the paper's run beside it. ``hours_for(cost)`` turns a
-    step's ``StepCost`` into hours (``flat_rate_hours``, or a serving model's)."""
+    step's ``StepCost`` into hours (``flat_rate_hours``, or ``serving_model_hours``, then name its
+    ``server``)."""
     steps = plan_costs(spec)
     total = StepCost("**total**", sum(s.towns for s in steps), sum(s.agent_weeks for s in steps), sum(s.calls for s in steps),
                      sum(s.prompt_tokens for s in steps), sum(s.completion_tokens for s in steps))
-    rows = [_row(cost, hours_for) for cost in (*steps, total)]
+    hours = [hours_for(cost) for cost in steps] if hours_for else None
+    rows = [_row(cost, h) for cost, h in zip((*steps, total), [*hours, sum(hours)] if hours else [None] * (len(steps) + 1))]
     paper = measured_costs()["paper_run"]
     rows.append(f"| paper: one 100 x 10 run | 1 | {paper['agent_weeks']:,} | {paper['calls']:,.0f} | {_big(paper['tokens'])} (all) | – "
                 f"| {paper['hours']} h (reported) |")
@@ -107,12 +133,23 @@ def plan_table(spec: StudySpec, hours_for: HoursFor | None = None) -> str:
     return "\n".join([head, *rows, "", *weekly,
                       f"- paper: {paper['calls'] / paper['agent_weeks']:.0f} calls and "
                       f"{paper['tokens'] / paper['agent_weeks'] / 1e6:.2f} M tokens per agent-week",
-                      f"- measured: `{data['command']}` ({data['date']}); prompt tokens = words x {data['prompt_tokens_per_word']}"])
+                      f"- measured: `{data['command']}` ({data['date']}); prompt tokens = words x {data['prompt_tokens_per_word']}",
+                      *_server_lines(server)])
 
 
-def _row(c: StepCost, hours_for: HoursFor | None) -> str:
-    hours = f"{hours_for(c):,.1f}" if hours_for else "–"
-    return f"| {c.step} | {c.towns} | {c.agent_weeks:,} | {c.calls:,.0f} | {_big(c.prompt_tokens)} | {_big(c.completion_tokens)} | {hours} |"
+def _server_lines(server: str | None) -> list[str]:
+    if server is None:
+        return []
+    serving = measured_costs()["serving"]
+    row = serving["hours_per_town"][server]
+    return [f"- hours: the serving model's prediction on {row['name']} ({server}): one 100 x 10 town alone on the server "
+            f"takes {row['lean']} h lean, {row['paper']} h paper; smaller towns batch less, so theirs are a floor",
+            f"- predicted by: `{serving['command']}` ({serving['date']}); {serving['note']}"]
+
+
+def _row(c: StepCost, hours: float | None) -> str:
+    shown = "–" if hours is None else f"{hours:,.1f}" if hours >= 1 or hours == 0 else f"{hours:.2g}"  # a small study's minutes show
+    return f"| {c.step} | {c.towns} | {c.agent_weeks:,} | {c.calls:,.0f} | {_big(c.prompt_tokens)} | {_big(c.completion_tokens)} | {shown} |"
 
 
 def _big(n: float) -> str:

@@ -27,7 +27,8 @@ dpo = false                   # also write a preference file (agentopia dataset 
 
 [training]
 backend = "agentopia"         # agentopia | command | external
-steps = 20                    # agentopia: the built-in trainer's LoRA settings
+base = "/models/Qwen3-8B"       # agentopia: a GGUF or a Hugging Face folder (default: the embedded Gemma 3 270M)
+steps = 20                    # agentopia: LoRA settings; unset ones as `agentopia train` (a folder: an 8B's on a GPU)
 command = "llamafactory-cli train cfg.yaml dataset={data} output_dir={out}"   # command
 model = "ollama:agentopia-ft" # command / external: the tuned model's spec ({out}: the step's folder)
 

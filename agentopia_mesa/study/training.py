@@ -14,6 +14,7 @@ from __future__ import annotations
 import shlex
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from agentopia_mesa.study.spec import StudyError, Training
@@ -32,12 +33,14 @@ def tune(data: Path, out_dir: Path, settings: dict, base: str | None) -> str:
     ``training.pipeline.train``: a Hugging Face trainer with another signature changes only this."""
     from agentopia_mesa.training.base import TrainingUnavailable
     from agentopia_mesa.training.hf_base import is_hf_directory
-    from agentopia_mesa.training.lora import LoraSettings
+    from agentopia_mesa.training.lora import GPU_8B, LoraSettings
     from agentopia_mesa.training.pipeline import MODEL_FILE, TrainJob, train
 
-    lora = LoraSettings(**{("r" if k == "lora_r" else k): v for k, v in {"steps": 20, **settings}.items()})
     base_path = Path(base) if base else None
     folder = is_hf_directory(base_path)  # a Hugging Face base: merged, and a GGUF where its family allows
+    given = {("r" if k == "lora_r" else k): v for k, v in settings.items()}
+    # the defaults of `agentopia train`: an 8B model's on a GPU for a folder, the laptop's (20 steps here) for a GGUF
+    lora = replace(GPU_8B, **given) if folder else LoraSettings(**{"steps": 20, **given})
     try:
         train(TrainJob(out_dir=out_dir, data=data, base=base_path, settings=lora, merge=folder))
     except TrainingUnavailable as exc:

@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from agentopia_mesa.minds.assign import parse_mix
+from agentopia_mesa.llm.settings import parse_mix
 from agentopia_mesa.run.layout import LLM_CACHE
 from agentopia_mesa.run.untrusted import MAX_DEPTH, UntrustedFileError, decoded, depth, parsed_json, read_bytes
 from agentopia_mesa.sweeps.params import SweepConfigError, check_parameter

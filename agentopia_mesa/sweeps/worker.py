@@ -118,8 +118,7 @@ def settings_for(task: RunTask):
     makes of its options and the run's parameters; without one, as sweeps always made them."""
     from dataclasses import replace
 
-    from agentopia_mesa.minds.assign import parse_mix
-    from agentopia_mesa.minds.llm_settings import LLMSettings
+    from agentopia_mesa.llm.settings import LLMSettings, parse_mix
     from agentopia_mesa.run.builder import RunSettings
     from agentopia_mesa.sweeps.society import society_keys, society_settings
 

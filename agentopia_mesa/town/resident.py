@@ -1,4 +1,8 @@
-"""A resident: a Mesa ``CellAgent`` with a profile, a state, a notebook and a mind."""
+"""A resident: a Mesa ``CellAgent`` with a profile, a state and a notebook.
+
+Who decides for it (its mind) is not the town's state: the model holds the minds beside the
+residents (``AgentopiaModel.minds``, by name).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from agentopia_mesa.town.state import NEEDS, ResidentState
 from agentopia_mesa.world.schema import ResidentSpec
 
 if TYPE_CHECKING:
-    from agentopia_mesa.minds.base import Mind
     from agentopia_mesa.town.place import Place
 
 
@@ -37,7 +40,7 @@ class ActivityRecord:
 
 
 class Resident(CellAgent):
-    def __init__(self, model, profile: ResidentSpec, home: Place, mind: Mind, state: ResidentState):
+    def __init__(self, model, profile: ResidentSpec, home: Place, state: ResidentState):
         super().__init__(model)
         self.profile = profile
         self.name = profile.name
@@ -45,7 +48,6 @@ class Resident(CellAgent):
         self.talents = dict(profile.talents)
         self.job_key: str | None = profile.job
         self.home = home
-        self.mind = mind
         self.state = state
         self.notebook = Notebook()
         self.living_standard = "frugal"

@@ -3,8 +3,10 @@ the layout of the family's own Hugging Face chat template for system, user and a
 ChatML for Qwen 2/3, the header layout of Llama 3, and Gemma 3's turns (as
 ``models/Modelfile.base``, which tests/test_model_templates.py checks against Hugging Face's).
 The beginning-of-text token is not in them: Ollama adds it as the tokenizer says (as its stock
-templates leave it out). Tool calls are not in these: a model served through Ollama with them gets the JSON convention
-(llm/json_tools.py), as the fine-tune's plain turns were rendered when its template has no tools.
+templates leave it out). Tool calls are not in these: Ollama refuses tools to a model served with
+them ("does not support tools"), and our Ollama backend then asks it in the JSON convention
+(llm/json_tools.py; tested in tests/test_llm_tools.py), as the fine-tune's plain turns were
+rendered when its template has no tools.
 """
 
 from __future__ import annotations

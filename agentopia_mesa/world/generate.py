@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 from agentopia_mesa.config import CalendarConfig
 from agentopia_mesa.world.loader import WorldError
+from agentopia_mesa.world.persona_words import persona_words
 from agentopia_mesa.world.schema import (
-    GeneratorInfo, GridSpec, JobSpec, PlaceSpec, ResidentSpec, WorldSpec,
+    NAME_LENGTH, GeneratorInfo, GridSpec, JobSpec, PlaceSpec, ResidentSpec, WorldSpec,
 )
 from agentopia_mesa.world.themes import NO_EXTRA_INCOME, THEME_TABLE, Household, NameCulture, Role, Theme, Workplace
 
@@ -95,7 +96,8 @@ def generate_world(theme: str, residents: int = 100, seed: int = 0, name: str | 
     _link_acquaintances(t, people, homes, rng)
     places = _layout(t, homes, orgs, jobs, residents, rng)
     home_of = {i: h for h in homes for i in h.members}
-    specs = tuple(_resident_spec(t, p, people, home_of[i], rng) for i, p in enumerate(people))
+    words_rng = random.Random(f"persona-words/{seed}")  # its own stream: the numbers stay as the seed draws them
+    specs = tuple(_resident_spec(t, p, people, home_of[i], rng, words_rng) for i, p in enumerate(people))
     return WorldSpec(
         name=name or t.name,
         title=t.title,
@@ -193,7 +195,7 @@ def _home_name(label: str, i: int, surname: str) -> tuple[str, str]:
     if label == "apartment":  # 6 floors x 8 flats per building
         building, flat = divmod(i, 48)
         floor, letter = divmod(flat, 8)
-        base = _BUILDINGS[building % len(_BUILDINGS)] + _numeral(building // len(_BUILDINGS))
+        base = _BUILDINGS[building % len(_BUILDINGS)] + numeral(building // len(_BUILDINGS))
         return f"{base}, Apt {floor + 1}{'ABCDEFGH'[letter]}", f"{building}-{floor}"
     if label == "dorm":  # 4 floors x 6 rooms per dormitory
         building, room = divmod(i, 24)
@@ -229,10 +231,10 @@ def _name_everyone(t: Theme, people: list[_Person], rng: random.Random) -> None:
         else:
             for extra in range(1, 10_000):
                 if culture.surname_first:
-                    candidate = _full(culture, p.first, p.surname) + _numeral(extra)
+                    candidate = _full(culture, p.first, p.surname) + numeral(extra)
                 else:
                     initial = "ABCDEFGHJKLMNOPRSTVW"[(extra - 1) % 20] + "."
-                    candidate = f"{p.first} {initial} {p.surname}" + _numeral((extra - 1) // 20)
+                    candidate = f"{p.first} {initial} {p.surname}" + numeral((extra - 1) // 20)
                 if candidate not in taken:
                     p.name = candidate
                     break
@@ -257,7 +259,7 @@ def _full(culture: NameCulture, first: str, surname: str) -> str:
     return f"{surname} {first}" if culture.surname_first else f"{first} {surname}"
 
 
-def _numeral(n: int) -> str:
+def numeral(n: int) -> str:
     """'' for 0, else ' II', ' III', ... (Roman numerals distinguish namesakes and branches)."""
     if n <= 0:
         return ""
@@ -278,7 +280,7 @@ def _letters(n: int) -> str:
 _ASCII = str.maketrans("áéíóúñńśźżłàèìòù", "aeiounnszzlaeiou")
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     text = text.lower().replace("&", "and").replace("'", "")
     text = re.sub(r"[^a-z0-9]+", "-", text.translate(_ASCII))
     return text.strip("-")[:40].strip("-") or "place"
@@ -303,15 +305,18 @@ def _assign_positions(t: Theme, people: list[_Person], rng: random.Random) -> li
         workplace_of[i] = w
     orgs: list[_Org] = []
     keys: set[str] = set()
+    surnames = [s for c in t.cultures for s in c.surnames]
     for w in t.workplaces:
         holders = [p for i, p in enumerate(people) if workplace_of.get(i) is w]
         count = math.ceil(len(holders) / w.size) or (1 if w.always else 0)
         names = list(w.names)
         rng.shuffle(names)
+        if count > len(names) and w.patterns:  # more organisations than names: make the rest from patterns
+            names += _patterned(w.patterns, count - len(names), set(names), surnames, rng)
         opened = []
         for k in range(count):
-            name = names[k % len(names)] + _numeral(k // len(names))
-            key = _slug(name)
+            name = names[k % len(names)] + numeral(k // len(names))
+            key = slug(name)
             while key in keys:
                 key += "-x"
             keys.add(key)
@@ -323,6 +328,21 @@ def _assign_positions(t: Theme, people: list[_Person], rng: random.Random) -> li
     return orgs
 
 
+def _patterned(patterns: tuple[str, ...], count: int, taken: set[str], surnames: list[str],
+               rng: random.Random) -> list[str]:
+    """Up to ``count`` new organisation names from ``patterns`` (``{surname}``, ``{surname2}``)."""
+    out: list[str] = []
+    for _ in range(count * 20):
+        if len(out) == count:
+            break
+        first, second = rng.sample(surnames, 2) if len(surnames) > 1 else (surnames * 2)[:2]
+        name = rng.choice(patterns).format(surname=first, surname2=second)[:NAME_LENGTH]
+        if name not in taken:
+            taken.add(name)
+            out.append(name)
+    return out
+
+
 def _make_jobs(t: Theme, people: list[_Person], orgs: list[_Org], n: int, rng: random.Random) -> list[JobSpec]:
     """One job per (organisation, role) that someone holds, plus elite and entry openings and spare places."""
     filled: dict[tuple[str, str], int] = {}
@@ -330,11 +350,15 @@ def _make_jobs(t: Theme, people: list[_Person], orgs: list[_Org], n: int, rng: r
         if p.role is not None:
             filled[p.org.key, p.role.key] = filled.get((p.org.key, p.role.key), 0) + 1
     drafts = []
+    rank: dict[int, int] = {}  # organisations of each workplace opened so far
     for org in orgs:
+        k = rank[id(org.workplace)] = rank.get(id(org.workplace), -1) + 1
         for role in org.workplace.roles:
             holders = filled.get((org.key, role.key), 0)
-            opening = role.elite or (org.workplace.always and role is org.workplace.roles[0])
-            capacity = holders + (1 if opening and holders == 0 else 0) + (1 if role.entry else 0)
+            opening = ((role.elite and k % org.workplace.openings_every == 0)
+                       or (org.workplace.always and role is org.workplace.roles[0]))
+            capacity = (holders + (1 if opening and holders == 0 else 0)
+                        + (1 if role.entry and k % org.workplace.openings_every == 0 else 0))
             if capacity:
                 drafts.append([org, role, capacity])
     target = max(n + 1, round(n * rng.uniform(*VACANCY)))
@@ -443,13 +467,7 @@ def _layout(t: Theme, homes: list[_Home], orgs: list[_Org], jobs: list[JobSpec],
     """
     scale = math.sqrt(n / 100)
     public = _public_places(t, n)
-    total = len(public) + len(orgs) + len(homes)
-    side = max(4, math.ceil(2.4 * math.sqrt(n)), math.ceil(math.sqrt(total * 1.6)))
-    centre = (side - 1) / 2
-    cells = sorted(((x, y) for x in range(side) for y in range(side)),
-                   key=lambda c: math.hypot(c[0] - centre, c[1] - centre) + rng.random() * side * 0.15)
-    stride = max(1, len(cells) // total)
-    chosen = cells[::stride][:total]
+    side, chosen = grid_cells(len(public) + len(orgs) + len(homes), n, rng)
     spots = iter(chosen)
     places = [PlaceSpec(key=k, name=name, kind=kind, x=x, y=y, capacity=max(5, round(cap * max(scale, 0.3))),
                         affordances=aff) for (k, name, kind, aff, cap), (x, y) in zip(public, spots)]
@@ -459,11 +477,28 @@ def _layout(t: Theme, homes: list[_Home], orgs: list[_Org], jobs: list[JobSpec],
     for org, (x, y) in zip(orgs, spots):
         places.append(PlaceSpec(key=org.key, name=org.name, kind=org.workplace.kind, x=x, y=y,
                                 capacity=staff.get(org.key, 0) + 5, affordances=org.workplace.affordances))
-    outskirts = sorted(spots, key=lambda c: math.atan2(c[1] - centre, c[0] - centre))
+    outskirts = around(spots, side)
     for h, (x, y) in zip(homes, outskirts):
         places.append(PlaceSpec(key=h.key, name=h.name, kind="home", x=x, y=y, capacity=len(h.members) + 3,
                                 affordances=("rest",)))
     return GridSpec(width=side, height=side), tuple(places)
+
+
+def grid_cells(total: int, n: int, rng: random.Random) -> tuple[int, list[tuple[int, int]]]:
+    """The grid side for ``total`` places of a town of ``n`` residents, and ``total`` distinct
+    cells spread over it, nearest the centre first (a little jitter from ``rng``)."""
+    side = max(4, math.ceil(2.4 * math.sqrt(n)), math.ceil(math.sqrt(total * 4)))  # room to move: 4 cells a place
+    centre = (side - 1) / 2
+    cells = sorted(((x, y) for x in range(side) for y in range(side)),
+                   key=lambda c: math.hypot(c[0] - centre, c[1] - centre) + rng.random() * side * 0.15)
+    stride = max(1, len(cells) // total)
+    return side, cells[::stride][:total]
+
+
+def around(cells, side: int) -> list[tuple[int, int]]:
+    """``cells`` in order of their angle around the grid's centre: neighbouring homes share a street."""
+    centre = (side - 1) / 2
+    return sorted(cells, key=lambda c: math.atan2(c[1] - centre, c[0] - centre))
 
 
 def _public_places(t: Theme, n: int) -> list[tuple[str, str, str, tuple[str, ...], int]]:
@@ -476,8 +511,8 @@ def _public_places(t: Theme, n: int) -> list[tuple[str, str, str, tuple[str, ...
     while len(out) < wanted and repeatable:
         base = repeatable[k % len(repeatable)]
         rank = k // len(repeatable)
-        name = base.more[rank % len(base.more)] + _numeral(rank // len(base.more))
-        key = _slug(name)
+        name = base.more[rank % len(base.more)] + numeral(rank // len(base.more))
+        key = slug(name)
         while key in keys:
             key += "-x"
         keys.add(key)
@@ -521,8 +556,10 @@ def _extremes(values: dict[str, int], k: int) -> list[tuple[str, bool]]:
     return [(name, values[name] >= 50) for name in ranked[:k]]
 
 
-def _resident_spec(t: Theme, p: _Person, people: list[_Person], home: _Home, rng: random.Random) -> ResidentSpec:
-    _, poss, obj, refl = _pronouns(p.gender)
+def _resident_spec(t: Theme, p: _Person, people: list[_Person], home: _Home, rng: random.Random,
+                   words_rng: random.Random) -> ResidentSpec:
+    pronouns = _pronouns(p.gender)
+    _, poss, obj, refl = pronouns
     words = {"poss": poss, "obj": obj, "self": refl}
     income = p.job.weekly_income if p.job else 0
     saved = t.deposits[p.cohort]
@@ -533,6 +570,10 @@ def _resident_spec(t: Theme, p: _Person, people: list[_Person], home: _Home, rng
     if p.age <= side.max_age and rng.random() < side.chance:
         extra = _round5(rng.randint(side.low, side.high))
     acquaintances = tuple(people[j].name for j in p.links)
+    persona = persona_words(words_rng, first=p.first, age=p.age, pronouns=pronouns, traits=p.traits, talents=p.talents,
+                            org=p.job.organisation if p.job and p.job.work else None, role=p.job.role if p.job else None,
+                            hobby=p.hobbies[0] if p.hobbies else None,
+                            housemates=[people[j].first for j in home.members if people[j] is not p])
     return ResidentSpec(
         name=p.name,
         birth_year=START_YEAR - p.age,
@@ -549,6 +590,7 @@ def _resident_spec(t: Theme, p: _Person, people: list[_Person], home: _Home, rng
         extra_income=extra,
         home=home.key,
         acquaintances=acquaintances,
+        **persona,
     )
 
 

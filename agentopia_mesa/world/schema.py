@@ -106,23 +106,46 @@ class EventTemplate(_Strict):
 
 
 class ResidentSpec(_Strict):
-    """A resident's profile (paper §3.1). Traits and talents are 0-100 (50 = average)."""
+    """A resident's profile (paper §3.1). Traits and talents are 0-100 (50 = average).
+
+    The persona in words, each a plain free text ("" when a world does not say), as the paper's
+    profile has them: ``introduction`` (its brief introduction), ``appearance`` (appearance and
+    impression), ``personality`` (the personality traits in words), ``talent_words`` (the talents
+    in words), ``motivation`` (core motivation), ``conflicts`` (what pulls the resident two ways),
+    ``values``, ``preferences`` (likes and dislikes), ``backstory`` (where the resident comes from
+    and the key past events) and ``details`` (the concrete present: routines, places, people).
+    All of them, with ``traits`` and ``talents``, are what a yearly profile rewrite may change
+    (``UPDATABLE``); name, birth year, gender, job, skills, money and home are not.
+    """
 
     name: PersonName
     birth_year: int = Field(ge=1800, le=2200)
     gender: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30), AfterValidator(check_name)]
     introduction: Text = ""
     appearance: Text = ""
+    personality: Text = ""
+    talent_words: Text = ""
     traits: dict[Name, Level] = Field(max_length=TABLE_SIZE)  # required: minds and ties read them
     talents: dict[Name, Level] = Field(default={}, max_length=TABLE_SIZE)
     values: tuple[Phrase, ...] = Field(default=(), max_length=VALUES_COUNT)
     motivation: Text = ""
+    conflicts: Text = ""
+    preferences: Text = ""
+    backstory: Text = ""
+    details: Text = ""
     skills: dict[Name, Skill] = Field(default={}, max_length=TABLE_SIZE)
     job: Key | None = None
     deposit: int = Field(ge=0, le=100_000_000)
     extra_income: int = Field(default=0, ge=0, le=100_000)
     home: Key
     acquaintances: tuple[PersonName, ...] = Field(default=(), max_length=LIST_SIZE)
+
+
+#: The profile's words that a yearly rewrite may change (paper §3.1: "updated yearly by the
+#: environment model"); the numbers ``traits`` and ``talents`` drift too, within their limits.
+PERSONA_TEXTS: tuple[str, ...] = ("introduction", "appearance", "personality", "talent_words", "motivation",
+                                  "conflicts", "preferences", "backstory", "details")
+UPDATABLE: tuple[str, ...] = (*PERSONA_TEXTS, "values", "traits", "talents")
 
 
 class GeneratorInfo(_Strict):

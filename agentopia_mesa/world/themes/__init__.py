@@ -7,8 +7,10 @@ motivations, money and skills by cohort, clothes and hair. The models below say 
 means; ranges are ``[low, high]`` and a household member's ages ``[low, high, mode]`` of a
 triangular distribution.
 
-Numbers follow ``shared/research/agentopia-paper.md``: work pays 100-500 a week, mostly at the low
-end with a few elite jobs in the top third; non-work positions (students, retirees) pay an
+Numbers follow ``shared/research/agentopia-paper.md``: work pays 100-500 a week, in school and
+rivertown mostly at the low end with a few elite jobs in the top third, in apartment mostly
+350-500 as in the paper's apartment world (mean 371 a week, where nearly every resident works at
+an organisation of its own: ``size`` 1 and name ``patterns``; docs/reference/worlds.md); non-work positions (students, retirees) pay an
 allowance of at most 250; skill levels use the prompt's scale (0 untrained, 10 beginner, 30 some
 experience, 100 proficient, 300 master) and existing jobs ask for at most 150.
 
@@ -61,7 +63,7 @@ IncomeRange = Annotated[tuple[Annotated[int, Field(ge=0, le=100_000)], Annotated
 AgeRange = Annotated[tuple[Age, Age], AfterValidator(_ordered)]
 
 
-def _placeholders(allowed: frozenset[str]):
+def placeholders(allowed: frozenset[str]):
     """A check that a text's ``{...}`` fields are among ``allowed`` (``str.format`` fills them in)."""
 
     def check(text: str) -> str:
@@ -101,7 +103,7 @@ class Role(_Strict):
     gain: dict[Name, Annotated[int, Field(ge=0, le=50)]] | None = None
     nudges: dict[Name, int] = {}  # shifts to holders' traits/talents
     dreams: tuple[Text, ...] = ()  # motivations that suit holders
-    intro: Annotated[Text, _placeholders(frozenset({"org"}))] = ""  # e.g. "is retired and a regular at the {org}"
+    intro: Annotated[Text, placeholders(frozenset({"org"}))] = ""  # e.g. "is retired and a regular at the {org}"
 
     @model_validator(mode="after")
     def _age_limits(self) -> Role:
@@ -113,9 +115,14 @@ class Role(_Strict):
 class Workplace(_Strict):
     kind: Key
     names: tuple[Name, ...] = Field(min_length=1)  # one organisation per name; bigger towns open more
+    # names for further organisations of this kind once ``names`` are used ({surname}, {surname2} from the
+    # theme's name cultures); without them a numeral is added (``II``)
+    patterns: tuple[Annotated[Name, placeholders(frozenset({"surname", "surname2"}))], ...] = ()
     roles: tuple[Role, ...] = Field(min_length=1)
     affordances: tuple[Affordance, ...] = ("work",)
     size: int = Field(default=12, ge=1)  # holders per organisation before another one opens
+    # unheld openings (an elite role, an entry role's spare place) in one of this many organisations
+    openings_every: int = Field(default=1, ge=1)
     always: bool = False  # exists even when nobody works there yet
 
     @model_validator(mode="after")
@@ -255,7 +262,7 @@ class Theme(_Strict):
     events: tuple[EventTemplate, ...]  # place is a public place's key
     prices: tuple[PriceItem, ...]
     # skill -> how a resident practises it (for introductions); residents draw one or two
-    hobbies: dict[Name, Annotated[Text, _placeholders(frozenset({"poss", "obj", "self"}))]] = Field(min_length=2)
+    hobbies: dict[Name, Annotated[Text, placeholders(frozenset({"poss", "obj", "self"}))]] = Field(min_length=2)
     values: tuple[Phrase, ...] = Field(min_length=3)  # residents state two or three
     motivations: dict[Label, tuple[Text, ...]] = Field(min_length=1)  # by cohort, when a role has no dreams
     deposits: dict[Label, Deposit]  # by cohort; every household cohort needs one

@@ -1,17 +1,52 @@
-"""Build the minds of a society from run settings, and give them back their clients on resume.
+"""A run's LLM settings: plain data, saved in its ``config.json``, from which the LLM wiring
+(``llm.wiring``) builds the clients, the cache and the dispatcher.
 
-Settings are plain data (saved in the run's ``config.json``): the mix of LLM specs, the cache
-file and mode, sampling and dispatch options. The same settings rebuild identical clients when
-a run is resumed or branched.
+Which LLM spec serves which share of the residents (``mix``, ``assign``), which judges the world
+(``env``, ``env_llm``), the cache file and mode, sampling and dispatch options. Minds, the
+environment, the role-play evaluation and a run's builder all read these same settings, so the
+same settings rebuild identical clients when a run is resumed or branched.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
-from agentopia_mesa.llm.concurrency import AUTO, FALLBACK, auto_concurrency
-from agentopia_mesa.llm.thinking import DEFAULT_THINK, split_spec, think_for, think_tokens
-from agentopia_mesa.minds.assign import RULES, MixEntry, assignment, mind_factory, parse_mix
+from agentopia_mesa.llm.concurrency import AUTO
+from agentopia_mesa.llm.thinking import DEFAULT_THINK, split_spec, think_tokens
+
+#: The spec of a resident decided by the rules (no LLM).
+RULES = "rules"
+
+
+@dataclass(frozen=True)
+class MixEntry:
+    spec: str  # "rules" or an LLM client spec (embedded, ollama:MODEL, openai:URL:MODEL, replay)
+    fraction: float
+
+
+def parse_mix(text: str) -> list[MixEntry]:
+    """``SPEC=FRACTION,SPEC=FRACTION``; fractions in (0, 1] summing to at most 1.
+
+    Model names contain ':' and URLs contain '=' rarely, so each item splits at its last '='.
+    """
+    entries = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        spec, sep, fraction = item.rpartition("=")
+        if not sep or not spec:
+            raise ValueError(f"--mix: {item!r} is not SPEC=FRACTION (e.g. ollama:qwen3:4b=0.5)")
+        try:
+            value = float(fraction)
+        except ValueError:
+            raise ValueError(f"--mix: {fraction!r} in {item!r} is not a number") from None
+        if not 0 < value <= 1:
+            raise ValueError(f"--mix: fraction {value} for {spec!r} must be in (0, 1]")
+        entries.append(MixEntry(spec, value))
+    if not entries:
+        raise ValueError("--mix: give at least one SPEC=FRACTION")
+    if sum(e.fraction for e in entries) > 1 + 1e-9:
+        raise ValueError(f"--mix: fractions add up to {sum(e.fraction for e in entries):g}, more than 1")
+    return entries
+
 
 ENVIRONMENTS = ("rules", "llm")
 RATINGS = ("self", "environment")
@@ -126,106 +161,3 @@ def check_llm_options(temperature, max_concurrency, timeout_s, retries=0, max_to
         raise ValueError(f"llm retries: must be a whole number in [0, 100], got {retries!r}")
     if max_tokens is not None and not whole(max_tokens, 1, 10**6):
         raise ValueError(f"llm max_tokens: must be a whole number in [1, 1000000], got {max_tokens!r}")
-
-
-def _is_http(spec: str) -> bool:
-    return spec.split(":", 1)[0] in ("ollama", "openai")
-
-
-def client_for(spec: str, settings: LLMSettings):
-    from agentopia_mesa.llm.factory import make_client
-
-    # HTTP backends stop waiting when the dispatcher does, so a hung server's calls end too.
-    client = make_client(spec, cache_path=settings.cache, cache_mode=settings.cache_mode,
-                         **({"timeout_s": settings.timeout_s} if _is_http(spec) else {}))
-    if settings.check:
-        client.check()
-    return client
-
-
-#: Spec kinds with a server whose parallel slots ``--max-concurrency auto`` follows (fake and
-#: replay answer at once, in this process).
-SERVED = ("embedded", "ollama", "openai")
-#: Seconds to wait for a server's answer about its slots.
-SLOTS_TIMEOUT_S = 10.0
-
-
-def resolved_concurrency(settings: LLMSettings) -> LLMSettings:
-    """``settings`` with ``max_concurrency`` "auto" replaced by a number: twice the parallel slots
-    of every server its specs call, or 8 where one does not say (llm/concurrency.py). A run
-    records the number in its config.json, so a resumed run keeps it. Runs that call no server
-    (rules, fake, pure replay) get 8."""
-    if settings.max_concurrency != AUTO:
-        return settings
-    if not settings.uses_llm or settings.cache_mode == "replay":
-        return replace(settings, max_concurrency=FALLBACK)
-    from agentopia_mesa.llm.factory import make_backend
-
-    specs = [entry.spec for entry in settings.mix] + list(settings.assign.values()) + [settings.env_spec or RULES]
-    served = sorted({spec.strip() for spec in specs if spec.strip().split(":", 1)[0] in SERVED})
-    backends = [make_backend(spec, **({"timeout_s": min(SLOTS_TIMEOUT_S, settings.timeout_s)} if _is_http(spec) else {}))
-                for spec in served]
-    return replace(settings, max_concurrency=auto_concurrency(backends) if backends else FALLBACK)
-
-
-def dispatcher_for(settings: LLMSettings):
-    from agentopia_mesa.llm.dispatcher import Dispatcher
-
-    from agentopia_mesa.llm.timeouts import dispatch_timeout  # embedded: from its measured speed
-
-    settings = resolved_concurrency(settings)
-    return Dispatcher(max_concurrency=settings.max_concurrency, timeout_s=dispatch_timeout(settings),
-                      retries=settings.retries)
-
-
-def minds_for(settings: LLMSettings, n_residents: int, seed: int, names: list[str] | None = None):
-    """The ``minds`` argument for ``AgentopiaModel`` and the spec assigned to each resident index.
-
-    ``names`` (the residents' names, in order) is needed when ``settings.assign`` names residents.
-    """
-    if not settings.uses_llm:
-        return None, [RULES] * n_residents
-    from agentopia_mesa.minds.llm_mind import LLMMind
-
-    specs = assignment(n_residents, settings.mix, seed)
-    if settings.assign:
-        specs = _assigned(specs, settings.assign, names)
-    dispatcher = dispatcher_for(settings)
-
-    def make(spec: str, model):
-        client = client_for(spec, settings)
-        return LLMMind(client, model.rule_mind, dispatcher, temperature=settings.temperature,
-                       max_tokens=settings.max_tokens, seed=seed, spec=spec, think=think_for(spec, client, settings.think))
-
-    return mind_factory(specs, make), specs
-
-
-def _assigned(specs: list[str], assign: dict[str, str], names: list[str] | None) -> list[str]:
-    """``specs`` with the explicitly assigned residents' specs put in; unknown names are an error."""
-    if names is None:
-        raise ValueError("--assign: the residents' names are needed to assign minds by name")
-    unknown = sorted(set(assign) - set(names))
-    if unknown:
-        raise ValueError(f"--assign: no resident named {unknown[0]!r} in this world"
-                         + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""))
-    return [assign.get(name, spec) for name, spec in zip(names, specs, strict=True)]
-
-
-def llm_minds(model) -> list:
-    from agentopia_mesa.minds.llm_mind import LLMMind
-
-    seen: dict[int, LLMMind] = {}
-    for r in model.residents:
-        if isinstance(r.mind, LLMMind):
-            seen.setdefault(id(r.mind), r.mind)
-    return list(seen.values())
-
-
-def reattach_minds(model, settings: LLMSettings, recorder=None) -> None:
-    """After loading a checkpoint: new clients (same specs, same cache) for every LLM mind."""
-    minds = llm_minds(model)
-    if not minds:
-        return
-    dispatcher = dispatcher_for(settings)
-    for mind in minds:
-        mind.reattach(client_for(mind.spec, settings), dispatcher, recorder)
