@@ -68,8 +68,9 @@ def test_every_stage_is_decided_by_the_llm_and_recorded():
         assert json.loads(entry["response"]) == entry["decision"]
     agent_weeks = len(model.residents) * model.weeks_done
     # The paper used ~1.37 M. Weekly encounters as the paper's (about two in five idle residents a day
-    # meet someone, issue 30) made this town's conversations about five times as many: 26 K here.
-    assert mind.stats.prompt_tokens / agent_weeks < 30_000
+    # meet someone, issue 30) made this town's conversations about five times as many, and the paper
+    # profile's new questions and persona words add the rest: 33 K here.
+    assert mind.stats.prompt_tokens / agent_weeks < 40_000
     assert len(model.reward_table()) == 8
 
 
