@@ -49,6 +49,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "activity.max_turns": (1, 100),
     "activity.reply_words": (10, 1000),
     "activity.public_words": (10, 200),
+    "activity.plan_activity_words": (0, 100),
     "events.encounter_divisor": (1, _BIG),
     "memory.tool_rounds": (1, 32),
     "memory.listed_people": (1, 10_000),
@@ -185,6 +186,13 @@ def validate_section(section: Any, prefix: str) -> None:
             object.__setattr__(section, f.name, checked)
 
 
+def validate_choices(section: Any, prefix: str, choices: dict[str, tuple[str, ...]]) -> None:
+    """Check that each field named in ``choices`` holds one of its allowed words."""
+    for name, allowed in choices.items():
+        if getattr(section, name) not in allowed:
+            raise ValueError(f"{prefix}.{name}: must be one of {', '.join(allowed)}, got {getattr(section, name)!r}")
+
+
 @dataclass(frozen=True)
 class CalendarConfig:
     """Simulated time (paper §2.2): one Mesa step is one week."""
@@ -278,12 +286,17 @@ class DeltaLimits:
     money: tuple[int, int] | None
 
 
+#: What becomes of a contact answer's actions that cannot be carried out (``activity.contact_errors``).
+CONTACT_ERRORS = ("next_slot", "retry")
+
+
 @dataclass(frozen=True)
 class ActivityConfig:
     """Per-activity limits on state changes (paper §2.4 table, Appendix A)."""
 
     def __post_init__(self) -> None:
         validate_section(self, "activity")
+        validate_choices(self, "activity", {"contact_errors": CONTACT_ERRORS})
         if self.min_turns > self.max_turns:
             raise ValueError(f"activity.min_turns: {self.min_turns} is more than activity.max_turns ({self.max_turns})")
 
@@ -310,6 +323,20 @@ class ActivityConfig:
     # an encounter (a chance meeting) moves needs this fraction of a planned activity.
     gift_quality_bonus: float = 0.3
     encounter_scale: float = 0.7
+    # Contact (paper §4, stages 3-4). ``contact_errors``: what becomes of actions in a contact answer
+    # that cannot be carried out (an unknown person, place or invitation, a day off the week):
+    # "next_slot" (the paper: the rest is carried out, the errors are told to the resident in its
+    # next slot, and the slot's record is marked rejected) or "retry" (ours: the answer is refused
+    # and asked again with the problems shown). ``contact_summary``: after scheduling, each LLM
+    # resident writes a summary of the contact stage for its context (the paper's "Summary of the
+    # Contact Stage").
+    contact_errors: str = "next_slot"
+    contact_summary: bool = True
+    # After a solo slot (paper §4.1): each LLM resident writes a reflection on it.
+    solo_reflection: bool = True
+    # At Plan (paper §4, stage 1): besides a category per day, one activity per day in the
+    # resident's own words, in at most this many words (0: not asked), shown again on that day.
+    plan_activity_words: int = 30
 
 
 @dataclass(frozen=True)
@@ -367,9 +394,7 @@ class MemoryConfig:
 
     def __post_init__(self) -> None:
         validate_section(self, "memory")
-        for name, allowed in (("notes", ("tools", "json")), ("context", ("paper", "lean"))):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"memory.{name}: must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        validate_choices(self, "memory", {"notes": ("tools", "json"), "context": ("paper", "lean")})
 
     notes: str = "tools"
     context: str = "paper"
@@ -409,15 +434,24 @@ class CareerConfig:
     apply_job_skill_growth: bool = False
 
 
+#: Whom a resident rates (``reward.rated_people``).
+RATED_PEOPLE = ("notes", "ties")
+
+
 @dataclass(frozen=True)
 class RewardConfig:
     """Life reward (paper §6), computed once per reward period (= one simulated year)."""
 
     def __post_init__(self) -> None:
         validate_section(self, "reward")
+        validate_choices(self, "reward", {"rated_people": RATED_PEOPLE})
 
 
     max_related_for_ranking: int = 20
+    # Whom a resident rates at the year end: "notes" (the paper: the people whose notes it read or
+    # wrote most recently) or "ties" (ours: the people it interacted with most recently in the tie
+    # graph, ``SocialTies.recently_met``). The lean profile keeps "ties".
+    rated_people: str = "notes"
     pagerank_damping: float = 0.85
     pagerank_max_iter: int = 100
     pagerank_tol: float = 1e-6
@@ -510,7 +544,9 @@ class SimulationConfig:
 PROFILES: dict[str, dict[str, Any]] = {
     "lean": {"activity__min_turns": 2, "activity__max_turns": 4, "activity__reply_words": 60,
              "activity__entry_analysis": False, "activity__exit_reflection": False,
-             "memory__notes": "json", "memory__context": "lean"},
+             "activity__contact_errors": "retry", "activity__contact_summary": False,
+             "activity__solo_reflection": False, "activity__plan_activity_words": 0,
+             "memory__notes": "json", "memory__context": "lean", "reward__rated_people": "ties"},
     "paper": {},
 }
 DEFAULT_PROFILE = "lean"

@@ -27,6 +27,7 @@ from agentopia_mesa.town.scheduling import Schedule
 from agentopia_mesa.town.social_ties import SocialTies
 from agentopia_mesa.stages.activities import activity_days
 from agentopia_mesa.stages.contact import contact
+from agentopia_mesa.stages.encounters import encounters
 from agentopia_mesa.stages.plan import plan
 from agentopia_mesa.stages.public_events import public_events
 from agentopia_mesa.stages.review import review, settle
@@ -175,6 +176,7 @@ class AgentopiaModel(mesa.Model):
         # replies verified and rejected by the environment, per speaker's model ("verified MODEL").
         self.conversations: list[dict] = []
         self.conversation_stats: Counter = Counter()
+        self.encounters: dict = {}  # this week's, by booking reference (stages.encounters)
         # Called with the model after every week (recorders, live views); they must not change it.
         self.observers: list[Callable[[AgentopiaModel], None]] = []
 
@@ -194,7 +196,8 @@ class AgentopiaModel(mesa.Model):
 
     #: Attributes added after checkpoints were first written, and what makes the value a model
     #: checkpointed before them resumes with (issue 13's conversations).
-    CHECKPOINT_DEFAULTS: dict[str, Callable[[], object]] = {"conversations": list, "conversation_stats": Counter}
+    CHECKPOINT_DEFAULTS: dict[str, Callable[[], object]] = {"conversations": list, "conversation_stats": Counter,
+                                                            "encounters": dict}
 
     def __setstate__(self, state: dict) -> None:
         """An older checkpoint loads with defaults for what it did not know yet, and with the minds
@@ -206,12 +209,13 @@ class AgentopiaModel(mesa.Model):
 
     # -- the weekly cycle ---------------------------------------------------------------------
     def step(self) -> None:
-        """One week, as in the paper: start, plan, events, contact, five days, review, settle."""
+        """One week, as in the paper: start, plan, events, contact, encounters, five days, review, settle."""
         with _fewer_collections():
             week_start(self)
             plan(self)
             public_events(self)
             contact(self)
+            encounters(self)
             activity_days(self)
             review(self)
             settle(self)

@@ -27,7 +27,7 @@ from agentopia_mesa.minds.schemas import budget_for, lengths_schema, schema_for
 from agentopia_mesa.model import AgentopiaModel
 from agentopia_mesa.trimming import trim_text
 
-QUESTIONS = [q.PlanQuestion, q.ContactQuestion, q.SignupQuestion, q.SoloQuestion, q.PublicEventQuestion,
+QUESTIONS = [q.PlanQuestion, q.ContactQuestion, q.ContactSummaryQuestion, q.SignupQuestion, q.SoloQuestion, q.SoloReflectionQuestion, q.PublicEventQuestion,
              q.PurchaseQuestion, q.EntryQuestion, q.TurnQuestion, q.ExitQuestion, q.ReviewQuestion, q.DiscardQuestion,
              q.JobWishQuestion, q.RatingQuestion]
 

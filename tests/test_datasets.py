@@ -348,7 +348,7 @@ def test_paper_run_samples_are_the_chats_the_model_answered_with_tool_calls_and_
 
 def test_environment_calls_are_mixed_in_within_the_budget_and_seeded(tmp_path):
     from agentopia_mesa.cli.main import main
-    from agentopia_mesa.datasets.env_mix import output_tokens
+    from agentopia_mesa.datasets.env_mix import PRE_CUT, PRE_CUT_TASKS, output_tokens
 
     run = tmp_path / "run"
     assert main([*PAPER_RUN, "--out", str(run)]) == 0
@@ -367,16 +367,18 @@ def test_environment_calls_are_mixed_in_within_the_budget_and_seeded(tmp_path):
     assert export_sft([run], tmp_path / "seed7.jsonl", seed=7).mixed_tokens <= stats.env_budget
     off = export_sft([run], tmp_path / "off.jsonl", env_mix=0)
     assert off.mixed == 0 and off.samples == stats.samples and len(read_jsonl(tmp_path / "off.jsonl")) == off.samples
-    everything = export_sft([run], tmp_path / "all.jsonl", env_mix=100)
-    assert everything.mixed == sum(everything.candidates_by_task.values()) and not everything.subsampled
+    everything = export_sft([run], tmp_path / "all.jsonl", env_mix=100)  # all but the pre-cut (env_mix.pre_cut)
+    candidates = everything.candidates_by_task
+    assert everything.mixed == sum(max(1, round(PRE_CUT * n)) if t in PRE_CUT_TASKS else n for t, n in candidates.items())
+    assert everything.subsampled == [t for t in PRE_CUT_TASKS if candidates.get(t, 0) > 1]
 
 
 def test_choose_environment_takes_small_tasks_whole_and_subsamples_the_largest():
     from agentopia_mesa.datasets.env_mix import EnvCall, choose_environment
 
-    calls = [EnvCall(0, i, "jobs", 5) for i in range(2)] + [EnvCall(0, 10 + i, "solo", 10) for i in range(10)]
+    calls = [EnvCall(0, i, "jobs", 5) for i in range(2)] + [EnvCall(0, 10 + i, "outcome", 10) for i in range(10)]
     chosen, subsampled = choose_environment(calls, 50, seed=1)
-    assert subsampled == ["solo"] and [c.task for c in chosen].count("jobs") == 2
+    assert subsampled == ["outcome"] and [c.task for c in chosen].count("jobs") == 2
     assert sum(c.tokens for c in chosen) == 50 and [c.line for c in chosen] == sorted(c.line for c in chosen)
     assert choose_environment(calls, 50, seed=1) == (chosen, subsampled)
     assert {c.line for c in choose_environment(calls, 50, seed=2)[0]} != {c.line for c in chosen}

@@ -9,6 +9,7 @@ import pytest
 from agentopia_mesa.cli.main import main
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.contract.environment import TASKS
+from agentopia_mesa.environment.answers import updatable_texts
 from agentopia_mesa.environment.llm_environment import LLMEnvironment
 from agentopia_mesa.environment.outcomes import apply_changes
 from agentopia_mesa.llm import factory
@@ -137,7 +138,7 @@ def test_the_code_clips_what_the_model_proposes():
         if task == "env-solo":
             return _solo_answer(vitality=90, mood=-90, esteem=9, skill_gain=50, money=900)
         if task == "env-profile":
-            return json.dumps({"introduction": "Changed.", "motivation": "", "traits": [{"name": "empathy", "change": 20}],
+            return json.dumps({**dict.fromkeys(updatable_texts(), ""), "introduction": "Changed.", "traits": [{"name": "empathy", "change": 20}],
                                "talents": [{"name": "health", "change": -20}]})
         raise AssertionError(task)
 
@@ -171,9 +172,9 @@ def test_invented_items_are_corrected_then_fall_back_to_the_rules():
 
 
 def test_invented_names_are_refused():
-    model, env = _town(lambda request: json.dumps({"encounters": [{"a": "Nobody", "b": "Ghost", "place": "x", "scene": "."}]}))
-    idle = {"canteen": [r.name for r in model.residents[:4]]}
-    task = e.EncountersTask(day=1, idle_at=idle, place_names=model.place_names, ties=model.ties, week_index=0)
+    model, env = _town(lambda request: json.dumps({"encounters": [{"day": 1, "a": "Nobody", "b": "Ghost", "place": "x", "scene": "."}]}))
+    idle = {1: [r.name for r in model.residents[:4]]}
+    task = e.EncountersTask(idle=idle, counts={1: 1}, places={"canteen": "Canteen"}, ties=model.ties)
     judge_all(model, [task])
     assert env.stats.fallbacks_by_task["encounters"] == 1 and env.stats.faults["invalid_answer"] >= 1
 

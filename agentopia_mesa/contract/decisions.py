@@ -47,12 +47,14 @@ class Decision(BaseModel):
 
 
 class PlanDecision(Decision):
-    """Plan stage: goals, this week's living standard and one intention per day."""
+    """Plan stage: goals, this week's living standard and one intention per day; with
+    ``activity.plan_activity_words`` (the paper) also each day's activity in the resident's own words."""
 
     long_term_goals: Essay
     short_term_goals: Essay
     living_standard: LivingStandardName
     intentions: list[Intention] = Field(max_length=7)
+    activities: list[Paragraph] = Field(default=[], max_length=7)
 
 
 class Message(Decision):
@@ -90,6 +92,18 @@ class ContactDecision(Decision):
     proposals: list[Proposal] = Field(default=[], max_length=2)
     replies: list[Reply] = Field(default=[], max_length=10)
     cancellations: list[Cancel] = Field(default=[], max_length=2)
+
+
+class ContactSummaryDecision(Decision):
+    """After contact and scheduling: the resident's own summary of what was arranged and what fell through."""
+
+    summary: Summary
+
+
+class ReflectionDecision(Decision):
+    """After a solo slot: the resident's reflection on it, in its own words."""
+
+    reflection: Summary
 
 
 class SignupDecision(Decision):

@@ -2,7 +2,7 @@
 
 The environment is the residents' peer (paper §2.4): where a mind decides what one resident
 does, the environment judges what happens. A stage builds one task per thing to judge (a solo
-slot, a shop window, a gathering, a group at a public event, the week's events, a day's encounters,
+slot, a shop window, a gathering, a group at a public event, the week's events and encounters,
 the year's new jobs, a hiring round, a profile rewrite, a resident's ratings), hands a batch to
 ``stages.asking.judge_all``, and applies the verdicts. Each task names its ``task`` kind (the
 ``task`` field of an environment line in ``decisions.jsonl``) and the resident it concerns
@@ -236,7 +236,7 @@ class PublicEventVerdict:
     notes: dict[str, str] = field(default_factory=dict)  # per participant: the outcome in a line
 
 
-# -- the week's public events and a day's encounters --------------------------------------------
+# -- the week's public events and encounters --------------------------------------------
 
 @dataclass
 class EventsTask(Task):
@@ -264,14 +264,14 @@ class EventsVerdict:
 
 @dataclass
 class EncountersTask(Task):
-    """Idle residents at public places today: who runs into whom."""
+    """The week's chance encounters (paper §2.3), planned once after contact: on each day, pairs of
+    residents with nothing booked that day meet at a public place, preferring people they know."""
 
-    day: int
-    idle_at: dict[str, list[str]]  # place key -> idle residents there
-    place_names: dict[str, str]
+    idle: dict[int, list[str]]  # day of the week -> residents with no booking that day
+    counts: dict[int, int]  # day -> how many encounters to plan (idle / divisor, randomly rounded)
+    places: dict[str, str]  # public places where people may meet: key -> name
     ties: SocialTies
-    week_index: int
-    divisor: int = 5  # about one encounter a day per this many idle residents
+    related: int = 10  # each resident's most recently met acquaintances preferred as partners
     task: ClassVar[str] = "encounters"
 
 
@@ -281,6 +281,7 @@ class Encounter:
     b: str
     place: str
     scene: str = ""
+    day: int = 0  # day of the week, 1-based
 
 
 @dataclass(frozen=True)
@@ -304,7 +305,7 @@ class ProfileTask(Task):
 class ProfileVerdict:
     traits: dict[str, int]  # new values, each within the drift limit of the old
     talents: dict[str, int]
-    text: dict[str, str] = field(default_factory=dict)  # profile text fields rewritten (introduction, motivation)
+    text: dict[str, str] = field(default_factory=dict)  # profile text fields rewritten (``answers.updatable_texts``)
 
 
 @dataclass

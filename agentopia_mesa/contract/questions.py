@@ -66,6 +66,12 @@ class Question:
     def problems(self, decision: d.Decision) -> list[str]:
         return []
 
+    def errors(self, decision: d.Decision) -> list[str]:
+        """What of an accepted ``decision`` cannot be carried out (the paper's contact errors): the
+        stage carries out the rest and tells the resident later; a model's answer with errors is
+        recorded as rejected (no training data). Empty for questions whose problems are retried."""
+        return []
+
     @property
     def when(self) -> str:
         """This question's time stamp (``Y2020-W03-plan``)."""
@@ -102,6 +108,7 @@ def tie_liking(tie: dict | None) -> float:
 class PlanQuestion(Question):
     affordable: list[str] = field(default_factory=list)
     days: int = 5
+    activity_words: int = 0  # each day's activity also in at most this many of the resident's words (0: not asked)
     stage: ClassVar[str] = "plan"
     decision: ClassVar[type[d.Decision]] = d.PlanDecision
 
@@ -112,6 +119,8 @@ class PlanQuestion(Question):
             out.append(f"living_standard {decision.living_standard!r} is not affordable; choose one of {allowed}")
         if len(decision.intentions) != self.days:
             out.append(f"intentions: give exactly {self.days}, one per day")
+        if self.activity_words and len(decision.activities) != self.days:
+            out.append(f"activities: give exactly {self.days}, one per day, in your own words")
         return out
 
 
@@ -138,10 +147,21 @@ class ContactQuestion(Question):
     free_days: dict[int, list[int]] = field(default_factory=dict)  # weeks_ahead -> free days
     places: list[str] = field(default_factory=list)  # where joint activities can happen
     place_names: dict[str, str] = field(default_factory=dict)  # place key -> its name
+    days: int = 7  # days in a week: a proposal's day
+    last_errors: list[str] = field(default_factory=list)  # what of the resident's last round could not be done
+    errors_next_slot: bool = False  # ``activity.contact_errors``: "next_slot" (errors told later) or "retry"
     stage: ClassVar[str] = "contact"
     decision: ClassVar[type[d.Decision]] = d.ContactDecision
 
     def problems(self, decision: d.ContactDecision) -> list[str]:
+        return [] if self.errors_next_slot else self.world_errors(decision)
+
+    def errors(self, decision: d.ContactDecision) -> list[str]:
+        return self.world_errors(decision) if self.errors_next_slot else []
+
+    def world_errors(self, decision: d.ContactDecision) -> list[str]:
+        """Actions of ``decision`` the town cannot carry out: unknown people, places, invitations
+        and activities, a day off the week."""
         known = set(self.known)
         out = [f"messages: {m.to!r} is not someone you know" for m in decision.messages if m.to not in known]
         for p in decision.proposals:
@@ -149,11 +169,25 @@ class ContactQuestion(Question):
             out += [f"proposals: required {n!r} is not invited" for n in p.required if n not in p.invitees]
             if p.place not in self.places:
                 out.append(f"proposals: {p.place!r} is not a place for joint activities")
+            if p.day > self.days:
+                out.append(f"proposals: day {p.day} is not a day of the week (1-{self.days})")
         pending = {i.activity_id for i in self.invitations}
         out += [f"replies: no invitation {r.activity_id!r}" for r in decision.replies if r.activity_id not in pending]
         mine = {i.activity_id for i in self.own_activities}
         out += [f"cancellations: no activity {c.activity_id!r}" for c in decision.cancellations if c.activity_id not in mine]
         return out
+
+
+@dataclass
+class ContactSummaryQuestion(Question):
+    """After the contact rounds and scheduling (paper §4, stage 4): what came of them, for the
+    resident to sum up in its own words (kept in its context for the rest of the week)."""
+
+    news: list[tuple[str, str]] = field(default_factory=list)  # (sender, text) since the last round, not yet read
+    booked: list[str] = field(default_factory=list)  # this week's bookings, one line a day
+    last_errors: list[str] = field(default_factory=list)  # what of its last round could not be done
+    stage: ClassVar[str] = "contact_summary"
+    decision: ClassVar[type[d.Decision]] = d.ContactSummaryDecision
 
 
 @dataclass
@@ -187,6 +221,7 @@ class SignupQuestion(Question):
 class SoloQuestion(Question):
     day: int = 1
     intention: str = "rest"
+    planned: str = ""  # the day's activity as the resident planned it, in its words ("" if it gave none)
     places: dict[str, list[str]] = field(default_factory=dict)  # activity -> place keys affording it
     describe: bool = False  # ask for the activity in the resident's own words (an LLM environment judges from them)
     stage: ClassVar[str] = "solo"
@@ -196,6 +231,22 @@ class SoloQuestion(Question):
         if decision.place and decision.place not in self.places.get(decision.activity, []):
             return [f"place {decision.place!r} does not afford {decision.activity}"]
         return []
+
+
+@dataclass
+class SoloReflectionQuestion(Question):
+    """After a solo slot and its outcome (paper §4.1, step 4): the resident's reflection on it."""
+
+    day: int = 1
+    activity: str = ""  # the solo activity done (its record's kind)
+    title: str = ""  # what happened, in a line
+    outcome: str = ""  # the environment's narration, when it gave one
+    stage: ClassVar[str] = "solo_reflection"
+    decision: ClassVar[type[d.Decision]] = d.ReflectionDecision
+
+    @property
+    def when(self) -> str:
+        return self.context.stamp(f"D{self.day}-{self.stage}")
 
 
 @dataclass(frozen=True)

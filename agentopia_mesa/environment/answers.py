@@ -11,9 +11,10 @@ purpose: the limits table is the code's to enforce, not the schema's.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, create_model
 
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.contract.decisions import RatingDecision
@@ -93,6 +94,7 @@ class EventsAnswer(Answer):
 
 
 class EncounterAnswer(Answer):
+    day: int = Field(ge=1, le=7)
     a: Name
     b: Name
     place: Name
@@ -123,11 +125,16 @@ class Drift(Answer):
     change: int = Field(ge=-20, le=20)
 
 
-class ProfileAnswer(Answer):
-    introduction: Text
-    motivation: Text
-    traits: list[Drift] = Field(max_length=12)
-    talents: list[Drift] = Field(max_length=12)
+def updatable_texts() -> tuple[str, ...]:
+    """The profile's words a yearly rewrite may change (paper §3.1: every updatable field): each
+    free text of ``ResidentSpec`` that a world may leave empty (introduction, appearance,
+    motivation, and whatever persona words the schema adds), in the schema's order."""
+    return tuple(name for name, f in world.ResidentSpec.model_fields.items() if f.annotation is str and f.default == "")
+
+
+#: The rewrite's answer: every updatable text, then the drift of traits and talents.
+ProfileAnswer = create_model("ProfileAnswer", __base__=Answer, **{name: (Text, ...) for name in updatable_texts()},
+                             traits=(list[Drift], Field(max_length=12)), talents=(list[Drift], Field(max_length=12)))
 
 
 ANSWERS: dict[type[e.Task], type[BaseModel]] = {
@@ -159,14 +166,14 @@ def job_skills(task: e.NewJobsTask) -> list[str]:
     return sorted({s for key in job_bases(task) for s in task.jobs[key].min_skills})
 
 
-def encounter_places(task: e.EncountersTask) -> list[str]:
-    return [place for place, names in task.idle_at.items() if len(names) >= 2]
+def encounter_days(task: e.EncountersTask) -> list[int]:
+    """The days with encounters to plan."""
+    return [day for day, n in sorted(task.counts.items()) if n > 0 and len(task.idle.get(day, ())) >= 2]
 
 
 def encounter_limit(task: e.EncountersTask) -> int:
-    """At most about one idle resident in ``encounter_divisor`` meets someone a day, rounded up."""
-    total = sum(len(v) for v in task.idle_at.values())
-    return min(sum(len(v) // 2 for v in task.idle_at.values()), -(-total // task.divisor))
+    """Encounters to plan this week, in all (``counts``, the days' idle residents / ``encounter_divisor``)."""
+    return sum(task.counts[day] for day in encounter_days(task))
 
 
 def new_event_bounds(task: e.EventsTask) -> tuple[int, int]:
@@ -213,10 +220,12 @@ def schema_for(task: e.Task) -> dict:
             props["events"]["minItems"], props["events"]["maxItems"] = low, high
         case e.EncountersTask():
             pair = defs["EncounterAnswer"]["properties"]
-            idle = [n for place in encounter_places(task) for n in task.idle_at[place]]
+            days = encounter_days(task)
+            idle = [n for day in days for n in task.idle[day]]
+            pair["day"] = {"type": "integer", "enum": days or [1]}
             restrict(pair["a"], idle)
             restrict(pair["b"], idle)
-            restrict(pair["place"], encounter_places(task))
+            restrict(pair["place"], list(task.places))
             props["encounters"]["maxItems"] = encounter_limit(task)
         case e.NewJobsTask():
             design = defs["JobDesign"]["properties"]
@@ -301,16 +310,21 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
                 out += _world_problems(f"events[{i}].description", ev.description, _WORLD_TEXT)
                 seen.add(ev.name)
         case e.EncountersTask():
-            used: set[str] = set()
+            used: set[tuple[int, str]] = set()
+            planned = Counter()
             for pair in answer.encounters:
-                here = task.idle_at.get(pair.place, [])
+                here = set(task.idle.get(pair.day, ()))
                 if pair.a == pair.b or pair.a not in here or pair.b not in here:
-                    out.append(f"encounters: {pair.a!r} and {pair.b!r} are not two different people idle at {pair.place!r}")
-                if {pair.a, pair.b} & used:
-                    out.append(f"encounters: {pair.a!r} or {pair.b!r} already meets someone today")
-                used |= {pair.a, pair.b}
-            if len(answer.encounters) > encounter_limit(task):
-                out.append(f"encounters: at most {encounter_limit(task)} today")
+                    out.append(f"encounters: {pair.a!r} and {pair.b!r} are not two different people free on day {pair.day}")
+                if {(pair.day, pair.a), (pair.day, pair.b)} & used:
+                    out.append(f"encounters: {pair.a!r} or {pair.b!r} already meets someone on day {pair.day}")
+                if pair.place not in task.places:
+                    out.append(f"encounters: {pair.place!r} is not a public place")
+                used |= {(pair.day, pair.a), (pair.day, pair.b)}
+                planned[pair.day] += 1
+            for day, n in sorted(planned.items()):
+                if n > task.counts.get(day, 0):
+                    out.append(f"encounters: at most {task.counts.get(day, 0)} on day {day}")
         case e.NewJobsTask():
             bases, skills = set(job_bases(task)), set(job_skills(task))
             if len(answer.jobs) != task.count:
@@ -333,8 +347,8 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
             r = task.resident
             out += [f"traits: {d.name!r} is not one of your traits" for d in answer.traits if d.name not in r.traits]
             out += [f"talents: {d.name!r} is not one of your talents" for d in answer.talents if d.name not in r.talents]
-            out += _world_problems("introduction", answer.introduction, _WORLD_TEXT)
-            out += _world_problems("motivation", answer.motivation, _WORLD_TEXT)
+            for name in updatable_texts():
+                out += _world_problems(name, getattr(answer, name), _WORLD_TEXT)
         case e.RatingTask():
             allowed = set(task.question.people)
             out += [f"ratings: {x.name!r} is not one of the people to rate" for x in answer.ratings if x.name not in allowed]

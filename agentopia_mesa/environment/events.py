@@ -54,37 +54,44 @@ def split_groups(participants: list[str], thresholds: tuple[int, ...]) -> list[l
     return [participants[i::n_groups] for i in range(n_groups)]
 
 
-def draw_encounters(
-    idle_at: dict[str, list[str]],
-    ties: SocialTies,
-    week_index: int,
-    rng: random.Random,
-    config: EventsConfig,
-) -> list[tuple[str, str, str]]:
-    """Pairs of idle residents who run into each other at the same public place today.
+def encounter_counts(idle: dict[int, list[str]], divisor: int, rng: random.Random) -> dict[int, int]:
+    """How many encounters each day (paper §2.3): idle residents / ``divisor``, rounded up or down
+    at random (the fraction is the chance of rounding up), at most one per two idle residents."""
+    counts = {}
+    for day, names in idle.items():
+        expected = len(names) / divisor
+        n = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
+        counts[day] = min(n, len(names) // 2)
+    return counts
 
-    About (idle residents / 5) encounters a day, randomly rounded; one person of a pair prefers
-    someone among its most recently met acquaintances if one is there, else anyone present.
-    Returns (a, b, place key) triples.
+
+def draw_encounters(
+    idle: dict[int, list[str]],
+    counts: dict[int, int],
+    places: list[str],
+    ties: SocialTies,
+    related: int,
+    rng: random.Random,
+) -> list[tuple[int, str, str, str]]:
+    """The week's chance encounters by rule: on each day ``counts[day]`` pairs of the residents
+    ``idle`` that day, each at a public place of ``places`` drawn at random.
+
+    One person of a pair is drawn at random; half the time its partner is one of its ``related``
+    most recently met acquaintances idle that day (if any), else anyone idle. Nobody meets twice a
+    day. Returns (day, a, b, place key) tuples, by day.
     """
-    total = sum(len(v) for v in idle_at.values())
-    expected = total / config.encounter_divisor
-    n = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
-    pools = {place: list(names) for place, names in idle_at.items() if len(names) >= 2}
-    present = {place: set(pool) for place, pool in pools.items()}  # the pools as sets, to ask who is there
     pairs = []
-    for _ in range(n):
-        places = [p for p, names in pools.items() if len(names) >= 2]
-        if not places:
-            break
-        weights = [len(pools[p]) * (len(pools[p]) - 1) for p in places]
-        place = rng.choices(places, weights)[0]
-        pool, here = pools[place], present[place]
-        a = pool.pop(rng.randrange(len(pool)))
-        here.discard(a)
-        related = [b for b in ties.recently_met(a, config.related_for_encounter) if b in here] if ties.acquaintance.has_node(a) else []
-        b = rng.choice(related) if related and rng.random() < 0.5 else rng.choice(pool)
-        pool.remove(b)
-        here.discard(b)
-        pairs.append((a, b, place))
+    if not places:
+        return pairs
+    for day in sorted(idle):
+        pool = list(idle[day])
+        for _ in range(counts.get(day, 0)):
+            if len(pool) < 2:
+                break
+            a = pool.pop(rng.randrange(len(pool)))
+            free = set(pool)
+            near = [b for b in ties.recently_met(a, related) if b in free] if ties.acquaintance.has_node(a) else []
+            b = rng.choice(near) if near and rng.random() < 0.5 else rng.choice(pool)
+            pool.remove(b)
+            pairs.append((day, a, b, rng.choice(places)))
     return pairs

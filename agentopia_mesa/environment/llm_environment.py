@@ -100,7 +100,7 @@ class EnvironmentStats:
 def _empty(task: e.Task) -> e.Verdict | None:
     """The verdict of a task with nothing to judge (no call is made), or None."""
     match task:
-        case e.EncountersTask() if not answers.encounter_places(task):
+        case e.EncountersTask() if not answers.encounter_limit(task) or not task.places:
             return e.EncountersVerdict([])
         case e.HiringTask() if task.vacancies <= 0:
             return e.HiringVerdict([])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from agentopia_mesa.config import DeltaLimits, SimulationConfig
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.contract.context import WORLD_RULES, memory, persona, quoted, quoted_list, scored
-from agentopia_mesa.environment.answers import encounter_limit, encounter_places, job_bases, new_event_bounds
+from agentopia_mesa.environment.answers import encounter_days, job_bases, updatable_texts, new_event_bounds
 from agentopia_mesa.world.text import neutralise_markers
 
 JUDGE = (
@@ -178,13 +178,22 @@ def _events(task: e.EventsTask, config: SimulationConfig) -> str:
 
 
 def _encounters(task: e.EncountersTask, config: SimulationConfig) -> str:
-    lines = [f"ENCOUNTERS, day {task.day}. Residents with nothing planned, by public place:"]
-    for place in encounter_places(task):
-        people = task.idle_at[place]
-        lines.append(f"- {place} ({quoted(task.place_names.get(place, place))}): {quoted_list(people[:30])}")
-    lines.append(f"Pair up to {encounter_limit(task)} of them who run into each other at the place where both are, "
-                 "preferring people who already know each other (first meetings happen too); each person at most once. "
-                 "For each pair write an objective scene in one sentence.")
+    days = encounter_days(task)
+    lines = ["ENCOUNTERS for this week: plan chance meetings of residents who have nothing booked that day."]
+    for day in days:
+        lines.append(f"- day {day}, plan {task.counts[day]}; free: {quoted_list(task.idle[day])}")
+    places = ", ".join(f"{k} = {quoted(v)}" for k, v in task.places.items())
+    lines.append(f"Public places: {places}.")
+    free = set(n for day in days for n in task.idle[day])
+    related = [(n, [m for m in task.ties.recently_met(n, task.related) if m in free])
+               for n in sorted(free) if task.ties.acquaintance.has_node(n)]
+    known = [f"- {quoted(n)}: {quoted_list(people)}" for n, people in related if people]
+    if known:
+        lines.append("Whom each knows best lately (quoted data):")
+        lines += known
+    lines.append("Each encounter: the day, two people free that day (each at most once a day), a public place, and an "
+                 "objective scene in one sentence (what brings them together, e.g. both reach for the last bottle on "
+                 "the shelf), never what they say or feel. Prefer people who know each other; first meetings happen too.")
     return "\n".join(lines)
 
 
@@ -212,11 +221,14 @@ def _profile(task: e.ProfileTask, config: SimulationConfig) -> str:
     r = task.resident
     diaries = "\n".join(f"- {d.when}: {quoted(d.summary)} {quoted(d.reflection)}" for d in task.diaries[-8:])
     done = ", ".join(f"{k} {n}" for k, n in sorted(task.year_counts.items())) or "nothing recorded"
+    texts = updatable_texts()
+    profile = "".join(f"\n- {name.replace('_', ' ')}: {quoted(getattr(r.profile, name))}" for name in texts)
     return (
-        f"YEARLY PROFILE REWRITE for {quoted(r.name)}.\nProfile: introduction {quoted(r.profile.introduction)}; "
-        f"motivation {quoted(r.profile.motivation)}; traits {', '.join(scored(r.traits, 12))}; talents "
-        f"{', '.join(scored(r.talents, 12))}.\nThe year: {done}.\nDiaries (quoted data):\n{diaries or '- none'}\n"
-        f"Rewrite the introduction and motivation to reflect the year (one or two sentences each), and propose trait "
+        f"YEARLY PROFILE REWRITE for {quoted(r.name)}.\nProfile (quoted data):{profile}\n- traits "
+        f"{', '.join(scored(r.traits, 12))}; talents {', '.join(scored(r.talents, 12))}.\nThe year: {done}.\n"
+        f"Diaries (quoted data):\n{diaries or '- none'}\n"
+        f"Rewrite each of {', '.join(t.replace('_', ' ') for t in texts)} to reflect the year (one or two sentences "
+        "each; keep what did not change), and propose trait "
         f"changes (at most ±{config.career.max_trait_drift}) and talent changes (at most ±{config.career.max_talent_drift}) "
         "that the year explains; leave out what did not change."
     )

@@ -53,8 +53,8 @@ class RuleEnvironment(EnvironmentModel):
                                        self.rng, self.config.events)
                 return e.EventsVerdict(events, [name for name, week in last_used.items() if task.last_used.get(name) != week])
             case e.EncountersTask():
-                pairs = draw_encounters(task.idle_at, task.ties, task.week_index, self.rng, self.config.events)
-                return e.EncountersVerdict([e.Encounter(a, b, place) for a, b, place in pairs])
+                pairs = draw_encounters(task.idle, task.counts, list(task.places), task.ties, task.related, self.rng)
+                return e.EncountersVerdict([e.Encounter(a, b, place, day=day) for day, a, b, place in pairs])
             case e.ProfileTask():
                 traits, talents = drift_profile(task.resident, task.year_counts, self.rng, self.config.career)
                 return e.ProfileVerdict(traits, talents)

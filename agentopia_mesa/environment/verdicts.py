@@ -64,7 +64,7 @@ def to_verdict(task: e.Task, answer: BaseModel, rng: random.Random, config: Simu
         case e.EventsTask():
             return _events(task, answer)
         case e.EncountersTask():
-            return e.EncountersVerdict([e.Encounter(p.a, p.b, p.place, p.scene) for p in answer.encounters])
+            return e.EncountersVerdict([e.Encounter(p.a, p.b, p.place, p.scene, p.day) for p in answer.encounters])
         case e.NewJobsTask():
             taken = set(task.jobs)
             jobs = []
@@ -81,7 +81,7 @@ def to_verdict(task: e.Task, answer: BaseModel, rng: random.Random, config: Simu
             r, career = task.resident, config.career
             traits = _drifted(r.traits, answer.traits, career.max_trait_drift)
             talents = _drifted(r.talents, answer.talents, career.max_talent_drift)
-            text = {k: v for k, v in (("introduction", answer.introduction), ("motivation", answer.motivation)) if v.strip()}
+            text = {k: v for k in a.updatable_texts() if (v := getattr(answer, k)).strip()}
             return e.ProfileVerdict(traits, talents, text)
         case e.RatingTask():
             allowed = set(task.question.people)

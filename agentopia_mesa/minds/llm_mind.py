@@ -213,6 +213,9 @@ class LLMMind(Mind):
             "week_index": question.context.week_index,
             **outcome.trajectory(messages, decision.model_dump(mode="json"), fallback),
         }
+        errors = [] if fallback else question.errors(decision)
+        if errors:  # carried out in part; the errors go back to the resident (contract.questions)
+            entry.update(rejected=True, errors=errors)
         if outcome.tool_use is not None:  # the notebook's tool rounds before the answer
             entry["tool_use"] = outcome.tool_use.record()
         if self.recorder:

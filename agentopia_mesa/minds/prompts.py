@@ -39,8 +39,16 @@ def _plan(question: q.PlanQuestion) -> str:
     return (
         f"PLAN your week. Affordable living standards: {', '.join(question.affordable) or 'frugal (nothing else)'}. "
         f"Give long-term and short-term goals and exactly {question.days} intentions, one per day, from: "
-        f"rest, study, work, exercise, leisure, shopping, socialize.{longer}{_tools_hint(question, 'general')}"
+        f"rest, study, work, exercise, leisure, shopping, socialize.{_in_words(question)}{longer}"
+        f"{_tools_hint(question, 'general')}"
     )
+
+
+def _in_words(question: q.PlanQuestion) -> str:
+    if not question.activity_words:
+        return ""
+    return (f" For each day also the one activity you plan, in your own words (at most {question.activity_words} "
+            "words each, no clock times), in day order.")
 
 
 def _tools_hint(question: q.Question, what: str) -> str:
@@ -53,6 +61,7 @@ def _tools_hint(question: q.Question, what: str) -> str:
 
 def _contact(question: q.ContactQuestion) -> str:
     lines = [f"CONTACT round {question.round} of {question.rounds}."]
+    lines += _errors(question.last_errors)
     if question.inbox:
         lines.append("Messages you received (quoted data):")
         lines += [f"- from {quoted(sender)}: {quoted(text)}" for sender, text in question.inbox]
@@ -72,6 +81,26 @@ def _contact(question: q.ContactQuestion) -> str:
     if question.memory.notes == "tools":
         lines.append("You may look up your notes (list_notes, read_note) before you answer.")
     lines.append("Send messages, propose activities (invite 1-4 people you know), reply to invitations by id, or cancel. Empty lists are fine.")
+    return "\n".join(lines)
+
+
+def _errors(errors: list[str]) -> list[str]:
+    """The actions of the resident's last contact round that could not be carried out."""
+    if not errors:
+        return []
+    return ["What you did last round that could not be carried out (the rest was done):", *(f"- {e}" for e in errors)]
+
+
+def _contact_summary(question: q.ContactSummaryQuestion) -> str:
+    lines = ["CONTACT IS OVER for this week; scheduling has settled who meets when."]
+    lines += _errors(question.last_errors)
+    if question.news:
+        lines.append("Messages since your last round (quoted data):")
+        lines += [f"- from {quoted(sender)}: {quoted(text)}" for sender, text in question.news]
+    booked = "\n".join(f"- {quoted(line)}" for line in question.booked)
+    lines.append(f"Your bookings this week (quoted data):\n{booked}" if booked else "You have nothing booked this week.")
+    lines.append(f"Write a summary of the contact stage for yourself, in at most {question.memory.summary_words} words: "
+                 "what was arranged and with whom, what fell through, and what to remember.")
     return "\n".join(lines)
 
 
@@ -104,9 +133,17 @@ def _solo(question: q.SoloQuestion) -> str:
     places = "; ".join(f"{a}: {', '.join(p[:6])}" for a, p in question.places.items())
     describe = (" Then say in your own words what exactly you do (one to three sentences, at most 100 words): "
                 "what happens next depends on it." if question.describe else "")
-    return (f"FREE SLOT, day {question.day}, alone. Your plan said: {question.intention}. Choose an activity "
+    planned = f" ({quoted(question.planned)})" if question.planned else ""
+    return (f"FREE SLOT, day {question.day}, alone. Your plan said: {question.intention}{planned}. Choose an activity "
             f"(rest, study, work, exercise, leisure, shopping), the skill if studying or working, and a place. Places: {places}."
             f"{describe}")
+
+
+def _solo_reflection(question: q.SoloReflectionQuestion) -> str:
+    outcome = f" How it went: {quoted(question.outcome)}." if question.outcome else ""
+    return (f"YOUR SOLO SLOT of day {question.day} is over: {question.activity}, {quoted(question.title)}.{outcome} "
+            f"Write a reflection on it for yourself, in the first person, in at most {question.memory.summary_words} "
+            "words: what it meant to you and what you take from it.")
 
 
 def _public_event(question: q.PublicEventQuestion) -> str:
@@ -243,7 +280,8 @@ def _rating(question: q.RatingQuestion) -> str:
 
 
 STAGE_PROMPTS = {
-    q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.SignupQuestion: _signup, q.SoloQuestion: _solo,
+    q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.ContactSummaryQuestion: _contact_summary, q.SignupQuestion: _signup,
+    q.SoloQuestion: _solo, q.SoloReflectionQuestion: _solo_reflection,
     q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event, q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
     q.ReviewQuestion: _review, q.DiscardQuestion: _discard,
     q.JobWishQuestion: _job_wishes, q.RatingQuestion: _rating,

@@ -298,6 +298,15 @@ class RuleMind(Mind):
             notes.append(_note(name, feeling))
         return d.ReviewDecision(summary=summary[:800], reflection=reflection, notes=notes)
 
+    def _contact_summary(self, question: q.ContactSummaryQuestion) -> d.ContactSummaryDecision:
+        """The bookings, as they stand (no randomness)."""
+        booked = "; ".join(question.booked) or "nothing arranged"
+        return d.ContactSummaryDecision(summary=f"This week: {booked}."[:600])
+
+    def _solo_reflection(self, question: q.SoloReflectionQuestion) -> d.ReflectionDecision:
+        """What happened, as a plain line (no randomness)."""
+        return d.ReflectionDecision(reflection=f"I {question.title}; a {question.activity} slot like any other."[:600])
+
     def _discard(self, question: q.DiscardQuestion) -> d.DiscardDecision:
         items = sorted(question.resident.state.possessions, key=lambda p: (p.price, p.acquired))
         return d.DiscardDecision(items=[p.name for p in items[: question.at_least]])
@@ -344,8 +353,8 @@ class RuleMind(Mind):
 
     #: The answer to each kind of question.
     ANSWERS = {
-        q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.SignupQuestion: _signup,
-        q.SoloQuestion: _solo, q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event,
+        q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.ContactSummaryQuestion: _contact_summary,
+        q.SignupQuestion: _signup, q.SoloReflectionQuestion: _solo_reflection, q.SoloQuestion: _solo, q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event,
         q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
         q.ReviewQuestion: _review, q.DiscardQuestion: _discard, q.JobWishQuestion: _job_wishes,
         q.RatingQuestion: _ratings,

@@ -57,7 +57,9 @@ def _paper_lengths(schema: dict, kind: type[q.Question], memory) -> None:
     ``CHARS_PER_WORD`` characters for each word asked, whatever the setting."""
     lengths = {q.PlanQuestion: (("long_term_goals", "short_term_goals"), memory.plan_words),
                q.ReviewQuestion: (("summary", "reflection"), memory.diary_words),
-               q.ExitQuestion: (("summary", "reflection"), memory.diary_words)}
+               q.ExitQuestion: (("summary", "reflection"), memory.diary_words),
+               q.ContactSummaryQuestion: (("summary",), memory.summary_words),
+               q.SoloReflectionQuestion: (("reflection",), memory.summary_words)}
     fields, words = lengths.get(kind, ((), 0))
     for name in fields:
         schema["properties"][name]["maxLength"] = CHARS_PER_WORD * words
@@ -75,6 +77,8 @@ def lengths_schema(question: q.Question) -> dict:
 def _length_settings(question: q.Question) -> tuple:
     """What besides its type and memory settings decides a question's lengths."""
     match question:
+        case q.PlanQuestion():
+            return (question.activity_words, question.days)
         case q.SoloQuestion():
             return (question.describe,)
         case q.PublicEventQuestion():
@@ -90,7 +94,9 @@ def _lengths(kind: type[q.Question], memory, *settings) -> dict:
     props = schema["properties"]
     if memory.context == "paper":
         _paper_lengths(schema, kind, memory)
-    if kind is q.SoloQuestion and settings[0]:  # the environment reads it: required, and room for 100 words
+    if kind is q.PlanQuestion:
+        _plan_in_words(schema, *settings)
+    elif kind is q.SoloQuestion and settings[0]:  # the environment reads it: required, and room for 100 words
         props["description"]["maxLength"] = DESCRIPTION_LIMIT
         schema.setdefault("required", []).append("description")
     elif kind is q.PublicEventQuestion:
@@ -102,6 +108,18 @@ def _lengths(kind: type[q.Question], memory, *settings) -> dict:
     if memory.notes == "tools" and "notes" in props:
         props["notes"]["maxItems"] = 0  # notes are kept with the tools (minds/notebook_tools.py)
     return schema
+
+
+def _plan_in_words(schema: dict, words: int, days: int) -> None:
+    """A plan's ``activities``: one a day in at most ``words`` words, required; with ``words`` 0
+    (``activity.plan_activity_words``) not asked at all (no property)."""
+    props = schema["properties"]
+    if not words:
+        del props["activities"]
+        return
+    props["activities"]["items"]["maxLength"] = CHARS_PER_WORD * words
+    props["activities"]["minItems"] = props["activities"]["maxItems"] = days
+    schema.setdefault("required", []).append("activities")
 
 
 def text_limits(question: q.Question) -> tuple[tuple[tuple[str, ...], int], ...]:
@@ -156,6 +174,7 @@ def schema_for(question: q.Question) -> dict:
             schema["$defs"]["Proposal"]["properties"]["invitees"]["items"] = {"type": "string", "enum": question.known or [""]}
             schema["$defs"]["Proposal"]["properties"]["required"]["items"] = {"type": "string", "enum": question.known or [""]}
             _enum(schema, (*defs, "Proposal", "properties", "place"), question.places)
+            schema["$defs"]["Proposal"]["properties"]["day"]["maximum"] = question.days
             _enum(schema, (*defs, "Reply", "properties", "activity_id"), [i.activity_id for i in question.invitations])
             _enum(schema, (*defs, "Cancel", "properties", "activity_id"), [i.activity_id for i in question.own_activities])
             for prop, allowed in (("messages", question.known), ("proposals", question.known and question.places),

@@ -1,9 +1,8 @@
 """Activity days (paper §4, stage 5): one free-time slot per resident per day.
 
-Each day: booked residents go to their joint activity or public event; everyone else decides a
-solo activity and walks to where it happens; idle residents at the same public place may run
-into each other (an encounter replaces their solo plans, as the environment decides); then every
-activity is played, the environment judges its outcome (``stages.asking.judge_all``) and the
+Each day: booked residents go to their joint activity, public event or encounter (planned for the
+week after contact, ``stages.encounters``); everyone else decides a solo activity and walks to
+where it happens; then every activity is played, the environment judges its outcome (``stages.asking.judge_all``) and the
 verdicts are applied.
 
 Joint activities and encounters are conversations (paper §4.2), all of a day's played side by
@@ -37,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agentopia_mesa.contract.decisions import Utterance, spoken
-from agentopia_mesa.contract.environment import (PASS, EncountersTask, GatheringTask, PublicEventTask, ShopTask, SoloTask,
+from agentopia_mesa.contract.environment import (PASS, GatheringTask, PublicEventTask, ShopTask, SoloTask,
                                                  TurnRecord, TurnTask)
 from agentopia_mesa.town.economy import extra_work_pay_range, material_gain
 from agentopia_mesa.environment.outcomes import apply_changes, clamp_changes
@@ -46,7 +45,8 @@ from agentopia_mesa.environment.rules import RuleEnvironment
 from agentopia_mesa.stages.asking import ask_ahead, ask_all, judge_ahead, judge_all, situation
 from agentopia_mesa.stages.meeting import first_impression, meet
 from agentopia_mesa.contract.questions import (Attendee, Conversation, EntryQuestion, EventView, ExitQuestion,
-                                               PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion, TurnQuestion)
+                                               PublicEventQuestion, PurchaseQuestion, Seen, SoloQuestion,
+                                               SoloReflectionQuestion, TurnQuestion)
 from agentopia_mesa.stages.transcripts import transcript
 from agentopia_mesa.town.notebook import PEOPLE
 from agentopia_mesa.town.public_event import PublicEvent
@@ -91,6 +91,7 @@ def activity_day(model, day: int) -> None:
     bookings = model.schedule.day(cal.day_index(day))
     joint: dict[str, list[Resident]] = {}
     public: dict[str, list[Resident]] = {}
+    met: dict[str, list[Resident]] = {}
     idle: list[Resident] = []
     for r in model.residents:
         booking = bookings.get(r.name)
@@ -98,6 +99,8 @@ def activity_day(model, day: int) -> None:
             idle.append(r)
         elif booking.kind == "joint":
             joint.setdefault(booking.ref, []).append(r)
+        elif booking.kind == "encounter":
+            met.setdefault(booking.ref, []).append(r)
         else:
             public.setdefault(booking.ref, []).append(r)
 
@@ -109,39 +112,32 @@ def activity_day(model, day: int) -> None:
         else:
             idle.extend(people)  # everyone else dropped out
         activity.status = "done"
+    for ref, people in met.items():
+        encounter = model.encounters[ref]
+        if len(people) < 2:
+            idle.extend(people)
+            continue
+        title = f"Ran into each other at {model.places[encounter.place].name}"
+        gatherings.append(Gathering("encounter", title, encounter.place, people, scene=encounter.scene))
 
     describe = not isinstance(model.environment, RuleEnvironment)  # a model judges: it reads what residents say they do
     early = _talk_ahead(model, gatherings, day)  # their first calls, while the solo decisions are asked
-    questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], places=model.solo_places(r), describe=describe)
-                 for r in idle]
+    questions = [SoloQuestion(r, day=day, intention=r.intentions[day - 1], planned=r.planned[day - 1] if r.planned else "",
+                              places=model.solo_places(r), describe=describe) for r in idle]
     plans = {q.resident.name: decision for q, decision in zip(questions, ask_all(model, questions), strict=True)}
     for r, question in zip(idle, questions, strict=True):
         plan = plans[r.name]
         r.go_to(model.places[_solo_place(question.places, r, plan)], plan.activity)
-    idle_at: dict[str, list[str]] = {}
-    for r in idle:
-        if r.place.is_public:
-            idle_at.setdefault(r.place.key, []).append(r.name)
-    met = set()
-    task = EncountersTask(day=day, idle_at=idle_at, place_names=model.place_names, ties=model.ties, week_index=cal.week_index,
-                          divisor=model.config.events.encounter_divisor)
-    for encounter in judge_all(model, [task])[0].encounters:
-        people = [model.residents_by_name[encounter.a], model.residents_by_name[encounter.b]]
-        title = f"Ran into each other at {model.places[encounter.place].name}"
-        gatherings.append(Gathering("encounter", title, encounter.place, people, scene=encounter.scene))
-        met.update((encounter.a, encounter.b))
-
-    solo = [r for r in idle if r.name not in met]
     if describe:  # the public events' descriptions and the solo slots' outcomes, while the conversations talk
         early += ask_ahead(model, _event_questions(model, _event_groups(model, public)))
-        early += judge_ahead(model, _solo_tasks(model, solo, plans, day))
+        early += judge_ahead(model, _solo_tasks(model, idle, plans, day))
 
     for g in gatherings:
         for p in g.people:
             p.go_to(model.places[g.place], g.title)
     _play_together(model, gatherings, day)
     _public_events(model, public, day)
-    _solo(model, solo, plans, day)
+    _solo(model, idle, plans, day)
     for started in early:
         started.drop()
 
@@ -541,7 +537,7 @@ def _solo_tasks(model, people: list[Resident], plans: dict, day: int) -> list[So
 
 
 def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
-    economy, when = model.config.economy, model.calendar.stamp("activity", day)
+    when = model.calendar.stamp("activity", day)
     tasks = _solo_tasks(model, people, plans, day)
     shoppers = []
     for task, verdict in zip(tasks, judge_all(model, tasks), strict=True):
@@ -551,8 +547,28 @@ def _solo(model, people: list[Resident], plans: dict, day: int) -> None:
             shoppers.append((r, task, verdict.changes, verdict.note, verdict.outcome))
         else:
             _record(model, r, when, task.activity, verdict.note, r.place.key, verdict.changes, note=verdict.outcome)
+    _shop(model, shoppers, day)
+    if model.config.activity.solo_reflection:
+        _reflect(model, people, day)
+
+
+def _reflect(model, people: list[Resident], day: int) -> None:
+    """Each of ``people`` whose mind keeps its answers for its context (an LLM mind) reflects on its
+    solo slot (paper §4.1, step 4); the reflection is what it wrote of the slot (the record's
+    ``summary``, in later prompts). A rule mind's would be unused: it is not asked."""
+    thinking = [r for r in people if model.minds[r.name].keeps_replies and r.records]
+    questions = [SoloReflectionQuestion(r, day=day, activity=r.records[-1].kind, title=r.records[-1].title,
+                                        outcome=r.records[-1].note) for r in thinking]
+    for r, decision in zip(thinking, ask_all(model, questions), strict=True):
+        r.records[-1].summary = decision.reflection
+
+
+def _shop(model, shoppers: list, day: int) -> None:
+    """The shop for those of the day's solo slots spent shopping: the environment's window, then
+    each resident's choice, paid for and recorded."""
     if not shoppers:
         return
+    economy, when = model.config.economy, model.calendar.stamp("activity", day)
     windows = [ShopTask(resident=r, day=day, price_list=model.world.price_list, description=task.description,
                         count=economy.shop_offers) for r, task, _, _, _ in shoppers]
     questions = [PurchaseQuestion(r, offers=verdict.offers)

@@ -1,13 +1,16 @@
 """Contact and scheduling (paper §4, stages 3-4).
 
 Several rounds of messages, joint-activity proposals, replies and cancellations; then the
-rules in ``town/scheduling.py`` resolve proposals into activities and tell losers why.
+rules in ``town/scheduling.py`` resolve proposals into activities and tell losers why. With
+``activity.contact_errors = "next_slot"`` (the paper) the actions of an answer that cannot be
+carried out are told to the resident in its next round (``ContactQuestion.last_errors``); with
+``activity.contact_summary`` each LLM resident then sums up the stage (``summarise_contact``).
 """
 
 from __future__ import annotations
 
 from agentopia_mesa.stages.asking import ask_all
-from agentopia_mesa.contract.questions import ContactQuestion, Invitation
+from agentopia_mesa.contract.questions import ContactQuestion, ContactSummaryQuestion, Invitation
 from agentopia_mesa.town.scheduling import JointActivity
 
 
@@ -21,6 +24,7 @@ def contact(model) -> None:
     rule_mind = model.rule_mind
     # In a rules run, a resident with nothing to answer is not asked: its answer would be empty (its inbox is read all the same).
     quiet = rule_mind.quiet_in_contact if all(m is rule_mind for m in model.minds.values()) else None
+    errors: dict[str, list[str]] = {}  # what of each resident's last round could not be carried out
     for round_ in range(1, cal.config.contact_rounds + 1):
         pending, own = _activities_by_person(model, views)
         questions = []
@@ -29,10 +33,15 @@ def contact(model) -> None:
             if quiet is not None and quiet(r, round_, invitations, own_activities, known[r.name]):
                 model.inbox.pop(r.name, None)
             else:
-                questions.append(_question(model, r, round_, invitations, own_activities, free[r.name], known[r.name]))
+                questions.append(_question(model, r, round_, invitations, own_activities, free[r.name], known[r.name],
+                                           errors.pop(r.name, [])))
         inbox_next: dict[str, list[tuple[str, str]]] = {}
         for question, decision in zip(questions, ask_all(model, questions), strict=True):
             _apply(model, question, decision, inbox_next)
+            failed = question.errors(decision)
+            if failed:
+                errors[question.resident.name] = failed
+                model.counts["contact_errors"] += len(failed)
         model.inbox = inbox_next
     resolution = model.schedule.resolve()
     for name, activity, reason in resolution.losers:
@@ -44,6 +53,37 @@ def contact(model) -> None:
         _tell(model.inbox, name, "scheduler", f"You dropped a {booking.kind} booking for a joint activity.")
     model.counts["joint_confirmed"] += len(resolution.confirmed)
     model.counts["joint_failed"] += len(resolution.failed)
+    if model.config.activity.contact_summary:
+        summarise_contact(model, errors)
+
+
+def summarise_contact(model, errors: dict[str, list[str]]) -> None:
+    """Each resident whose mind keeps its answers for its context (an LLM mind) sums up the contact
+    stage (the paper's "Summary of the Contact Stage"): the messages since its last round (still
+    in its inbox for next week), its bookings of the week and its last round's errors. The summary
+    is kept among its earlier answers of the week (``stages.asking``); a rule mind's would be unused."""
+    questions = [ContactSummaryQuestion(r, news=list(model.inbox.get(r.name, [])), booked=_booked(model, r.name),
+                                        last_errors=errors.get(r.name, []))
+                 for r in model.residents if model.minds[r.name].keeps_replies]
+    ask_all(model, questions)
+
+
+def _booked(model, name: str) -> list[str]:
+    """``name``'s bookings this week, one line a day (joint activities, public events)."""
+    cal, schedule = model.calendar, model.schedule
+    events = {e.event_id: e for e in model.public_events}
+    lines = []
+    for day in cal.days:
+        booking = schedule.booking(name, cal.day_index(day))
+        if booking is None:
+            continue
+        if booking.kind == "joint":
+            a = schedule.activities[booking.ref]
+            others = [n for n in a.participants if n != name]
+            lines.append(f"day {day}: {a.name} at {model.place_names.get(a.place, a.place)} with {', '.join(others)}")
+        elif booking.ref in events:
+            lines.append(f"day {day}: the public event {events[booking.ref].name}")
+    return lines
 
 
 def contactable(model, r) -> list[str]:
@@ -119,13 +159,15 @@ def _free_days(bookings: dict[int, list[tuple[int, dict]]], name: str) -> dict[i
     return {ahead: [d for d, booked in days if name not in booked] for ahead, days in bookings.items()}
 
 
-def _question(model, r, round_: int, invitations: list[Invitation], own: list[Invitation], free_days, known) -> ContactQuestion:
+def _question(model, r, round_: int, invitations: list[Invitation], own: list[Invitation], free_days, known,
+              last_errors: list[str]) -> ContactQuestion:
     cal = model.calendar
     return ContactQuestion(
         r, round=round_, rounds=cal.config.contact_rounds, inbox=model.inbox.pop(r.name, []),
         invitations=invitations, own_activities=own, known=known,
         free_days=free_days, places=model.social_places,  # read-only (minds copy what they change): shared by the rounds
-        place_names=model.place_names,
+        place_names=model.place_names, days=cal.config.days_per_week, last_errors=last_errors,
+        errors_next_slot=model.config.activity.contact_errors == "next_slot",
     )
 
 

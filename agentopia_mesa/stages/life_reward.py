@@ -18,7 +18,9 @@ REWARD_COLUMNS = [
 
 
 def collect_ratings(model) -> None:
-    """Every resident privately rates its most recently met acquaintances (at most 20).
+    """Every resident privately rates at most ``max_related_for_ranking`` (20) people
+    (``rated_people``): with ``reward.rated_people = "notes"`` (the paper) those whose notes it
+    read or wrote most recently, with "ties" those it interacted with most recently.
 
     With ``model.ratings == "environment"`` the environment rates on each resident's behalf, from
     that resident's own context, so that in a mixed society every rater uses the same judge (as
@@ -28,7 +30,7 @@ def collect_ratings(model) -> None:
     limit = model.config.reward.max_related_for_ranking
     public = {r.name: PublicView(r.weekly_income, max(r.state.skills.values(), default=0), r.talents.get("integrity", 50))
               for r in model.residents}
-    questions = [RatingQuestion(r, people=model.ties.recently_met(r.name, limit), public=public) for r in model.residents]
+    questions = [RatingQuestion(r, people=rated_people(model, r, limit), public=public) for r in model.residents]
     answers: list = [None] * len(questions)
     if getattr(model, "ratings", "self") == "environment":
         answers = judge_all(model, [RatingTask(question=prepare(model, q)) for q in questions])
@@ -41,6 +43,14 @@ def collect_ratings(model) -> None:
             question.resident.name,
             {x.name: (x.affection, x.respect) for x in decision.ratings if x.name in allowed},
         )
+
+
+def rated_people(model, r, limit: int) -> list[str]:
+    """Whom ``r`` rates (``reward.rated_people``): the people of its most recently used notes
+    (``Notebook.recent_people``), or of its most recent interactions (``SocialTies.recently_met``)."""
+    if model.config.reward.rated_people == "notes":
+        return [n for n in r.notebook.recent_people(limit) if n in model.residents_by_name and n != r.name]
+    return model.ties.recently_met(r.name, limit)
 
 
 def award_life_reward(model) -> None:

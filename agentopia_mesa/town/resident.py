@@ -52,6 +52,7 @@ class Resident(CellAgent):
         self.notebook = Notebook()
         self.living_standard = "frugal"
         self.intentions: list[str] = []
+        self.planned: list[str] = []  # this week's activities in the resident's words, one a day ("" where none)
         self.records: list[ActivityRecord] = []  # this week's activities
         self.replies: list[tuple[str, str]] = []  # this week's earlier answers (stage, text), for LLM minds' context
         #: Recent messages with each correspondent: name -> [(time stamp, sender, text)], oldest first.
@@ -102,8 +103,8 @@ class Resident(CellAgent):
             self.cell = place.cell
 
     def __setstate__(self, state: dict) -> None:
-        """Residents pickled before earlier replies and correspondence were kept load with none."""
-        self.__dict__.update({"replies": [], "correspondence": {}, **state})
+        """Residents pickled before earlier replies, correspondence and plans in words were kept load with none."""
+        self.__dict__.update({"replies": [], "correspondence": {}, "planned": [], **state})
 
     def __repr__(self) -> str:
         return f"Resident({self.name!r})"
