@@ -571,11 +571,17 @@ def test_json_tools_samples_are_what_the_backend_sent_and_gemma_renders_them(pap
         export_sft([paper_run], tmp_path / "x.jsonl", tools="xml")
 
 
-def test_conversation_pairs_are_replies_the_environment_judged_and_a_rerun_calls_nothing(paper_run, tmp_path, capsys):
+def test_conversation_pairs_are_replies_the_environment_judged_and_a_rerun_calls_nothing(tmp_path, capsys):
     """``--branch conversations``: alternatives of a speaker's turn (the varied fake samples distinct
     texts), each played in its own branch of the week and judged by the environment."""
     import sqlite3
 
+    from agentopia_mesa.cli.main import main
+
+    # eight residents: since the weekly encounters (issue 30) the fake environment plans none, so
+    # six residents' first week has too few conversation turns for two pairs
+    paper_run = tmp_path / "paper"
+    assert main([*PAPER_RUN[:4], "8", *PAPER_RUN[5:], "--out", str(paper_run)]) == 0
     out = tmp_path / "conv.jsonl"
     argv = ["dataset", "dpo", str(paper_run), "--out", str(out), "--branch", "conversations", "--prompts", "2",
             "--samples", "3", "--min-margin", "0", "--llm", "fake:varied"]
