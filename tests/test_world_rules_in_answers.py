@@ -37,7 +37,7 @@ def _bad_events(task):
 
 
 def _bad_profile(task):
-    return {"introduction": "A bell rings \x07 twice.", "motivation": "", "traits": [], "talents": []}
+    return {**dict.fromkeys(answers.updatable_texts(), ""), "introduction": "A bell rings \x07 twice.", "traits": [], "talents": []}
 
 
 CASES = {  # task name -> (task maker, bad answer maker, the field the retry must name)
