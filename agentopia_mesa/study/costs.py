@@ -117,8 +117,8 @@ def plan_table(spec: StudySpec, hours_for: HoursFor | None = None, server: str |
     steps = plan_costs(spec)
     total = StepCost("**total**", sum(s.towns for s in steps), sum(s.agent_weeks for s in steps), sum(s.calls for s in steps),
                      sum(s.prompt_tokens for s in steps), sum(s.completion_tokens for s in steps))
-    hours = [hours_for(cost) for cost in steps] if hours_for else None
-    rows = [_row(cost, h) for cost, h in zip((*steps, total), [*hours, sum(hours)] if hours else [None] * (len(steps) + 1))]
+    hours = [hours_for(cost) if hours_for else None for cost in steps]
+    rows = [_row(cost, h) for cost, h in zip(steps, hours)] + [_row(total, sum(hours) if hours_for else None)]
     paper = measured_costs()["paper_run"]
     rows.append(f"| paper: one 100 x 10 run | 1 | {paper['agent_weeks']:,} | {paper['calls']:,.0f} | {_big(paper['tokens'])} (all) | – "
                 f"| {paper['hours']} h (reported) |")
