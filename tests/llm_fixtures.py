@@ -98,3 +98,19 @@ def record_in_process(path: str, worker: int, n: int) -> dict[int, str]:
     client = CachedClient(FakeBackend(), ResponseCache(path), "replay-or-record")
     seeds = [*range(n), *range(1000 * (worker + 1), 1000 * (worker + 1) + n)]
     return {seed: client.chat(decision_request(seed=seed)).text for seed in seeds}
+
+
+def open_cache_at(path: str, start: float) -> str:
+    """Worker for the cache-opening race: wait until ``start`` (time.time), then open ``path``;
+    "ok" or the error's text."""
+    import time
+
+    from agentopia_mesa.llm.cache import ResponseCache
+
+    while time.time() < start:
+        pass
+    try:
+        ResponseCache(path).close()
+    except ValueError as exc:
+        return str(exc)
+    return "ok"

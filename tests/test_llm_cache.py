@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
-from llm_fixtures import decision_request, record_in_process
+from llm_fixtures import decision_request, open_cache_at, record_in_process
 
 from agentopia_mesa.llm import CachedClient, CacheMiss, ChatOptions, LLMUnavailable, ResponseCache
 from agentopia_mesa.llm.cache import cache_key, request_json
@@ -107,6 +107,17 @@ def test_concurrent_processes_do_not_corrupt_the_file(tmp_path):
     player = CachedClient(None, ResponseCache(path), "replay", backend="fake", model="schema-example")
     for result in results:
         assert all(player.chat(decision_request(seed=s)).text == text for s, text in result.items())
+
+
+def test_processes_opening_one_new_cache_at_the_same_instant_all_get_it(tmp_path):
+    """Switching a new file to WAL takes a lock SQLite does not wait for: before the set-up was
+    retried, 8 processes opening one new cache at once failed ("database is locked") in about
+    one trial of four, and CI lost a run to it."""
+    workers, trials = 8, 12
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        for trial in range(trials):
+            path, start = str(tmp_path / f"new{trial}.sqlite"), time.time() + 0.25
+            assert set(pool.starmap(open_cache_at, [(path, start)] * workers)) == {"ok"}
 
 
 def test_calls_from_many_threads_share_one_connection(tmp_path):

@@ -145,19 +145,40 @@ class ResponseCache:
         if conn is None or self._local.pid != os.getpid():
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
                                    check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            # Read through a memory map (up to 1 GiB of the file): a replay reads every recorded decision once,
-            # and mapped pages skip the copy into SQLite's own page cache (about 2 us of 6 per decision found).
-            conn.execute("PRAGMA mmap_size = 1073741824")
-            conn.execute(_SCHEMA)
-            conn.execute(_OUTCOMES)
-            conn.execute(_SITES)
-            _add_columns(conn)
+            self._set_up(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
             self._all.append(conn)
         return conn
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        """WAL mode and the tables, retried while another process holds the file.
+
+        Switching a new file to WAL takes an exclusive lock for which SQLite does not wait (its
+        busy handler is not called): four processes opening one new cache at once failed with
+        "database is locked" about one time in four. Each step is idempotent, so the whole set-up
+        is retried, with a short growing pause, until ``busy_timeout_s`` has passed.
+        """
+        deadline = time.monotonic() + self.busy_timeout_s
+        pause = 0.005
+        while True:
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                # Read through a memory map (up to 1 GiB of the file): a replay reads every recorded decision
+                # once, and mapped pages skip the copy into SQLite's own page cache (about 2 us of 6 per decision).
+                conn.execute("PRAGMA mmap_size = 1073741824")
+                conn.execute(_SCHEMA)
+                conn.execute(_OUTCOMES)
+                conn.execute(_SITES)
+                _add_columns(conn)
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.2)
 
     def _run(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Execute one statement on the process's connection, under the lock; all its rows."""
