@@ -7,7 +7,7 @@ import json
 from agentopia_mesa.contract import environment as e
 from agentopia_mesa.environment import answers
 from agentopia_mesa.environment.events import draw_encounters, encounter_counts
-from agentopia_mesa.environment.llm_environment import LLMEnvironment
+from agentopia_mesa.environment.llm_environment import LLMEnvironment, checked_answer
 from agentopia_mesa.llm.dispatcher import Dispatcher
 from agentopia_mesa.llm.fake_backend import FakeBackend
 from agentopia_mesa.model import AgentopiaModel
@@ -64,11 +64,12 @@ def test_the_llm_environment_plans_the_week_in_one_call():
         if not request.tag.startswith("env-encounters"):
             return None
         asked.append(request)
-        schema = request.schema["$defs"]["EncounterAnswer"]["properties"]
-        day = schema["day"]["enum"][0]
+        schema = request.schema["properties"]["encounters"]["items"]["anyOf"][0]["properties"]
+        day = schema["day"]["const"]
         text = request.messages[-1]["content"]
         line = next(x for x in text.splitlines() if x.startswith(f"- day {day},"))
         free = json.loads("[" + line.split("free: ", 1)[1] + "]")
+        assert schema["a"]["enum"] == free  # only that day's free people
         return json.dumps({"encounters": [{"day": day, "a": free[0], "b": free[1], "place": schema["place"]["enum"][0],
                                            "scene": "Both reach for the last bottle on the shelf."}]})
 
@@ -94,3 +95,37 @@ def test_a_pair_not_free_that_day_is_refused():
     assert answers.problems(task, good) == []
     schema = answers.schema_for(task)
     assert schema["properties"]["encounters"]["maxItems"] == 2
+    days = {v["properties"]["day"]["const"]: v["properties"]["a"]["enum"]
+            for v in schema["properties"]["encounters"]["items"]["anyOf"]}
+    assert days == {1: names[:2], 2: names[2:4]}
+
+
+def test_a_plan_that_books_someone_twice_or_overfills_a_day_keeps_its_good_encounters():
+    model = AgentopiaModel(world="school", residents=6, years=1, seed=0)
+    n = [r.name for r in model.residents]
+    task = e.EncountersTask(idle={1: n[:6], 2: n[:4]}, counts={1: 2, 2: 1}, places={"park": "Park"}, ties=model.ties)
+    pair = lambda day, a, b: {"day": day, "a": a, "b": b, "place": "park", "scene": "."}  # noqa: E731
+    answer = answers.EncountersAnswer.model_validate({"encounters": [
+        pair(1, n[0], n[1]), pair(1, n[1], n[2]),  # n[1] already meets n[0] on day 1: dropped
+        pair(1, n[2], n[3]), pair(1, n[4], n[5]),  # the day's second, then one over its count: dropped
+        pair(2, n[0], n[1])]})                     # another day: n[0] and n[1] are free again
+    kept, dropped = answers.repaired(task, answer)
+    assert dropped == 2
+    assert [(p.day, p.a, p.b) for p in kept.encounters] == [(1, n[0], n[1]), (1, n[2], n[3]), (2, n[0], n[1])]
+    assert checked_answer(task, answer.model_dump_json()) == (kept, 2)  # counted as repaired, not refused
+
+
+def test_a_verbose_fake_plans_the_asked_encounters_with_free_people():
+    from agentopia_mesa.llm.client import ChatOptions, ChatRequest
+
+    model = AgentopiaModel(world="school", residents=20, years=1, seed=0)
+    n = [r.name for r in model.residents]
+    task = e.EncountersTask(idle={1: n[:10], 3: n[10:18]}, counts={1: 3, 3: 2}, places={"park": "Park"}, ties=model.ties)
+    fake, planned = FakeBackend(verbose=True), 0
+    for seed in range(5):
+        request = ChatRequest(messages=({"role": "user", "content": "plan"},), schema=answers.schema_for(task),
+                              options=ChatOptions(seed=seed, max_tokens=4000))
+        answer, _ = checked_answer(task, fake.chat(request).text)  # raises on a pair that is not free
+        assert all(p.a != p.b and {p.a, p.b} <= set(task.idle[p.day]) for p in answer.encounters)
+        planned += len(answer.encounters)
+    assert planned >= 10  # of 25 asked, after the repairs

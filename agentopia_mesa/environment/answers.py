@@ -219,14 +219,19 @@ def schema_for(task: e.Task) -> dict:
             event["repeat_weeks"]["maximum"] = task.max_repeat
             props["events"]["minItems"], props["events"]["maxItems"] = low, high
         case e.EncountersTask():
-            pair = defs["EncounterAnswer"]["properties"]
-            days = encounter_days(task)
-            idle = [n for day in days for n in task.idle[day]]
-            pair["day"] = {"type": "integer", "enum": days or [1]}
-            restrict(pair["a"], idle)
-            restrict(pair["b"], idle)
-            restrict(pair["place"], list(task.places))
-            props["encounters"]["maxItems"] = encounter_limit(task)
+            # One variant per day: its free people are the only names a pair of that day may take,
+            # so constrained decoding cannot pair someone on a day they are booked.
+            pair = schema.pop("$defs")["EncounterAnswer"]
+            variants = []
+            for day in encounter_days(task) or [1]:
+                variant = copied(pair)
+                variant["properties"]["day"] = {"type": "integer", "const": day}
+                restrict(variant["properties"]["a"], list(task.idle.get(day, ())))
+                restrict(variant["properties"]["b"], list(task.idle.get(day, ())))
+                restrict(variant["properties"]["place"], list(task.places))
+                variants.append(variant)
+            props["encounters"]["items"] = {"anyOf": variants}
+            props["encounters"]["minItems"] = props["encounters"]["maxItems"] = encounter_limit(task)
         case e.NewJobsTask():
             design = defs["JobDesign"]["properties"]
             restrict(design["based_on"], job_bases(task))
@@ -259,6 +264,27 @@ def _one_each(schema: dict, item: str, people: list) -> None:
         positions.append(one)
     schema["properties"]["participants"] = {"type": "array", "prefixItems": positions,
                                             "minItems": len(positions), "maxItems": len(positions)}
+
+
+# -- repairs ------------------------------------------------------------------------------------------
+
+def repaired(task: e.Task, answer: BaseModel) -> tuple[BaseModel, int]:
+    """``answer`` with what can be left out without changing the rest left out, and how many
+    things were: an encounter whose person already meets someone that day, or one over the day's
+    count, is dropped (the week's other encounters stand, as a planner keeps the good part of a
+    plan). Everything else is as answered."""
+    if not isinstance(task, e.EncountersTask):
+        return answer, 0
+    kept, used, planned = [], set(), Counter()
+    for pair in answer.encounters:
+        people = {(pair.day, pair.a), (pair.day, pair.b)}
+        if people & used or planned[pair.day] >= task.counts.get(pair.day, 0):
+            continue
+        kept.append(pair)
+        used |= people
+        planned[pair.day] += 1
+    dropped = len(answer.encounters) - len(kept)
+    return (answer.model_copy(update={"encounters": kept}) if dropped else answer), dropped
 
 
 # -- world checks -------------------------------------------------------------------------------------
@@ -310,21 +336,12 @@ def problems(task: e.Task, answer: BaseModel) -> list[str]:
                 out += _world_problems(f"events[{i}].description", ev.description, _WORLD_TEXT)
                 seen.add(ev.name)
         case e.EncountersTask():
-            used: set[tuple[int, str]] = set()
-            planned = Counter()
             for pair in answer.encounters:
                 here = set(task.idle.get(pair.day, ()))
                 if pair.a == pair.b or pair.a not in here or pair.b not in here:
                     out.append(f"encounters: {pair.a!r} and {pair.b!r} are not two different people free on day {pair.day}")
-                if {(pair.day, pair.a), (pair.day, pair.b)} & used:
-                    out.append(f"encounters: {pair.a!r} or {pair.b!r} already meets someone on day {pair.day}")
                 if pair.place not in task.places:
                     out.append(f"encounters: {pair.place!r} is not a public place")
-                used |= {(pair.day, pair.a), (pair.day, pair.b)}
-                planned[pair.day] += 1
-            for day, n in sorted(planned.items()):
-                if n > task.counts.get(day, 0):
-                    out.append(f"encounters: at most {task.counts.get(day, 0)} on day {day}")
         case e.NewJobsTask():
             bases, skills = set(job_bases(task)), set(job_skills(task))
             if len(answer.jobs) != task.count:

@@ -57,15 +57,15 @@ def parse_answer(task: e.Task, text: str) -> BaseModel:
 
 
 def checked_answer(task: e.Task, text: str) -> tuple[BaseModel, int]:
-    """The answer and how many of its free texts were trimmed to the lengths its schema allows
-    (the code disposes of lengths); what cannot be repaired raises with a message the model is
-    shown on retry."""
+    """The answer and how many of its parts were repaired: free texts trimmed to the lengths its
+    schema allows (the code disposes of lengths) and parts left out (``answers.repaired``); what
+    cannot be repaired raises with a message the model is shown on retry."""
     model = answers.ANSWERS[type(task)]
     cut = 0
     try:
         answer = model.model_validate_json(text)
     except ValueError as exc:
-        try:  # the only repair: texts over their limits, cut
+        try:  # texts over their limits, cut
             data, cut = trim_to_schema(json.loads(text), answers.schema_for(task))
             answer = model.model_validate(data) if cut else None
         except ValueError:
@@ -75,7 +75,8 @@ def checked_answer(task: e.Task, text: str) -> tuple[BaseModel, int]:
     found = answers.problems(task, answer)
     if found:
         raise InvalidVerdict("; ".join(found))
-    return answer, cut
+    answer, dropped = answers.repaired(task, answer)
+    return answer, cut + dropped
 
 
 @dataclass

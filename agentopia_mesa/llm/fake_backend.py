@@ -75,7 +75,8 @@ def example(schema: dict, rng: random.Random, root: dict | None = None, varied: 
     ``examples`` is one of them, as a model makes up a name where a schema shows some). ``varied``: free
     texts are drawn from ``VARIED_TEXTS`` (where their length allows) instead of always "ok".
     ``verbose``: free texts are prose at ``VERBOSE_FILL`` of their ``maxLength``, every optional
-    property is given, and a list's enum items differ where they can."""
+    property is given, and a list's enum items, and an object's properties with the same choices
+    (a pair's two people), differ where they can."""
     root = root if root is not None else schema
     if "$ref" in schema:
         node = root
@@ -138,9 +139,20 @@ def _verbose(schema: dict, rng: random.Random, root: dict) -> object:
         props, required = schema.get("properties", {}), set(schema.get("required", ()))
         optional = [n for n, p in props.items() if n not in required and "" in p.get("enum", ())]
         choose = rng.random() < 0.5 and all(len(props[n]["enum"]) > 1 for n in optional)
-        return {name: ("" if name in optional and not choose else
-                       rng.choice([v for v in prop["enum"] if v != ""] or [""]) if name in optional else
-                       example(prop, rng, root, verbose=True)) for name, prop in props.items()}
+        taken: dict[tuple, set] = {}  # two properties of one choice list name two things (a pair's a and b)
+        made = {}
+        for name, prop in props.items():
+            if name in optional:
+                made[name] = rng.choice([v for v in prop["enum"] if v != ""] or [""]) if choose else ""
+            elif "enum" in prop and (key := tuple(map(json.dumps, prop["enum"]))) in taken:
+                left = [v for v in prop["enum"] if json.dumps(v) not in taken[key]]
+                made[name] = rng.choice(left or prop["enum"])
+                taken[key].add(json.dumps(made[name]))
+            else:
+                made[name] = example(prop, rng, root, verbose=True)
+                if "enum" in prop:
+                    taken[tuple(map(json.dumps, prop["enum"]))] = {json.dumps(made[name])}
+        return made
     if kind == "array" and "prefixItems" not in schema:
         n = min(schema.get("minItems", 0) + rng.randint(0, 1), schema.get("maxItems", 1))
         item = schema.get("items", {})
