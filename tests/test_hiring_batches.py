@@ -132,19 +132,20 @@ def test_a_bad_batch_answer_is_repaired_not_refused():
             {"job": "works/nowhere", "hire": [first]},
             {"job": "works/j0", "hire": ["Nobody Here", second, first, second, third]},
             {"job": "works/j1", "hire": [first]},  # applied to j0, not to j1
+            {"job": "works/j1", "hire": [other]},  # a job named again continues its list
         ]})
 
     model, requests, records = _town(reply)
     applicants = _jobs(model, 3, capacity=2)
     applicants["works/j0"].append(model.residents[10])
     first, second, third = (p.name for p in applicants["works/j0"])
+    other = applicants["works/j1"][0].name
     chosen = hiring_round(model, 0, applicants, Counter({"works/j2": 2}), {r.name: 30 for r in model.residents})
-    assert chosen == {"works/j0": [second, first], "works/j1": [], "works/j2": []}
+    assert chosen == {"works/j0": [second, first], "works/j1": [other], "works/j2": []}
     [record] = records
     assert not record["fallback"] and record["invalid_attempts"] == 0
-    assert record["decision"]["dropped"] == [
-        "'works/nowhere' is not a job of this batch", "works/j0: 'Nobody Here' did not apply",
-        f"works/j0: {third!r} beyond its 2 free place(s)", f"works/j1: {first!r} did not apply"]
+    # left out: the unknown job, "Nobody Here", the repeated name, the third hire, j1's non-applicant
+    assert record["trimmed"] == 5 and model.environment.stats.trimmed_by_task["hiring"] == 5
     assert "job works/j2" not in requests[0].messages[-1]["content"]  # full: not asked about
 
 

@@ -365,7 +365,6 @@ class HiringBatchTask(Task):
 @dataclass(frozen=True)
 class HiringBatchVerdict:
     ranked: dict[str, list[str]]  # job key -> its applicants to hire, best first (every job of the batch)
-    dropped: tuple[str, ...] = ()  # what the code dropped from the answer, one line each (verdicts.py)
 
 
 def hiring_batches(tasks: list[HiringTask], size: int) -> list[HiringTask | HiringBatchTask]:

@@ -125,7 +125,7 @@ class JobHires(Answer):
     hire: list[Name] = Field(max_length=100)  # its own applicants, best first
 
 
-# A batch's answer is repaired, not refused (``verdicts``): a name that did not apply, a job not
+# A batch's answer is repaired, not refused (``repaired``): a name that did not apply, a job not
 # in the batch and hires beyond the free places are dropped, so one slip does not cost every job.
 class HiringBatchAnswer(Answer):
     hires: list[JobHires] = Field(max_length=1000)
@@ -301,7 +301,11 @@ def repaired(task: e.Task, answer: BaseModel) -> tuple[BaseModel, int]:
     """``answer`` with what can be left out without changing the rest left out, and how many
     things were: an encounter whose person already meets someone that day, or one over the day's
     count, is dropped (the week's other encounters stand, as a planner keeps the good part of a
-    plan). Everything else is as answered."""
+    plan); in a batch of hiring, so is a job not in the batch and a name that did not apply to
+    its job or comes after the job's free places are taken (``_repaired_hires``). Everything else
+    is as answered."""
+    if isinstance(task, e.HiringBatchTask):
+        return _repaired_hires(task, answer)
     if not isinstance(task, e.EncountersTask):
         return answer, 0
     kept, used, planned = [], set(), Counter()
@@ -314,6 +318,27 @@ def repaired(task: e.Task, answer: BaseModel) -> tuple[BaseModel, int]:
         planned[pair.day] += 1
     dropped = len(answer.encounters) - len(kept)
     return (answer.model_copy(update={"encounters": kept}) if dropped else answer), dropped
+
+
+def _repaired_hires(task: e.HiringBatchTask, answer: HiringBatchAnswer) -> tuple[HiringBatchAnswer, int]:
+    """One entry per job of the batch that was named, in the order first named, holding only its
+    own applicants, each once, at most its free places; a job named twice continues its list.
+    Returns the answer and how many jobs and names were left out (a repeated name counts too)."""
+    jobs = {t.job.key: t for t in task.tasks}
+    hires: dict[str, list[str]] = {}
+    dropped = 0
+    for entry in answer.hires:
+        job = jobs.get(entry.job)
+        if job is None:
+            dropped += 1
+            continue
+        applicants, hired = {r.name for r in job.applicants}, hires.setdefault(entry.job, [])
+        for name in entry.hire:
+            if name in applicants and name not in hired and len(hired) < job.vacancies:
+                hired.append(name)
+            else:
+                dropped += 1
+    return HiringBatchAnswer(hires=[JobHires(job=key, hire=names) for key, names in hires.items()]), dropped
 
 
 # -- world checks -------------------------------------------------------------------------------------

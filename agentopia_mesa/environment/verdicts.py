@@ -77,8 +77,10 @@ def to_verdict(task: e.Task, answer: BaseModel, rng: random.Random, config: Simu
             return e.NewJobsVerdict(jobs)
         case e.HiringTask():
             return e.HiringVerdict(list(dict.fromkeys(answer.hire))[: task.vacancies])
-        case e.HiringBatchTask():
-            return _hiring_batch(task, answer)
+        case e.HiringBatchTask():  # the answer holds only applicants within the free places (answers.repaired)
+            ranked = {t.job.key: [] for t in task.tasks}
+            ranked.update({entry.job: list(entry.hire) for entry in answer.hires})
+            return e.HiringBatchVerdict(ranked)
         case e.ProfileTask():
             r, career = task.resident, config.career
             traits = _drifted(r.traits, answer.traits, career.max_trait_drift)
@@ -89,31 +91,6 @@ def to_verdict(task: e.Task, answer: BaseModel, rng: random.Random, config: Simu
             allowed = set(task.question.people)
             return answer.model_copy(update={"ratings": [x for x in answer.ratings if x.name in allowed]})
     raise TypeError(f"no verdict for {type(task).__name__}")
-
-
-def _hiring_batch(task: e.HiringBatchTask, answer: a.HiringBatchAnswer) -> e.HiringBatchVerdict:
-    """Each job's hires as the answer ranks them, repaired: names that did not apply to that job
-    at this rank, jobs not in the batch and hires beyond a job's free places are dropped (and
-    listed); a job named twice keeps the order of its first mention. Age limits are the season's."""
-    jobs = {t.job.key: t for t in task.tasks}
-    ranked: dict[str, list[str]] = {key: [] for key in jobs}
-    dropped: list[str] = []
-    for entry in answer.hires:
-        job = jobs.get(entry.job)
-        if job is None:
-            dropped.append(f"{entry.job!r} is not a job of this batch")
-            continue
-        applicants, hired = {r.name for r in job.applicants}, ranked[entry.job]
-        for name in entry.hire:
-            if name not in applicants:
-                dropped.append(f"{entry.job}: {name!r} did not apply")
-            elif name in hired:
-                continue
-            elif len(hired) >= job.vacancies:
-                dropped.append(f"{entry.job}: {name!r} beyond its {job.vacancies} free place(s)")
-            else:
-                hired.append(name)
-    return e.HiringBatchVerdict(ranked, tuple(dropped))
 
 
 def _solo_skill(task: e.SoloTask) -> str | None:
