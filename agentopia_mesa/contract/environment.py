@@ -3,10 +3,10 @@
 The environment is the residents' peer (paper §2.4): where a mind decides what one resident
 does, the environment judges what happens. A stage builds one task per thing to judge (a solo
 slot, a shop window, a gathering, a group at a public event, the week's events and encounters,
-the year's new jobs, a hiring round of one job or a batch of jobs, a profile rewrite, a resident's ratings), hands a batch to
-``stages.asking.judge_all``, and applies the verdicts. Each task names its ``task`` kind (the
-``task`` field of an environment line in ``decisions.jsonl``) and the resident it concerns
-(``subject``; empty for town-wide tasks).
+the year's new jobs, a hiring round of one job or a batch of jobs, a profile rewrite, a
+resident's ratings), hands a batch to ``stages.asking.judge_all``, and applies the verdicts.
+Each task names its ``task`` kind (the ``task`` field of an environment line in
+``decisions.jsonl``) and the resident it concerns (``subject``; empty for town-wide tasks).
 
 Verdicts are plain data that the code applies; they are already clipped to the paper's limits
 (``environment.outcomes.clamp_changes``) by whichever environment made them. A task carries
