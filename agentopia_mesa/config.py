@@ -62,6 +62,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "memory.plan_words": (10, 2000),
     "memory.correspondence": (0, 1000),
     "career.max_wishes": (1, 100),
+    "career.hiring_batches": (1, 1000),
     "career.skill_match_leniency": _FRACTION,
     "career.new_jobs_fraction": _FRACTION,
     "career.new_job_capacity": (1, 10**6),
@@ -85,7 +86,7 @@ NEED_NAMES = ("mood", "social", "esteem", "material")
 #: The living standards a mind chooses from (paper §5); ``economy.living_standards`` prices each once.
 LIVING_STANDARD_NAMES = ("frugal", "moderate", "comfortable", "luxurious")
 #: Lists the economy cannot do without: someone must be able to live, and extra work must pay something.
-NONEMPTY = {"economy.living_standards", "economy.extra_work_tiers"}
+NONEMPTY = {"economy.living_standards", "economy.extra_work_tiers", "career.hiring_batches"}
 
 
 def _short(value: Any) -> str:
@@ -432,6 +433,16 @@ class CareerConfig:
     max_talent_drift: int = 3
     # The released code shows a job's weekly skill gain but never applies it (paper §5).
     apply_job_skill_growth: bool = False
+    # Jobs the environment judges together in one hiring call (paper §4.8(b): "in batches"): wish
+    # rank 1 in batches of the first value, later ranks of the second (the last value repeats).
+    # (1,): one call per job (ours, the default and --profile lean); --profile paper: (10, 20), the
+    # paper's "round1 batch 10, round2 batch 20" read as jobs per call.
+    hiring_batches: tuple[int, ...] = (1,)
+
+    def hiring_batch(self, rank: int) -> int:
+        """Jobs judged in one hiring call at wish ``rank`` (0-based): ``hiring_batches[rank]``, the
+        last value for later ranks."""
+        return self.hiring_batches[min(rank, len(self.hiring_batches) - 1)]
 
 
 #: Whom a resident rates (``reward.rated_people``).
@@ -536,7 +547,8 @@ class SimulationConfig:
 #: Named settings of LLM runs (``agentopia run --profile NAME``): configuration overrides applied
 #: before any ``--set``. "paper": conversations as in the paper (the defaults above: entry
 #: analysis, 5-20 turns of up to 200 words, exit reflection; the CLI also turns on the LLM
-#: environment), notes edited through tool calls and the paper's context window. "lean" (ours,
+#: environment), notes edited through tool calls, the paper's context window, and hiring in batches
+#: of 10 jobs per call at the first wish rank and 20 later (``career.hiring_batches``). "lean" (ours,
 #: the default of LLM runs): few, short turns and no entry or exit calls, so a conversation costs
 #: about what one dialogue round did before; notes edited inside the JSON answers and the compact
 #: context window. Runs without any LLM
@@ -547,6 +559,6 @@ PROFILES: dict[str, dict[str, Any]] = {
              "activity__contact_errors": "retry", "activity__contact_summary": False,
              "activity__solo_reflection": False, "activity__plan_activity_words": 0,
              "memory__notes": "json", "memory__context": "lean", "reward__rated_people": "ties"},
-    "paper": {},
+    "paper": {"career__hiring_batches": (10, 20)},
 }
 DEFAULT_PROFILE = "lean"

@@ -1,6 +1,7 @@
 """The stages of the paper's cycle that issue 30 item 5 adds, each asked in the paper profile only:
 the contact errors returned in the next slot, the contact-stage summary, the solo reflection, the
-plan's activity a day in the resident's words, and the year-end rewrite of every updatable text."""
+plan's activity a day in the resident's words, the year-end rewrite of every updatable text, and
+hiring in batches (tests/test_hiring_batches.py)."""
 
 import json
 
@@ -174,3 +175,5 @@ def test_a_paper_profile_fake_run_asks_every_new_question(tmp_path):
 
     assert len(profile) == residents and all(set(x["decision"]["text"]) == set(updatable_texts()) for x in profile)
     assert all(x["rejected"] == bool(x.get("errors")) for x in mind if x["stage"] == "contact" and not x["fallback"])
+    batches = [x for x in env if x["task"] == "hiring" and isinstance(x["decision"]["ranked"], dict)]
+    assert batches and all(len(x["decision"]["ranked"]) > 1 for x in batches)  # several jobs in one hiring call

@@ -3,10 +3,10 @@
 The environment is the residents' peer (paper §2.4): where a mind decides what one resident
 does, the environment judges what happens. A stage builds one task per thing to judge (a solo
 slot, a shop window, a gathering, a group at a public event, the week's events and encounters,
-the year's new jobs, a hiring round, a profile rewrite, a resident's ratings), hands a batch to
-``stages.asking.judge_all``, and applies the verdicts. Each task names its ``task`` kind (the
-``task`` field of an environment line in ``decisions.jsonl``) and the resident it concerns
-(``subject``; empty for town-wide tasks).
+the year's new jobs, a hiring round of one job or a batch of jobs, a profile rewrite, a
+resident's ratings), hands a batch to ``stages.asking.judge_all``, and applies the verdicts.
+Each task names its ``task`` kind (the ``task`` field of an environment line in
+``decisions.jsonl``) and the resident it concerns (``subject``; empty for town-wide tasks).
 
 Verdicts are plain data that the code applies; they are already clipped to the paper's limits
 (``environment.outcomes.clamp_changes``) by whichever environment made them. A task carries
@@ -344,6 +344,37 @@ class HiringVerdict:
 
 
 @dataclass
+class HiringBatchTask(Task):
+    """Several jobs' hiring of one wish rank judged together, in one call (paper §4.8(b): the
+    environment fills positions "in batches"; ``CareerConfig.hiring_batches``). Each job is judged
+    as its ``HiringTask`` would be, from its own applicants only."""
+
+    tasks: list[HiringTask]  # one per job, in the season's order (by job key), all of one rank
+    task: ClassVar[str] = "hiring"
+
+    @property
+    def rank(self) -> int:
+        return self.tasks[0].rank
+
+    @property
+    def open(self) -> list[HiringTask]:
+        """The jobs with free places and applicants: the only ones worth asking about."""
+        return [t for t in self.tasks if t.vacancies > 0 and t.applicants]
+
+
+@dataclass(frozen=True)
+class HiringBatchVerdict:
+    ranked: dict[str, list[str]]  # job key -> its applicants to hire, best first (every job of the batch)
+
+
+def hiring_batches(tasks: list[HiringTask], size: int) -> list[HiringTask | HiringBatchTask]:
+    """``tasks`` (one per job, in order) in groups of ``size`` jobs: a group of one stays the job's
+    own ``HiringTask`` (the call it always was), a larger one becomes a ``HiringBatchTask``."""
+    groups = [tasks[i:i + size] for i in range(0, len(tasks), max(1, size))]
+    return [group[0] if len(group) == 1 else HiringBatchTask(tasks=group) for group in groups]
+
+
+@dataclass
 class RatingTask(Task):
     """A resident's private yearly ratings, made by the environment on its behalf (paper's code)."""
 
@@ -358,4 +389,4 @@ class RatingTask(Task):
 RatingVerdict = RatingDecision
 
 Verdict = (SoloVerdict | ShopVerdict | TurnVerdict | GatheringVerdict | PublicEventVerdict | EventsVerdict | EncountersVerdict
-           | ProfileVerdict | NewJobsVerdict | HiringVerdict | RatingDecision)
+           | ProfileVerdict | NewJobsVerdict | HiringVerdict | HiringBatchVerdict | RatingDecision)

@@ -120,6 +120,17 @@ class HiringAnswer(Answer):
     hire: list[Name] = Field(default=[], max_length=20)  # best first
 
 
+class JobHires(Answer):
+    job: Annotated[str, StringConstraints(max_length=80)]  # a job key (world.Key)
+    hire: list[Name] = Field(max_length=100)  # its own applicants, best first
+
+
+# A batch's answer is repaired, not refused (``repaired``): a name that did not apply, a job not
+# in the batch and hires beyond the free places are dropped, so one slip does not cost every job.
+class HiringBatchAnswer(Answer):
+    hires: list[JobHires] = Field(max_length=1000)
+
+
 class Drift(Answer):
     name: Name
     change: int = Field(ge=-20, le=20)
@@ -141,7 +152,8 @@ ANSWERS: dict[type[e.Task], type[BaseModel]] = {
     e.SoloTask: SoloAnswer, e.ShopTask: ShopAnswer, e.TurnTask: TurnAnswer, e.GatheringTask: GatheringAnswer,
     e.PublicEventTask: PublicEventAnswer,
     e.EventsTask: EventsAnswer, e.EncountersTask: EncountersAnswer, e.NewJobsTask: JobsAnswer,
-    e.HiringTask: HiringAnswer, e.ProfileTask: ProfileAnswer, e.RatingTask: RatingDecision,
+    e.HiringTask: HiringAnswer, e.HiringBatchTask: HiringBatchAnswer, e.ProfileTask: ProfileAnswer,
+    e.RatingTask: RatingDecision,
 }
 
 
@@ -240,6 +252,14 @@ def schema_for(task: e.Task) -> dict:
         case e.HiringTask():
             props["hire"]["items"] = {"type": "string", "enum": [r.name for r in task.applicants] or [""]}
             props["hire"]["maxItems"] = task.vacancies
+        case e.HiringBatchTask():  # one entry per open job, in order, each naming its own applicants
+            jobs = task.open
+            positions = _one_per(schema.pop("$defs")["JobHires"], "job", [t.job.key for t in jobs])
+            for position, job in zip(positions, jobs, strict=True):
+                hire = position["properties"]["hire"]
+                hire["items"] = {"type": "string", "enum": [r.name for r in job.applicants]}
+                hire["maxItems"] = min(job.vacancies, len(job.applicants))  # each at most once: a budget that fits
+            _as_tuple(schema, "hires", positions)
         case e.ProfileTask():
             drift = schema.pop("$defs")["Drift"]
             for prop, names in (("traits", task.resident.traits), ("talents", task.resident.talents)):
@@ -256,14 +276,23 @@ def schema_for(task: e.Task) -> dict:
 
 def _one_each(schema: dict, item: str, people: list) -> None:
     """``participants``: exactly one ``item`` per person, in order, each naming its person."""
-    base = schema.pop("$defs")[item]
+    _as_tuple(schema, "participants", _one_per(schema.pop("$defs")[item], "name", [p.name for p in people]))
+
+
+def _one_per(base: dict, field: str, values: list[str]) -> list[dict]:
+    """A copy of the object schema ``base`` per value, its ``field`` fixed to that value."""
     positions = []
-    for person in people:
+    for value in values:
         one = copied(base)
-        one["properties"]["name"] = {"type": "string", "const": person.name}
+        one["properties"][field] = {"type": "string", "const": value}
         positions.append(one)
-    schema["properties"]["participants"] = {"type": "array", "prefixItems": positions,
-                                            "minItems": len(positions), "maxItems": len(positions)}
+    return positions
+
+
+def _as_tuple(schema: dict, prop: str, positions: list[dict]) -> None:
+    """``prop``: an array of exactly one value per position, in order."""
+    schema["properties"][prop] = {"type": "array", "prefixItems": positions,
+                                  "minItems": len(positions), "maxItems": len(positions)}
 
 
 # -- repairs ------------------------------------------------------------------------------------------
@@ -272,7 +301,11 @@ def repaired(task: e.Task, answer: BaseModel) -> tuple[BaseModel, int]:
     """``answer`` with what can be left out without changing the rest left out, and how many
     things were: an encounter whose person already meets someone that day, or one over the day's
     count, is dropped (the week's other encounters stand, as a planner keeps the good part of a
-    plan). Everything else is as answered."""
+    plan); in a batch of hiring, so is a job not in the batch and a name that did not apply to
+    its job or comes after the job's free places are taken (``_repaired_hires``). Everything else
+    is as answered."""
+    if isinstance(task, e.HiringBatchTask):
+        return _repaired_hires(task, answer)
     if not isinstance(task, e.EncountersTask):
         return answer, 0
     kept, used, planned = [], set(), Counter()
@@ -285,6 +318,27 @@ def repaired(task: e.Task, answer: BaseModel) -> tuple[BaseModel, int]:
         planned[pair.day] += 1
     dropped = len(answer.encounters) - len(kept)
     return (answer.model_copy(update={"encounters": kept}) if dropped else answer), dropped
+
+
+def _repaired_hires(task: e.HiringBatchTask, answer: HiringBatchAnswer) -> tuple[HiringBatchAnswer, int]:
+    """One entry per job of the batch that was named, in the order first named, holding only its
+    own applicants, each once, at most its free places; a job named twice continues its list.
+    Returns the answer and how many jobs and names were left out (a repeated name counts too)."""
+    jobs = {t.job.key: t for t in task.tasks}
+    hires: dict[str, list[str]] = {}
+    dropped = 0
+    for entry in answer.hires:
+        job = jobs.get(entry.job)
+        if job is None:
+            dropped += 1
+            continue
+        applicants, hired = {r.name for r in job.applicants}, hires.setdefault(entry.job, [])
+        for name in entry.hire:
+            if name in applicants and name not in hired and len(hired) < job.vacancies:
+                hired.append(name)
+            else:
+                dropped += 1
+    return HiringBatchAnswer(hires=[JobHires(job=key, hire=names) for key, names in hires.items()]), dropped
 
 
 # -- world checks -------------------------------------------------------------------------------------

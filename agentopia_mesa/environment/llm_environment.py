@@ -105,6 +105,8 @@ def _empty(task: e.Task) -> e.Verdict | None:
             return e.EncountersVerdict([])
         case e.HiringTask() if task.vacancies <= 0:
             return e.HiringVerdict([])
+        case e.HiringBatchTask() if not task.open:
+            return e.HiringBatchVerdict({t.job.key: [] for t in task.tasks})
         case e.NewJobsTask() if task.count <= 0 or not answers.job_bases(task):
             return e.NewJobsVerdict([])
         case e.RatingTask() if not task.question.people:
@@ -206,6 +208,8 @@ class LLMEnvironment(EnvironmentModel):
 def _label(task: e.Task) -> str:
     if isinstance(task, e.HiringTask):
         return f"{task.job.key}#{task.rank + 1}"
+    if isinstance(task, e.HiringBatchTask):  # the first job and how many more
+        return f"{task.tasks[0].job.key}+{len(task.tasks) - 1}#{task.rank + 1}"
     return task.subject or "town"
 
 

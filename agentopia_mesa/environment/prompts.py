@@ -205,16 +205,43 @@ def _jobs(task: e.NewJobsTask, config: SimulationConfig) -> str:
             f"the pay, the skill minimums and the number of places.\n{bases}")
 
 
-def _hiring(task: e.HiringTask, config: SimulationConfig) -> str:
+def _needs(job) -> str:
+    return ", ".join(f"{quoted(s)} {m}" for s, m in job.min_skills.items()) or "nothing in particular"
+
+
+def _applicants(task: e.HiringTask, indent: str = "") -> str:
+    """One line per applicant (the first 40): age next year and the job's skills."""
     job = task.job
-    needs = ", ".join(f"{quoted(s)} {m}" for s, m in job.min_skills.items()) or "nothing in particular"
-    applicants = "\n".join(
-        f"- {quoted(r.name)}, {task.ages[r.name]} next year: "
+    return "\n".join(
+        f"{indent}- {quoted(r.name)}, {task.ages[r.name]} next year: "
         f"{', '.join(f'{quoted(s)} {r.state.skills.get(s, 0)}' for s in job.min_skills) or 'no listed skills'}"
         for r in task.applicants[:40])
-    return (f"HIRING: {quoted(job.role)} at {quoted(job.organisation)} needs {needs}; {task.vacancies} free place(s). "
-            f"Applicants (wish {task.rank + 1}):\n{applicants}\nChoose whom to hire, best first, at most "
+
+
+def _hiring(task: e.HiringTask, config: SimulationConfig) -> str:
+    job = task.job
+    return (f"HIRING: {quoted(job.role)} at {quoted(job.organisation)} needs {_needs(job)}; {task.vacancies} free place(s). "
+            f"Applicants (wish {task.rank + 1}):\n{_applicants(task)}\nChoose whom to hire, best first, at most "
             f"{task.vacancies}; be lenient on skills (about {task.leniency:.0%} of a minimum can do).")
+
+
+def _ages(job) -> str:
+    if job.min_age is None and job.max_age is None:
+        return "any age"
+    if job.max_age is None:
+        return f"aged {job.min_age} or more"
+    return f"aged {job.min_age or 0}-{job.max_age}"
+
+
+def _hiring_batch(task: e.HiringBatchTask, config: SimulationConfig) -> str:
+    jobs = task.open
+    positions = "\n".join(
+        f"- job {t.job.key}: {quoted(t.job.role)} at {quoted(t.job.organisation)}, {_ages(t.job)}, needs {_needs(t.job)}; "
+        f"{t.vacancies} free place(s). Applicants:\n{_applicants(t, '  ')}" for t in jobs)
+    return (f"HIRING, {len(jobs)} positions at once, wish {task.rank + 1}: each position chooses only among its own "
+            f"applicants (those who made it their wish {task.rank + 1}).\n{positions}\nFor each job, by its key, "
+            f"choose whom to hire, best first, at most its free places; be lenient on skills (about "
+            f"{jobs[0].leniency:.0%} of a minimum can do). Age limits are the town's to check.")
 
 
 def _profile(task: e.ProfileTask, config: SimulationConfig) -> str:
@@ -258,7 +285,7 @@ def _rating_system(task: e.RatingTask) -> str:
 TASK_PROMPTS = {
     e.SoloTask: _solo, e.ShopTask: _shop, e.TurnTask: _turn, e.GatheringTask: _gathering, e.PublicEventTask: _public,
     e.EventsTask: _events, e.EncountersTask: _encounters, e.NewJobsTask: _jobs, e.HiringTask: _hiring,
-    e.ProfileTask: _profile, e.RatingTask: _ratings,
+    e.HiringBatchTask: _hiring_batch, e.ProfileTask: _profile, e.RatingTask: _ratings,
 }
 
 

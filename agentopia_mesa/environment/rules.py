@@ -63,6 +63,8 @@ class RuleEnvironment(EnvironmentModel):
                                                  self.rng, self.config.career))
             case e.HiringTask():
                 return e.HiringVerdict(self.rank_applicants(task))
+            case e.HiringBatchTask():  # each job as its own task would be, in order: the same draws, the same hires
+                return e.HiringBatchVerdict({t.job.key: self.rank_applicants(t) for t in task.tasks})
             case e.RatingTask():
                 return None  # no judgement of its own: the resident's mind rates
         raise TypeError(f"the rule environment has no judgement for {type(task).__name__}")

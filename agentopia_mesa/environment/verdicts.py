@@ -77,6 +77,10 @@ def to_verdict(task: e.Task, answer: BaseModel, rng: random.Random, config: Simu
             return e.NewJobsVerdict(jobs)
         case e.HiringTask():
             return e.HiringVerdict(list(dict.fromkeys(answer.hire))[: task.vacancies])
+        case e.HiringBatchTask():  # the answer holds only applicants within the free places (answers.repaired)
+            ranked = {t.job.key: [] for t in task.tasks}
+            ranked.update({entry.job: list(entry.hire) for entry in answer.hires})
+            return e.HiringBatchVerdict(ranked)
         case e.ProfileTask():
             r, career = task.resident, config.career
             traits = _drifted(r.traits, answer.traits, career.max_trait_drift)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
-from agentopia_mesa.contract.environment import HiringTask, NewJobsTask, ProfileTask
+from agentopia_mesa.contract.environment import HiringBatchTask, HiringTask, NewJobsTask, ProfileTask, hiring_batches
 from agentopia_mesa.environment.careers import age_allows, job_season, new_job_count
 from agentopia_mesa.stages.asking import ask_all, judge_all
 from agentopia_mesa.stages.meeting import meet
@@ -55,16 +56,25 @@ def run_job_season(model) -> None:
         questions.append(JobWishQuestion(r, jobs=views))
     wishes = {q.resident.name: list(d.wishes) for q, d in zip(questions, ask_all(model, questions), strict=True)}
     ages = {r.name: r.age + 1 for r in model.residents}
-
-    def hire(rank: int, applicants: dict, holders: Counter) -> dict[str, list[str]]:
-        tasks = [HiringTask(job=model.jobs[key], applicants=people, ages=ages, rank=rank, leniency=career.skill_match_leniency,
-                            vacancies=max(0, model.jobs[key].capacity - holders[key])) for key, people in applicants.items()]
-        return {t.job.key: v.ranked for t, v in zip(tasks, judge_all(model, tasks), strict=True)}
-
-    moves = job_season(model.residents, model.jobs, wishes, ages, hire, career)
+    moves = job_season(model.residents, model.jobs, wishes, ages, functools.partial(hiring_round, model, ages=ages), career)
     model.job_changes_this_year = len([m for m in moves if m[2] is not None])
     model.job_changes_total += model.job_changes_this_year
     model.counts["job_changes"] += model.job_changes_this_year
+
+
+def hiring_round(model, rank: int, applicants: dict[str, list], holders: Counter, ages: dict[str, int]) -> dict[str, list[str]]:
+    """One sub-round of the job season: the environment ranks each job's applicants of wish
+    ``rank`` (0-based), jobs in batches of ``career.hiring_batch(rank)`` per call (one job: its own
+    ``HiringTask``); ``holders`` counts each job's holders, ``ages`` are next year's. Returns job
+    key -> names to hire, best first (``job_season``'s ``select``)."""
+    career = model.config.career
+    tasks = [HiringTask(job=model.jobs[key], applicants=people, ages=ages, rank=rank, leniency=career.skill_match_leniency,
+                        vacancies=max(0, model.jobs[key].capacity - holders[key])) for key, people in applicants.items()]
+    asked = hiring_batches(tasks, career.hiring_batch(rank))
+    chosen: dict[str, list[str]] = {}
+    for task, verdict in zip(asked, judge_all(model, asked), strict=True):
+        chosen.update(verdict.ranked if isinstance(task, HiringBatchTask) else {task.job.key: verdict.ranked})
+    return chosen
 
 
 def meet_colleagues(model) -> None:
