@@ -435,9 +435,9 @@ class CareerConfig:
     apply_job_skill_growth: bool = False
     # Jobs the environment judges together in one hiring call (paper §4.8(b): "in batches"): wish
     # rank 1 in batches of the first value, later ranks of the second (the last value repeats).
-    # (1,): one call per job (ours, the default and --profile lean); --profile paper: (10, 20), the
-    # paper's "round1 batch 10, round2 batch 20" read as jobs per call.
-    hiring_batches: tuple[int, ...] = (1,)
+    # The paper's "round1 batch 10, round2 batch 20", read as jobs per call; both profiles (fewer,
+    # shorter prompts than a call per job). (1,): one call per job. Rules hire the same people either way.
+    hiring_batches: tuple[int, ...] = (10, 20)
 
     def hiring_batch(self, rank: int) -> int:
         """Jobs judged in one hiring call at wish ``rank`` (0-based): ``hiring_batches[rank]``, the
@@ -547,8 +547,7 @@ class SimulationConfig:
 #: Named settings of LLM runs (``agentopia run --profile NAME``): configuration overrides applied
 #: before any ``--set``. "paper": conversations as in the paper (the defaults above: entry
 #: analysis, 5-20 turns of up to 200 words, exit reflection; the CLI also turns on the LLM
-#: environment), notes edited through tool calls, the paper's context window, and hiring in batches
-#: of 10 jobs per call at the first wish rank and 20 later (``career.hiring_batches``). "lean" (ours,
+#: environment), notes edited through tool calls and the paper's context window. "lean" (ours,
 #: the default of LLM runs): few, short turns and no entry or exit calls, so a conversation costs
 #: about what one dialogue round did before; notes edited inside the JSON answers and the compact
 #: context window. Runs without any LLM
@@ -559,6 +558,6 @@ PROFILES: dict[str, dict[str, Any]] = {
              "activity__contact_errors": "retry", "activity__contact_summary": False,
              "activity__solo_reflection": False, "activity__plan_activity_words": 0,
              "memory__notes": "json", "memory__context": "lean", "reward__rated_people": "ties"},
-    "paper": {"career__hiring_batches": (10, 20)},
+    "paper": {},
 }
 DEFAULT_PROFILE = "lean"

@@ -22,9 +22,9 @@ from agentopia_mesa.world.schema import JobSpec
 
 
 def test_batch_sizes_per_rank_and_their_one_line_errors():
-    assert CareerConfig().hiring_batches == (1,) and "career__hiring_batches" not in PROFILES["lean"]
-    paper = SimulationConfig().with_flat_overrides(PROFILES["paper"]).career
-    assert [paper.hiring_batch(rank) for rank in range(3)] == [10, 20, 20]  # the last value repeats
+    for profile in ("paper", "lean"):  # the paper's batches in both profiles
+        career = SimulationConfig().with_flat_overrides(PROFILES[profile]).career
+        assert [career.hiring_batch(rank) for rank in range(3)] == [10, 20, 20]  # the last value repeats
     assert CareerConfig(hiring_batches=[3]).hiring_batches == (3,)
     with pytest.raises(ValueError, match=r"^career.hiring_batches: must hold at least one entry, got \[\]$"):
         CareerConfig(hiring_batches=())
