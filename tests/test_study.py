@@ -241,3 +241,11 @@ def test_a_failing_command_stops_at_training_keeps_the_towns_and_an_external_ste
     study.write_text(text.replace('backend = "external"', 'backend = "external"\nmodel = "fake:verbose"'))
     _run(study, out)
     assert _finished_towns(out).items() >= towns.items() and (out / "report.md").exists()
+
+
+def test_the_report_says_whether_spent_tokens_are_words_or_tokens():
+    from agentopia_mesa.study.report import _counted_as
+
+    assert _counted_as("fake:verbose", None) == "the fake backend counts words, not tokens"
+    assert _counted_as("embedded", None) == "tokens as the servers report them"
+    assert "fake backend's are words" in _counted_as("embedded", "fake")

@@ -110,7 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     new = world_commands.add_parser("new", help="generate a world of N residents from a theme and a seed, "
                                                 "or have a language model write one (--llm)")
     new.add_argument("--theme", default="apartment", help="apartment, school or rivertown")
-    new.add_argument("--residents", type=int, default=100)
+    new.add_argument("--residents", type=int, default=100,
+                     help="number of residents (default: 100, the paper's town; with --llm a persona is a long "
+                          "answer each, so try a dozen first with a small local model)")
     new.add_argument("--seed", type=int, default=0)
     new.add_argument("--name", default=None, help="world name (default: the theme; with --llm THEME-written)")
     new.add_argument("--out", type=Path, required=True, help="where to write the world .json")

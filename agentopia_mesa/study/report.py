@@ -87,6 +87,16 @@ def _cost_table(study: Study) -> str:
     return "\n".join(lines)
 
 
+def _counted_as(*specs: str | None) -> str:
+    """What the spent tokens are: words where a fake backend answered, the server's tokens elsewhere."""
+    fake = {str(spec).split(":")[0] == "fake" for spec in specs if spec}
+    if fake == {True}:
+        return "the fake backend counts words, not tokens"
+    if True in fake:
+        return "tokens as the servers report them; the fake backend's are words"
+    return "tokens as the servers report them"
+
+
 def _gains(study: Study) -> str:
     diff = pd.read_csv(study.dir / study.outputs("compare")["difference"])
     lines = ["| measure | tuned - base | 95 % CI | relative | paper |", "|---|---:|---|---:|---:|"]
@@ -108,7 +118,7 @@ def write_report(study: Study) -> Path:
             f"environment `{s.environment or 'rules'}`, society {s.society or '{}'}.", "",
             "## Cost: planned and spent", "",
             "Planned from the measured per-agent-week costs (`agentopia study plan`); spent as the towns' decisions record "
-            "(the fake backend counts words).", "", _cost_table(study), "",
+            f"({_counted_as(s.role, s.environment)}).", "", _cost_table(study), "",
             "## Generation 0: the emergent society", "", "![generation 0](generation0.png)", "",
             "Final year, mean over seeds:", "", _final_table(gen0, "world"), ""]
     data, training = study.outputs("data"), study.outputs("training")
