@@ -584,10 +584,11 @@ def test_conversation_pairs_are_replies_the_environment_judged_and_a_rerun_calls
 
     from agentopia_mesa.cli.main import main
 
-    # eight residents: six residents' first week has too few conversation turns for two pairs (the
-    # plain fake's encounter plans often fail their checks; the rules then plan the week's)
+    # ten residents: six residents' first week has too few conversation turns for two pairs, and
+    # eight only one whose sampled replies differ (the plain fake's encounter plans often fail their
+    # checks; the rules then plan the week's)
     paper_run = tmp_path / "paper"
-    assert main([*PAPER_RUN[:4], "8", *PAPER_RUN[5:], "--out", str(paper_run)]) == 0
+    assert main([*PAPER_RUN[:4], "10", *PAPER_RUN[5:], "--out", str(paper_run)]) == 0
     out = tmp_path / "conv.jsonl"
     argv = ["dataset", "dpo", str(paper_run), "--out", str(out), "--branch", "conversations", "--prompts", "2",
             "--samples", "3", "--min-margin", "0", "--llm", "fake:varied"]
