@@ -116,3 +116,22 @@ def test_the_brief_is_held_to_its_words():
     assert cut == 1 and len(decision.brief.split()) == 10
     assert model.rule_mind.work_behind(question) is None  # the rule mind has no work to tell
     assert len(model.rule_mind.decide(question).brief.split()) <= 10
+
+
+def test_a_recorded_run_with_briefs_replays_exactly(tmp_path):
+    """A brief's prompt shows each tool call's arguments by name: the verbose fake's update_note
+    calls (several arguments) come back from the cache in another order, and must render the same."""
+    from agentopia_mesa.cli.main import main
+
+    run = ["run", "--world", "school", "--residents", "3", "--years", "1", "--weeks-per-year", "1", "--mind", "llm",
+           "--llm", "fake:verbose", "--profile", "paper", "--quiet", "--llm-cache", str(tmp_path / "c.sqlite")]
+    assert main([*run, "--cache-mode", "record", "--out", str(tmp_path / "rec")]) == 0
+    assert main([*run, "--cache-mode", "replay", "--out", str(tmp_path / "rep")]) == 0
+
+    def decisions(name):
+        lines = [json.loads(x) for x in (tmp_path / name / "decisions.jsonl").read_text().splitlines()]
+        return [{k: v for k, v in x.items() if k not in ("run", "cached")} for x in lines]
+
+    recorded = decisions("rec")
+    assert any(x.get("stage") == "compact" and "update_note(" in x["messages"][-1]["content"] for x in recorded)
+    assert decisions("rep") == recorded

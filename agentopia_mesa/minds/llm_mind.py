@@ -258,8 +258,9 @@ def _compacted(question: Question) -> bool:
 
 
 def _call_line(name: str, arguments: dict, result: str) -> str:
-    """One tool call and the start of its result, in a line."""
-    shown = ", ".join(f"{key}={value}" for key, value in arguments.items())
+    """One tool call and the start of its result, in a line; its arguments by name (a recorded call's
+    come back from the cache in that order, so a replay renders the same line)."""
+    shown = ", ".join(f"{key}={arguments[key]}" for key in sorted(arguments))
     return f"{name}({shown}) -> {trim_text(' '.join(result.split()), max_chars=RESULT_CHARS)}"
 
 
