@@ -1,6 +1,6 @@
 """The stages of the paper's cycle that issue 30 item 5 adds, each asked in the paper profile only:
 the contact errors returned in the next slot, the contact-stage summary, the solo reflection, the
-plan's activity a day in the resident's words, the year-end rewrite of every updatable text, and
+plan's activity a day in the resident's words, the year-end rewrite of every updatable text,
 hiring in batches (tests/test_hiring_batches.py) and the reasoning compaction (tests/test_compaction.py)."""
 
 import json
