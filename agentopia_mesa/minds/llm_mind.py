@@ -190,8 +190,8 @@ class LLMMind(Mind):
             if isinstance(question, ChatQuestion):  # the running chat goes on from this answer
                 remember(question, decoded(messages), decision.model_dump_json() if fallback else outcome.texts[-1])
             self._account(question, messages, outcome, decision, fallback)
-            if not fallback and _compacted(question):
-                self._keep_work(question, outcome)
+            if _compacted(question):
+                self._keep_work(question, None if fallback else outcome)
             decisions.append(decision)
         return decisions
 
@@ -201,8 +201,9 @@ class LLMMind(Mind):
         return self._work.pop((question.resident.name, question.stage), None)
 
     def _keep_work(self, question: Question, outcome) -> None:
-        reasoning = outcome.result.reasoning if outcome.result is not None else ""
-        use = outcome.tool_use
+        """Keep the work behind ``outcome``'s answer to ``question`` (None: the rule mind's, no work)."""
+        result, use = (outcome.result, outcome.tool_use) if outcome is not None else (None, None)
+        reasoning = result.reasoning if result is not None else ""
         calls = tuple(_call_line(c.name, c.arguments, text) for c, text in zip(use.calls, use.results)) if use else ()
         work = Work(trim_text(reasoning, max_chars=REASONING_CHARS), calls)
         key = (question.resident.name, question.stage)
