@@ -61,6 +61,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "memory.diary_words": (10, 2000),
     "memory.plan_words": (10, 2000),
     "memory.correspondence": (0, 1000),
+    "memory.brief_words": (10, 1000),
     "career.max_wishes": (1, 100),
     "career.hiring_batches": (1, 1000),
     "career.skill_match_leniency": _FRACTION,
@@ -390,12 +391,17 @@ class MemoryConfig:
     ``context_engineering`` off are the paper's ablations "no history" (no diaries, records or
     earlier replies) and "no context engineering" (no notebook listing and no role-play
     guidance: persona, world and stage only). ``*_words``: free-text limits asked of the model.
-    ``correspondence``: messages kept per correspondent for Contact.
+    ``correspondence``: messages kept per correspondent for Contact. ``compaction``: "on" (the
+    paper's reasoning compaction): after an answer with reasoning or note-tool calls behind it, a
+    second call sums that work up in at most ``brief_words`` words, kept before the answer among
+    the week's earlier answers (the paper's context only: the lean one shows none); "off" (ours,
+    cheaper): later stages see the answer alone.
     """
 
     def __post_init__(self) -> None:
         validate_section(self, "memory")
-        validate_choices(self, "memory", {"notes": ("tools", "json"), "context": ("paper", "lean")})
+        validate_choices(self, "memory", {"notes": ("tools", "json"), "context": ("paper", "lean"),
+                                          "compaction": ("on", "off")})
 
     notes: str = "tools"
     context: str = "paper"
@@ -411,6 +417,14 @@ class MemoryConfig:
     diary_words: int = 300
     plan_words: int = 150
     correspondence: int = 6
+    compaction: str = "on"
+    brief_words: int = 200
+
+    @property
+    def compacts(self) -> bool:
+        """Whether answers are compacted: ``compaction`` on, and a context that shows this week's
+        earlier answers (the paper's, with ``history``; the lean context shows none)."""
+        return self.compaction == "on" and self.history and self.context == "paper"
 
 
 @dataclass(frozen=True)
@@ -557,7 +571,8 @@ PROFILES: dict[str, dict[str, Any]] = {
              "activity__entry_analysis": False, "activity__exit_reflection": False,
              "activity__contact_errors": "retry", "activity__contact_summary": False,
              "activity__solo_reflection": False, "activity__plan_activity_words": 0,
-             "memory__notes": "json", "memory__context": "lean", "reward__rated_people": "ties"},
+             "memory__notes": "json", "memory__context": "lean", "memory__compaction": "off",
+             "reward__rated_people": "ties"},
     "paper": {},
 }
 DEFAULT_PROFILE = "lean"

@@ -29,7 +29,7 @@ from agentopia_mesa.trimming import trim_text
 
 QUESTIONS = [q.PlanQuestion, q.ContactQuestion, q.ContactSummaryQuestion, q.SignupQuestion, q.SoloQuestion, q.SoloReflectionQuestion, q.PublicEventQuestion,
              q.PurchaseQuestion, q.EntryQuestion, q.TurnQuestion, q.ExitQuestion, q.ReviewQuestion, q.DiscardQuestion,
-             q.JobWishQuestion, q.RatingQuestion]
+             q.JobWishQuestion, q.RatingQuestion, q.CompactionQuestion]
 
 
 def _memory(profile: str, largest: bool) -> MemoryConfig:
@@ -266,9 +266,12 @@ def test_a_thinking_model_left_to_think_is_cut_counted_and_warned_about(tmp_path
     lines = [json.loads(line) for line in (tmp_path / "on" / "decisions.jsonl").open()]
     thought = [line for line in lines if line.get("reasoning")]
     assert len(thought) > 100
-    prompts = "\n".join(m["content"] for line in lines for m in line["messages"])
-    assert not any(line["reasoning"][:80] in prompts for line in thought)  # never sent back in a later prompt
+    prompts = "\n".join(m["content"] for line in lines if line["stage"] != "compact" for m in line["messages"])
+    assert not any(line["reasoning"][:80] in prompts for line in thought)  # never sent back in a later prompt...
+    briefs = "\n".join(line["messages"][-1]["content"] for line in lines if line["stage"] == "compact")
+    assert any(line["reasoning"][:80] in briefs for line in thought)  # ...but to the call that sums it up (compaction)
     sft = tmp_path / "sft.jsonl"
     assert main(["dataset", "sft", str(tmp_path / "on"), "--model", "fake:thinking", "--top", "1", "--out", str(sft)]) == 0
-    trained = sft.read_text()
-    assert trained and not any(line["reasoning"][:80] in trained for line in thought)  # the answers are trained, not the reasoning
+    trained = [m["content"] for line in sft.read_text().splitlines() for m in json.loads(line)["messages"]
+               if m["role"] == "assistant"]
+    assert trained and not any(line["reasoning"][:80] in text for line in thought for text in trained)  # the answers are trained, not the reasoning

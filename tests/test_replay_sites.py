@@ -42,6 +42,7 @@ def test_a_replay_renders_one_prompt_per_batch_and_repeats_the_recorded_run(tmp_
     recorded, replayed = _decisions(tmp_path / "rec"), _decisions(tmp_path / "rep")
     assert replayed == recorded  # prompts (from the recording), answers and decisions alike
     assert (profile == "paper") == any("tool_use" in e for e in recorded)  # tool calls replayed onto the notebooks
+    assert (profile == "paper") == any(e.get("stage") == "compact" for e in recorded)  # and their briefs (compaction)
     minds = [e for e in recorded if e.get("role") != "environment"]
     assert 0 < renders[0] < len(minds) / 3  # the lazy check renders one per batch, not one per decision
     for name in ("metrics.csv", "residents.csv", "dialogues.jsonl", "replay.jsonl"):

@@ -104,7 +104,9 @@ def test_a_run_records_every_llm_decision_and_only_those(tmp_path):
     assert {"plan", "contact", "solo", "review", "job_wishes", "rating"} <= {e["stage"] for e in entries}
     (mind,) = llm_minds(model)
     assert len(entries) == sum(mind.stats.by_stage.values())  # every decision, one line each
-    assert all([m["role"] for m in e["messages"]] == ["system", "user"] for e in entries)
+    chat = ("joint_entry", "joint", "joint_exit")  # a conversation's prompts go on from its running chat
+    assert all([m["role"] for m in e["messages"]] == ["system", "user"] for e in entries if e["stage"] not in chat)
+    assert all(e["messages"][0]["role"] == "system" and e["messages"][-1]["role"] == "user" for e in entries)
     assert all(isinstance(e["response"], str) and isinstance(e["decision"], dict) for e in entries if not e["fallback"])
 
 

@@ -38,6 +38,8 @@ Paragraph = Annotated[str, StringConstraints(max_length=800)]
 Essay = Annotated[str, StringConstraints(max_length=max(_most_words("memory.diary_words"), _most_words("memory.plan_words")))]
 #: A notebook entry's summary (``memory.summary_words``, 100 words by default).
 Summary = Annotated[str, StringConstraints(max_length=_most_words("memory.summary_words"))]
+#: A brief of the work behind an answer (``memory.brief_words``, 200 words by default).
+Brief = Annotated[str, StringConstraints(max_length=_most_words("memory.brief_words"))]
 PersonName = Annotated[str, StringConstraints(max_length=60)]
 Score = Annotated[int, Field(ge=0, le=100)]
 
@@ -104,6 +106,13 @@ class ReflectionDecision(Decision):
     """After a solo slot: the resident's reflection on it, in its own words."""
 
     reflection: Summary
+
+
+class CompactionDecision(Decision):
+    """After an answer with work behind it (reasoning, note-tool calls): the resident's brief of that
+    work, kept before the answer for the rest of the week (the paper's ``<think_brief>``)."""
+
+    brief: Brief
 
 
 class SignupDecision(Decision):

@@ -99,6 +99,15 @@ class Question:
         return [t["familiarity"] / 100 + t["sentiment"] if (t := tie(other)) else 0.0 for other in others]
 
 
+def words_trimmed(decision: d.Decision, name: str, words: int) -> tuple[d.Decision, int]:
+    """``decision`` with its free text ``name`` cut to at most ``words`` words, and 1 if it was cut
+    (``Question.trimmed`` of questions that ask for one text of a length)."""
+    text = getattr(decision, name)
+    if len(text.split()) <= words:
+        return decision, 0
+    return decision.model_copy(update={name: trim_text(text, max_words=words)}), 1
+
+
 def tie_liking(tie: dict | None) -> float:
     """Liking from one side of a tie (``Question.liking``): familiarity/100 plus sentiment, in [-1, 2]; 0 without a tie."""
     return tie["familiarity"] / 100 + tie["sentiment"] if tie else 0.0
@@ -250,6 +259,40 @@ class SoloReflectionQuestion(Question):
 
 
 @dataclass(frozen=True)
+class Work:
+    """What a mind did before one of its answers, as it may tell it back to itself: a thinking
+    model's ``reasoning`` ("" without) and ``calls``, each note-tool call with the start of its
+    result, one line a call. False when there was none of either."""
+
+    reasoning: str = ""
+    calls: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.reasoning or self.calls)
+
+
+@dataclass
+class CompactionQuestion(Question):
+    """After an answer with work behind it (paper §3.5, reasoning compaction): the resident's brief
+    of that work, in at most ``memory.brief_words`` words (background and motives, the reasoning,
+    the calls made and what they showed), kept before the answer among the week's earlier answers."""
+
+    answered: str = ""  # the stage of the answer ("plan")
+    answered_when: str = ""  # the answer's time stamp
+    answer: str = ""  # the answer, as JSON (cut to what is kept of it)
+    work: Work = field(default_factory=Work)
+    stage: ClassVar[str] = "compact"
+    decision: ClassVar[type[d.Decision]] = d.CompactionDecision
+
+    @property
+    def when(self) -> str:
+        return f"{self.answered_when}-{self.stage}" if self.answered_when else self.context.stamp(self.stage)
+
+    def trimmed(self, decision: d.CompactionDecision) -> tuple[d.CompactionDecision, int]:
+        return words_trimmed(decision, "brief", self.memory.brief_words)
+
+
+@dataclass(frozen=True)
 class Attendee:
     """What the others at a public event can see of one participant."""
 
@@ -275,9 +318,7 @@ class PublicEventQuestion(Question):
         return self.context.stamp(f"D{self.event.day}-{self.stage}")
 
     def trimmed(self, decision: d.PublicEventDecision) -> tuple[d.PublicEventDecision, int]:
-        if len(decision.description.split()) <= self.words:
-            return decision, 0
-        return decision.model_copy(update={"description": trim_text(decision.description, max_words=self.words)}), 1
+        return words_trimmed(decision, "description", self.words)
 
     def problems(self, decision: d.PublicEventDecision) -> list[str]:
         others = {a.name for a in self.others}

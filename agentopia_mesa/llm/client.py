@@ -111,7 +111,7 @@ class ChatResult:
     given as dicts (``asdict`` of a result, read back from JSON) are turned into ``ToolCall``.
     ``truncated``: the server stopped at ``max_tokens`` (Ollama ``done_reason``, OpenAI
     ``finish_reason`` "length"), so the text may be cut; ``reasoning``: a thinking model's
-    reasoning, kept apart from the answer (recorded, never sent back in a later prompt)."""
+    reasoning, kept apart from the answer (recorded; sent back only to the call that compacts it, stages/compaction.py)."""
 
     text: str
     prompt_tokens: int

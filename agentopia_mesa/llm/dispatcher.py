@@ -127,7 +127,7 @@ class Outcome(Generic[T]):
         }
         if self.trimmed:
             line["trimmed"] = self.trimmed
-        if result is not None and result.reasoning:  # beside the answer; never sent back in a prompt
+        if result is not None and result.reasoning:  # beside the answer; sent back only to its compaction
             line["reasoning"] = result.reasoning
         return line
 

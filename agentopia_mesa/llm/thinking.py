@@ -18,7 +18,9 @@ every cache key: answers with and without reasoning never replace one another. R
 comes back apart from the answer (``ChatResult.reasoning``: Ollama ``message.thinking``, OpenAI
 ``reasoning_content``, or a leading ``<think>...</think>`` block), is recorded in
 ``decisions.jsonl`` beside the answer (``reasoning``), and is never sent back in a later prompt
-nor written into the SFT data (which trains the answers).
+but one: with ``memory.compaction`` on (the paper profile), the call that sums it up in a brief for
+the week's later prompts (stages/compaction.py). The SFT data trains the answers, never the
+reasoning (a brief's sample holds it in its prompt).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from agentopia_mesa.contract.decisions import Decision
-from agentopia_mesa.contract.questions import Question
+from agentopia_mesa.contract.questions import Question, Work
 
 
 class Mind(ABC):
@@ -23,3 +23,9 @@ class Mind(ABC):
     def decide_all(self, questions: Sequence[Question]) -> list[Decision]:
         """Answer many questions of one stage; LLM minds send them concurrently."""
         return [self.decide(q) for q in questions]
+
+    def work_behind(self, question: Question) -> Work | None:
+        """The work behind this mind's last answer to ``question`` (its resident's, at its stage),
+        once: what a ``CompactionQuestion`` sums up (``stages.compaction``). None: nothing to tell
+        (a rule mind answers with no work behind it)."""
+        return None

@@ -25,10 +25,11 @@ from agentopia_mesa.llm.recorded import SiteCounter, decoded, dispatch_sited
 from agentopia_mesa.minds.base import Mind
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.minds.prompts import messages_for, remember
-from agentopia_mesa.contract.questions import ChatQuestion, Question
+from agentopia_mesa.contract.questions import ChatQuestion, CompactionQuestion, Question, Work
 from agentopia_mesa.minds.notebook_tools import tools_for
 from agentopia_mesa.minds.rule_mind import RuleMind
 from agentopia_mesa.minds.schemas import budget_for, lengths_schema, schema_for, text_limits
+from agentopia_mesa.trimming import trim_text
 
 
 class InvalidDecision(ValueError):
@@ -139,15 +140,16 @@ class LLMMind(Mind):
         self.listeners: list[Callable[[dict], None]] = []
         self.stats = MindStats()
         self.sites = SiteCounter()  # numbers calls per tag, to find recorded decisions (llm/recorded.py)
+        self._work: dict[tuple[str, str], Work] = {}  # (resident, stage) -> the work behind its last answer
 
     def __getstate__(self) -> dict:
         """Checkpoints keep the mind's settings and stats, not its live client or recorder."""
         state = dict(self.__dict__)
-        state.update(client=None, dispatcher=None, recorder=None, listeners=[])
+        state.update(client=None, dispatcher=None, recorder=None, listeners=[], _work={})  # asked within its stage
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update({"listeners": [], "sites": SiteCounter(), "think": None, "family": "", **state})
+        self.__dict__.update({"listeners": [], "sites": SiteCounter(), "think": None, "family": "", "_work": {}, **state})
 
     def reattach(self, client: LLMClient, dispatcher: Dispatcher, recorder: Callable[[dict], None] | None) -> None:
         """Give a mind restored from a checkpoint its client, dispatcher and recorder back."""
@@ -188,8 +190,27 @@ class LLMMind(Mind):
             if isinstance(question, ChatQuestion):  # the running chat goes on from this answer
                 remember(question, decoded(messages), decision.model_dump_json() if fallback else outcome.texts[-1])
             self._account(question, messages, outcome, decision, fallback)
+            if _compacted(question):
+                self._keep_work(question, None if fallback else outcome)
             decisions.append(decision)
         return decisions
+
+    def work_behind(self, question: Question) -> Work | None:
+        """The reasoning and note-tool calls behind the last answer to ``question``'s resident at its
+        stage (with ``memory.compaction`` on), once; None if it had neither or was the rule mind's."""
+        return self._work.pop((question.resident.name, question.stage), None)
+
+    def _keep_work(self, question: Question, outcome) -> None:
+        """Keep the work behind ``outcome``'s answer to ``question`` (None: the rule mind's, no work)."""
+        result, use = (outcome.result, outcome.tool_use) if outcome is not None else (None, None)
+        reasoning = result.reasoning if result is not None else ""
+        calls = tuple(_call_line(c.name, c.arguments, text) for c, text in zip(use.calls, use.results)) if use else ()
+        work = Work(trim_text(reasoning, max_chars=REASONING_CHARS), calls)
+        key = (question.resident.name, question.stage)
+        if work:
+            self._work[key] = work
+        else:
+            self._work.pop(key, None)
 
     def ahead(self, questions: Sequence[Question]) -> Ahead | None:
         """Start the calls of ``questions`` (prepared, ``stages.asking.prepare``) that a later
@@ -224,6 +245,24 @@ class LLMMind(Mind):
             entry = {**entry, "messages": decoded(messages)}
         for listen in self.listeners:
             listen(entry)
+
+
+#: What a compaction is shown of the work behind an answer: its reasoning, and each tool call's result, in characters.
+REASONING_CHARS = 6000
+RESULT_CHARS = 160
+
+
+def _compacted(question: Question) -> bool:
+    """Whether ``question``'s answer may be compacted (``stages.compaction``): compaction on
+    (``MemoryConfig.compacts``), and an answer kept among the week's earlier answers that is not itself a brief."""
+    return question.memory.compacts and not isinstance(question, (ChatQuestion, CompactionQuestion))
+
+
+def _call_line(name: str, arguments: dict, result: str) -> str:
+    """One tool call and the start of its result, in a line; its arguments by name (a recorded call's
+    come back from the cache in that order, so a replay renders the same line)."""
+    shown = ", ".join(f"{key}={arguments[key]}" for key in sorted(arguments))
+    return f"{name}({shown}) -> {trim_text(' '.join(result.split()), max_chars=RESULT_CHARS)}"
 
 
 def _toolbox(question: Question):

@@ -146,6 +146,22 @@ def _solo_reflection(question: q.SoloReflectionQuestion) -> str:
             "words: what it meant to you and what you take from it.")
 
 
+def _compaction(question: q.CompactionQuestion) -> str:
+    work, stage = question.work, question.answered.replace("_", " ").upper()
+    lines = [f"YOUR {stage} ANSWER is given. Before you gave it:"]
+    if work.reasoning:
+        lines.append(f"You thought (your reasoning, quoted): {quoted(work.reasoning)}")
+    if work.calls:
+        lines.append("You used your notebook (each call and the start of what it gave, quoted):")
+        lines += [f"- {quoted(call)}" for call in work.calls]
+    lines.append(f"Your answer (quoted): {quoted(question.answer)}")
+    lines.append(f"Write a brief of this for yourself, in the first person, in at most {question.memory.brief_words} "
+                 "words: the background and your motives, how you reasoned, and what you looked up or wrote in your "
+                 "notebook and what it showed. Later this week you will see this brief beside your answer, not your "
+                 "reasoning.")
+    return "\n".join(lines)
+
+
 def _public_event(question: q.PublicEventQuestion) -> str:
     e = question.event
     others = "\n".join(f"- {quoted(a.name)}, {a.age}{f', {quoted(a.occupation)}' if a.occupation else ''}"
@@ -281,7 +297,7 @@ def _rating(question: q.RatingQuestion) -> str:
 
 STAGE_PROMPTS = {
     q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.ContactSummaryQuestion: _contact_summary, q.SignupQuestion: _signup,
-    q.SoloQuestion: _solo, q.SoloReflectionQuestion: _solo_reflection,
+    q.SoloQuestion: _solo, q.SoloReflectionQuestion: _solo_reflection, q.CompactionQuestion: _compaction,
     q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event, q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
     q.ReviewQuestion: _review, q.DiscardQuestion: _discard,
     q.JobWishQuestion: _job_wishes, q.RatingQuestion: _rating,

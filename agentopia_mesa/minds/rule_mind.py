@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from itertools import accumulate, islice
 
 from agentopia_mesa.contract import decisions as d
+from agentopia_mesa.contract.decisions import CHARS_PER_WORD
 from agentopia_mesa.contract import questions as q
 from agentopia_mesa.contract.questions import tie_liking
 from agentopia_mesa.minds.base import Mind
+from agentopia_mesa.trimming import trim_text
 from agentopia_mesa.town.resident import Resident
 
 COMFORT = 60  # a need below this is felt
@@ -307,6 +309,15 @@ class RuleMind(Mind):
         """What happened, as a plain line (no randomness)."""
         return d.ReflectionDecision(reflection=f"I {question.title}; a {question.activity} slot like any other."[:600])
 
+    def _compaction(self, question: q.CompactionQuestion) -> d.CompactionDecision:
+        """The answer itself, after what the work was (no randomness): the fallback's brief tells no reasoning."""
+        work = question.work
+        did = " and ".join(part for part in ("thought it over" if work.reasoning else "",
+                                             f"made {len(work.calls)} notebook calls" if work.calls else "") if part)
+        brief = f"Before my {question.answered.replace('_', ' ')} answer I {did or 'answered at once'}. I answered: {question.answer}"
+        words = question.memory.brief_words
+        return d.CompactionDecision(brief=trim_text(brief, max_chars=CHARS_PER_WORD * words, max_words=words))
+
     def _discard(self, question: q.DiscardQuestion) -> d.DiscardDecision:
         items = sorted(question.resident.state.possessions, key=lambda p: (p.price, p.acquired))
         return d.DiscardDecision(items=[p.name for p in items[: question.at_least]])
@@ -354,7 +365,7 @@ class RuleMind(Mind):
     #: The answer to each kind of question.
     ANSWERS = {
         q.PlanQuestion: _plan, q.ContactQuestion: _contact, q.ContactSummaryQuestion: _contact_summary,
-        q.SignupQuestion: _signup, q.SoloReflectionQuestion: _solo_reflection, q.SoloQuestion: _solo, q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event,
+        q.SignupQuestion: _signup, q.SoloReflectionQuestion: _solo_reflection, q.CompactionQuestion: _compaction, q.SoloQuestion: _solo, q.PurchaseQuestion: _purchase, q.PublicEventQuestion: _public_event,
         q.EntryQuestion: _entry, q.TurnQuestion: _turn, q.ExitQuestion: _exit,
         q.ReviewQuestion: _review, q.DiscardQuestion: _discard, q.JobWishQuestion: _job_wishes,
         q.RatingQuestion: _ratings,

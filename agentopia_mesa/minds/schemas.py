@@ -101,6 +101,8 @@ def _lengths(kind: type[q.Question], memory, *settings) -> dict:
         schema.setdefault("required", []).append("description")
     elif kind is q.PublicEventQuestion:
         props["description"]["maxLength"] = CHARS_PER_WORD * settings[0]
+    elif kind is q.CompactionQuestion:  # the brief's length in any context
+        props["brief"]["maxLength"] = CHARS_PER_WORD * memory.brief_words
     elif kind is q.EntryQuestion:
         props["analysis"]["maxLength"] = ANALYSIS_LIMIT
     elif kind is q.TurnQuestion:

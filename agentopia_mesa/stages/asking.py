@@ -4,7 +4,8 @@ with what a mind may use, and every environment task through ``judge_all``.
 ``prepare(model, question)`` fills in the question's ``situation`` (when, the world's title, the
 economy's and careers' rules) and ``ties`` (the asking resident's side of its acquaintance
 ties), so minds answer from the question alone (``contract.questions``). A mind that
-``keeps_replies`` (LLM minds) gets its answers of the week kept on the resident for its context.
+``keeps_replies`` (LLM minds) gets its answers of the week kept on the resident for its context,
+each led by a brief of the work behind it when compaction is on (``stages.compaction``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from agentopia_mesa.contract.decisions import Decision
 from agentopia_mesa.contract.environment import Task, Verdict
 from agentopia_mesa.contract.questions import ChatQuestion, Question, Situation
+from agentopia_mesa.stages.compaction import with_briefs
 
 #: The most characters of one earlier answer kept for the week's context (paper §3.5: earlier replies).
 REPLY_CHARS = 600
@@ -50,9 +52,21 @@ def ask_all(model, questions: Sequence[Question]) -> list[Decision]:
     for mind, indices in groups.values():
         for i, decision in zip(indices, mind.decide_all([questions[i] for i in indices]), strict=True):
             answers[i] = decision
-            if mind.keeps_replies and now.memory.history and not isinstance(questions[i], ChatQuestion):
-                questions[i].resident.replies.append((questions[i].stage, decision.model_dump_json()[:REPLY_CHARS]))
+        if mind.keeps_replies and now.memory.history:
+            _keep_replies(model, mind, [questions[i] for i in indices], [answers[i] for i in indices], now)
     return answers  # type: ignore[return-value]
+
+
+def _keep_replies(model, mind, questions: list[Question], answers: list[Decision], now: Situation) -> None:
+    """Keep each answer of the week on its resident for its later prompts, cut to ``REPLY_CHARS``
+    (a conversation's answers live in its running chat instead), led by its brief where the mind
+    had work behind it and compaction is on (``stages.compaction``)."""
+    kept = [(q, a) for q, a in zip(questions, answers, strict=True) if not isinstance(q, ChatQuestion)]
+    replies = [a.model_dump_json()[:REPLY_CHARS] for _, a in kept]
+    if now.memory.compacts and kept:
+        replies = with_briefs(mind, [q for q, _ in kept], replies, now, model.ties.side)
+    for (question, _), reply in zip(kept, replies, strict=True):
+        question.resident.replies.append((question.stage, reply))
 
 
 def _by_mind(model, questions: Sequence[Question]) -> tuple[Situation, dict[int, tuple[object, list[int]]]]:
