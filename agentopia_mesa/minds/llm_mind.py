@@ -196,14 +196,17 @@ class LLMMind(Mind):
         return decisions
 
     def work_behind(self, question: Question) -> Work | None:
-        """The reasoning and note-tool calls behind the last answer to ``question``'s resident at its
-        stage (with ``memory.compaction`` on), once; None if it had neither or was the rule mind's."""
+        """The reasoning and note-tool calls (``TOOL_BRIEF_STAGES`` only) behind the last answer to
+        ``question``'s resident at its stage (with ``memory.compaction`` on), once; None if it had
+        neither or was the rule mind's."""
         return self._work.pop((question.resident.name, question.stage), None)
 
     def _keep_work(self, question: Question, outcome) -> None:
         """Keep the work behind ``outcome``'s answer to ``question`` (None: the rule mind's, no work)."""
         result, use = (outcome.result, outcome.tool_use) if outcome is not None else (None, None)
         reasoning = result.reasoning if result is not None else ""
+        if question.stage not in TOOL_BRIEF_STAGES:
+            use = None  # elsewhere only a thinking model's reasoning asks for a brief
         calls = tuple(_call_line(c.name, c.arguments, text) for c, text in zip(use.calls, use.results)) if use else ()
         work = Work(trim_text(reasoning, max_chars=REASONING_CHARS), calls)
         key = (question.resident.name, question.stage)
@@ -250,6 +253,10 @@ class LLMMind(Mind):
 #: What a compaction is shown of the work behind an answer: its reasoning, and each tool call's result, in characters.
 REASONING_CHARS = 6000
 RESULT_CHARS = 160
+#: Stages whose note-tool rounds alone ask for a brief: the paper's cycle table names a compaction
+#: call after Plan and Review, its two long tool-using generations; after any stage, a thinking
+#: model's reasoning does (paper §3.5).
+TOOL_BRIEF_STAGES = ("plan", "review")
 
 
 def _compacted(question: Question) -> bool:
