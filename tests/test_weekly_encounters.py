@@ -129,3 +129,20 @@ def test_a_verbose_fake_plans_the_asked_encounters_with_free_people():
         assert all(p.a != p.b and {p.a, p.b} <= set(task.idle[p.day]) for p in answer.encounters)
         planned += len(answer.encounters)
     assert planned >= 10  # of 25 asked, after the repairs
+
+
+def test_a_hundred_resident_week_plans_all_its_encounters_in_one_valid_answer():
+    """The paper's town: about one in five idle residents a day is more than 50 encounters a week
+    (a 100-resident fake run asked 62 and 67, and its answers failed an old cap of 50)."""
+    from agentopia_mesa.llm.client import ChatOptions, ChatRequest
+
+    model = AgentopiaModel(world="apartment", residents=100, years=1, seed=0)
+    n = [r.name for r in model.residents]
+    task = e.EncountersTask(idle={day: n for day in range(1, 6)}, counts={day: 14 for day in range(1, 6)},
+                            places={"park": "Park"}, ties=model.ties)
+    schema = answers.schema_for(task)
+    assert schema["properties"]["encounters"]["minItems"] == 70
+    request = ChatRequest(messages=({"role": "user", "content": "plan"},), schema=schema,
+                          options=ChatOptions(seed=1, max_tokens=20000))
+    answer, _ = checked_answer(task, FakeBackend(verbose=True).chat(request).text)
+    assert len(answer.encounters) > 50

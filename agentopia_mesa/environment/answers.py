@@ -102,7 +102,7 @@ class EncounterAnswer(Answer):
 
 
 class EncountersAnswer(Answer):
-    encounters: list[EncounterAnswer] = Field(max_length=50)
+    encounters: list[EncounterAnswer] = Field(max_length=500)  # the schema asks for the week's count (encounter_limit)
 
 
 class JobDesign(Answer):
