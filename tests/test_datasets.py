@@ -612,6 +612,7 @@ def test_conversation_pairs_are_replies_the_environment_judged_and_a_rerun_calls
     card = (tmp_path / "conv.md").read_text()
     verdicts_line = next(x for x in card.splitlines() if x.startswith("- verdicts of the alternatives:"))
     assert f"pairs **{len(pairs)}**" in card and "PASS" in verdicts_line and "skipped: too close" in card
+    assert "branch not matched 0" in card  # every branch replayed the run up to its turn (briefs included)
 
     def cached() -> int:
         with sqlite3.connect(tmp_path / "conv.cache.sqlite") as db:

@@ -49,6 +49,10 @@ class _StandIn(Mind):
     def decide(self, question: Question) -> Decision:
         return self.decide_all([question])[0]
 
+    def work_behind(self, question: Question):
+        # Likewise the work behind its answers, which the paper profile's briefs sum up (stages.compaction).
+        return self.inner.work_behind(question)
+
     def decide_all(self, questions: Sequence[Question]) -> list[Decision]:
         answers = [self.hook(q) for q in questions]
         rest = [q for q, a in zip(questions, answers, strict=True) if a is None]
