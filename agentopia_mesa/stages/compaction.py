@@ -1,8 +1,9 @@
 """Reasoning compaction (paper §3.5): a brief of the work behind an answer, before the answer.
 
 With ``memory.compaction`` on (the paper profile; ``MemoryConfig.compacts``), an answer that had
-work behind it (a thinking model's reasoning, note-tool calls at Plan and Review: ``Mind.work_behind``) gets a second
-question of its own, a ``CompactionQuestion``, asked of the same mind, all of a stage in one batch.
+work behind it (a thinking model's reasoning, note-tool calls at Plan and Review:
+``Mind.work_behind``) gets a second question of its own, a ``CompactionQuestion``, asked of the
+same mind, all of a stage in one batch.
 Its brief (at most ``memory.brief_words`` words: background and motives, the reasoning, the calls
 made) leads the answer as the week's later prompts see it (``<brief>...</brief> {answer}``,
 ``minds.paper_context.earlier_replies``), so they see a short account of the earlier reasoning,
