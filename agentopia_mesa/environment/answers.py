@@ -304,10 +304,17 @@ def repaired(task: e.Task, answer: BaseModel) -> tuple[BaseModel, int]:
     plan); in a batch of hiring, so is a job not in the batch and a name that did not apply to
     its job or comes after the job's free places are taken (``_repaired_hires``). Everything else
     is as answered."""
-    if isinstance(task, e.HiringBatchTask):
-        return _repaired_hires(task, answer)
-    if not isinstance(task, e.EncountersTask):
-        return answer, 0
+    match task:
+        case e.EncountersTask():
+            return _repaired_encounters(task, answer)
+        case e.HiringBatchTask():
+            return _repaired_hires(task, answer)
+    return answer, 0
+
+
+def _repaired_encounters(task: e.EncountersTask, answer: EncountersAnswer) -> tuple[EncountersAnswer, int]:
+    """The encounters in order, less any that books someone twice a day or overfills its day;
+    returns the answer and how many were left out."""
     kept, used, planned = [], set(), Counter()
     for pair in answer.encounters:
         people = {(pair.day, pair.a), (pair.day, pair.b)}
